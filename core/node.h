@@ -1,0 +1,50 @@
+// The sans-IO contract shared by every node (platform node, device agent). A node is a state
+// machine: a driver feeds it the current time and one input (a frame, a timer expiry, a
+// connection change) and it answers by writing into an Outbox: frames to send and timers to set.
+// A node never reads a clock, sleeps, opens a socket or draws unseeded randomness; everything it
+// needs arrives through these calls and its constructor.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ccsim::core {
+
+// Time since the start of a run. Both drivers count from zero; the core never sees wall time.
+using Duration = std::chrono::microseconds;
+using Time = std::chrono::microseconds;
+
+// A connection as the driver numbers it: a websocket session (real driver) or a device's
+// link to the cloud (simulated driver). Opaque to nodes; they only echo it back.
+using ConnectionId = std::uint64_t;
+
+// What a node asks of its driver after handling one input.
+struct Outbox {
+  struct Send {
+    ConnectionId connection;
+    std::string frame;  // one serialized wire::Envelope
+  };
+  struct Close {
+    ConnectionId connection;
+  };
+
+  std::vector<Send> sends;
+  // Wake the node at this time. Timers are never cancelled: a node keeps its own deadline and
+  // ignores a wake-up that no longer matches it, so drivers stay simple and cheap.
+  std::vector<Time> wakeups;
+  std::vector<Close> closes;
+  // Device agents only: ask the driver to (re)open the connection to the platform.
+  bool connect = false;
+
+  void clear() {
+    sends.clear();
+    wakeups.clear();
+    closes.clear();
+    connect = false;
+  }
+  bool empty() const { return sends.empty() && wakeups.empty() && closes.empty() && !connect; }
+};
+
+}  // namespace ccsim::core

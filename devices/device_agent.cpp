@@ -1,0 +1,179 @@
+#include "devices/device_agent.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+namespace ccsim::devices {
+namespace {
+// The platform address every agent writes as destination.
+constexpr std::string_view kPlatformAddress = "platform";
+// The connection id an agent uses for its single connection to the platform.
+constexpr core::ConnectionId kPlatformConnection = 0;
+}  // namespace
+
+std::string_view agent_state_name(AgentState state) {
+  switch (state) {
+    case AgentState::kIdle:
+      return "idle";
+    case AgentState::kConnecting:
+      return "connecting";
+    case AgentState::kHelloSent:
+      return "hello_sent";
+    case AgentState::kOnline:
+      return "online";
+    case AgentState::kRefused:
+      return "refused";
+    case AgentState::kDone:
+      return "done";
+  }
+  return "unknown";
+}
+
+DeviceAgent::DeviceAgent(DeviceIdentity identity, const DeviceAgentConfig& config,
+                         core::RandomStream random)
+    : identity_(std::move(identity)),
+      config_(config),
+      random_(random),
+      heartbeat_interval_(config.heartbeat_interval) {
+  assert(!identity_.serial.empty());
+  assert(config_.heartbeat_interval > Duration::zero());
+  assert(config_.unacked_heartbeats_max >= 1);
+}
+
+void DeviceAgent::arm(Time at, Deadline kind, core::Outbox& out) {
+  deadline_ = at;
+  deadline_kind_ = kind;
+  out.wakeups.push_back(at);
+}
+
+void DeviceAgent::start(Time now, core::Outbox& out) {
+  assert(state_ == AgentState::kIdle && deadline_kind_ == Deadline::kNone);
+  const auto spread = static_cast<std::uint64_t>(config_.start_spread.count());
+  const Duration delay(spread == 0 ? 0 : static_cast<std::int64_t>(random_.next_below(spread)));
+  arm(now + delay, Deadline::kConnect, out);
+}
+
+void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
+  if (deadline_kind_ == Deadline::kNone || now < deadline_) return;  // stale wake-up
+  const Deadline kind = deadline_kind_;
+  deadline_kind_ = Deadline::kNone;
+  switch (kind) {
+    case Deadline::kConnect:
+      state_ = AgentState::kConnecting;
+      ++metrics_.connects_requested;
+      out.connect = true;
+      break;
+    case Deadline::kHelloTimeout:
+      back_off(now, out);
+      break;
+    case Deadline::kHeartbeat:
+      if (unacked_heartbeats_ >= config_.unacked_heartbeats_max) {
+        ++metrics_.presumed_dead;
+        back_off(now, out);
+      } else {
+        send_heartbeat(now, out);
+      }
+      break;
+    case Deadline::kNone:
+      break;
+  }
+}
+
+void DeviceAgent::back_off(Time now, core::Outbox& out) {
+  const std::size_t step = std::min<std::size_t>(backoff_step_, kReconnectBackoff.size() - 1);
+  ++backoff_step_;
+  // Jitter in [0.75, 1.25) of the step keeps a cut-off fleet from reconnecting in lockstep.
+  const auto base = static_cast<double>(kReconnectBackoff[step].count());
+  const Duration delay(static_cast<std::int64_t>(base * (0.75 + 0.5 * random_.next_unit())));
+  state_ = AgentState::kIdle;
+  arm(now + delay, Deadline::kConnect, out);
+}
+
+void DeviceAgent::on_connected(Time now, core::Outbox& out) {
+  if (state_ != AgentState::kConnecting) return;
+  state_ = AgentState::kHelloSent;
+  wire::Envelope envelope;
+  wire::DeviceHello* hello = envelope.mutable_hello();
+  hello->set_serial(identity_.serial);
+  hello->set_model(identity_.model);
+  hello->set_tier(identity_.tier);
+  hello->set_os_version(identity_.os_version);
+  hello->set_agent_version("ccsim-agent/1");
+  ++metrics_.hellos_sent;
+  send(now, envelope, out);
+  arm(now + config_.hello_timeout, Deadline::kHelloTimeout, out);
+}
+
+void DeviceAgent::on_disconnected(Time now, core::Outbox& out) {
+  if (state_ == AgentState::kDone || state_ == AgentState::kRefused) return;
+  back_off(now, out);
+}
+
+void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) {
+  wire::Envelope envelope;
+  if (std::holds_alternative<wire::FrameError>(wire::decode_frame(frame, envelope))) {
+    ++metrics_.frame_errors;
+    return;
+  }
+  if (envelope.has_hello_ack()) {
+    on_hello_ack(now, envelope.hello_ack(), out);
+  } else if (envelope.has_heartbeat_ack()) {
+    on_heartbeat_ack(now, envelope.heartbeat_ack(), out);
+  } else {
+    ++metrics_.frame_errors;  // nothing else travels cloud-to-device yet
+  }
+}
+
+void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox& out) {
+  if (state_ != AgentState::kHelloSent) return;  // a late answer to an abandoned hello
+  if (!ack.accepted()) {
+    state_ = AgentState::kRefused;
+    deadline_kind_ = Deadline::kNone;
+    return;
+  }
+  if (ack.heartbeat_interval_s() > 0) {
+    heartbeat_interval_ = std::chrono::seconds(ack.heartbeat_interval_s());
+  }
+  state_ = AgentState::kOnline;
+  backoff_step_ = 0;
+  unacked_heartbeats_ = 0;
+  heartbeat_sequence_ = 0;
+  arm(now + heartbeat_interval_, Deadline::kHeartbeat, out);
+}
+
+void DeviceAgent::send_heartbeat(Time now, core::Outbox& out) {
+  assert(state_ == AgentState::kOnline);
+  wire::Envelope envelope;
+  wire::Heartbeat* heartbeat = envelope.mutable_heartbeat();
+  heartbeat->set_sequence(++heartbeat_sequence_);
+  heartbeat->set_uptime_s(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(now).count()));
+  ++unacked_heartbeats_;
+  ++metrics_.heartbeats_sent;
+  send(now, envelope, out);
+  arm(now + heartbeat_interval_, Deadline::kHeartbeat, out);
+}
+
+void DeviceAgent::on_heartbeat_ack(Time now, const wire::HeartbeatAck& ack, core::Outbox& out) {
+  if (state_ != AgentState::kOnline || ack.sequence() > heartbeat_sequence_) return;
+  unacked_heartbeats_ = 0;
+  ++metrics_.heartbeats_acked;
+  if (config_.heartbeat_limit == 0 || metrics_.heartbeats_acked < config_.heartbeat_limit) return;
+  wire::Envelope envelope;
+  envelope.mutable_goodbye()->set_reason("heartbeat limit reached");
+  send(now, envelope, out);
+  out.closes.push_back({kPlatformConnection});
+  state_ = AgentState::kDone;
+  deadline_kind_ = Deadline::kNone;
+}
+
+void DeviceAgent::send(Time now, wire::Envelope& envelope, core::Outbox& out) {
+  envelope.set_source(identity_.serial);
+  envelope.set_destination(std::string(kPlatformAddress));
+  envelope.set_correlation_id(++correlation_counter_);
+  envelope.set_sent_at_us(static_cast<std::uint64_t>(now.count()));
+  out.sends.push_back({kPlatformConnection, wire::encode_frame(envelope)});
+}
+
+}  // namespace ccsim::devices

@@ -1,0 +1,109 @@
+// The device agent: what runs on a Tier-1 camera (its device host) to keep it connected to the
+// platform. It opens a connection, says hello, sends a heartbeat every interval and expects each
+// to be acknowledged. After `unacked_heartbeats_max` heartbeats in a row go unanswered, or when
+// a hello is not answered in time, it presumes the connection dead and reconnects with a growing,
+// jittered back-off (3, 6, 12, 24, then 30 s, as ONVIF Uplink devices do) so that a fleet cut
+// off together does not come back together.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/node.h"
+#include "core/random_stream.h"
+#include "proto/frame.h"
+
+namespace ccsim::devices {
+
+using core::Duration;
+using core::Time;
+
+struct DeviceIdentity {
+  std::string serial;
+  std::string model;
+  std::string os_version;
+  std::uint32_t tier = 1;
+};
+
+// Settings shared by a fleet of agents; one instance outlives all agents that point at it.
+struct DeviceAgentConfig {
+  Duration heartbeat_interval = std::chrono::minutes(5);  // until the platform says otherwise
+  Duration hello_timeout = std::chrono::seconds(30);
+  std::uint32_t unacked_heartbeats_max = 3;
+  // Connect at a time drawn uniformly in [0, start_spread), so a fleet does not start as one.
+  Duration start_spread = std::chrono::seconds(60);
+  // After this many acknowledged heartbeats, say goodbye and stop; 0 means never (tests use it
+  // to end both drivers in the same state).
+  std::uint64_t heartbeat_limit = 0;
+};
+
+// Reconnection delays before jitter; the last one repeats.
+inline constexpr std::array<Duration, 5> kReconnectBackoff = {
+    std::chrono::seconds(3), std::chrono::seconds(6), std::chrono::seconds(12),
+    std::chrono::seconds(24), std::chrono::seconds(30)};
+
+enum class AgentState : std::uint8_t {
+  kIdle,        // waiting to (re)connect
+  kConnecting,  // asked the driver for a connection
+  kHelloSent,   // connected, waiting for the hello acknowledgement
+  kOnline,      // acknowledged; heartbeating
+  kRefused,     // the platform refused the hello; the agent stays quiet
+  kDone,        // said goodbye after heartbeat_limit
+};
+std::string_view agent_state_name(AgentState state);
+
+struct AgentMetrics {
+  std::uint32_t connects_requested = 0;
+  std::uint32_t hellos_sent = 0;
+  std::uint32_t heartbeats_sent = 0;
+  std::uint32_t heartbeats_acked = 0;
+  std::uint32_t presumed_dead = 0;  // connections given up for lack of answers
+  std::uint32_t frame_errors = 0;
+};
+
+class DeviceAgent {
+ public:
+  // `config` must outlive the agent. `random` is this device's own stream.
+  DeviceAgent(DeviceIdentity identity, const DeviceAgentConfig& config,
+              core::RandomStream random);
+
+  // Schedules the first connection attempt.
+  void start(Time now, core::Outbox& out);
+  // The driver opened the connection asked for with Outbox::connect.
+  void on_connected(Time now, core::Outbox& out);
+  void on_frame(Time now, std::string_view frame, core::Outbox& out);
+  // The driver lost the connection (closed by the peer, failed to open).
+  void on_disconnected(Time now, core::Outbox& out);
+  void on_wakeup(Time now, core::Outbox& out);
+
+  const DeviceIdentity& identity() const { return identity_; }
+  AgentState state() const { return state_; }
+  const AgentMetrics& metrics() const { return metrics_; }
+
+ private:
+  enum class Deadline : std::uint8_t { kNone, kConnect, kHelloTimeout, kHeartbeat };
+
+  void arm(Time at, Deadline kind, core::Outbox& out);
+  void back_off(Time now, core::Outbox& out);
+  void send_heartbeat(Time now, core::Outbox& out);
+  void send(Time now, wire::Envelope& envelope, core::Outbox& out);
+  void on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox& out);
+  void on_heartbeat_ack(Time now, const wire::HeartbeatAck& ack, core::Outbox& out);
+
+  DeviceIdentity identity_;
+  const DeviceAgentConfig& config_;
+  core::RandomStream random_;
+  Duration heartbeat_interval_;
+  Time deadline_{};
+  Deadline deadline_kind_ = Deadline::kNone;
+  AgentState state_ = AgentState::kIdle;
+  std::uint32_t backoff_step_ = 0;
+  std::uint32_t unacked_heartbeats_ = 0;
+  std::uint64_t heartbeat_sequence_ = 0;
+  std::uint64_t correlation_counter_ = 0;
+  AgentMetrics metrics_;
+};
+
+}  // namespace ccsim::devices

@@ -1,0 +1,35 @@
+// What one run of one scenario with one seed produced: the verdict of each check, the metrics
+// and the trace digest. Written as result.json, junit.xml and report.html (reports/), returned
+// to Python as ccsim.RunResult.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ccsim::scenarios {
+
+struct CheckResult {
+  std::string id;
+  bool passed = false;
+  std::string detail;  // what was measured against what was expected
+};
+
+struct RunResult {
+  std::string scenario;  // the scenario's name
+  std::string file;      // the scenario file
+  std::uint64_t seed = 0;
+  bool passed = false;  // every check passed
+  std::vector<CheckResult> checks;
+  // Named metrics, in a fixed order (the order they are reported in).
+  std::vector<std::pair<std::string, double>> metrics;
+  std::string trace_hash;  // hex SHA-256 of the ordered event log
+  double sim_time_s = 0;
+  double wall_time_s = 0;
+  std::uint64_t events = 0;   // trace events
+  std::uint64_t devices = 0;  // devices simulated
+  std::string reproduce;      // the command line that reproduces this run
+};
+
+}  // namespace ccsim::scenarios
