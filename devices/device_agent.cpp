@@ -132,8 +132,8 @@ void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox
     deadline_kind_ = Deadline::kNone;
     return;
   }
-  if (ack.heartbeat_interval_s() > 0) {
-    heartbeat_interval_ = std::chrono::seconds(ack.heartbeat_interval_s());
+  if (ack.heartbeat_interval_ms() > 0) {
+    heartbeat_interval_ = std::chrono::milliseconds(ack.heartbeat_interval_ms());
   }
   state_ = AgentState::kOnline;
   backoff_step_ = 0;

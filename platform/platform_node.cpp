@@ -1,6 +1,8 @@
 #include "platform/platform_node.h"
 
+#include <algorithm>
 #include <cassert>
+#include <sstream>
 
 namespace ccsim::platform {
 
@@ -20,6 +22,21 @@ std::string_view disconnect_reason_name(DisconnectReason reason) {
       return "connection_closed";
   }
   return "unknown";
+}
+
+std::string describe_knowledge(const std::vector<DeviceRecord>& devices) {
+  std::vector<const DeviceRecord*> sorted;
+  sorted.reserve(devices.size());
+  for (const DeviceRecord& record : devices) sorted.push_back(&record);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const DeviceRecord* a, const DeviceRecord* b) { return a->serial < b->serial; });
+  std::ostringstream text;
+  for (const DeviceRecord* r : sorted) {
+    text << r->serial << ' ' << r->model << ' ' << r->os_version << " tier" << r->tier << ' '
+         << connection_status_name(r->status) << ' ' << disconnect_reason_name(r->last_disconnect)
+         << " hellos=" << r->hellos << " heartbeats=" << r->heartbeats << '\n';
+  }
+  return text.str();
 }
 
 std::uint64_t PlatformMetrics::frame_errors_total() const {
@@ -98,9 +115,12 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
     index = found->second;
   }
   DeviceRecord& record = devices_[index];
-  if (record.status == ConnectionStatus::kConnected && record.connection != connection) {
-    // The device came back on a new connection before the old one was seen to die.
-    index_by_connection_.erase(record.connection);
+  // The device came back on a new connection before the old one was seen to die (connected, or
+  // already given up on for missed heartbeats): the old one is no longer the device's.
+  auto old = index_by_connection_.find(record.connection);
+  if (old != index_by_connection_.end() && old->second == index &&
+      record.connection != connection) {
+    index_by_connection_.erase(old);
     out.closes.push_back({record.connection});
   }
   record.model = hello.model();
@@ -112,8 +132,8 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   ++metrics_.hellos_accepted;
   mark_connected(now, index);
   ack->set_accepted(true);
-  ack->set_heartbeat_interval_s(static_cast<std::uint32_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(policy_.interval).count()));
+  ack->set_heartbeat_interval_ms(static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(policy_.interval).count()));
   send(now, connection, record.serial, reply, in.correlation_id(), out);
 }
 
@@ -178,6 +198,7 @@ void PlatformNode::mark_connected(Time now, std::uint32_t index) {
   if (record.disconnects > 0) ++metrics_.reconnects;
   record.status = ConnectionStatus::kConnected;
   ++connected_count_;
+  metrics_.peak_connected = std::max<std::uint64_t>(metrics_.peak_connected, connected_count_);
   if (trace_) trace_->record(now, core::TraceEvent::kStatusChange, index, 1);
 }
 

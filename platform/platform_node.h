@@ -65,9 +65,15 @@ struct PlatformMetrics {
   std::uint64_t disconnects_detected = 0;  // by missed heartbeats
   std::uint64_t reconnects = 0;            // a disconnected device connected again
   std::uint64_t frames_without_hello = 0;  // heartbeats on a connection that never said hello
+  std::uint64_t peak_connected = 0;        // most devices connected at once
   std::array<std::uint64_t, 4> frame_errors{};  // indexed by wire::FrameErrorCode
   std::uint64_t frame_errors_total() const;
 };
+
+// The platform's knowledge as text, one line per device sorted by serial: serial, model, OS
+// version, tier, status, last disconnect reason, hellos, heartbeats. Both drivers' runs of the
+// same exchange must give the same text.
+std::string describe_knowledge(const std::vector<DeviceRecord>& devices);
 
 class PlatformNode {
  public:

@@ -1,0 +1,187 @@
+// The trace digest: equal logs give equal digests, any difference (a field, the order, a text)
+// gives another, and the block buffering never shows in the result.
+#include "core/trace.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ccsim::core {
+namespace {
+
+using std::chrono::microseconds;
+
+struct Entry {
+  std::int64_t at_us;
+  TraceEvent event;
+  std::uint64_t node, a, b;
+};
+
+std::string digest_of(const std::vector<Entry>& entries) {
+  Trace trace;
+  for (const Entry& e : entries) trace.record(microseconds(e.at_us), e.event, e.node, e.a, e.b);
+  return trace.finish();
+}
+
+const std::vector<Entry> kSample = {
+    {0, TraceEvent::kSend, 1, 10, 100},
+    {10, TraceEvent::kDeliver, 2, 10, 100},
+    {20, TraceEvent::kStatusChange, 2, 1, 0},
+};
+
+bool is_lower_hex(const std::string& s) {
+  return s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// One-shot SHA-256 of `bytes`, independent of Trace's buffering.
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &length, EVP_sha256(), nullptr);
+  std::string hex;
+  char pair[3];
+  for (unsigned int i = 0; i < length; ++i) {
+    std::snprintf(pair, sizeof pair, "%02x", md[i]);
+    hex += pair;
+  }
+  return hex;
+}
+
+void put_le64(std::string& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+TEST(Trace, EmptyTraceIsTheDigestOfNothing) {
+  Trace trace;
+  EXPECT_EQ(trace.events(), 0u);
+  EXPECT_EQ(trace.finish(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Trace, SameRecordsGiveTheSameDigest) {
+  const std::string first = digest_of(kSample);
+  EXPECT_EQ(first.size(), 64u);
+  EXPECT_TRUE(is_lower_hex(first)) << first;
+  EXPECT_EQ(digest_of(kSample), first);
+}
+
+TEST(Trace, AnyChangedFieldChangesTheDigest) {
+  const std::string base = digest_of(kSample);
+  std::vector<std::vector<Entry>> variants(5, kSample);
+  variants[0][1].at_us += 1;
+  variants[1][1].event = TraceEvent::kDrop;
+  variants[2][1].node += 1;
+  variants[3][1].a += 1;
+  variants[4][1].b += 1;
+  std::vector<std::string> digests;
+  for (const auto& v : variants) {
+    digests.push_back(digest_of(v));
+    EXPECT_NE(digests.back(), base);
+  }
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    for (std::size_t j = i + 1; j < digests.size(); ++j) EXPECT_NE(digests[i], digests[j]);
+  }
+}
+
+TEST(Trace, OrderMatters) {
+  std::vector<Entry> swapped = kSample;
+  std::swap(swapped[0], swapped[1]);
+  EXPECT_NE(digest_of(swapped), digest_of(kSample));
+}
+
+TEST(Trace, DroppedOrExtraRecordChangesTheDigest) {
+  std::vector<Entry> shorter(kSample.begin(), kSample.end() - 1);
+  std::vector<Entry> longer = kSample;
+  longer.push_back(kSample.back());
+  EXPECT_NE(digest_of(shorter), digest_of(kSample));
+  EXPECT_NE(digest_of(longer), digest_of(kSample));
+}
+
+TEST(Trace, CountsEvents) {
+  Trace trace;
+  trace.record(microseconds(1), TraceEvent::kSend, 1);
+  trace.record(microseconds(2), TraceEvent::kDeliver, 1, 2, 3);
+  trace.record_text(microseconds(3), TraceEvent::kFault, "region_outage eu-west");
+  EXPECT_EQ(trace.events(), 3u);
+  trace.finish();
+  EXPECT_EQ(trace.events(), 3u);
+}
+
+TEST(Trace, TextIsHashed) {
+  auto text_digest = [](std::string_view text, TraceEvent event) {
+    Trace trace;
+    trace.record(microseconds(1), TraceEvent::kSend, 1);
+    trace.record_text(microseconds(5), event, text);
+    return trace.finish();
+  };
+  const std::string base = text_digest("partition site=lund", TraceEvent::kFault);
+  EXPECT_EQ(text_digest("partition site=lund", TraceEvent::kFault), base);
+  EXPECT_NE(text_digest("partition site=lunD", TraceEvent::kFault), base);  // same length
+  EXPECT_NE(text_digest("partition site=lun", TraceEvent::kFault), base);
+  EXPECT_NE(text_digest("partition site=lund", TraceEvent::kProbe), base);
+  EXPECT_NE(text_digest("", TraceEvent::kFault), base);
+}
+
+TEST(Trace, TextCannotBeConfusedWithARecord) {
+  // The text's length is part of its record, so moving bytes between a text and what follows
+  // cannot produce the same stream.
+  Trace one;
+  one.record_text(microseconds(1), TraceEvent::kProbe, "ab");
+  one.record_text(microseconds(1), TraceEvent::kProbe, "c");
+  Trace two;
+  two.record_text(microseconds(1), TraceEvent::kProbe, "a");
+  two.record_text(microseconds(1), TraceEvent::kProbe, "bc");
+  EXPECT_NE(one.finish(), two.finish());
+}
+
+TEST(Trace, ManyBuffersStayDeterministic) {
+  // 10,000 records of 33 bytes are 330 KB, about 20 flushes of the 16 KiB buffer.
+  std::vector<Entry> many;
+  for (std::uint64_t i = 0; i < 10'000; ++i) {
+    many.push_back({static_cast<std::int64_t>(i * 1000), TraceEvent::kSend, i % 97, i, ~i});
+  }
+  const std::string first = digest_of(many);
+  EXPECT_EQ(digest_of(many), first);
+  many.back().b ^= 1;
+  EXPECT_NE(digest_of(many), first);
+  many.back().b ^= 1;
+  many.front().a ^= 1;
+  EXPECT_NE(digest_of(many), first);
+}
+
+TEST(Trace, BufferingIsInvisible) {
+  // The digest is the SHA-256 of the record stream (little-endian at, node, a, b, then the event
+  // byte; texts follow their record), however it was split into blocks. Texts of odd sizes make
+  // the records straddle buffer boundaries.
+  Trace trace;
+  std::string stream;
+  for (std::uint64_t i = 0; i < 3'000; ++i) {
+    const auto at = static_cast<std::int64_t>(i * 7);
+    if (i % 10 == 3) {
+      const std::string text(i % 41, static_cast<char>('a' + i % 26));
+      trace.record_text(microseconds(at), TraceEvent::kFault, text);
+      put_le64(stream, static_cast<std::uint64_t>(at));
+      put_le64(stream, 0);
+      put_le64(stream, text.size());
+      put_le64(stream, 0);
+      stream += static_cast<char>(TraceEvent::kFault);
+      stream += text;
+    } else {
+      trace.record(microseconds(at), TraceEvent::kDeliver, i, i * i, i + 1);
+      put_le64(stream, static_cast<std::uint64_t>(at));
+      put_le64(stream, i);
+      put_le64(stream, i * i);
+      put_le64(stream, i + 1);
+      stream += static_cast<char>(TraceEvent::kDeliver);
+    }
+  }
+  ASSERT_GT(stream.size(), 4u * 16 * 1024);
+  EXPECT_EQ(trace.finish(), sha256_hex(stream));
+}
+
+}  // namespace
+}  // namespace ccsim::core

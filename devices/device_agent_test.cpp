@@ -1,0 +1,449 @@
+// The device agent on its own: the driver's side is played by hand, one input at a time, and
+// every outbox is checked.
+#include "devices/device_agent.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ccsim::devices {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const DeviceIdentity kIdentity{"ACCC8E000042", "tier1-bullet", "11.11.0", 1};
+
+std::string from_platform(wire::Envelope envelope, std::uint64_t correlation_id = 1) {
+  envelope.set_source("platform");
+  envelope.set_destination(kIdentity.serial);
+  envelope.set_correlation_id(correlation_id);
+  envelope.set_sent_at_us(1);
+  return wire::encode_frame(envelope);
+}
+
+std::string hello_ack(bool accepted, std::uint32_t interval_ms, const std::string& reason = "") {
+  wire::Envelope e;
+  e.mutable_hello_ack()->set_accepted(accepted);
+  e.mutable_hello_ack()->set_heartbeat_interval_ms(interval_ms);
+  e.mutable_hello_ack()->set_reason(reason);
+  return from_platform(e);
+}
+
+std::string heartbeat_ack(std::uint64_t sequence) {
+  wire::Envelope e;
+  e.mutable_heartbeat_ack()->set_sequence(sequence);
+  return from_platform(e);
+}
+
+wire::Envelope decoded(const std::string& frame) {
+  wire::Envelope e;
+  auto result = wire::decode_frame(frame, e);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(result)) << "agent sent a bad frame";
+  return e;
+}
+
+// Expects `delay` within the +-25% jitter of `base`: [0.75, 1.25) * base.
+void expect_jittered(Duration delay, Duration base) {
+  EXPECT_GE(delay.count() * 4, base.count() * 3) << delay.count() << " us for " << base.count();
+  EXPECT_LT(delay.count() * 4, base.count() * 5) << delay.count() << " us for " << base.count();
+}
+
+// One agent and its driver, played by hand. Each input clears the outbox first.
+struct Agent {
+  explicit Agent(std::uint64_t seed = 1, DeviceAgentConfig c = {})
+      : config(c), agent(kIdentity, config, core::RandomStream(seed, core::kDeviceStreamBase)) {}
+
+  core::Outbox& start(Time now) {
+    out.clear();
+    agent.start(now, out);
+    return out;
+  }
+  core::Outbox& wakeup(Time now) {
+    out.clear();
+    agent.on_wakeup(now, out);
+    return out;
+  }
+  core::Outbox& connected(Time now) {
+    out.clear();
+    agent.on_connected(now, out);
+    return out;
+  }
+  core::Outbox& disconnected(Time now) {
+    out.clear();
+    agent.on_disconnected(now, out);
+    return out;
+  }
+  core::Outbox& frame(Time now, const std::string& f) {
+    out.clear();
+    agent.on_frame(now, f, out);
+    return out;
+  }
+  // The only wake-up the last input asked for.
+  Time the_wakeup() const {
+    EXPECT_EQ(out.wakeups.size(), 1u);
+    return out.wakeups.empty() ? Time{} : out.wakeups.front();
+  }
+  // Start, connect, hello, ack: returns the time the agent went online (all at `now`).
+  Time online(Time now, std::uint32_t interval_ms) {
+    start(now);
+    const Time at = the_wakeup();
+    wakeup(at);
+    EXPECT_TRUE(out.connect);
+    connected(at);
+    frame(at, hello_ack(true, interval_ms));
+    EXPECT_EQ(agent.state(), AgentState::kOnline);
+    return at;
+  }
+
+  DeviceAgentConfig config;
+  DeviceAgent agent;
+  core::Outbox out;
+};
+
+TEST(DeviceAgent, StartSchedulesOneWakeupWithinTheSpread) {
+  std::set<Time> times;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    Agent a(seed);
+    core::Outbox& out = a.start(seconds(5));
+    ASSERT_EQ(out.wakeups.size(), 1u);
+    EXPECT_GE(out.wakeups[0], seconds(5));
+    EXPECT_LT(out.wakeups[0], seconds(5) + a.config.start_spread);
+    EXPECT_FALSE(out.connect);
+    EXPECT_TRUE(out.sends.empty());
+    EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+    times.insert(out.wakeups[0]);
+  }
+  EXPECT_GT(times.size(), 190u);  // spread out, not one instant for the whole fleet
+}
+
+TEST(DeviceAgent, ZeroSpreadStartsAtOnce) {
+  DeviceAgentConfig config;
+  config.start_spread = Duration::zero();
+  Agent a(1, config);
+  EXPECT_EQ(a.start(seconds(3)).wakeups, std::vector<Time>{seconds(3)});
+}
+
+TEST(DeviceAgent, WakeupAtTheDeadlineAsksToConnect) {
+  Agent a;
+  const Time at = (a.start(Time{}), a.the_wakeup());
+  core::Outbox& out = a.wakeup(at);
+  EXPECT_TRUE(out.connect);
+  EXPECT_TRUE(out.sends.empty());
+  EXPECT_TRUE(out.wakeups.empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kConnecting);
+  EXPECT_EQ(a.agent.metrics().connects_requested, 1u);
+}
+
+TEST(DeviceAgent, StaleWakeupsAreIgnored) {
+  Agent a;
+  const Time at = (a.start(Time{}), a.the_wakeup());
+  ASSERT_GT(at, Time{});
+  EXPECT_TRUE(a.wakeup(at - microseconds(1)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  EXPECT_EQ(a.agent.metrics().connects_requested, 0u);
+
+  a.wakeup(at);
+  // Connecting: no deadline at all; a duplicate of the connect wake-up does nothing.
+  EXPECT_TRUE(a.wakeup(at).empty());
+  a.connected(at);
+  const Time hello_deadline = a.the_wakeup();
+  a.frame(at + seconds(1), hello_ack(true, 60'000));
+  // The hello timeout is no longer the deadline: its wake-up comes before the first heartbeat.
+  EXPECT_TRUE(a.wakeup(hello_deadline).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kOnline);
+  EXPECT_EQ(a.agent.metrics().heartbeats_sent, 0u);
+}
+
+TEST(DeviceAgent, ConnectedSendsHelloWithItsIdentity) {
+  Agent a;
+  const Time at = (a.start(Time{}), a.the_wakeup());
+  a.wakeup(at);
+  core::Outbox& out = a.connected(at + milliseconds(7));
+  ASSERT_EQ(out.sends.size(), 1u);
+  EXPECT_EQ(out.sends[0].connection, 0u);
+  const wire::Envelope e = decoded(out.sends[0].frame);
+  ASSERT_TRUE(e.has_hello());
+  EXPECT_EQ(e.hello().serial(), kIdentity.serial);
+  EXPECT_EQ(e.hello().model(), kIdentity.model);
+  EXPECT_EQ(e.hello().os_version(), kIdentity.os_version);
+  EXPECT_EQ(e.hello().tier(), kIdentity.tier);
+  EXPECT_FALSE(e.hello().agent_version().empty());
+  EXPECT_EQ(e.source(), kIdentity.serial);
+  EXPECT_EQ(e.destination(), "platform");
+  EXPECT_EQ(e.correlation_id(), 1u);
+  EXPECT_EQ(e.sent_at_us(), static_cast<std::uint64_t>((at + milliseconds(7)).count()));
+  EXPECT_EQ(out.wakeups, std::vector<Time>{at + milliseconds(7) + a.config.hello_timeout});
+  EXPECT_EQ(a.agent.state(), AgentState::kHelloSent);
+  EXPECT_EQ(a.agent.metrics().hellos_sent, 1u);
+  // A second, unasked-for connection changes nothing.
+  EXPECT_TRUE(a.connected(at + milliseconds(8)).empty());
+}
+
+TEST(DeviceAgent, ConnectedWhenNotConnectingIsIgnored) {
+  Agent a;
+  a.start(Time{});
+  EXPECT_TRUE(a.connected(Time{}).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+}
+
+TEST(DeviceAgent, HelloAckSetsTheIntervalAndHeartbeatsFollowIt) {
+  Agent a;
+  const Time at = a.online(Time{}, 1500);
+  EXPECT_EQ(a.out.wakeups, std::vector<Time>{at + milliseconds(1500)});
+  EXPECT_TRUE(a.out.sends.empty());
+
+  Time now = at;
+  for (std::uint64_t sequence = 1; sequence <= 5; ++sequence) {
+    now += milliseconds(1500);
+    core::Outbox& out = a.wakeup(now);
+    ASSERT_EQ(out.sends.size(), 1u);
+    const wire::Envelope e = decoded(out.sends[0].frame);
+    ASSERT_TRUE(e.has_heartbeat());
+    EXPECT_EQ(e.heartbeat().sequence(), sequence);
+    EXPECT_EQ(e.heartbeat().uptime_s(),
+              static_cast<std::uint64_t>(std::chrono::duration_cast<seconds>(now).count()));
+    EXPECT_EQ(e.correlation_id(), sequence + 1);  // the hello was 1
+    EXPECT_EQ(out.wakeups, std::vector<Time>{now + milliseconds(1500)});
+    a.frame(now + milliseconds(20), heartbeat_ack(sequence));
+  }
+  EXPECT_EQ(a.agent.metrics().heartbeats_sent, 5u);
+  EXPECT_EQ(a.agent.metrics().heartbeats_acked, 5u);
+  EXPECT_EQ(a.agent.metrics().presumed_dead, 0u);
+  EXPECT_EQ(a.agent.state(), AgentState::kOnline);
+}
+
+TEST(DeviceAgent, AckWithoutIntervalKeepsTheConfiguredOne) {
+  Agent a;
+  const Time at = a.online(Time{}, 0);
+  EXPECT_EQ(a.out.wakeups, std::vector<Time>{at + a.config.heartbeat_interval});
+}
+
+TEST(DeviceAgent, PresumedDeadAfterUnackedHeartbeatsMax) {
+  Agent a;
+  const Duration interval = seconds(60);
+  const Time at = a.online(Time{}, 60'000);
+  for (int k = 1; k <= 3; ++k) {
+    EXPECT_EQ(a.wakeup(at + interval * k).sends.size(), 1u) << "heartbeat " << k;
+    EXPECT_EQ(a.agent.state(), AgentState::kOnline) << "heartbeat " << k;
+  }
+  const Time dead_at = at + interval * 4;
+  core::Outbox& out = a.wakeup(dead_at);
+  EXPECT_TRUE(out.sends.empty());
+  EXPECT_FALSE(out.connect);
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  EXPECT_EQ(a.agent.metrics().presumed_dead, 1u);
+  expect_jittered(a.the_wakeup() - dead_at, seconds(3));
+  a.wakeup(a.the_wakeup());
+  EXPECT_TRUE(a.out.connect);
+}
+
+TEST(DeviceAgent, AnyAckResetsTheUnackedCount) {
+  Agent a;
+  const Duration interval = seconds(60);
+  const Time at = a.online(Time{}, 60'000);
+  Time now = at;
+  // Two unanswered, then a late ack for the first one: the connection is alive after all.
+  for (int round = 0; round < 5; ++round) {
+    now += interval;
+    a.wakeup(now);
+    now += interval;
+    a.wakeup(now);
+    a.frame(now + seconds(1), heartbeat_ack(1));
+  }
+  now += interval;
+  a.wakeup(now);
+  EXPECT_EQ(a.agent.state(), AgentState::kOnline);
+  EXPECT_EQ(a.agent.metrics().presumed_dead, 0u);
+  EXPECT_EQ(a.agent.metrics().heartbeats_sent, 11u);
+}
+
+TEST(DeviceAgent, AckForAHeartbeatNotYetSentIsIgnored) {
+  Agent a;
+  const Time at = a.online(Time{}, 60'000);
+  a.wakeup(at + seconds(60));  // heartbeat 1
+  a.frame(at + seconds(61), heartbeat_ack(2));
+  EXPECT_EQ(a.agent.metrics().heartbeats_acked, 0u);
+  a.wakeup(at + seconds(120));
+  a.wakeup(at + seconds(180));
+  a.wakeup(at + seconds(240));
+  EXPECT_EQ(a.agent.metrics().presumed_dead, 1u);
+}
+
+// Drives the agent from presumed dead through five failed hellos, returning each back-off delay.
+std::vector<Duration> backoff_delays(Agent& a, Time at) {
+  std::vector<Duration> delays;
+  Time now = at + seconds(60) * 4;
+  for (int k = 1; k <= 3; ++k) a.wakeup(at + seconds(60) * k);
+  a.wakeup(now);  // presumed dead
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    const Time reconnect_at = a.the_wakeup();
+    delays.push_back(reconnect_at - now);
+    a.wakeup(reconnect_at);
+    EXPECT_TRUE(a.out.connect);
+    a.connected(reconnect_at);
+    now = a.the_wakeup();  // the hello timeout
+    EXPECT_EQ(now - reconnect_at, a.config.hello_timeout);
+    a.wakeup(now);  // nobody answered
+    EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  }
+  return delays;
+}
+
+TEST(DeviceAgent, BackoffGrowsThenStaysAtThirtySeconds) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Agent a(seed);
+    const std::vector<Duration> delays = backoff_delays(a, a.online(Time{}, 60'000));
+    const Duration expected[] = {seconds(3),  seconds(6),  seconds(12), seconds(24),
+                                 seconds(30), seconds(30), seconds(30)};
+    ASSERT_EQ(delays.size(), 6u);
+    for (std::size_t i = 0; i < delays.size(); ++i) expect_jittered(delays[i], expected[i]);
+    EXPECT_EQ(a.agent.metrics().presumed_dead, 1u);
+    EXPECT_EQ(a.agent.metrics().hellos_sent, 7u);
+  }
+}
+
+TEST(DeviceAgent, BackoffJitterDiffersBetweenDevices) {
+  std::set<Duration> first_delays;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Agent a(seed);
+    first_delays.insert(backoff_delays(a, a.online(Time{}, 60'000)).front());
+  }
+  EXPECT_GT(first_delays.size(), 15u);
+}
+
+TEST(DeviceAgent, AcceptedHelloResetsTheBackoff) {
+  Agent a;
+  backoff_delays(a, a.online(Time{}, 60'000));
+  Time now = a.the_wakeup();
+  a.wakeup(now);
+  a.connected(now);
+  a.frame(now, hello_ack(true, 60'000));
+  ASSERT_EQ(a.agent.state(), AgentState::kOnline);
+  for (int k = 1; k <= 4; ++k) a.wakeup(now + seconds(60) * k);
+  EXPECT_EQ(a.agent.metrics().presumed_dead, 2u);
+  expect_jittered(a.the_wakeup() - (now + seconds(240)), seconds(3));
+}
+
+TEST(DeviceAgent, HelloTimeoutBacksOff) {
+  Agent a;
+  const Time at = (a.start(Time{}), a.the_wakeup());
+  a.wakeup(at);
+  a.connected(at);
+  const Time timeout = a.the_wakeup();
+  EXPECT_TRUE(a.wakeup(timeout - microseconds(1)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kHelloSent);
+  core::Outbox& out = a.wakeup(timeout);
+  EXPECT_TRUE(out.sends.empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  expect_jittered(a.the_wakeup() - timeout, seconds(3));
+  // The platform's answer arriving after the agent gave up is ignored.
+  EXPECT_TRUE(a.frame(timeout + seconds(1), hello_ack(true, 60'000)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+}
+
+TEST(DeviceAgent, LostConnectionBacksOff) {
+  Agent a;
+  const Time at = a.online(Time{}, 60'000);
+  core::Outbox& out = a.disconnected(at + seconds(10));
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  expect_jittered(a.the_wakeup() - (at + seconds(10)), seconds(3));
+  EXPECT_FALSE(out.connect);
+  // The heartbeat deadline is gone with the connection.
+  EXPECT_TRUE(a.wakeup(at + seconds(60)).empty() || a.out.connect);
+  EXPECT_EQ(a.agent.metrics().heartbeats_sent, 0u);
+}
+
+TEST(DeviceAgent, RefusedHelloLeavesTheAgentQuiet) {
+  Agent a;
+  const Time at = (a.start(Time{}), a.the_wakeup());
+  a.wakeup(at);
+  a.connected(at);
+  const Time timeout = a.the_wakeup();
+  EXPECT_TRUE(a.frame(at + seconds(1), hello_ack(false, 0, "fleet full")).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kRefused);
+  EXPECT_TRUE(a.wakeup(timeout).empty());
+  EXPECT_TRUE(a.wakeup(timeout + minutes(60)).empty());
+  EXPECT_TRUE(a.disconnected(timeout + minutes(61)).empty());
+  EXPECT_TRUE(a.frame(timeout + minutes(62), heartbeat_ack(1)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kRefused);
+  EXPECT_EQ(a.agent.metrics().connects_requested, 1u);
+}
+
+TEST(DeviceAgent, HeartbeatLimitEndsWithGoodbyeAndClose) {
+  DeviceAgentConfig config;
+  config.heartbeat_limit = 2;
+  Agent a(1, config);
+  const Time at = a.online(Time{}, 60'000);
+  a.wakeup(at + seconds(60));
+  EXPECT_TRUE(a.frame(at + seconds(61), heartbeat_ack(1)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kOnline);
+  a.wakeup(at + seconds(120));
+  core::Outbox& out = a.frame(at + seconds(121), heartbeat_ack(2));
+  ASSERT_EQ(out.sends.size(), 1u);
+  EXPECT_TRUE(decoded(out.sends[0].frame).has_goodbye());
+  ASSERT_EQ(out.closes.size(), 1u);
+  EXPECT_EQ(out.closes[0].connection, out.sends[0].connection);
+  EXPECT_TRUE(out.wakeups.empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kDone);
+  // Done is final: the heartbeat wake-up already queued, a closed connection, a late ack.
+  EXPECT_TRUE(a.wakeup(at + seconds(180)).empty());
+  EXPECT_TRUE(a.disconnected(at + seconds(181)).empty());
+  EXPECT_TRUE(a.frame(at + seconds(182), heartbeat_ack(2)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kDone);
+  EXPECT_EQ(a.agent.metrics().heartbeats_acked, 2u);
+}
+
+TEST(DeviceAgent, JunkFramesAreCountedAndChangeNothing) {
+  Agent a;
+  const Time at = a.online(Time{}, 60'000);
+  wire::Envelope heartbeat;  // a device-to-cloud body, which an agent never expects
+  heartbeat.mutable_heartbeat()->set_sequence(1);
+  EXPECT_TRUE(a.frame(at, std::string("\xff\xff\xff", 3)).empty());
+  EXPECT_TRUE(a.frame(at, std::string(wire::kFrameBytesMax + 1, 'x')).empty());
+  EXPECT_TRUE(a.frame(at, from_platform(heartbeat)).empty());
+  EXPECT_TRUE(a.frame(at, from_platform(wire::Envelope{})).empty());
+  EXPECT_EQ(a.agent.metrics().frame_errors, 4u);
+  EXPECT_EQ(a.agent.state(), AgentState::kOnline);
+  EXPECT_EQ(a.wakeup(at + seconds(60)).sends.size(), 1u);
+}
+
+// Every wake-up time an agent asks for through a scripted life with failures.
+std::vector<Time> wakeup_times(std::uint64_t seed) {
+  Agent a(seed);
+  std::vector<Time> times;
+  a.start(Time{});
+  Time now = a.the_wakeup();
+  times.push_back(now);
+  for (int cycle = 0; cycle < 4; ++cycle) {
+    a.wakeup(now);
+    a.connected(now);
+    now = a.the_wakeup();  // the hello goes unanswered
+    a.wakeup(now);
+    now = a.the_wakeup();
+    times.push_back(now);
+  }
+  return times;
+}
+
+TEST(DeviceAgent, SameSeedSameWakeupsDifferentSeedDifferent) {
+  EXPECT_EQ(wakeup_times(7), wakeup_times(7));
+  EXPECT_NE(wakeup_times(7), wakeup_times(8));
+}
+
+TEST(DeviceAgent, StateNamesAreStable) {
+  EXPECT_EQ(agent_state_name(AgentState::kIdle), "idle");
+  EXPECT_EQ(agent_state_name(AgentState::kConnecting), "connecting");
+  EXPECT_EQ(agent_state_name(AgentState::kHelloSent), "hello_sent");
+  EXPECT_EQ(agent_state_name(AgentState::kOnline), "online");
+  EXPECT_EQ(agent_state_name(AgentState::kRefused), "refused");
+  EXPECT_EQ(agent_state_name(AgentState::kDone), "done");
+}
+
+}  // namespace
+}  // namespace ccsim::devices

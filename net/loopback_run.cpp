@@ -1,0 +1,101 @@
+#include "net/loopback_run.h"
+
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "core/random_stream.h"
+#include "net/device_client.h"
+#include "net/throwaway_ca.h"
+#include "net/websocket_session.h"
+
+namespace ccsim::net {
+namespace {
+
+bool agent_finished(devices::AgentState state) {
+  return state == devices::AgentState::kDone || state == devices::AgentState::kRefused;
+}
+
+// Done when every agent has ended and the platform has recorded each done agent's goodbye, so
+// both sides hold their final state.
+bool fleet_finished(const std::vector<devices::DeviceAgent>& agents,
+                    const platform::PlatformNode& node) {
+  return std::all_of(agents.begin(), agents.end(), [&node](const devices::DeviceAgent& agent) {
+    if (!agent_finished(agent.state())) return false;
+    if (agent.state() == devices::AgentState::kRefused) return true;
+    const platform::DeviceRecord* record = node.find(agent.identity().serial);
+    return record != nullptr && record->status == platform::ConnectionStatus::kDisconnected &&
+           record->last_disconnect == platform::DisconnectReason::kGoodbye;
+  });
+}
+
+void check_config(const LoopbackConfig& config) {
+  if (config.agent.heartbeat_limit == 0) {
+    throw std::invalid_argument("loopback run: agent.heartbeat_limit must be > 0 to finish");
+  }
+  if (config.devices.size() > kLoopbackDevicesMax) {
+    throw std::invalid_argument("loopback run: " + std::to_string(config.devices.size()) +
+                                " devices, at most " + std::to_string(kLoopbackDevicesMax));
+  }
+}
+
+}  // namespace
+
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds wall_time_max) {
+  const auto deadline = std::chrono::steady_clock::now() + wall_time_max;
+  io.restart();
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // Zero handlers run and a stopped context means no work is left: nothing more can happen.
+    if (io.run_one_until(deadline) == 0 && io.stopped()) return done();
+  }
+  return true;
+}
+
+void drain(boost::asio::io_context& io, std::chrono::milliseconds wall_time_max) {
+  io.restart();
+  io.run_for(wall_time_max);
+}
+
+LoopbackResult run_on_loopback(const LoopbackConfig& config) {
+  check_config(config);
+  const Credentials credentials = make_throwaway_credentials();
+  // Declared in the order of need, so they are destroyed clients first, io_context last.
+  boost::asio::io_context io(1);
+  const DriverClock clock;
+  platform::PlatformNode node(config.policy, std::max<std::size_t>(1, config.devices.size()),
+                              nullptr);
+  PlatformServer server(io, credentials, node, clock);
+  server.start();
+  boost::asio::ssl::context client_tls = make_client_tls(credentials.ca_cert_pem);
+
+  std::vector<devices::DeviceAgent> agents;
+  agents.reserve(config.devices.size());  // clients hold references into it
+  for (std::size_t i = 0; i < config.devices.size(); ++i) {
+    agents.emplace_back(config.devices[i], config.agent,
+                        core::RandomStream(config.seed, core::kDeviceStreamBase + i));
+  }
+  std::vector<std::unique_ptr<DeviceClient>> clients;
+  clients.reserve(agents.size());
+  for (devices::DeviceAgent& agent : agents) {
+    clients.push_back(std::make_unique<DeviceClient>(io, client_tls, server.port(), agent, clock));
+    clients.back()->start();
+  }
+
+  LoopbackResult result;
+  result.all_agents_done = run_until(
+      io, [&] { return fleet_finished(agents, node); }, config.wall_time_max);
+  for (auto& client : clients) client->stop();
+  server.stop();
+  drain(io, kShutdownTimeMax);
+
+  result.devices = node.devices();
+  result.metrics = node.metrics();
+  result.server = server.metrics();
+  for (const devices::DeviceAgent& agent : agents) result.agent_states.push_back(agent.state());
+  return result;
+}
+
+}  // namespace ccsim::net

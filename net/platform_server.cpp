@@ -1,0 +1,161 @@
+#include "net/platform_server.h"
+
+#include <boost/asio/ip/address_v4.hpp>
+#include <string_view>
+
+namespace ccsim::net {
+
+namespace asio = boost::asio;
+
+PlatformServer::PlatformServer(asio::io_context& io, const Credentials& credentials,
+                               platform::PlatformNode& node, DriverClock clock)
+    : tls_(make_server_tls(credentials)),
+      node_(node),
+      clock_(clock),
+      acceptor_(io),
+      wakeups_(io, clock, [this](core::Time now) { on_wakeup(now); }) {
+  // A device silent for as long as the node allows, plus one interval, is gone; the node has
+  // marked it disconnected by then, and the session only holds a socket.
+  const platform::HeartbeatPolicy& policy = node_.policy();
+  limits_.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      policy.interval * (policy.missed_heartbeats_max + 1));
+}
+
+PlatformServer::~PlatformServer() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& [connection, session] : sessions_) {
+    session->detach();
+    session->abort();
+  }
+}
+
+void PlatformServer::start() {
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address_v4(kLoopbackAddress), 0);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+  node_.start(clock_.now(), outbox_);
+  execute();
+  accept_next();
+}
+
+void PlatformServer::stop() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  wakeups_.cancel();
+  for (auto& [connection, session] : sessions_) session->close();
+}
+
+void PlatformServer::accept_next() {
+  acceptor_.async_accept(
+      [this](const boost::system::error_code& error, asio::ip::tcp::socket socket) {
+        // Checked before touching `this`: closing the acceptor in the destructor aborts the accept.
+        if (error == asio::error::operation_aborted) return;
+        if (stopping_) return;
+        // Other accept errors (a peer gone before we took it, out of descriptors) drop one
+        // connection, not the listener.
+        if (!error) on_accept(std::move(socket));
+        accept_next();
+      });
+}
+
+void PlatformServer::on_accept(asio::ip::tcp::socket socket) {
+  ++metrics_.connections_accepted;
+  if (sessions_.size() >= kPlatformSessionsMax) {
+    ++metrics_.sessions_refused;
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  const core::ConnectionId connection = next_connection_++;
+  WebsocketSession::Events events;
+  events.on_open = [this] { ++metrics_.sessions_opened; };
+  events.on_frame = [this, connection](std::string_view frame) { on_frame(connection, frame); };
+  events.on_end = [this, connection](const SessionEnd& end) { on_end(connection, end); };
+  sessions_.emplace(connection,
+                    WebsocketSession::accept(std::move(socket), tls_, limits_, std::move(events)));
+}
+
+void PlatformServer::on_frame(core::ConnectionId connection, std::string_view frame) {
+  ++metrics_.frames_received;
+  node_.on_frame(clock_.now(), connection, frame, outbox_);
+  execute();
+}
+
+void PlatformServer::on_end(core::ConnectionId connection, const SessionEnd& end) {
+  // The session stays alive until its last handler returns; the map only forgets it.
+  sessions_.erase(connection);
+  count_end(end);
+  if (end.was_open()) node_.on_connection_closed(clock_.now(), connection);
+}
+
+void PlatformServer::count_end(const SessionEnd& end) {
+  if (!end.was_open()) {
+    if (end.cause == SessionEndCause::kTimeout) {
+      ++metrics_.handshakes_timed_out;
+    } else if (end.stage == SessionStage::kTlsHandshake) {
+      ++metrics_.tls_handshakes_failed;
+    } else if (end.stage == SessionStage::kWebsocketHandshake) {
+      ++metrics_.websocket_handshakes_failed;
+    }
+    return;
+  }
+  ++metrics_.sessions_closed;
+  switch (end.cause) {
+    case SessionEndCause::kClosedByPeer:
+      ++metrics_.sessions_closed_by_peer;
+      break;
+    case SessionEndCause::kClosedByUs:
+    case SessionEndCause::kAborted:
+      ++metrics_.sessions_closed_by_platform;
+      break;
+    case SessionEndCause::kOversizedFrame:
+      ++metrics_.sessions_closed_oversized;
+      break;
+    case SessionEndCause::kProtocolError:
+      ++metrics_.sessions_closed_protocol_error;
+      break;
+    case SessionEndCause::kWriteQueueFull:
+      ++metrics_.sessions_closed_write_queue_full;
+      break;
+    case SessionEndCause::kTimeout:
+      ++metrics_.sessions_closed_idle;
+      break;
+    case SessionEndCause::kHandshakeFailed:
+    case SessionEndCause::kTransportError:
+      ++metrics_.sessions_closed_transport_error;
+      break;
+  }
+}
+
+void PlatformServer::on_wakeup(core::Time now) {
+  node_.on_wakeup(now, outbox_);
+  execute();
+}
+
+// Carries out the node's answer. Nothing here calls back into the node: sessions report their
+// ends later, from their own handlers.
+void PlatformServer::execute() {
+  for (core::Outbox::Send& send : outbox_.sends) {
+    auto found = sessions_.find(send.connection);
+    if (found != sessions_.end() && found->second->send(std::move(send.frame))) {
+      ++metrics_.frames_sent;
+    } else {
+      ++metrics_.sends_dropped;
+    }
+  }
+  for (const core::Outbox::Close& close : outbox_.closes) {
+    auto found = sessions_.find(close.connection);
+    if (found != sessions_.end()) found->second->close();
+  }
+  if (!stopping_) {
+    for (core::Time at : outbox_.wakeups) wakeups_.request(at);
+  }
+  outbox_.clear();
+}
+
+}  // namespace ccsim::net

@@ -1,0 +1,260 @@
+// Frame codec: round trips, the size limit, malformed input, field limits, tolerance of fields
+// this build does not know.
+#include "proto/frame.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <variant>
+
+namespace ccsim::wire {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+Envelope addressed(const std::string& source, const std::string& destination) {
+  Envelope e;
+  e.set_source(source);
+  e.set_destination(destination);
+  e.set_correlation_id(42);
+  e.set_sent_at_us(1'234'567);
+  return e;
+}
+
+Envelope valid_hello() {
+  Envelope e = addressed("ACCC8E000001", "platform");
+  DeviceHello* h = e.mutable_hello();
+  h->set_serial("ACCC8E000001");
+  h->set_model("tier1-bullet");
+  h->set_tier(1);
+  h->set_os_version("11.11.0");
+  h->set_agent_version("ccsim-agent/1");
+  return e;
+}
+
+// Decodes `frame`, expecting an error; returns it (or a sentinel that fails the caller's checks).
+FrameError decode_error(std::string_view frame) {
+  Envelope out;
+  auto result = decode_frame(frame, out);
+  if (!std::holds_alternative<FrameError>(result)) {
+    ADD_FAILURE() << "frame of " << frame.size() << " bytes decoded without error";
+    return {FrameErrorCode::kOversized, "<no error>"};
+  }
+  return std::get<FrameError>(result);
+}
+
+void expect_round_trip(const Envelope& in) {
+  const std::string frame = encode_frame(in);
+  Envelope out;
+  auto result = decode_frame(frame, out);
+  ASSERT_TRUE(std::holds_alternative<std::monostate>(result))
+      << std::get<FrameError>(result).message;
+  EXPECT_EQ(out.body_case(), in.body_case());
+  EXPECT_TRUE(MessageDifferencer::Equals(in, out))
+      << "in: " << in.ShortDebugString() << "\nout: " << out.ShortDebugString();
+}
+
+TEST(Frame, RoundTripsHello) {
+  expect_round_trip(valid_hello());
+}
+
+TEST(Frame, RoundTripsHelloAck) {
+  Envelope e = addressed("platform", "ACCC8E000001");
+  e.mutable_hello_ack()->set_accepted(true);
+  e.mutable_hello_ack()->set_heartbeat_interval_ms(300'000);
+  expect_round_trip(e);
+
+  Envelope refused = addressed("platform", "ACCC8E000001");
+  refused.mutable_hello_ack()->set_accepted(false);
+  refused.mutable_hello_ack()->set_reason("fleet full");
+  expect_round_trip(refused);
+}
+
+TEST(Frame, RoundTripsHeartbeat) {
+  Envelope e = addressed("ACCC8E000001", "platform");
+  e.mutable_heartbeat()->set_sequence(17);
+  e.mutable_heartbeat()->set_uptime_s(3600);
+  expect_round_trip(e);
+}
+
+TEST(Frame, RoundTripsHeartbeatAck) {
+  Envelope e = addressed("platform", "ACCC8E000001");
+  e.mutable_heartbeat_ack()->set_sequence(17);
+  expect_round_trip(e);
+}
+
+TEST(Frame, RoundTripsGoodbye) {
+  Envelope e = addressed("ACCC8E000001", "platform");
+  e.mutable_goodbye()->set_reason("shutdown");
+  expect_round_trip(e);
+}
+
+TEST(Frame, RefusesOneByteOverTheLimitBeforeParsing) {
+  // Zero bytes would parse as an (empty) envelope; the size check must come first.
+  const std::string frame(kFrameBytesMax + 1, '\0');
+  const FrameError error = decode_error(frame);
+  EXPECT_EQ(error.code, FrameErrorCode::kOversized);
+  EXPECT_NE(error.message.find(std::to_string(kFrameBytesMax + 1)), std::string::npos)
+      << error.message;
+}
+
+TEST(Frame, AcceptsAFrameOfExactlyTheLimit) {
+  // Pad a valid frame with an unknown length-delimited field 99 up to exactly kFrameBytesMax.
+  std::string frame = encode_frame(valid_hello());
+  const std::size_t tag_and_length_bytes = 2 + 3;  // tag 99/LEN is 2 bytes; length < 2^21 is 3
+  const std::size_t payload = kFrameBytesMax - frame.size() - tag_and_length_bytes;
+  ASSERT_GE(payload, std::size_t{1} << 14);  // so its varint really is 3 bytes
+  frame += "\x9a\x06";
+  frame += static_cast<char>(0x80 | (payload & 0x7f));
+  frame += static_cast<char>(0x80 | ((payload >> 7) & 0x7f));
+  frame += static_cast<char>(payload >> 14);
+  frame.append(payload, 'x');
+  ASSERT_EQ(frame.size(), kFrameBytesMax);
+
+  Envelope out;
+  auto result = decode_frame(frame, out);
+  ASSERT_TRUE(std::holds_alternative<std::monostate>(result))
+      << std::get<FrameError>(result).message;
+  EXPECT_EQ(out.hello().serial(), "ACCC8E000001");
+}
+
+TEST(Frame, RejectsJunkAsMalformed) {
+  const std::string valid = encode_frame(valid_hello());
+  const std::string junk[] = {
+      std::string("\x0a\x0a"
+                  "ab",
+                  4),                     // field 1 says 10 bytes, 2 follow
+      std::string("\x0f", 1),             // field 1 with wire type 7, which does not exist
+      std::string("\x00", 1),             // field number 0 is reserved
+      std::string("\x20\xff\xff", 3),     // varint field 4 cut off mid-value
+      valid.substr(0, valid.size() - 1),  // a valid frame missing its last byte
+      std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11),  // overlong varint tag
+  };
+  for (const std::string& frame : junk) {
+    const FrameError error = decode_error(frame);
+    EXPECT_EQ(error.code, FrameErrorCode::kMalformed) << "junk of " << frame.size() << " bytes";
+  }
+}
+
+TEST(Frame, EnvelopeWithoutBodyIsUnknownBody) {
+  const FrameError error = decode_error(encode_frame(addressed("ACCC8E000001", "platform")));
+  EXPECT_EQ(error.code, FrameErrorCode::kUnknownBody);
+}
+
+TEST(Frame, BodyFromANewerSchemaIsUnknownBody) {
+  // Field 15 would be the next body in the oneof; this build must parse and then refuse it.
+  std::string frame = encode_frame(addressed("ACCC8E000001", "platform"));
+  frame += std::string("\x7a\x00", 2);  // field 15, LEN, zero bytes
+  EXPECT_EQ(decode_error(frame).code, FrameErrorCode::kUnknownBody);
+}
+
+TEST(Frame, FullyEmptyFrameNamesTheMissingSource) {
+  const FrameError error = decode_error("");
+  EXPECT_EQ(error.code, FrameErrorCode::kFieldOutOfRange);
+  EXPECT_NE(error.message.find("source"), std::string::npos) << error.message;
+}
+
+struct FieldCase {
+  const char* field;
+  void (*spoil)(Envelope&);
+};
+
+TEST(Frame, FieldLimitsNameTheField) {
+  const FieldCase cases[] = {
+      {"hello.serial", [](Envelope& e) { e.mutable_hello()->set_serial(""); }},
+      {"hello.serial",
+       [](Envelope& e) {
+         e.mutable_hello()->set_serial(std::string(kIdentifierBytesMax + 1, 's'));
+       }},
+      {"hello.model", [](Envelope& e) { e.mutable_hello()->set_model(""); }},
+      {"hello.model",
+       [](Envelope& e) {
+         e.mutable_hello()->set_model(std::string(kIdentifierBytesMax + 1, 'm'));
+       }},
+      {"hello.os_version", [](Envelope& e) { e.mutable_hello()->set_os_version(""); }},
+      {"hello.os_version",
+       [](Envelope& e) { e.mutable_hello()->set_os_version(std::string(kTextBytesMax + 1, 'v')); }},
+      {"hello.tier", [](Envelope& e) { e.mutable_hello()->set_tier(3); }},
+      {"hello.tier", [](Envelope& e) { e.mutable_hello()->set_tier(0); }},
+      {"source", [](Envelope& e) { e.set_source(""); }},
+      {"source", [](Envelope& e) { e.set_source(std::string(kIdentifierBytesMax + 1, 'a')); }},
+      {"destination", [](Envelope& e) { e.set_destination(""); }},
+      {"destination",
+       [](Envelope& e) { e.set_destination(std::string(kIdentifierBytesMax + 1, 'a')); }},
+      {"hello_ack.reason",
+       [](Envelope& e) { e.mutable_hello_ack()->set_reason(std::string(kTextBytesMax + 1, 'r')); }},
+      {"goodbye.reason",
+       [](Envelope& e) { e.mutable_goodbye()->set_reason(std::string(kTextBytesMax + 1, 'r')); }},
+  };
+  for (const FieldCase& c : cases) {
+    Envelope e = valid_hello();
+    c.spoil(e);
+    const FrameError error = decode_error(encode_frame(e));
+    EXPECT_EQ(error.code, FrameErrorCode::kFieldOutOfRange) << c.field;
+    EXPECT_NE(error.message.find(c.field), std::string::npos)
+        << "expected '" << c.field << "' in: " << error.message;
+  }
+}
+
+TEST(Frame, FieldLimitsAreInclusive) {
+  Envelope e = valid_hello();
+  e.set_source(std::string(kIdentifierBytesMax, 'a'));
+  e.set_destination(std::string(kIdentifierBytesMax, 'b'));
+  e.mutable_hello()->set_serial(std::string(kIdentifierBytesMax, 's'));
+  e.mutable_hello()->set_model(std::string(kIdentifierBytesMax, 'm'));
+  e.mutable_hello()->set_os_version(std::string(kTextBytesMax, 'v'));
+  e.mutable_hello()->set_tier(2);
+  expect_round_trip(e);
+
+  Envelope goodbye = addressed("ACCC8E000001", "platform");
+  goodbye.mutable_goodbye()->set_reason(std::string(kTextBytesMax, 'r'));
+  expect_round_trip(goodbye);
+}
+
+TEST(Frame, ToleratesUnknownFields) {
+  const Envelope in = valid_hello();
+  std::string frame = encode_frame(in);
+  frame += std::string("\x98\x06\x01", 3);     // field 99, varint, value 1
+  frame += std::string("\x9a\x06\x03xyz", 6);  // field 99 again, LEN, 3 bytes
+  Envelope out;
+  auto result = decode_frame(frame, out);
+  ASSERT_TRUE(std::holds_alternative<std::monostate>(result))
+      << std::get<FrameError>(result).message;
+  EXPECT_EQ(out.hello().serial(), in.hello().serial());
+  EXPECT_EQ(out.hello().tier(), 1u);
+  EXPECT_EQ(out.correlation_id(), 42u);
+  // Kept, so a node relaying the envelope would pass the newer fields on.
+  EXPECT_EQ(out.GetReflection()->GetUnknownFields(out).field_count(), 2);
+}
+
+TEST(Frame, DecodeClearsWhatThePreviousFrameLeft) {
+  // Nodes reuse one scratch envelope; a heartbeat decoded after a hello must not keep it.
+  Envelope scratch;
+  ASSERT_TRUE(
+      std::holds_alternative<std::monostate>(decode_frame(encode_frame(valid_hello()), scratch)));
+  Envelope heartbeat = addressed("ACCC8E000001", "platform");
+  heartbeat.mutable_heartbeat()->set_sequence(3);
+  ASSERT_TRUE(
+      std::holds_alternative<std::monostate>(decode_frame(encode_frame(heartbeat), scratch)));
+  EXPECT_EQ(scratch.body_case(), Envelope::kHeartbeat);
+  EXPECT_FALSE(scratch.has_hello());
+  EXPECT_EQ(scratch.heartbeat().sequence(), 3u);
+}
+
+TEST(Frame, ErrorNamesAreStableAndDistinct) {
+  EXPECT_EQ(frame_error_name(FrameErrorCode::kOversized), "oversized");
+  EXPECT_EQ(frame_error_name(FrameErrorCode::kMalformed), "malformed");
+  EXPECT_EQ(frame_error_name(FrameErrorCode::kUnknownBody), "unknown_body");
+  EXPECT_EQ(frame_error_name(FrameErrorCode::kFieldOutOfRange), "field_out_of_range");
+  EXPECT_EQ(frame_error_name(static_cast<FrameErrorCode>(200)), "unknown");
+  std::set<std::string_view> names;
+  for (int code = 0; code < 4; ++code) {
+    names.insert(frame_error_name(static_cast<FrameErrorCode>(code)));
+  }
+  EXPECT_EQ(names.size(), 4u);
+}
+
+}  // namespace
+}  // namespace ccsim::wire

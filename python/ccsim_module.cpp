@@ -1,0 +1,98 @@
+// The Python module `ccsim`: scripts drive runs; runs never call back into Python. Each run
+// happens in a child process (SimGrid allows one simulation per process), so a script may run
+// as many as it likes. C++ errors arrive as Python exceptions with the same message.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <string>
+
+#include "scenarios/run.h"
+#include "scenarios/scenario_file.h"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+namespace ccsim::python {
+namespace {
+
+// A Python value as the text a `--set key=value` would carry.
+std::string override_text(const py::handle& value) {
+  if (py::isinstance<py::bool_>(value)) return value.cast<bool>() ? "true" : "false";
+  if (py::isinstance<py::str>(value) || py::isinstance<py::int_>(value) ||
+      py::isinstance<py::float_>(value)) {
+    return py::str(value).cast<std::string>();
+  }
+  throw py::type_error("overrides values must be str, int, float or bool, not " +
+                       py::str(value.get_type().attr("__name__")).cast<std::string>());
+}
+
+scenarios::RunResult run(const std::string& path, std::uint64_t seed, const py::dict& overrides) {
+  scenarios::RunSettings settings;
+  settings.seed = seed;
+  for (const auto& [key, value] : overrides) {
+    if (!py::isinstance<py::str>(key)) throw py::type_error("overrides keys must be str");
+    settings.overrides.push_back(
+        scenarios::parse_override(key.cast<std::string>() + "=" + override_text(value)));
+  }
+  py::gil_scoped_release release;
+  return scenarios::run_in_child_process(path, settings);
+}
+
+py::dict metrics_dict(const scenarios::RunResult& r) {
+  py::dict metrics;
+  for (const auto& [name, value] : r.metrics) {
+    const bool integral = std::floor(value) == value && std::fabs(value) < 9.0e15;
+    metrics[py::str(name)] = integral ? py::object(py::int_(static_cast<long long>(value)))
+                                      : py::object(py::float_(value));
+  }
+  return metrics;
+}
+
+void init_results(py::module_& m) {
+  py::class_<scenarios::CheckResult>(m, "CheckResult", "The verdict of one check of a run.")
+      .def_readonly("id", &scenarios::CheckResult::id, "the check's id in the scenario file")
+      .def_readonly("passed", &scenarios::CheckResult::passed)
+      .def_readonly("detail", &scenarios::CheckResult::detail,
+                    "what was measured against what was expected")
+      .def("__repr__", [](const scenarios::CheckResult& c) {
+        return "<CheckResult " + c.id + (c.passed ? " passed" : " FAILED") + ": " + c.detail + ">";
+      });
+  py::class_<scenarios::RunResult>(m, "RunResult", "What one run of a scenario produced.")
+      .def_readonly("scenario", &scenarios::RunResult::scenario)
+      .def_readonly("file", &scenarios::RunResult::file)
+      .def_readonly("seed", &scenarios::RunResult::seed)
+      .def_readonly("passed", &scenarios::RunResult::passed, "every check passed")
+      .def_readonly("checks", &scenarios::RunResult::checks)
+      .def_property_readonly("metrics", &metrics_dict, "metrics by name, in report order")
+      .def_readonly("trace_hash", &scenarios::RunResult::trace_hash,
+                    "SHA-256 of the run's ordered event log")
+      .def_readonly("sim_time_s", &scenarios::RunResult::sim_time_s)
+      .def_readonly("wall_time_s", &scenarios::RunResult::wall_time_s)
+      .def_readonly("events", &scenarios::RunResult::events)
+      .def_readonly("devices", &scenarios::RunResult::devices)
+      .def_readonly("reproduce", &scenarios::RunResult::reproduce,
+                    "the ccsim command line that reproduces this run")
+      .def("__repr__", [](const scenarios::RunResult& r) {
+        return "<RunResult " + r.scenario + " seed " + std::to_string(r.seed) +
+               (r.passed ? " passed" : " FAILED") + ">";
+      });
+}
+
+void init_run(py::module_& m) {
+  py::register_exception<scenarios::ScenarioError>(m, "ScenarioError", PyExc_ValueError);
+  m.def("run", &run, "path"_a, "seed"_a = 1, "overrides"_a = py::dict(),
+        "Runs the scenario file at `path` with `seed`, after applying `overrides` (a dict of\n"
+        "dotted keys to values, as `ccsim run --set key=value`). Returns a RunResult.\n"
+        "Raises ccsim.ScenarioError (a ValueError) on bad input, with the message naming the\n"
+        "file, line and key.");
+}
+
+}  // namespace
+}  // namespace ccsim::python
+
+PYBIND11_MODULE(ccsim, m) {
+  m.doc() = "ccsim: simulate a hybrid-cloud camera platform and its fleet, and check scenarios.";
+  ccsim::python::init_results(m);
+  ccsim::python::init_run(m);
+}

@@ -1,0 +1,68 @@
+"""Tests of the Python module: runs come back with checks, metrics and a trace hash, one seed
+reproduces a run, overrides reach the scenario, and bad input raises with file, line and key."""
+import os
+import pathlib
+import re
+
+import pytest
+
+import ccsim
+
+SOURCE = pathlib.Path(os.environ.get("CCSIM_SOURCE_DIR", pathlib.Path(__file__).parents[2]))
+HANDFUL = str(SOURCE / "scenarios" / "quickstart" / "handful.yaml")
+NETWORK_CUT = str(SOURCE / "scenarios" / "quickstart" / "network-cut.yaml")
+
+
+def test_run_returns_checks_metrics_and_hash():
+    r = ccsim.run(HANDFUL, seed=7)
+    assert r.passed is True
+    assert r.seed == 7
+    assert r.checks and all(c.passed for c in r.checks)
+    assert {c.id for c in r.checks} >= {"connected"}
+    assert r.metrics["devices"] == r.devices > 0
+    assert r.metrics["frame_errors"] == 0
+    assert r.metrics["heartbeats_received"] > 0
+    assert re.fullmatch(r"[0-9a-f]{64}", r.trace_hash)
+    assert r.sim_time_s > 0 and r.events > 0
+    assert "--seed 7" in r.reproduce
+
+
+def test_same_seed_same_trace_and_other_seed_differs():
+    first = ccsim.run(HANDFUL, seed=3)
+    again = ccsim.run(HANDFUL, seed=3)
+    other = ccsim.run(HANDFUL, seed=4)
+    assert first.trace_hash == again.trace_hash
+    assert first.metrics == again.metrics
+    assert other.trace_hash != first.trace_hash
+
+
+def test_overrides_reach_the_scenario():
+    r = ccsim.run(NETWORK_CUT, seed=1, overrides={"fleet.cameras": 120, "fleet.sites": 4})
+    assert r.devices == 120
+    assert r.metrics["devices"] == 120
+
+
+def test_typo_in_key_raises_with_file_line_and_key(tmp_path):
+    text = pathlib.Path(HANDFUL).read_text()
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(text.replace("duration:", "duraton:", 1))
+    line = next(i for i, l in enumerate(bad.read_text().splitlines(), 1) if l.startswith("duraton:"))
+    with pytest.raises(ccsim.ScenarioError) as error:
+        ccsim.run(str(bad))
+    assert f"{bad}:{line}: duraton" in str(error.value)
+    assert isinstance(error.value, ValueError)
+
+
+def test_bad_override_value_raises_scenario_error():
+    with pytest.raises(ccsim.ScenarioError, match="fleet.cameras"):
+        ccsim.run(NETWORK_CUT, overrides={"fleet.cameras": -5})
+
+
+def test_missing_file_raises_naming_it():
+    with pytest.raises(ccsim.ScenarioError, match="no-such-scenario.yaml"):
+        ccsim.run("no-such-scenario.yaml")
+
+
+def test_override_of_unsupported_type_is_a_type_error():
+    with pytest.raises(TypeError):
+        ccsim.run(HANDFUL, overrides={"duration": [1, 2]})

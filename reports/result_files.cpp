@@ -1,0 +1,702 @@
+#include "reports/result_files.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+#include <tuple>
+#include <utility>
+
+namespace ccsim::reports {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A result.json is a few kilobytes; anything this large is not one of ours.
+constexpr std::uintmax_t kResultJsonBytesMax = 64u << 20;
+// Longest scalar quoted back in a reader error.
+constexpr std::size_t kQuotedValueCharsMax = 40;
+// Characters of the trace hash shown in the run table (the full hash is in the title attribute).
+constexpr std::size_t kTraceHashCharsShort = 12;
+// Metrics beyond this many are shown in two column pairs, so the table stays short.
+constexpr std::size_t kMetricsOneColumnMax = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+// Writes to a sibling temporary and renames it over `file`, so a reader (a suite's report, a CI
+// job) never sees half a file.
+void write_file(const fs::path& file, const std::string& content) {
+  fs::path temporary = file;
+  temporary += ".tmp";
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(errno));
+  }
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  std::error_code ignored;
+  if (!out) {
+    const int error = errno;
+    fs::remove(temporary, ignored);
+    throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(error));
+  }
+  std::error_code error;
+  fs::rename(temporary, file, error);
+  if (error) {
+    fs::remove(temporary, ignored);
+    throw std::runtime_error("cannot write " + file.string() + ": " + error.message());
+  }
+}
+
+std::string read_file(const fs::path& file, std::uintmax_t bytes_max) {
+  std::error_code error;
+  const std::uintmax_t size = fs::file_size(file, error);
+  if (error) throw std::runtime_error("cannot read " + file.string() + ": " + error.message());
+  if (size > bytes_max) {
+    throw std::runtime_error("cannot read " + file.string() + ": larger than " +
+                             std::to_string(bytes_max) + " bytes");
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file.string() + ": " + std::strerror(errno));
+  std::string content(size, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(size));
+  if (in.gcount() != static_cast<std::streamsize>(size)) {
+    throw std::runtime_error("cannot read " + file.string() + ": short read");
+  }
+  return content;
+}
+
+// ---------------------------------------------------------------------------------------------
+// result.json
+
+nlohmann::ordered_json number_or_null(double value) {
+  if (!std::isfinite(value)) return nullptr;
+  return value;
+}
+
+template <typename Json>
+std::string describe(const Json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (text.size() > kQuotedValueCharsMax) text = text.substr(0, kQuotedValueCharsMax) + "...";
+  return text;
+}
+
+template <typename Json>
+[[noreturn]] void fail_expected(const std::string& origin, const std::string& key,
+                                const std::string& expected, const Json& found) {
+  throw std::runtime_error(origin + ": key '" + key + "': expected " + expected + ", found " +
+                           describe(found));
+}
+
+// Reads the members of one JSON object, naming origin and the key's full path in every error.
+template <typename Json>
+class StrictReader {
+ public:
+  StrictReader(const Json& object, const std::string& origin, std::string prefix)
+      : object_(object), origin_(origin), prefix_(std::move(prefix)) {}
+
+  const Json& member(const std::string& key) const {
+    const auto found = object_.find(key);
+    if (found == object_.end()) {
+      throw std::runtime_error(origin_ + ": key '" + prefix_ + key + "': missing");
+    }
+    return *found;
+  }
+
+  std::string string(const std::string& key) const {
+    const Json& value = member(key);
+    if (!value.is_string()) fail_expected(origin_, prefix_ + key, "a string", value);
+    return value.template get<std::string>();
+  }
+
+  bool boolean(const std::string& key) const {
+    const Json& value = member(key);
+    if (!value.is_boolean()) fail_expected(origin_, prefix_ + key, "true or false", value);
+    return value.template get<bool>();
+  }
+
+  std::uint64_t unsigned_integer(const std::string& key) const {
+    const Json& value = member(key);
+    // A document built in C++ from an int holds a signed integer; a parsed one holds unsigned.
+    const bool non_negative =
+        value.is_number_unsigned() ||
+        (value.is_number_integer() && value.template get<std::int64_t>() >= 0);
+    if (!non_negative) fail_expected(origin_, prefix_ + key, "an unsigned integer", value);
+    return value.template get<std::uint64_t>();
+  }
+
+  double number(const std::string& key) const { return number_of(member(key), key); }
+
+  // result_to_json writes a non-finite number as null, so null reads back as NaN.
+  double number_of(const Json& value, const std::string& key) const {
+    if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    if (!value.is_number()) fail_expected(origin_, prefix_ + key, "a number", value);
+    return value.template get<double>();
+  }
+
+  const Json& typed(const std::string& key, bool want_array) const {
+    const Json& value = member(key);
+    if (want_array && !value.is_array()) fail_expected(origin_, prefix_ + key, "an array", value);
+    if (!want_array && !value.is_object()) {
+      fail_expected(origin_, prefix_ + key, "an object", value);
+    }
+    return value;
+  }
+
+ private:
+  const Json& object_;
+  const std::string& origin_;
+  std::string prefix_;
+};
+
+template <typename Json>
+std::vector<CheckResult> checks_from_json(const Json& checks, const std::string& origin) {
+  std::vector<CheckResult> result;
+  for (std::size_t index = 0; index < checks.size(); ++index) {
+    const std::string key = "checks[" + std::to_string(index) + "]";
+    const Json& check = checks[index];
+    if (!check.is_object()) fail_expected(origin, key, "an object", check);
+    const StrictReader<Json> reader(check, origin, key + ".");
+    result.push_back({reader.string("id"), reader.boolean("passed"), reader.string("detail")});
+  }
+  return result;
+}
+
+template <typename Json>
+RunResult from_json(const Json& json, const std::string& origin) {
+  if (!json.is_object()) {
+    throw std::runtime_error(origin + ": expected a JSON object, found " + describe(json));
+  }
+  const StrictReader<Json> reader(json, origin, "");
+  RunResult result;
+  result.scenario = reader.string("scenario");
+  result.file = reader.string("file");
+  result.seed = reader.unsigned_integer("seed");
+  result.passed = reader.boolean("passed");
+  result.checks = checks_from_json(reader.typed("checks", true), origin);
+  const StrictReader<Json> metrics(reader.typed("metrics", false), origin, "metrics.");
+  for (const auto& [name, value] : reader.typed("metrics", false).items()) {
+    result.metrics.emplace_back(name, metrics.number_of(value, name));
+  }
+  result.trace_hash = reader.string("trace_hash");
+  result.sim_time_s = reader.number("sim_time_s");
+  result.wall_time_s = reader.number("wall_time_s");
+  result.events = reader.unsigned_integer("events");
+  result.devices = reader.unsigned_integer("devices");
+  result.reproduce = reader.string("reproduce");
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text for XML and HTML
+
+struct CodePoint {
+  char32_t value = 0;
+  std::size_t bytes = 0;  // 0: not a valid UTF-8 sequence
+};
+
+CodePoint decode_utf8(std::string_view text, std::size_t at) {
+  const auto byte = [&](std::size_t index) { return static_cast<unsigned char>(text[index]); };
+  const unsigned char lead = byte(at);
+  if (lead < 0x80) return {lead, 1};
+  std::size_t length = 0;
+  char32_t value = 0;
+  char32_t minimum = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    value = lead & 0x1Fu;
+    minimum = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    value = lead & 0x0Fu;
+    minimum = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    value = lead & 0x07u;
+    minimum = 0x10000;
+  }
+  if (length == 0 || at + length > text.size()) return {};
+  for (std::size_t index = at + 1; index < at + length; ++index) {
+    if ((byte(index) & 0xC0u) != 0x80u) return {};
+    value = (value << 6) | (byte(index) & 0x3Fu);
+  }
+  const bool surrogate = value >= 0xD800 && value <= 0xDFFF;
+  if (value < minimum || value > 0x10FFFF || surrogate) return {};
+  return {value, length};
+}
+
+// The characters XML 1.0 allows (https://www.w3.org/TR/xml/#charsets); HTML is given the same.
+bool is_markup_legal(char32_t value) {
+  return value == 0x9 || value == 0xA || value == 0xD || (value >= 0x20 && value <= 0xD7FF) ||
+         (value >= 0xE000 && value <= 0xFFFD) || (value >= 0x10000 && value <= 0x10FFFF);
+}
+
+// Escapes &<>"' and drops characters illegal in XML 1.0; bytes that are not UTF-8 become U+FFFD.
+// In an attribute, tab and line breaks are written as references so parsers keep them.
+std::string escape(std::string_view text, bool attribute = false) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (std::size_t at = 0; at < text.size();) {
+    const CodePoint code_point = decode_utf8(text, at);
+    if (code_point.bytes == 0) {
+      out += "\xEF\xBF\xBD";
+      at += 1;
+      continue;
+    }
+    const std::string_view raw = text.substr(at, code_point.bytes);
+    at += code_point.bytes;
+    if (!is_markup_legal(code_point.value)) continue;
+    switch (code_point.value) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += raw;
+    }
+  }
+  return out;
+}
+
+std::string attribute(std::string_view name, std::string_view value) {
+  return " " + std::string(name) + "=\"" + escape(value, true) + "\"";
+}
+
+std::string format(const char* pattern, double value) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, pattern, value);
+  return buffer;
+}
+
+// Seconds for JUnit's time attributes; CI tools cannot read NaN.
+std::string junit_seconds(double seconds) {
+  return format("%.3f", std::isfinite(seconds) ? seconds : 0.0);
+}
+
+std::string with_thousands(std::uint64_t value) {
+  const std::string digits = std::to_string(value);
+  std::string out;
+  for (std::size_t at = 0; at < digits.size(); ++at) {
+    if (at > 0 && (digits.size() - at) % 3 == 0) out += ',';
+    out += digits[at];
+  }
+  return out;
+}
+
+// Numbers for people: "1,234,567", "22,803.6", "42.125", "1e-05".
+std::string format_metric(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  const double magnitude = std::fabs(value);
+  if (magnitude < 1000 || magnitude >= 1e15) return format("%.6g", value);
+  const std::string fixed = format("%.2f", magnitude);
+  const std::size_t dot = fixed.find('.');
+  std::string fraction = fixed.substr(dot + 1);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  std::string text = with_thousands(std::stoull(fixed.substr(0, dot)));
+  if (!fraction.empty()) text += "." + fraction;
+  return value < 0 ? "-" + text : text;
+}
+
+// Human durations: "0.42 s", "12.30 s", "5m 07s", "3h 05m", "8d 0h".
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds)) return "-";
+  if (seconds < 60) return format("%.2f s", seconds);
+  const auto total = static_cast<std::uint64_t>(std::llround(seconds));
+  const std::uint64_t days = total / 86400, hours = total / 3600 % 24;
+  const std::uint64_t minutes = total / 60 % 60, rest = total % 60;
+  char buffer[64];
+  if (days > 0) {
+    std::snprintf(buffer, sizeof buffer, "%llud %lluh", static_cast<unsigned long long>(days),
+                  static_cast<unsigned long long>(hours));
+  } else if (hours > 0) {
+    std::snprintf(buffer, sizeof buffer, "%lluh %02llum", static_cast<unsigned long long>(hours),
+                  static_cast<unsigned long long>(minutes));
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%llum %02llus", static_cast<unsigned long long>(minutes),
+                  static_cast<unsigned long long>(rest));
+  }
+  return buffer;
+}
+
+std::size_t failed_checks(const RunResult& run) {
+  return static_cast<std::size_t>(
+      std::count_if(run.checks.begin(), run.checks.end(),
+                    [](const CheckResult& check) { return !check.passed; }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// junit.xml
+
+std::string suite_name_of(const RunResult& run) {
+  return run.scenario + "[seed=" + std::to_string(run.seed) + "]";
+}
+
+// The checks as JUnit sees them: a run failed without a failing check (it stopped early, say)
+// gets one failing case of its own so it cannot look green.
+std::vector<CheckResult> junit_cases(const RunResult& run) {
+  std::vector<CheckResult> cases = run.checks;
+  if (!run.passed && failed_checks(run) == 0) {
+    cases.push_back({"run", false, "the run failed without a failing check"});
+  }
+  return cases;
+}
+
+void append_junit_case(std::string& out, const RunResult& run, const CheckResult& check) {
+  out += "    <testcase" + attribute("classname", "ccsim." + run.scenario) +
+         attribute("name", check.id) + " time=\"0\"";
+  if (check.passed) {
+    out += "/>\n";
+    return;
+  }
+  out += ">\n      <failure" + attribute("message", check.detail) + " type=\"check\">";
+  out += escape(check.detail);
+  if (!run.reproduce.empty()) out += "\nreproduce: " + escape(run.reproduce);
+  out += "</failure>\n    </testcase>\n";
+}
+
+void append_junit_suite(std::string& out, const RunResult& run) {
+  const std::vector<CheckResult> cases = junit_cases(run);
+  const auto failures = std::count_if(cases.begin(), cases.end(),
+                                      [](const CheckResult& check) { return !check.passed; });
+  out += "  <testsuite" + attribute("name", suite_name_of(run)) +
+         attribute("tests", std::to_string(cases.size())) +
+         attribute("failures", std::to_string(failures)) + " errors=\"0\" skipped=\"0\"" +
+         attribute("time", junit_seconds(run.wall_time_s)) + ">\n";
+  out += "    <properties>\n";
+  const std::pair<std::string, std::string> properties[] = {
+      {"seed", std::to_string(run.seed)},
+      {"trace_hash", run.trace_hash},
+      {"file", run.file},
+      {"sim_time_s", format("%.17g", run.sim_time_s)},
+      {"events", std::to_string(run.events)},
+      {"devices", std::to_string(run.devices)},
+  };
+  for (const auto& [name, value] : properties) {
+    out += "      <property" + attribute("name", name) + attribute("value", value) + "/>\n";
+  }
+  out += "    </properties>\n";
+  for (const CheckResult& check : cases) append_junit_case(out, run, check);
+  out += "    <system-out>";
+  for (const auto& [name, value] : run.metrics) {
+    out += escape(name) + " = " + escape(format_metric(value)) + "\n";
+  }
+  if (!run.reproduce.empty()) out += "reproduce: " + escape(run.reproduce) + "\n";
+  out += "</system-out>\n  </testsuite>\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// report.html
+
+constexpr std::string_view kStyle = R"css(
+:root { --pass: #1a7f37; --pass-bg: #dafbe1; --pass-line: #4ac26b; --fail: #cf222e;
+        --fail-bg: #ffebe9; --fail-line: #ff8182; --line: #d0d7de; --muted: #59636e;
+        --text: #1f2328; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f8fa; color: var(--text); font: 15px/1.5 system-ui,
+       -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1200px; margin: 0 auto; padding: 28px 32px 56px; }
+h1 { font-size: 26px; margin: 0 0 14px; }
+h2 { font-size: 19px; margin: 0 0 4px; display: flex; align-items: center; gap: 10px; }
+h3 { font-size: 13px; margin: 18px 0 6px; color: var(--muted); text-transform: uppercase;
+     letter-spacing: .05em; }
+a { color: inherit; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono",
+            monospace; font-size: 13px; }
+.summary { padding: 12px 16px; border: 1px solid; border-radius: 6px; font-size: 16px;
+           margin-bottom: 24px; }
+.summary.pass { background: var(--pass-bg); border-color: var(--pass-line); }
+.summary.fail { background: var(--fail-bg); border-color: var(--fail-line); }
+.summary b { font-weight: 650; }
+.summary .sep { color: var(--muted); margin: 0 8px; }
+.summary .badge { margin-right: 6px; }
+table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); }
+th, td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: left;
+         vertical-align: top; }
+th { background: #f6f8fa; font-size: 12px; font-weight: 600; color: var(--muted);
+     text-transform: uppercase; letter-spacing: .04em; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.fail > td { background: #fff5f5; }
+.badge { display: inline-block; min-width: 46px; padding: 1px 8px; border-radius: 12px;
+         font-size: 12px; font-weight: 700; letter-spacing: .04em; text-align: center; }
+.badge.pass { background: var(--pass-bg); color: var(--pass); border: 1px solid var(--pass-line); }
+.badge.fail { background: var(--fail); color: #fff; border: 1px solid var(--fail); }
+section.run { background: #fff; border: 1px solid var(--line); border-left: 6px solid var(--pass);
+              border-radius: 6px; padding: 16px 20px 18px; margin-top: 22px; }
+section.run.fail { border-left-color: var(--fail); }
+section.run table { border-radius: 0; }
+.seed { color: var(--muted); font-weight: 400; }
+.meta { color: var(--muted); font-size: 13px; margin: 0; }
+.meta span { white-space: nowrap; }
+.meta span + span::before { content: "\00b7"; margin: 0 8px 0 4px; }
+.meta.trace { overflow-wrap: anywhere; }
+.detail { white-space: pre-wrap; overflow-wrap: anywhere; }
+.none { color: var(--muted); font-style: italic; }
+table.metrics { width: auto; min-width: 420px; }
+table.metrics td.num { padding-right: 28px; }
+table.metrics td { padding-top: 4px; padding-bottom: 4px; }
+table.metrics td:nth-child(3), table.metrics th:nth-child(3) { border-left: 1px solid var(--line); }
+pre { background: #1f2328; color: #f0f3f6; padding: 12px 14px; border-radius: 6px; margin: 0;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
+)css";
+
+std::string badge(bool passed) {
+  return passed ? "<span class=\"badge pass\">PASS</span>"
+                : "<span class=\"badge fail\">FAIL</span>";
+}
+
+const char* verdict_class(bool passed) {
+  return passed ? "pass" : "fail";
+}
+
+// Failed runs first, then by scenario and seed; stable, so equal runs keep their given order.
+std::vector<const RunResult*> report_order(const std::vector<RunResult>& runs) {
+  std::vector<const RunResult*> order;
+  for (const RunResult& run : runs) order.push_back(&run);
+  std::stable_sort(order.begin(), order.end(), [](const RunResult* a, const RunResult* b) {
+    return std::tie(a->passed, a->scenario, a->seed) < std::tie(b->passed, b->scenario, b->seed);
+  });
+  return order;
+}
+
+void append_html_summary(std::string& out, const std::vector<RunResult>& runs) {
+  std::size_t passed = 0, checks = 0, checks_failed = 0;
+  std::uint64_t devices = 0;
+  double wall_time_s = 0;
+  for (const RunResult& run : runs) {
+    passed += run.passed ? 1 : 0;
+    checks += run.checks.size();
+    checks_failed += failed_checks(run);
+    devices += run.devices;
+    if (std::isfinite(run.wall_time_s)) wall_time_s += run.wall_time_s;
+  }
+  const std::size_t failed = runs.size() - passed;
+  const std::string separator = "<span class=\"sep\">&#183;</span>";
+  out += "<div class=\"summary " + std::string(verdict_class(failed == 0)) + "\">";
+  out += badge(failed == 0) + " ";
+  out += "<b>" + with_thousands(runs.size()) + "</b> runs" + separator;
+  out += "<b>" + with_thousands(passed) + "</b> passed" + separator;
+  out += "<b>" + with_thousands(failed) + "</b> failed" + separator;
+  out += "<b>" + with_thousands(checks) + "</b> checks (" + with_thousands(checks_failed) +
+         " failed)" + separator;
+  out += "<b>" + with_thousands(devices) + "</b> devices" + separator;
+  out += "wall time <b>" + format_duration(wall_time_s) + "</b></div>\n";
+}
+
+std::string anchor_of(std::size_t index) {
+  return "run-" + std::to_string(index + 1);
+}
+
+void append_html_run_table(std::string& out, const std::vector<const RunResult*>& order) {
+  out +=
+      "<table class=\"runs\">\n<thead><tr><th>Verdict</th><th>Scenario</th>"
+      "<th class=\"num\">Seed</th><th class=\"num\">Checks</th><th class=\"num\">Devices</th>"
+      "<th class=\"num\">Sim time</th><th class=\"num\">Wall time</th><th>Trace hash</th>"
+      "</tr></thead>\n<tbody>\n";
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    const RunResult& run = *order[index];
+    const std::size_t checks_passed = run.checks.size() - failed_checks(run);
+    out += "<tr class=\"" + std::string(verdict_class(run.passed)) + "\"><td>" + badge(run.passed) +
+           "</td>";
+    out += "<td><a href=\"#" + anchor_of(index) + "\">" + escape(run.scenario) + "</a></td>";
+    out += "<td class=\"num\">" + std::to_string(run.seed) + "</td>";
+    out += "<td class=\"num\">" + with_thousands(checks_passed) + " / " +
+           with_thousands(run.checks.size()) + "</td>";
+    out += "<td class=\"num\">" + with_thousands(run.devices) + "</td>";
+    out += "<td class=\"num\">" + format_duration(run.sim_time_s) + "</td>";
+    out += "<td class=\"num\">" + format_duration(run.wall_time_s) + "</td>";
+    out += "<td><code" + attribute("title", run.trace_hash) + ">" +
+           escape(run.trace_hash.substr(0, kTraceHashCharsShort)) + "</code></td></tr>\n";
+  }
+  out += "</tbody>\n</table>\n";
+}
+
+void append_html_checks(std::string& out, const RunResult& run) {
+  out += "<h3>Checks</h3>\n";
+  if (run.checks.empty()) {
+    out += "<p class=\"none\">No checks.</p>\n";
+    return;
+  }
+  out +=
+      "<table class=\"checks\">\n<thead><tr><th>Check</th><th>Verdict</th><th>Detail</th>"
+      "</tr></thead>\n<tbody>\n";
+  for (const CheckResult& check : run.checks) {
+    out += "<tr class=\"" + std::string(verdict_class(check.passed)) + "\"><td><code>" +
+           escape(check.id) + "</code></td><td>" + badge(check.passed) +
+           "</td><td class=\"detail\">" + escape(check.detail) + "</td></tr>\n";
+  }
+  out += "</tbody>\n</table>\n";
+}
+
+// Long lists go in two column pairs, read down the first pair and then the second.
+void append_html_metrics(std::string& out, const RunResult& run) {
+  out += "<h3>Metrics</h3>\n";
+  if (run.metrics.empty()) {
+    out += "<p class=\"none\">No metrics.</p>\n";
+    return;
+  }
+  const std::size_t count = run.metrics.size();
+  const std::size_t pairs = count > kMetricsOneColumnMax ? 2 : 1;
+  const std::size_t rows = (count + pairs - 1) / pairs;
+  out += "<table class=\"metrics\">\n<thead><tr>";
+  for (std::size_t pair = 0; pair < pairs; ++pair) {
+    out += "<th>Metric</th><th class=\"num\">Value</th>";
+  }
+  out += "</tr></thead>\n<tbody>\n";
+  for (std::size_t row = 0; row < rows; ++row) {
+    out += "<tr>";
+    for (std::size_t index = row; index < count; index += rows) {
+      const auto& [name, value] = run.metrics[index];
+      out += "<td><code>" + escape(name) + "</code></td><td class=\"num\">" +
+             escape(format_metric(value)) + "</td>";
+    }
+    out += "</tr>\n";
+  }
+  out += "</tbody>\n</table>\n";
+}
+
+void append_html_run(std::string& out, const RunResult& run, std::size_t index) {
+  out += "<section class=\"run " + std::string(verdict_class(run.passed)) + "\"" +
+         attribute("id", anchor_of(index)) + ">\n";
+  out += "<h2>" + badge(run.passed) + "<span>" + escape(run.scenario) +
+         "</span><span class=\"seed\">seed " + std::to_string(run.seed) + "</span></h2>\n";
+  // Spaces between the items let the line wrap between them, never inside one.
+  out += "<p class=\"meta\">";
+  if (!run.file.empty()) out += "<span><code>" + escape(run.file) + "</code></span> ";
+  out += "<span>" + with_thousands(run.devices) + " devices</span> ";
+  out += "<span>" + with_thousands(run.events) + " events</span> ";
+  out += "<span>sim time " + format_duration(run.sim_time_s) + "</span> ";
+  out += "<span>wall time " + format_duration(run.wall_time_s) + "</span></p>\n";
+  out += "<p class=\"meta trace\">trace <code>" + escape(run.trace_hash) + "</code></p>\n";
+  append_html_checks(out, run);
+  append_html_metrics(out, run);
+  if (!run.passed) {
+    out += "<h3>Reproduce</h3>\n<pre>" +
+           (run.reproduce.empty() ? std::string("(no command recorded)") : escape(run.reproduce)) +
+           "</pre>\n";
+  }
+  out += "</section>\n";
+}
+
+}  // namespace
+
+nlohmann::ordered_json result_to_json(const RunResult& result) {
+  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+  for (const CheckResult& check : result.checks) {
+    checks.push_back({{"id", check.id}, {"passed", check.passed}, {"detail", check.detail}});
+  }
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : result.metrics) {
+    if (metrics.contains(name)) throw std::invalid_argument("metric '" + name + "' repeated");
+    metrics[name] = number_or_null(value);
+  }
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  json["scenario"] = result.scenario;
+  json["file"] = result.file;
+  json["seed"] = result.seed;
+  json["passed"] = result.passed;
+  json["checks"] = std::move(checks);
+  json["metrics"] = std::move(metrics);
+  json["trace_hash"] = result.trace_hash;
+  json["sim_time_s"] = number_or_null(result.sim_time_s);
+  json["wall_time_s"] = number_or_null(result.wall_time_s);
+  json["events"] = result.events;
+  json["devices"] = result.devices;
+  json["reproduce"] = result.reproduce;
+  return json;
+}
+
+RunResult result_from_json(const nlohmann::ordered_json& json, const std::string& origin) {
+  return from_json(json, origin);
+}
+
+RunResult result_from_json(const nlohmann::json& json, const std::string& origin) {
+  return from_json(json, origin);
+}
+
+void write_result_json(const std::filesystem::path& dir, const RunResult& result) {
+  // Bytes that are not UTF-8 (a detail quoting a raw frame, say) become U+FFFD, not an exception.
+  const std::string text =
+      result_to_json(result).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  write_file(dir / "result.json", text + "\n");
+}
+
+RunResult read_result_json(const std::filesystem::path& file) {
+  const std::string text = read_file(file, kResultJsonBytesMax);
+  nlohmann::ordered_json json;
+  try {
+    json = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::parse_error& error) {
+    throw std::runtime_error(file.string() + ": not valid JSON: " + error.what());
+  }
+  return result_from_json(json, file.string());
+}
+
+void write_junit_xml(const std::filesystem::path& file, const std::vector<RunResult>& runs,
+                     const std::string& suite_name) {
+  std::size_t tests = 0, failures = 0;
+  double time_s = 0;
+  for (const RunResult& run : runs) {
+    const std::vector<CheckResult> cases = junit_cases(run);
+    tests += cases.size();
+    failures += static_cast<std::size_t>(std::count_if(
+        cases.begin(), cases.end(), [](const CheckResult& check) { return !check.passed; }));
+    if (std::isfinite(run.wall_time_s)) time_s += run.wall_time_s;
+  }
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += "<testsuites" + attribute("name", suite_name) + attribute("tests", std::to_string(tests)) +
+         attribute("failures", std::to_string(failures)) + " errors=\"0\" skipped=\"0\"" +
+         attribute("time", junit_seconds(time_s)) + ">\n";
+  for (const RunResult& run : runs) append_junit_suite(out, run);
+  out += "</testsuites>\n";
+  write_file(file, out);
+}
+
+void write_report_html(const std::filesystem::path& file, const std::vector<RunResult>& runs,
+                       const std::string& title) {
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += "<title>" + escape(title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n";
+  out += "</head>\n<body>\n<main>\n<h1>" + escape(title) + "</h1>\n";
+  append_html_summary(out, runs);
+  const std::vector<const RunResult*> order = report_order(runs);
+  if (order.empty()) out += "<p class=\"none\">No runs.</p>\n";
+  if (!order.empty()) append_html_run_table(out, order);
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    append_html_run(out, *order[index], index);
+  }
+  out += "</main>\n</body>\n</html>\n";
+  write_file(file, out);
+}
+
+}  // namespace ccsim::reports

@@ -1,0 +1,267 @@
+#include "scenarios/run.h"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "reports/result_files.h"
+#include "scenarios/metrics.h"
+#include "scenarios/scenario_file.h"
+#include "sim/child_process.h"
+#include "sim/simulation.h"
+
+namespace ccsim::scenarios {
+namespace {
+
+using core::Time;
+
+std::string format_fraction(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4f", value);
+  return text;
+}
+
+std::string format_duration(Duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(d.count()) / 1e6);
+  return text;
+}
+
+bool within_bounds(double value, const Check& check) {
+  return value >= check.at_least && value <= check.at_most;
+}
+
+std::string format_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+std::string bounds_text(const Check& check) {
+  std::string text;
+  if (check.at_least > -std::numeric_limits<double>::infinity()) {
+    text += "at least " + format_number(check.at_least);
+  }
+  if (check.at_most < std::numeric_limits<double>::infinity()) {
+    text += (text.empty() ? "" : " and ") + std::string("at most ") + format_number(check.at_most);
+  }
+  return text;
+}
+
+// What one check needs from the run, filled by probes and by the end of the run.
+struct Observation {
+  bool observed = false;
+  std::uint64_t in_scope = 0;
+  std::uint64_t connected = 0;
+};
+
+std::uint32_t site_index(const Scenario& scenario, const std::string& name) {
+  for (std::uint32_t i = 0; i < scenario.sites.size(); ++i) {
+    if (scenario.sites[i].name == name) return i;
+  }
+  assert(false && "check names a site the loader accepted");
+  return 0;
+}
+
+// Counts the devices in the check's scope and those of them the platform shows connected.
+Observation observe_connected(const Scenario& scenario, const Check& check,
+                              const platform::PlatformNode& platform,
+                              const sim::FleetLayout& layout) {
+  Observation o;
+  o.observed = true;
+  const bool whole_fleet = check.site.empty();
+  const std::uint32_t site = whole_fleet ? 0 : site_index(scenario, check.site);
+  o.in_scope = whole_fleet ? layout.device_count()
+                           : layout.first_device_of_site[site + 1] -
+                                 layout.first_device_of_site[site];
+  for (const platform::DeviceRecord& record : platform.devices()) {
+    if (record.status != platform::ConnectionStatus::kConnected) continue;
+    if (whole_fleet || layout.site_of_device[record.connection] == site) ++o.connected;
+  }
+  return o;
+}
+
+// Devices connected at least once by `within`, and the time of the last first connection.
+struct FirstConnections {
+  std::uint64_t count = 0;
+  Time last{};
+};
+
+FirstConnections first_connections(const platform::PlatformNode& platform, Duration within) {
+  FirstConnections f;
+  for (const platform::DeviceRecord& record : platform.devices()) {
+    if (record.first_connected_at <= within) {
+      ++f.count;
+      f.last = std::max(f.last, record.first_connected_at);
+    }
+  }
+  return f;
+}
+
+std::vector<std::pair<std::string, double>> collect_metrics(const sim::SimulationOutcome& o) {
+  const platform::PlatformMetrics& p = o.platform;
+  const double values[] = {
+      static_cast<double>(o.devices),
+      static_cast<double>(o.devices_connected_end),
+      static_cast<double>(p.hellos_accepted),
+      static_cast<double>(p.hellos_refused),
+      static_cast<double>(p.heartbeats_received),
+      static_cast<double>(p.goodbyes_received),
+      static_cast<double>(p.disconnects_detected),
+      static_cast<double>(p.reconnects),
+      static_cast<double>(p.frame_errors_total()),
+      static_cast<double>(p.frames_without_hello),
+      static_cast<double>(o.fleet.connects_requested),
+      static_cast<double>(o.fleet.presumed_dead),
+      static_cast<double>(o.network.messages_sent),
+      static_cast<double>(o.network.messages_delivered),
+      static_cast<double>(o.network.messages_dropped_loss),
+      static_cast<double>(o.network.messages_dropped_partition),
+      static_cast<double>(o.network.bytes_sent),
+      static_cast<double>(p.peak_connected),
+  };
+  static_assert(std::size(values) == kMetricNames.size());
+  std::vector<std::pair<std::string, double>> metrics;
+  for (std::size_t i = 0; i < kMetricNames.size(); ++i) {
+    metrics.emplace_back(std::string(kMetricNames[i]), values[i]);
+  }
+  return metrics;
+}
+
+double metric_value(const std::vector<std::pair<std::string, double>>& metrics,
+                    const std::string& name) {
+  for (const auto& [key, value] : metrics) {
+    if (key == name) return value;
+  }
+  assert(false && "check names a metric the loader accepted");
+  return 0;
+}
+
+CheckResult judge_fraction(const Check& check, const Observation& o) {
+  const std::uint64_t counted =
+      check.kind == CheckKind::kConnectedFraction ? o.connected : o.in_scope - o.connected;
+  const double fraction =
+      o.in_scope == 0 ? 0.0 : static_cast<double>(counted) / static_cast<double>(o.in_scope);
+  const char* what = check.kind == CheckKind::kConnectedFraction ? "connected" : "disconnected";
+  CheckResult r{check.id, o.observed && within_bounds(fraction, check), ""};
+  r.detail = std::string(what) + " at " + format_duration(check.at) +
+             (check.site.empty() ? "" : " at site " + check.site) + ": " +
+             std::to_string(counted) + " of " + std::to_string(o.in_scope) + " = " +
+             format_fraction(fraction) + "; expected " + bounds_text(check);
+  return r;
+}
+
+}  // namespace
+
+std::string reproduce_command(const std::string& file, const RunSettings& settings) {
+  std::string command = "ccsim run " + file + " --seed " + std::to_string(settings.seed);
+  for (const auto& [key, value] : settings.overrides) command += " --set " + key + "=" + value;
+  return command;
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::vector<Observation> observations(scenario.checks.size());
+
+  sim::SimulationOptions options;
+  options.seed = settings.seed;
+  options.progress = settings.progress;
+  for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
+    const Check& check = scenario.checks[i];
+    if (check.kind != CheckKind::kConnectedFraction &&
+        check.kind != CheckKind::kDisconnectedFraction) {
+      continue;
+    }
+    options.probes.push_back({check.at, [&, i](Time, const platform::PlatformNode& platform,
+                                               const sim::FleetLayout& layout) {
+                                observations[i] =
+                                    observe_connected(scenario, scenario.checks[i], platform, layout);
+                              }});
+  }
+  // The end of the run: first connections, judged once the platform knows everything.
+  std::vector<FirstConnections> first_by_check(scenario.checks.size());
+  options.probes.push_back({scenario.duration, [&](Time, const platform::PlatformNode& platform,
+                                                   const sim::FleetLayout&) {
+                              for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
+                                if (scenario.checks[i].kind == CheckKind::kAllDevicesConnected) {
+                                  first_by_check[i] =
+                                      first_connections(platform, scenario.checks[i].within);
+                                }
+                              }
+                            }});
+
+  const sim::SimulationOutcome outcome = sim::simulate(scenario, options);
+
+  RunResult result;
+  result.scenario = scenario.name;
+  result.file = scenario.file;
+  result.seed = settings.seed;
+  result.metrics = collect_metrics(outcome);
+  result.trace_hash = outcome.trace_hash;
+  result.sim_time_s = outcome.sim_time_s;
+  result.events = outcome.trace_events;
+  result.devices = outcome.devices;
+  result.reproduce = reproduce_command(scenario.file, settings);
+  for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
+    const Check& check = scenario.checks[i];
+    switch (check.kind) {
+      case CheckKind::kAllDevicesConnected: {
+        const FirstConnections& f = first_by_check[i];
+        CheckResult r{check.id, f.count == outcome.devices, ""};
+        r.detail = std::to_string(f.count) + " of " + std::to_string(outcome.devices) +
+                   " devices connected by " + format_duration(check.within) +
+                   (f.count > 0 ? " (last at " + format_duration(f.last) + ")" : "");
+        result.checks.push_back(std::move(r));
+        break;
+      }
+      case CheckKind::kConnectedFraction:
+      case CheckKind::kDisconnectedFraction:
+        result.checks.push_back(judge_fraction(check, observations[i]));
+        break;
+      case CheckKind::kMetric: {
+        const double value = metric_value(result.metrics, check.metric);
+        CheckResult r{check.id, within_bounds(value, check), ""};
+        r.detail = check.metric + " = " + format_number(value) + "; expected " + bounds_text(check);
+        result.checks.push_back(std::move(r));
+        break;
+      }
+    }
+  }
+  result.passed = std::all_of(result.checks.begin(), result.checks.end(),
+                              [](const CheckResult& c) { return c.passed; });
+  result.wall_time_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return result;
+}
+
+RunResult run_in_child_process(const std::string& path, const RunSettings& settings) {
+  const std::string answer = sim::run_in_child([&]() -> std::string {
+    nlohmann::ordered_json reply;
+    try {
+      reply["result"] = reports::result_to_json(run_scenario(load_scenario(path, settings.overrides),
+                                                             settings));
+    } catch (const ScenarioError& e) {
+      reply["scenario_error"] = {{"file", e.file},
+                                 {"line", e.line},
+                                 {"key", e.key},
+                                 {"expected", e.expected},
+                                 {"setting", e.setting}};
+    } catch (const std::exception& e) {
+      reply["error"] = e.what();
+    }
+    return reply.dump();
+  });
+  const nlohmann::json reply = nlohmann::json::parse(answer);
+  if (reply.contains("scenario_error")) {
+    const nlohmann::json& e = reply["scenario_error"];
+    throw ScenarioError(e["file"], e["line"], e["key"], e["expected"], e["setting"]);
+  }
+  if (reply.contains("error")) throw std::runtime_error(reply["error"].get<std::string>());
+  return reports::result_from_json(reply["result"], path);
+}
+
+}  // namespace ccsim::scenarios

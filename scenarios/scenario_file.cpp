@@ -1,0 +1,1167 @@
+#include "scenarios/scenario_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+
+#include "scenarios/metrics.h"
+
+namespace ccsim::scenarios {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Limits of the file format itself, beside the scenario limits in scenario.h. README.md lists
+// them; keep the two in step.
+constexpr std::size_t kScenarioFileBytesMax = 16 * 1024 * 1024;
+constexpr std::size_t kIdentifierCharsMax = 64;
+constexpr std::size_t kDescriptionCharsMax = 4096;
+constexpr std::size_t kDeviceGroupsPerSiteMax = 1'000;
+constexpr std::size_t kOverridesMax = 1'000;
+constexpr std::size_t kOverrideSegmentsMax = 32;
+constexpr double kBandwidthBpsMax = 1e12;  // 1 Tbps
+constexpr Duration kLatencyMax = 60s;
+constexpr Duration kHeartbeatIntervalMax = 1h;  // the wire carries it as uint32 milliseconds
+constexpr std::uint64_t kMissedHeartbeatsMax = 100;
+constexpr std::uint64_t kHeartbeatLimitMax = 1'000'000'000;
+constexpr std::uint64_t kCamerasPerFleetSiteDefault = 100;
+constexpr int kFleetSiteDigitsMin = 4;
+constexpr std::size_t kNamesListedMax = 5;  // in "expected one of ..." for sites and regions
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+// Quotes user text for a message, cut short so a pasted blob does not flood the terminal.
+std::string quote(std::string_view text) {
+  constexpr std::size_t kQuotedCharsMax = 60;
+  if (text.size() <= kQuotedCharsMax) return "\"" + std::string(text) + "\"";
+  return "\"" + std::string(text.substr(0, kQuotedCharsMax)) + "...\"";
+}
+
+std::string join(const std::vector<std::string>& items, std::size_t listed_max) {
+  std::string text;
+  for (std::size_t i = 0; i < items.size() && i < listed_max; ++i) {
+    if (i > 0) text += ", ";
+    text += items[i];
+  }
+  if (items.size() > listed_max) {
+    text += ", ... (" + std::to_string(items.size()) + " in all)";
+  }
+  return text;
+}
+
+// "a, b, c" from any range of words.
+template <typename Words>
+std::string join_words(const Words& words) {
+  std::string text;
+  for (std::string_view word : words) {
+    if (!text.empty()) text += ", ";
+    text += word;
+  }
+  return text;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_letter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool is_identifier(std::string_view text) {
+  if (text.empty() || text.size() > kIdentifierCharsMax) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return is_digit(c) || is_letter(c) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+bool is_index(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+}
+
+// Whole-number text to an integer; nullopt for anything else (signs, spaces, overflow).
+std::optional<std::uint64_t> to_whole_number(std::string_view text) {
+  if (!is_index(text)) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// A finite decimal number ("0.5", "12", "1e-3", "-2"); nullopt otherwise.
+std::optional<double> to_number(std::string_view text) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (!std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// One "1.5Mbps"-shaped group: digits, optionally '.' and digits, then letters.
+struct NumberAndUnit {
+  std::string_view whole;     // digits before the point
+  std::string_view fraction;  // digits after it; empty if there is no point
+  std::string_view unit;
+};
+
+// Takes one group off the front of `rest`; nullopt if `rest` does not start with one.
+std::optional<NumberAndUnit> take_number_and_unit(std::string_view& rest) {
+  std::size_t i = 0;
+  while (i < rest.size() && is_digit(rest[i])) ++i;
+  if (i == 0) return std::nullopt;
+  NumberAndUnit part{rest.substr(0, i), {}, {}};
+  if (i < rest.size() && rest[i] == '.') {
+    const std::size_t fraction_begin = ++i;
+    while (i < rest.size() && is_digit(rest[i])) ++i;
+    if (i == fraction_begin) return std::nullopt;
+    part.fraction = rest.substr(fraction_begin, i - fraction_begin);
+  }
+  const std::size_t unit_begin = i;
+  while (i < rest.size() && is_letter(rest[i])) ++i;
+  if (i == unit_begin) return std::nullopt;
+  part.unit = rest.substr(unit_begin, i - unit_begin);
+  rest.remove_prefix(i);
+  return part;
+}
+
+struct DurationUnit {
+  std::string_view name;
+  std::uint64_t microseconds;
+};
+// Largest first: a duration's groups must follow this order.
+constexpr std::array<DurationUnit, 6> kDurationUnits = {{
+    {"d", 86'400'000'000},
+    {"h", 3'600'000'000},
+    {"m", 60'000'000},
+    {"s", 1'000'000},
+    {"ms", 1'000},
+    {"us", 1},
+}};
+
+// The microseconds of one group; throws if it is finer than a microsecond or too long.
+std::uint64_t group_microseconds(const NumberAndUnit& part, std::uint64_t unit_us,
+                                 std::string_view text) {
+  constexpr std::size_t kFractionDigitsMax = 8;  // keeps fraction * unit inside 64 bits
+  const std::optional<std::uint64_t> whole = to_whole_number(part.whole);
+  std::uint64_t total_us = 0;
+  if (!whole || __builtin_mul_overflow(*whole, unit_us, &total_us)) {
+    throw std::invalid_argument(quote(text) + " is too long a duration; expected at most " +
+                                std::to_string(kScenarioDurationMax / 24h) + "d");
+  }
+  if (part.fraction.empty()) return total_us;
+  std::uint64_t scale = 1;
+  std::uint64_t fraction = 0;
+  if (part.fraction.size() <= kFractionDigitsMax) {
+    for (std::size_t i = 0; i < part.fraction.size(); ++i) scale *= 10;
+    fraction = *to_whole_number(part.fraction) * unit_us;
+  }
+  if (part.fraction.size() > kFractionDigitsMax || fraction % scale != 0) {
+    throw std::invalid_argument(quote(text) +
+                                " is finer than a microsecond; expected whole microseconds");
+  }
+  return total_us + fraction / scale;  // no overflow: the whole part already fit
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overrides: applied to the YAML tree before validation
+
+struct AppliedOverride {
+  std::string setting;  // "fleet.cameras=500", as given
+  // The path it set and every map it created on the way: errors under these came from it.
+  std::vector<std::string> owned_paths;
+};
+
+std::vector<std::string> split_path(std::string_view key) {
+  std::vector<std::string> segments;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', begin);
+    segments.emplace_back(key.substr(begin, dot == std::string_view::npos ? dot : dot - begin));
+    if (dot == std::string_view::npos) return segments;
+    begin = dot + 1;
+  }
+}
+
+void check_override_key(std::string_view key, std::string_view setting) {
+  const std::vector<std::string> segments = split_path(key);
+  const bool well_formed =
+      segments.size() <= kOverrideSegmentsMax &&
+      std::all_of(segments.begin(), segments.end(), [](const std::string& segment) {
+        return !segment.empty() && std::all_of(segment.begin(), segment.end(), [](char c) {
+          return is_digit(c) || is_letter(c) || c == '_' || c == '-';
+        });
+      });
+  if (!well_formed) {
+    throw ScenarioError("--set", 0, std::string(key),
+                        "not a key path; expected keys of letters, digits, _ and - joined by "
+                        "dots, numbers indexing lists, e.g. sites.0.uplink.latency",
+                        std::string(setting));
+  }
+}
+
+// "sites.0.uplink" for "sites.0.uplink.latency"; "" at the top.
+std::string parent_path(const std::string& path) {
+  const std::size_t dot = path.rfind('.');
+  return dot == std::string::npos ? std::string() : path.substr(0, dot);
+}
+
+std::string_view describe_node(const YAML::Node& node) {
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  if (node.IsScalar()) return "a value";
+  return "nothing";
+}
+
+class OverrideApplier {
+ public:
+  OverrideApplier(YAML::Node root, const Override& override_in)
+      : root_(std::move(root)),
+        key_(override_in.first),
+        value_(override_in.second),
+        applied_{override_in.first + "=" + override_in.second, {}} {}
+
+  AppliedOverride apply() {
+    check_override_key(key_, applied_.setting);
+    YAML::Node value = load_value();
+    const std::vector<std::string> segments = split_path(key_);
+    YAML::Node current;
+    current.reset(root_);
+    std::string path;
+    for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+      path += (i == 0 ? "" : ".") + segments[i];
+      YAML::Node next = step(current, segments[i], path);
+      current.reset(next);
+    }
+    assign(current, segments.back(), value);
+    applied_.owned_paths.push_back(key_);
+    return applied_;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& path, const std::string& expected) const {
+    throw ScenarioError("--set", 0, path, expected, applied_.setting);
+  }
+
+  YAML::Node load_value() const {
+    try {
+      return YAML::Load(value_);
+    } catch (const YAML::Exception& error) {
+      fail(key_, "the value is not valid YAML (" + error.msg +
+                     "); expected a value such as 30ms, "
+                     "a list such as [a, b] or a map such as {bandwidth: 5Mbps}");
+    }
+  }
+
+  std::size_t index(const YAML::Node& list, const std::string& segment,
+                    const std::string& path) const {
+    const std::string list_path = parent_path(path);
+    const std::optional<std::uint64_t> position = to_whole_number(segment);
+    if (!position) {
+      fail(list_path, "is a list, so " + quote(segment) + " cannot index it; expected a number");
+    }
+    if (*position >= list.size()) {
+      fail(path, "past the end of " + list_path + ", which has " + std::to_string(list.size()) +
+                     " items; expected an index below " + std::to_string(list.size()));
+    }
+    return *position;
+  }
+
+  // Moves one key down, creating a map when the key is missing so validation can judge it.
+  YAML::Node step(YAML::Node& current, const std::string& segment, const std::string& path) {
+    YAML::Node next;
+    if (current.IsSequence()) {
+      next.reset(current[index(current, segment, path)]);
+      return next;
+    }
+    if (!current.IsMap()) {
+      fail(parent_path(path), "is " + std::string(describe_node(current)) + ", so it has no key " +
+                                  segment + "; expected a map or a list on the way to " + key_);
+    }
+    YAML::Node child = current[segment];
+    if (!child.IsDefined() || child.IsNull()) {
+      current[segment] = YAML::Node(YAML::NodeType::Map);
+      applied_.owned_paths.push_back(path);
+    }
+    next.reset(current[segment]);
+    return next;
+  }
+
+  void assign(YAML::Node& current, const std::string& segment, const YAML::Node& value) {
+    if (current.IsSequence()) {
+      current[index(current, segment, key_)] = value;
+      return;
+    }
+    if (!current.IsMap()) {
+      fail(parent_path(key_), "is " + std::string(describe_node(current)) + ", so it has no key " +
+                                  segment + "; expected a map or a list");
+    }
+    current[segment] = value;
+  }
+
+  YAML::Node root_;
+  std::string key_;
+  std::string value_;
+  AppliedOverride applied_;
+};
+
+std::vector<AppliedOverride> apply_overrides(const YAML::Node& root,
+                                             const std::vector<Override>& overrides) {
+  if (overrides.size() > kOverridesMax) {
+    throw ScenarioError("--set", 0, "",
+                        std::to_string(overrides.size()) + " overrides; expected at most " +
+                            std::to_string(kOverridesMax));
+  }
+  std::vector<AppliedOverride> applied;
+  for (const Override& override_item : overrides) {
+    applied.push_back(OverrideApplier(root, override_item).apply());
+  }
+  return applied;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the tree: every value is read through a Field so errors can name its path and line.
+
+struct Field {
+  YAML::Node node;
+  std::string path;  // dotted key path, "sites.2.uplink.latency"; "" for the document
+};
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+bool path_within(std::string_view path, std::string_view root) {
+  return path == root ||
+         (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '.');
+}
+
+class Reader {
+ public:
+  Reader(std::string file, std::vector<AppliedOverride> overrides)
+      : file_(std::move(file)), overrides_(std::move(overrides)) {}
+
+  // The 1-based line of a node, 0 when it came from an override.
+  int line_of(const YAML::Node& node, const std::string& path) const {
+    if (origin(path) != nullptr) return 0;
+    const YAML::Mark mark = node.Mark();
+    return mark.line >= 0 ? mark.line + 1 : 0;
+  }
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
+                         const std::string& expected) const {
+    if (const AppliedOverride* from = origin(path)) {
+      throw ScenarioError("--set", 0, path, expected, from->setting);
+    }
+    throw ScenarioError(file_, line_of(node, path), path, expected);
+  }
+  [[noreturn]] void fail(const Field& field, const std::string& expected) const {
+    fail(field.node, field.path, expected);
+  }
+
+ private:
+  // The last override that set this path or a map above it, if any.
+  const AppliedOverride* origin(const std::string& path) const {
+    for (auto it = overrides_.rbegin(); it != overrides_.rend(); ++it) {
+      for (const std::string& owned : it->owned_paths) {
+        if (path_within(path, owned)) return &*it;
+      }
+    }
+    return nullptr;
+  }
+
+  std::string file_;
+  std::vector<AppliedOverride> overrides_;
+};
+
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  Field value;
+};
+
+// A map whose keys were checked: each a value, each once, each one of the allowed.
+class MapView {
+ public:
+  MapView(const Reader& reader, Field map, std::vector<Entry> entries)
+      : reader_(&reader), map_(std::move(map)), entries_(std::move(entries)) {}
+
+  const Field& field() const { return map_; }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+  std::optional<Field> find(std::string_view key) const {
+    for (const Entry& entry : entries_) {
+      if (entry.key == key) return entry.value;
+    }
+    return std::nullopt;
+  }
+
+  // `expected` says what the key should hold, e.g. "a duration such as 1h".
+  Field require(std::string_view key, std::string_view expected) const {
+    std::optional<Field> found = find(key);
+    if (!found) {
+      reader_->fail(map_.node, child_path(map_.path, key),
+                    "missing; expected " + std::string(expected));
+    }
+    return *found;
+  }
+
+ private:
+  const Reader* reader_;
+  Field map_;
+  std::vector<Entry> entries_;
+};
+
+MapView open_map(const Reader& reader, const Field& field,
+                 std::initializer_list<std::string_view> allowed) {
+  if (!field.node.IsMap()) {
+    reader.fail(field, "got " + std::string(describe_node(field.node)) + "; expected a map of " +
+                           join_words(allowed));
+  }
+  std::vector<Entry> entries;
+  for (const auto& pair : field.node) {
+    const YAML::Node& key_node = pair.first;
+    if (!key_node.IsScalar()) {
+      reader.fail(key_node, field.path,
+                  "a key is " + std::string(describe_node(key_node)) + "; expected one of " +
+                      join_words(allowed));
+    }
+    const std::string& key = key_node.Scalar();
+    const std::string path = child_path(field.path, key);
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      reader.fail(key_node, path, "unknown key; expected one of " + join_words(allowed));
+    }
+    const bool repeated = std::any_of(entries.begin(), entries.end(),
+                                      [&](const Entry& entry) { return entry.key == key; });
+    if (repeated) reader.fail(key_node, path, "given twice; expected each key once");
+    entries.push_back(Entry{key, key_node, Field{pair.second, path}});
+  }
+  return MapView(reader, field, std::move(entries));
+}
+
+std::vector<Field> open_list(const Reader& reader, const Field& field, std::size_t items_max,
+                             std::string_view item) {
+  if (!field.node.IsSequence()) {
+    reader.fail(field, "got " + std::string(describe_node(field.node)) + "; expected a list of " +
+                           std::string(item));
+  }
+  if (field.node.size() > items_max) {
+    reader.fail(field, std::to_string(field.node.size()) + " items; expected at most " +
+                           std::to_string(items_max));
+  }
+  std::vector<Field> items;
+  for (std::size_t i = 0; i < field.node.size(); ++i) {
+    items.push_back(Field{field.node[i], child_path(field.path, std::to_string(i))});
+  }
+  return items;
+}
+
+const std::string& read_scalar(const Reader& reader, const Field& field,
+                               std::string_view expected) {
+  if (!field.node.IsScalar()) {
+    reader.fail(field, "got " + std::string(describe_node(field.node)) + "; expected " +
+                           std::string(expected));
+  }
+  return field.node.Scalar();
+}
+
+constexpr std::string_view kIdentifierExpected = "1-64 characters of A-Z a-z 0-9 . _ -";
+
+std::string read_identifier(const Reader& reader, const Field& field) {
+  const std::string& text = read_scalar(reader, field, kIdentifierExpected);
+  if (!is_identifier(text)) {
+    reader.fail(field, "got " + quote(text) + "; expected " + std::string(kIdentifierExpected));
+  }
+  return text;
+}
+
+std::string read_text(const Reader& reader, const Field& field, std::size_t chars_max) {
+  const std::string& text = read_scalar(reader, field, "text");
+  if (text.size() > chars_max) {
+    reader.fail(field, std::to_string(text.size()) + " characters; expected at most " +
+                           std::to_string(chars_max));
+  }
+  return text;
+}
+
+// A word from a fixed set, e.g. `do: fault`.
+std::string read_word(const Reader& reader, const Field& field,
+                      std::initializer_list<std::string_view> words) {
+  const std::string expected =
+      words.size() == 1 ? std::string(*words.begin()) : "one of " + join_words(words);
+  const std::string& text = read_scalar(reader, field, expected);
+  if (std::find(words.begin(), words.end(), text) == words.end()) {
+    reader.fail(field, "got " + quote(text) + "; expected " + expected);
+  }
+  return text;
+}
+
+std::uint64_t read_whole_number(const Reader& reader, const Field& field, std::uint64_t min,
+                                std::uint64_t max) {
+  const std::string expected =
+      "a whole number in " + std::to_string(min) + ".." + std::to_string(max);
+  const std::string& text = read_scalar(reader, field, expected);
+  const std::optional<std::uint64_t> value = to_whole_number(text);
+  if (!value || *value < min || *value > max) {
+    reader.fail(field, "got " + quote(text) + "; expected " + expected);
+  }
+  return *value;
+}
+
+double read_number(const Reader& reader, const Field& field) {
+  const std::string& text = read_scalar(reader, field, "a number");
+  const std::optional<double> value = to_number(text);
+  if (!value) reader.fail(field, "got " + quote(text) + "; expected a number");
+  return *value;
+}
+
+double read_fraction(const Reader& reader, const Field& field) {
+  const std::string& text = read_scalar(reader, field, "a fraction such as 0.99 or 99%");
+  try {
+    return parse_fraction(text);
+  } catch (const std::invalid_argument& error) {
+    reader.fail(field, error.what());
+  }
+}
+
+double read_bandwidth_bps(const Reader& reader, const Field& field) {
+  const std::string& text = read_scalar(reader, field, "a bandwidth such as 50Mbps");
+  double bandwidth_bps = 0;
+  try {
+    bandwidth_bps = parse_bandwidth_bps(text);
+  } catch (const std::invalid_argument& error) {
+    reader.fail(field, error.what());
+  }
+  if (bandwidth_bps <= 0 || bandwidth_bps > kBandwidthBpsMax) {
+    reader.fail(field, "got " + quote(text) + "; expected a bandwidth above 0 and at most 1Tbps");
+  }
+  return bandwidth_bps;
+}
+
+std::string format_duration(Duration duration);
+
+// A duration in [min, max]; `max_meaning` says where max comes from ("the scenario's duration").
+Duration read_duration(const Reader& reader, const Field& field, Duration min, Duration max,
+                       std::string_view max_meaning = {}) {
+  const std::string& text = read_scalar(reader, field, "a duration such as 90s, 15m or 1h30m");
+  Duration duration{};
+  try {
+    duration = parse_duration(text);
+  } catch (const std::invalid_argument& error) {
+    reader.fail(field, error.what());
+  }
+  if (duration < min || duration > max) {
+    std::string expected =
+        min > Duration::zero() ? "a duration above 0 and at most " : "a duration of at most ";
+    expected += format_duration(max);
+    if (!max_meaning.empty()) expected += " (" + std::string(max_meaning) + ")";
+    reader.fail(field, "got " + quote(text) + "; expected " + expected);
+  }
+  return duration;
+}
+
+std::string format_duration(Duration duration) {
+  if (duration == Duration::zero()) return "0s";
+  std::uint64_t rest_us = static_cast<std::uint64_t>(duration.count());
+  std::string text;
+  for (const DurationUnit& unit : kDurationUnits) {
+    if (rest_us >= unit.microseconds) {
+      text += std::to_string(rest_us / unit.microseconds) + std::string(unit.name);
+      rest_us %= unit.microseconds;
+    }
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+Uplink read_uplink(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"bandwidth", "latency", "loss"});
+  Uplink uplink;
+  if (auto bandwidth = map.find("bandwidth"))
+    uplink.bandwidth_bps = read_bandwidth_bps(reader, *bandwidth);
+  if (auto latency = map.find("latency")) {
+    uplink.latency = read_duration(reader, *latency, Duration::zero(), kLatencyMax);
+  }
+  if (auto loss = map.find("loss")) {
+    uplink.loss_fraction = read_fraction(reader, *loss);
+    if (uplink.loss_fraction >= 1.0) {
+      reader.fail(*loss, "got " + quote(loss->node.Scalar()) +
+                             "; expected a loss below 1 (100%): nothing would get through");
+    }
+  }
+  return uplink;
+}
+
+Cloud read_cloud(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"region", "bandwidth", "latency"});
+  Cloud cloud;
+  if (auto region = map.find("region")) cloud.region = read_identifier(reader, *region);
+  if (auto bandwidth = map.find("bandwidth"))
+    cloud.bandwidth_bps = read_bandwidth_bps(reader, *bandwidth);
+  if (auto latency = map.find("latency")) {
+    cloud.latency = read_duration(reader, *latency, Duration::zero(), kLatencyMax);
+  }
+  return cloud;
+}
+
+Heartbeat read_heartbeat(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"interval", "missed_max", "limit"});
+  Heartbeat heartbeat;
+  if (auto interval = map.find("interval")) {
+    heartbeat.interval = read_duration(reader, *interval, 1ms, kHeartbeatIntervalMax);
+    if (heartbeat.interval % 1ms != Duration::zero()) {
+      reader.fail(*interval, "got " + quote(interval->node.Scalar()) +
+                                 "; expected whole milliseconds (the wire carries milliseconds)");
+    }
+  }
+  if (auto missed_max = map.find("missed_max")) {
+    heartbeat.missed_max =
+        static_cast<std::uint32_t>(read_whole_number(reader, *missed_max, 1, kMissedHeartbeatsMax));
+  }
+  if (auto limit = map.find("limit")) {
+    heartbeat.limit = read_whole_number(reader, *limit, 0, kHeartbeatLimitMax);
+  }
+  return heartbeat;
+}
+
+std::uint32_t tier_of_model(std::string_view model) {
+  return model.starts_with("tier2") ? 2 : 1;
+}
+
+DeviceGroup read_device_group(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"kind", "model", "count", "os"});
+  DeviceGroup group;
+  if (auto kind = map.find("kind")) group.kind = read_word(reader, *kind, {"camera"});
+  if (auto model = map.find("model")) group.model = read_identifier(reader, *model);
+  if (auto count = map.find("count")) {
+    group.count =
+        static_cast<std::uint32_t>(read_whole_number(reader, *count, 1, kDevicesPerScenarioMax));
+  }
+  if (auto os = map.find("os")) group.os_version = read_identifier(reader, *os);
+  group.tier = tier_of_model(group.model);
+  return group;
+}
+
+// Adds up devices as they are read, so the one that goes past the limit is the one blamed.
+class DeviceTally {
+ public:
+  void add(const Reader& reader, const Field& field, std::uint64_t count) {
+    total_ += count;
+    if (total_ > kDevicesPerScenarioMax) {
+      reader.fail(field, "brings the scenario to " + std::to_string(total_) +
+                             " devices; expected at most " +
+                             std::to_string(kDevicesPerScenarioMax) + " in all");
+    }
+  }
+  std::uint64_t total() const { return total_; }
+
+ private:
+  std::uint64_t total_ = 0;
+};
+
+Site read_site(const Reader& reader, const Field& field, DeviceTally& tally) {
+  const MapView map = open_map(reader, field, {"name", "region", "uplink", "devices"});
+  Site site;
+  site.name = read_identifier(reader, map.require("name", kIdentifierExpected));
+  if (auto region = map.find("region")) site.region = read_identifier(reader, *region);
+  if (auto uplink = map.find("uplink")) site.uplink = read_uplink(reader, *uplink);
+  const Field devices = map.require("devices", "a list of device groups");
+  const std::vector<Field> groups =
+      open_list(reader, devices, kDeviceGroupsPerSiteMax, "device groups");
+  if (groups.empty()) {
+    reader.fail(devices,
+                "an empty list; expected at least one device group, such as "
+                "{kind: camera, count: 5}");
+  }
+  for (const Field& group_field : groups) {
+    site.devices.push_back(read_device_group(reader, group_field));
+    tally.add(reader, group_field, site.devices.back().count);
+  }
+  return site;
+}
+
+std::string fleet_site_name(std::size_t index, std::size_t sites) {
+  int digits = 1;
+  for (std::size_t last = sites - 1; last >= 10; last /= 10) ++digits;
+  std::string number = std::to_string(index);
+  const std::size_t width = static_cast<std::size_t>(std::max(digits, kFleetSiteDigitsMin));
+  if (number.size() < width) number.insert(0, width - number.size(), '0');
+  return "site-" + number;
+}
+
+struct Fleet {
+  std::vector<Site> sites;
+  std::uint64_t cameras = 0;
+  Field cameras_field;
+};
+
+// The `fleet:` shorthand: cameras spread evenly over generated sites, the first
+// (cameras % sites) sites taking one more.
+Fleet read_fleet(const Reader& reader, const Field& field) {
+  const MapView map =
+      open_map(reader, field, {"cameras", "sites", "model", "os", "region", "uplink"});
+  Fleet fleet;
+  fleet.cameras_field = map.require("cameras", "a whole number of cameras");
+  fleet.cameras = read_whole_number(reader, fleet.cameras_field, 1, kDevicesPerScenarioMax);
+  std::uint64_t site_count =
+      (fleet.cameras + kCamerasPerFleetSiteDefault - 1) / kCamerasPerFleetSiteDefault;
+  if (auto sites = map.find("sites")) {
+    site_count = read_whole_number(reader, *sites, 1, kSitesPerScenarioMax);
+    if (site_count > fleet.cameras) {
+      reader.fail(*sites, "got " + std::to_string(site_count) + " sites for " +
+                              std::to_string(fleet.cameras) +
+                              " cameras; expected at most one site per camera");
+    }
+  }
+  Site prototype;
+  DeviceGroup group;
+  if (auto model = map.find("model")) group.model = read_identifier(reader, *model);
+  if (auto os = map.find("os")) group.os_version = read_identifier(reader, *os);
+  if (auto region = map.find("region")) prototype.region = read_identifier(reader, *region);
+  if (auto uplink = map.find("uplink")) prototype.uplink = read_uplink(reader, *uplink);
+  group.tier = tier_of_model(group.model);
+  fleet.sites.reserve(site_count);
+  for (std::uint64_t i = 0; i < site_count; ++i) {
+    Site site = prototype;
+    site.name = fleet_site_name(i, site_count);
+    group.count = static_cast<std::uint32_t>(fleet.cameras / site_count +
+                                             (i < fleet.cameras % site_count ? 1 : 0));
+    site.devices.push_back(group);
+    fleet.sites.push_back(std::move(site));
+  }
+  return fleet;
+}
+
+// Explicit sites first, then the fleet's, every name unique.
+std::vector<Site> read_all_sites(const Reader& reader, const MapView& root) {
+  const std::optional<Field> fleet_field = root.find("fleet");
+  const std::optional<Field> sites_field = root.find("sites");
+  Fleet fleet;
+  if (fleet_field) fleet = read_fleet(reader, *fleet_field);
+  std::map<std::string, std::string> taken;  // name -> who took it
+  for (const Site& site : fleet.sites) taken.emplace(site.name, "the fleet's generated sites");
+  DeviceTally tally;
+  std::vector<Site> sites;
+  if (sites_field) {
+    const std::vector<Field> items = open_list(reader, *sites_field, kSitesPerScenarioMax, "sites");
+    if (items.size() + fleet.sites.size() > kSitesPerScenarioMax) {
+      reader.fail(*sites_field, std::to_string(items.size()) + " sites here and " +
+                                    std::to_string(fleet.sites.size()) +
+                                    " from fleet; expected at most " +
+                                    std::to_string(kSitesPerScenarioMax) + " in all");
+    }
+    for (const Field& item : items) {
+      sites.push_back(read_site(reader, item, tally));
+      const auto [it, added] = taken.emplace(sites.back().name, item.path);
+      if (!added) {
+        reader.fail(item.node[std::string("name")], child_path(item.path, "name"),
+                    quote(sites.back().name) + " is already taken by " + it->second +
+                        "; expected a unique site name");
+      }
+    }
+  }
+  if (fleet_field) tally.add(reader, fleet.cameras_field, fleet.cameras);
+  if (tally.total() == 0) {
+    const Field blamed = sites_field ? *sites_field : root.field();
+    reader.fail(blamed.node, sites_field ? blamed.path : "sites",
+                "no devices; expected a fleet: map or a sites: list with at least one device");
+  }
+  std::move(fleet.sites.begin(), fleet.sites.end(), std::back_inserter(sites));
+  return sites;
+}
+
+// What the timeline and checks may refer to.
+struct Names {
+  Duration duration{};
+  std::set<std::string> sites;
+  std::set<std::string> regions;
+  std::vector<std::string> site_list;    // in file order, for messages
+  std::vector<std::string> region_list;  // sorted, for messages
+};
+
+Names names_of(const Scenario& scenario) {
+  Names names;
+  names.duration = scenario.duration;
+  for (const Site& site : scenario.sites) {
+    names.sites.insert(site.name);
+    names.site_list.push_back(site.name);
+    names.regions.insert(site.region);
+  }
+  names.region_list.assign(names.regions.begin(), names.regions.end());
+  return names;
+}
+
+std::string read_site_reference(const Reader& reader, const Field& field, const Names& names) {
+  std::string site = read_identifier(reader, field);
+  if (names.sites.count(site) == 0) {
+    reader.fail(field, quote(site) + " is not a site; expected one of " +
+                           join(names.site_list, kNamesListedMax));
+  }
+  return site;
+}
+
+Fault read_fault(const Reader& reader, const Field& field, const Names& names) {
+  const MapView map = open_map(reader, field, {"at", "do", "kind", "site", "region", "for"});
+  read_word(reader, map.require("do", "fault"), {"fault"});
+  read_word(reader, map.require("kind", "partition"), {"partition"});
+  Fault fault;
+  const Field at = map.require("at", "the time it starts, such as 10m");
+  fault.at = read_duration(reader, at, Duration::zero(), names.duration, "the scenario's duration");
+  if (fault.at == names.duration) {
+    reader.fail(at, "got " + quote(at.node.Scalar()) +
+                        "; expected a time before the end of the scenario (duration " +
+                        format_duration(names.duration) + ")");
+  }
+  fault.length = read_duration(reader, map.require("for", "how long it lasts, such as 20m"), 1us,
+                               kScenarioDurationMax);
+  const std::optional<Field> site = map.find("site");
+  const std::optional<Field> region = map.find("region");
+  if (site && region) {
+    reader.fail(*region, "given with site; expected site or region, not both");
+  }
+  if (site) fault.site = read_site_reference(reader, *site, names);
+  if (region) {
+    fault.region = read_identifier(reader, *region);
+    if (names.regions.count(fault.region) == 0) {
+      reader.fail(*region, quote(fault.region) + " is no site's region; expected one of " +
+                               join(names.region_list, kNamesListedMax));
+    }
+  }
+  return fault;
+}
+
+constexpr std::array<std::string_view, 3> kAllConnectedKeys = {"id", "expect", "within"};
+constexpr std::array<std::string_view, 6> kFractionKeys = {"id",   "expect",   "at",
+                                                           "site", "at_least", "at_most"};
+constexpr std::array<std::string_view, 5> kMetricKeys = {"id", "expect", "metric", "at_least",
+                                                         "at_most"};
+
+struct CheckShape {
+  std::string_view expect;
+  CheckKind kind;
+  std::span<const std::string_view> keys;  // the keys valid with this `expect`
+};
+
+constexpr std::array<CheckShape, 4> kCheckShapes = {{
+    {"all_devices_connected", CheckKind::kAllDevicesConnected, kAllConnectedKeys},
+    {"connected_fraction", CheckKind::kConnectedFraction, kFractionKeys},
+    {"disconnected_fraction", CheckKind::kDisconnectedFraction, kFractionKeys},
+    {"metric", CheckKind::kMetric, kMetricKeys},
+}};
+
+CheckKind read_check_kind(const Reader& reader, const MapView& map) {
+  const Field expect = map.require(
+      "expect", "one of all_devices_connected, connected_fraction, disconnected_fraction, metric");
+  const std::string kind =
+      read_word(reader, expect,
+                {"all_devices_connected", "connected_fraction", "disconnected_fraction", "metric"});
+  const CheckShape& shape = *std::find_if(kCheckShapes.begin(), kCheckShapes.end(),
+                                          [&](const CheckShape& s) { return s.expect == kind; });
+  for (const Entry& entry : map.entries()) {
+    if (std::find(shape.keys.begin(), shape.keys.end(), entry.key) == shape.keys.end()) {
+      reader.fail(entry.key_node, entry.value.path,
+                  "not valid with expect: " + kind + "; expected one of " + join_words(shape.keys));
+    }
+  }
+  return shape.kind;
+}
+
+// at_least / at_most: fractions for fraction checks, any number for metrics.
+void read_bounds(const Reader& reader, const MapView& map, Check& check) {
+  const bool fraction = check.kind != CheckKind::kMetric;
+  const std::optional<Field> at_least = map.find("at_least");
+  const std::optional<Field> at_most = map.find("at_most");
+  if (!at_least && !at_most) {
+    reader.fail(map.field(), "has no bound; expected at_least, at_most or both");
+  }
+  if (at_least)
+    check.at_least = fraction ? read_fraction(reader, *at_least) : read_number(reader, *at_least);
+  if (at_most)
+    check.at_most = fraction ? read_fraction(reader, *at_most) : read_number(reader, *at_most);
+  if (check.at_least > check.at_most) {
+    reader.fail(*at_most, "below at_least; expected at_least <= at_most");
+  }
+}
+
+Check read_check(const Reader& reader, const Field& field, const Names& names) {
+  const MapView map = open_map(
+      reader, field, {"id", "expect", "within", "at", "site", "metric", "at_least", "at_most"});
+  Check check;
+  check.id = read_identifier(reader, map.require("id", kIdentifierExpected));
+  check.kind = read_check_kind(reader, map);
+  check.line = reader.line_of(field.node, field.path);
+  if (check.kind == CheckKind::kAllDevicesConnected) {
+    check.within = names.duration;
+    if (auto within = map.find("within")) {
+      check.within = read_duration(reader, *within, 1us, names.duration, "the scenario's duration");
+    }
+    return check;
+  }
+  if (check.kind == CheckKind::kMetric) {
+    const Field metric = map.require("metric", "a metric name such as frame_errors");
+    check.metric = read_scalar(reader, metric, "a metric name such as frame_errors");
+    if (std::find(kMetricNames.begin(), kMetricNames.end(), check.metric) == kMetricNames.end()) {
+      std::vector<std::string> known(kMetricNames.begin(), kMetricNames.end());
+      reader.fail(metric, quote(check.metric) + " is not a metric; expected one of " +
+                              join(known, known.size()));
+    }
+  } else {
+    check.at = read_duration(reader, map.require("at", "the time to look, such as 30m"),
+                             Duration::zero(), names.duration, "the scenario's duration");
+    if (auto site = map.find("site")) check.site = read_site_reference(reader, *site, names);
+  }
+  read_bounds(reader, map, check);
+  return check;
+}
+
+std::vector<Fault> read_timeline(const Reader& reader, const std::optional<Field>& field,
+                                 const Names& names) {
+  std::vector<Fault> timeline;
+  if (!field) return timeline;
+  for (const Field& item : open_list(reader, *field, kTimelineEntriesMax, "timeline entries")) {
+    timeline.push_back(read_fault(reader, item, names));
+  }
+  return timeline;
+}
+
+std::vector<Check> read_checks(const Reader& reader, const Field& field, const Names& names) {
+  const std::vector<Field> items = open_list(reader, field, kChecksMax, "checks");
+  if (items.empty()) {
+    reader.fail(field, "an empty list; expected at least one check");
+  }
+  std::vector<Check> checks;
+  std::map<std::string, std::string> ids;  // id -> the check that has it
+  for (const Field& item : items) {
+    checks.push_back(read_check(reader, item, names));
+    const auto [it, added] = ids.emplace(checks.back().id, item.path);
+    if (!added) {
+      reader.fail(item.node[std::string("id")], child_path(item.path, "id"),
+                  quote(checks.back().id) + " is already the id of " + it->second +
+                      "; expected a unique check id");
+    }
+  }
+  return checks;
+}
+
+Scenario read_scenario(const Reader& reader, const Field& root_field, const std::string& file) {
+  const MapView root = open_map(reader, root_field,
+                                {"name", "description", "duration", "start_within", "heartbeat",
+                                 "cloud", "fleet", "sites", "timeline", "checks"});
+  Scenario scenario;
+  scenario.file = file;
+  scenario.name = read_identifier(reader, root.require("name", kIdentifierExpected));
+  if (auto description = root.find("description")) {
+    scenario.description = read_text(reader, *description, kDescriptionCharsMax);
+  }
+  scenario.duration = read_duration(reader, root.require("duration", "a duration such as 1h"), 1us,
+                                    kScenarioDurationMax);
+  if (auto start_within = root.find("start_within")) {
+    scenario.start_within =
+        read_duration(reader, *start_within, 1us, scenario.duration, "the scenario's duration");
+  }
+  scenario.start_within = std::min(scenario.start_within, scenario.duration);
+  if (auto heartbeat = root.find("heartbeat"))
+    scenario.heartbeat = read_heartbeat(reader, *heartbeat);
+  if (auto cloud = root.find("cloud")) scenario.cloud = read_cloud(reader, *cloud);
+  scenario.sites = read_all_sites(reader, root);
+  const Names names = names_of(scenario);
+  scenario.timeline = read_timeline(reader, root.find("timeline"), names);
+  scenario.checks =
+      read_checks(reader, root.require("checks", "a list of at least one check"), names);
+  return scenario;
+}
+
+YAML::Node load_document(std::string_view yaml_text, const std::string& file_label) {
+  if (yaml_text.size() > kScenarioFileBytesMax) {
+    throw ScenarioError(file_label, 0, "",
+                        std::to_string(yaml_text.size()) + " bytes; expected at most " +
+                            std::to_string(kScenarioFileBytesMax));
+  }
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& error) {
+    throw ScenarioError(file_label, error.mark.line >= 0 ? error.mark.line + 1 : 0, "",
+                        "invalid YAML: " + error.msg);
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    throw ScenarioError(file_label, 1, "",
+                        "empty document; expected a map with name, duration, sites or fleet, "
+                        "and checks");
+  }
+  if (documents.size() > 1) {
+    throw ScenarioError(file_label, documents[1].Mark().line + 1, "",
+                        "a second YAML document; expected one scenario per file");
+  }
+  return documents.front();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public
+
+namespace {
+std::string compose_message(const std::string& file, int line, const std::string& key,
+                            const std::string& expected, const std::string& setting) {
+  std::string text = file;
+  if (!setting.empty()) text += " " + setting;
+  if (line > 0) text += ":" + std::to_string(line);
+  if (!key.empty()) text += ": " + key;
+  return text + ": " + expected;
+}
+}  // namespace
+
+ScenarioError::ScenarioError(std::string file_in, int line_in, std::string key_in,
+                             std::string expected_in, std::string setting_in)
+    : std::runtime_error(compose_message(file_in, line_in, key_in, expected_in, setting_in)),
+      file(std::move(file_in)),
+      line(line_in),
+      key(std::move(key_in)),
+      expected(std::move(expected_in)),
+      setting(std::move(setting_in)) {}
+
+Override parse_override(std::string_view key_equals_value) {
+  const std::size_t equals = key_equals_value.find('=');
+  if (equals == std::string_view::npos || equals == 0) {
+    throw ScenarioError("--set", 0, "",
+                        "expected KEY=VALUE, such as fleet.cameras=500 or "
+                        "sites.0.uplink.latency=30ms",
+                        std::string(key_equals_value));
+  }
+  Override parsed{std::string(key_equals_value.substr(0, equals)),
+                  std::string(key_equals_value.substr(equals + 1))};
+  check_override_key(parsed.first, key_equals_value);
+  return parsed;
+}
+
+Scenario parse_scenario(std::string_view yaml_text, const std::string& file_label,
+                        const std::vector<Override>& overrides) {
+  YAML::Node root = load_document(yaml_text, file_label);
+  if (!root.IsMap()) {
+    throw ScenarioError(file_label, root.Mark().line + 1, "",
+                        "the document is " + std::string(describe_node(root)) +
+                            "; expected a map with name, duration, sites or fleet, and checks");
+  }
+  std::vector<AppliedOverride> applied = apply_overrides(root, overrides);
+  const Reader reader(file_label, std::move(applied));
+  return read_scenario(reader, Field{root, ""}, file_label);
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ScenarioError(path, 0, "",
+                        std::string("cannot be read (") + std::strerror(errno) +
+                            "); expected a readable scenario file");
+  }
+  std::string text;
+  char buffer[64 * 1024];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kScenarioFileBytesMax) break;  // load_document reports the size
+  }
+  if (in.bad()) {
+    throw ScenarioError(path, 0, "", "cannot be read; expected a readable scenario file");
+  }
+  return parse_scenario(text, path, overrides);
+}
+
+Duration parse_duration(std::string_view text) {
+  const std::string expected =
+      "; expected a number and a unit (d, h, m, s, ms, us), largest unit first, no spaces, "
+      "such as 90s, 15m, 250ms or 1h30m";
+  if (text.empty()) throw std::invalid_argument("an empty duration" + expected);
+  std::string_view rest = text;
+  std::size_t units_used = 0;  // units before this index are no longer allowed
+  std::uint64_t total_us = 0;
+  while (!rest.empty()) {
+    const std::optional<NumberAndUnit> part = take_number_and_unit(rest);
+    if (!part) throw std::invalid_argument(quote(text) + " is not a duration" + expected);
+    const auto unit = std::find_if(kDurationUnits.begin(), kDurationUnits.end(),
+                                   [&](const DurationUnit& u) { return u.name == part->unit; });
+    if (unit == kDurationUnits.end()) {
+      throw std::invalid_argument(quote(text) + " has an unknown unit " + quote(part->unit) +
+                                  expected);
+    }
+    const auto unit_index = static_cast<std::size_t>(unit - kDurationUnits.begin());
+    if (unit_index < units_used) {
+      throw std::invalid_argument(quote(text) + " repeats a unit or puts a smaller one first" +
+                                  expected);
+    }
+    units_used = unit_index + 1;
+    const std::uint64_t part_us = group_microseconds(*part, unit->microseconds, text);
+    const auto duration_max_us = static_cast<std::uint64_t>(kScenarioDurationMax.count());
+    if (__builtin_add_overflow(total_us, part_us, &total_us) || total_us > duration_max_us) {
+      throw std::invalid_argument(quote(text) + " is too long a duration; expected at most " +
+                                  std::to_string(kScenarioDurationMax / 24h) + "d");
+    }
+  }
+  return Duration(static_cast<Duration::rep>(total_us));
+}
+
+double parse_bandwidth_bps(std::string_view text) {
+  struct BandwidthUnit {
+    std::string_view name;
+    double bps;
+  };
+  static constexpr std::array<BandwidthUnit, 11> kUnits = {{
+      {"bps", 1},
+      {"kbps", 1e3},
+      {"Kbps", 1e3},
+      {"Mbps", 1e6},
+      {"Gbps", 1e9},
+      {"Tbps", 1e12},
+      {"Bps", 8},
+      {"kBps", 8e3},
+      {"KBps", 8e3},
+      {"MBps", 8e6},
+      {"GBps", 8e9},
+  }};
+  const std::string expected =
+      "; expected a number and a unit: bps, kbps, Mbps, Gbps, Tbps (bits per second) or Bps, "
+      "kBps, MBps, GBps (bytes), such as 50Mbps or 1.5Gbps";
+  std::string_view rest = text;
+  const std::optional<NumberAndUnit> part = take_number_and_unit(rest);
+  if (!part || !rest.empty()) {
+    throw std::invalid_argument(quote(text) + " is not a bandwidth" + expected);
+  }
+  const auto unit = std::find_if(kUnits.begin(), kUnits.end(),
+                                 [&](const BandwidthUnit& u) { return u.name == part->unit; });
+  if (unit == kUnits.end()) {
+    throw std::invalid_argument(quote(text) + " has an unknown unit " + quote(part->unit) +
+                                expected);
+  }
+  const std::size_t number_chars = text.size() - part->unit.size();
+  const std::optional<double> number = to_number(text.substr(0, number_chars));
+  if (!number) throw std::invalid_argument(quote(text) + " is not a bandwidth" + expected);
+  return *number * unit->bps;
+}
+
+double parse_fraction(std::string_view text) {
+  const bool percent = text.ends_with('%');
+  const std::optional<double> number = to_number(percent ? text.substr(0, text.size() - 1) : text);
+  const double fraction = number ? *number / (percent ? 100.0 : 1.0) : -1.0;
+  if (!number || fraction < 0.0 || fraction > 1.0) {
+    throw std::invalid_argument(quote(text) +
+                                " is not a fraction; expected a number from 0 to 1 or a "
+                                "percentage from 0% to 100%, such as 0.001 or 0.1%");
+  }
+  return fraction;
+}
+
+}  // namespace ccsim::scenarios

@@ -1,0 +1,5 @@
+#include "scenarios/scenario_file.h"
+
+#include <gtest/gtest.h>
+
+TEST(ScenarioFile, Placeholder) {}

@@ -1,0 +1,417 @@
+#include "sim/simulation.h"
+
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <queue>
+#include <string>
+
+#include "devices/device_agent.h"
+#include "sim/network_conditions.h"
+
+namespace sg4 = simgrid::s4u;
+
+namespace ccsim::sim {
+namespace {
+
+using core::Time;
+
+// Bytes a frame costs on the wire beyond its payload: TCP/IP headers, a TLS record and a
+// websocket frame header.
+constexpr std::uint64_t kWireOverheadBytes = 80;
+// How long a device waits for a connection that cannot open (its site is cut off).
+constexpr Time kConnectTimeout = std::chrono::seconds(10);
+// Actor stacks: nodes keep their state on the heap, so small stacks suffice (see design notes).
+constexpr int kActorStackKiB = 128;
+// Above this many actors SimGrid's guard pages cost more than they help.
+constexpr std::size_t kGuardPagesActorsMax = 32'000;
+// Events handled between two looks at the wall clock for the progress line.
+constexpr std::uint64_t kProgressCheckEvents = 8192;
+
+// A frame in flight between a device and the cloud.
+struct Datagram {
+  std::uint32_t device;
+  std::string frame;
+};
+
+void free_datagram(void* data) { delete static_cast<Datagram*>(data); }
+
+Time sim_now() {
+  return Time(static_cast<std::int64_t>(std::llround(sg4::Engine::get_clock() * 1e6)));
+}
+
+double seconds(Time t) { return static_cast<double>(t.count()) / 1e6; }
+
+// Everything the actors share. Owned by simulate(); actors hold a reference.
+struct World {
+  const scenarios::Scenario& scenario;
+  const SimulationOptions& options;
+  FleetLayout layout;
+  core::Trace trace;
+  NetworkConditions network;
+  devices::DeviceAgentConfig agent_config;
+  platform::PlatformNode platform;
+  std::vector<devices::DeviceAgent> agents;
+  sg4::Mailbox* cloud_mailbox = nullptr;
+  std::vector<sg4::Mailbox*> site_mailboxes;
+  NetworkCounters counters;
+  Time end;
+  std::uint64_t events_handled = 0;
+
+  World(const scenarios::Scenario& s, const SimulationOptions& o)
+      : scenario(s),
+        options(o),
+        layout(s),
+        network(s, o.seed),
+        platform({s.heartbeat.interval, s.heartbeat.missed_max},
+                 std::max<std::size_t>(1, layout.device_count()), &trace),
+        end(s.duration) {
+    agent_config.heartbeat_interval = s.heartbeat.interval;
+    agent_config.unacked_heartbeats_max = s.heartbeat.missed_max;
+    agent_config.start_spread = s.start_within;
+    agent_config.heartbeat_limit = s.heartbeat.limit;
+  }
+
+  // Hands a frame to the network between `device`'s site and the cloud, or drops it.
+  void transmit(Time now, std::uint32_t device, std::string&& frame, bool upstream) {
+    const std::uint32_t site = layout.site_of_device[device];
+    ++counters.messages_sent;
+    counters.bytes_sent += frame.size();
+    const Verdict verdict = network.judge(site, now);
+    if (verdict != Verdict::kDeliver) {
+      if (verdict == Verdict::kLost) {
+        ++counters.messages_dropped_loss;
+      } else {
+        ++counters.messages_dropped_partition;
+      }
+      trace.record(now, core::TraceEvent::kDrop, device, static_cast<std::uint64_t>(verdict),
+                   upstream);
+      return;
+    }
+    const std::uint64_t size = frame.size() + kWireOverheadBytes;
+    sg4::Mailbox* to = upstream ? cloud_mailbox : site_mailboxes[site];
+    to->put_init(new Datagram{device, std::move(frame)}, size)->detach(free_datagram);
+  }
+
+  void delivered(Time now, const Datagram& datagram, bool upstream) {
+    ++counters.messages_delivered;
+    ++events_handled;
+    trace.record(now, core::TraceEvent::kDeliver, datagram.device, upstream,
+                 datagram.frame.size());
+  }
+};
+
+// A timer in an actor's queue; ordered by time, then by the tie-breakers, so that equal times
+// always run in the same order.
+struct Timer {
+  std::int64_t at_us;
+  std::uint32_t target;  // a device's index within its site, or a probe's index
+  std::uint8_t kind;
+  bool operator>(const Timer& o) const {
+    if (at_us != o.at_us) return at_us > o.at_us;
+    if (kind != o.kind) return kind > o.kind;
+    return target > o.target;
+  }
+};
+using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
+
+// The part of an actor's life common to the cloud and the sites: one get_async always
+// pending on the actor's eager mailbox, timers in a queue, until the scenario's end.
+class Loop {
+ public:
+  explicit Loop(sg4::Mailbox* mailbox) : mailbox_(mailbox) {}
+
+  template <typename OnTimer, typename OnDatagram>
+  void run(Time end, OnTimer on_timer, OnDatagram on_datagram) {
+    mailbox_->set_receiver(sg4::Actor::self());
+    Datagram* received = nullptr;
+    std::vector<sg4::CommPtr> pending{mailbox_->get_async<Datagram>(&received)};
+    Time now = sim_now();
+    while (true) {
+      while (!timers_.empty() && Time(timers_.top().at_us) <= now + kClockSlack &&
+             Time(timers_.top().at_us) < end) {
+        const Timer timer = timers_.top();
+        timers_.pop();
+        now = std::max(now, Time(timer.at_us));
+        on_timer(now, timer);
+      }
+      if (now >= end) break;
+      const Time next = timers_.empty() ? end : std::min(end, Time(timers_.top().at_us));
+      const ssize_t ready = sg4::Comm::wait_any_for(pending, seconds(next - now));
+      now = std::max(now, sim_now());
+      if (ready == 0) {
+        std::unique_ptr<Datagram> datagram(received);
+        pending[0] = mailbox_->get_async<Datagram>(&received);
+        on_datagram(now, *datagram);
+      }
+    }
+    pending[0]->cancel();
+    mailbox_->set_receiver(nullptr);
+  }
+
+  void add(Time at, std::uint32_t target, std::uint8_t kind) {
+    timers_.push({at.count(), target, kind});
+  }
+
+ private:
+  // SimGrid's clock is a double; a timer is due when the clock is within this of it.
+  static constexpr Time kClockSlack = Time(1);
+  sg4::Mailbox* mailbox_;
+  TimerQueue timers_;
+};
+
+class CloudActor {
+ public:
+  explicit CloudActor(World& world) : world_(world), loop_(world.cloud_mailbox) {}
+
+  void operator()() {
+    World& w = world_;
+    core::Outbox out;
+    w.platform.start(Time(0), out);
+    dispatch(Time(0), out);
+    for (std::uint32_t i = 0; i < w.options.probes.size(); ++i) {
+      loop_.add(w.options.probes[i].at, i, kProbe);
+    }
+    wall_start_ = std::chrono::steady_clock::now();
+    last_progress_ = wall_start_;
+    loop_.run(
+        w.end,
+        [&](Time now, const Timer& timer) {
+          if (timer.kind == kProbe) {
+            run_probe(now, timer.target);
+          } else {
+            w.platform.on_wakeup(now, out);
+            dispatch(now, out);
+          }
+        },
+        [&](Time now, const Datagram& datagram) {
+          w.delivered(now, datagram, true);
+          w.platform.on_frame(now, datagram.device, datagram.frame, out);
+          dispatch(now, out);
+          if (w.options.progress && w.events_handled % kProgressCheckEvents == 0) progress(now);
+        });
+    // Probes at the very end see the final state.
+    for (std::uint32_t i = 0; i < w.options.probes.size(); ++i) {
+      if (w.options.probes[i].at >= w.end) run_probe(w.end, i);
+    }
+    if (w.options.progress) progress(w.end, true);
+  }
+
+ private:
+  static constexpr std::uint8_t kPlatformWakeup = 0;
+  static constexpr std::uint8_t kProbe = 1;
+
+  void run_probe(Time now, std::uint32_t index) {
+    world_.trace.record(now, core::TraceEvent::kProbe, index, world_.platform.connected_count());
+    world_.options.probes[index].observe(now, world_.platform, world_.layout);
+  }
+
+  void dispatch(Time now, core::Outbox& out) {
+    for (core::Outbox::Send& send : out.sends) {
+      assert(send.connection < world_.layout.device_count());
+      world_.transmit(now, static_cast<std::uint32_t>(send.connection), std::move(send.frame),
+                      false);
+    }
+    for (Time at : out.wakeups) loop_.add(at, 0, kPlatformWakeup);
+    // Closes need no action here: simulated connections are implicit.
+    out.clear();
+  }
+
+  void progress(Time now, bool last = false) {
+    const auto wall = std::chrono::steady_clock::now();
+    if (!last && wall - last_progress_ < std::chrono::seconds(1)) return;
+    last_progress_ = wall;
+    const double elapsed = std::chrono::duration<double>(wall - wall_start_).count();
+    std::fprintf(stderr,
+                 "[ccsim] sim %.0fs/%.0fs  devices %" PRIu64 "  connected %zu  events %" PRIu64
+                 "  %.0f events/s\n",
+                 seconds(now), seconds(world_.end), world_.layout.device_count(),
+                 world_.platform.connected_count(), world_.trace.events(),
+                 elapsed > 0 ? static_cast<double>(world_.trace.events()) / elapsed : 0.0);
+  }
+
+  World& world_;
+  Loop loop_;
+  std::chrono::steady_clock::time_point wall_start_, last_progress_;
+};
+
+class SiteActor {
+ public:
+  SiteActor(World& world, std::uint32_t site)
+      : world_(world),
+        site_(site),
+        first_(world.layout.first_device_of_site[site]),
+        last_(world.layout.first_device_of_site[site + 1]),
+        loop_(world.site_mailboxes[site]) {}
+
+  void operator()() {
+    World& w = world_;
+    core::Outbox out;
+    for (std::uint32_t d = first_; d < last_; ++d) {
+      w.agents[d].start(Time(0), out);
+      dispatch(Time(0), d, out);
+    }
+    loop_.run(
+        w.end,
+        [&](Time now, const Timer& timer) {
+          const std::uint32_t d = first_ + timer.target;
+          if (timer.kind == kConnectFailed) {
+            w.agents[d].on_disconnected(now, out);
+          } else {
+            w.agents[d].on_wakeup(now, out);
+          }
+          dispatch(now, d, out);
+        },
+        [&](Time now, const Datagram& datagram) {
+          assert(datagram.device >= first_ && datagram.device < last_);
+          w.delivered(now, datagram, false);
+          w.agents[datagram.device].on_frame(now, datagram.frame, out);
+          dispatch(now, datagram.device, out);
+        });
+  }
+
+ private:
+  static constexpr std::uint8_t kAgentWakeup = 0;
+  static constexpr std::uint8_t kConnectFailed = 1;
+
+  void dispatch(Time now, std::uint32_t device, core::Outbox& out) {
+    // Opening a connection is immediate unless the site is cut off; the hello that follows
+    // then crosses the network like any frame.
+    while (true) {
+      for (core::Outbox::Send& send : out.sends) {
+        world_.transmit(now, device, std::move(send.frame), true);
+      }
+      for (Time at : out.wakeups) loop_.add(at, device - first_, kAgentWakeup);
+      const bool connect = out.connect;
+      out.clear();
+      if (!connect) return;
+      if (world_.network.partitioned(site_, now)) {
+        loop_.add(now + kConnectTimeout, device - first_, kConnectFailed);
+        return;
+      }
+      world_.agents[device].on_connected(now, out);
+    }
+  }
+
+  World& world_;
+  std::uint32_t site_;
+  std::uint32_t first_, last_;
+  Loop loop_;
+};
+
+void build_platform(World& w) {
+  const scenarios::Scenario& s = w.scenario;
+  auto* zone = sg4::create_star_zone("world");
+  auto* cloud = zone->create_host("cloud", "100Gf");
+  auto* backbone = zone->create_link("backbone", s.cloud.bandwidth_bps / 8.0)
+                       ->set_latency(seconds(s.cloud.latency));
+  zone->add_route(cloud->get_netpoint(), nullptr, nullptr, nullptr,
+                  {sg4::LinkInRoute(backbone)}, true);
+  std::vector<sg4::Host*> hosts;
+  hosts.reserve(s.sites.size());
+  for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+    const scenarios::Site& site = s.sites[i];
+    auto* host = zone->create_host("site-" + std::to_string(i), "1Gf");
+    auto* uplink = zone->create_link("uplink-" + std::to_string(i), site.uplink.bandwidth_bps / 8.0)
+                       ->set_latency(seconds(site.uplink.latency));
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(uplink)},
+                    true);
+    hosts.push_back(host);
+  }
+  zone->seal();
+  w.cloud_mailbox = sg4::Mailbox::by_name("cloud");
+  for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+    w.site_mailboxes.push_back(sg4::Mailbox::by_name("site-" + std::to_string(i)));
+  }
+  sg4::Actor::create("cloud", cloud, CloudActor(w));
+  for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+    sg4::Actor::create("site", hosts[i], SiteActor(w, i));
+  }
+}
+
+void create_agents(World& w) {
+  const scenarios::Scenario& s = w.scenario;
+  w.agents.reserve(w.layout.device_count());
+  std::uint32_t index = 0;
+  for (const scenarios::Site& site : s.sites) {
+    for (const scenarios::DeviceGroup& group : site.devices) {
+      for (std::uint32_t k = 0; k < group.count; ++k, ++index) {
+        devices::DeviceIdentity identity{device_serial(index), group.model, group.os_version,
+                                         group.tier};
+        w.agents.emplace_back(std::move(identity), w.agent_config,
+                              core::RandomStream(w.options.seed, core::kDeviceStreamBase + index));
+      }
+    }
+  }
+  assert(w.agents.size() == w.layout.device_count());
+}
+
+// SimGrid takes its settings as command-line arguments.
+std::vector<std::string> engine_arguments(std::size_t actors) {
+  std::vector<std::string> args = {"ccsim", "--log=root.thres:critical",
+                                   "--cfg=contexts/stack-size:" + std::to_string(kActorStackKiB)};
+  if (actors > kGuardPagesActorsMax) args.emplace_back("--cfg=contexts/guard-size:0");
+  return args;
+}
+
+}  // namespace
+
+FleetLayout::FleetLayout(const scenarios::Scenario& scenario) {
+  site_of_device.reserve(scenario.device_count());
+  for (std::uint32_t s = 0; s < scenario.sites.size(); ++s) {
+    first_device_of_site.push_back(static_cast<std::uint32_t>(site_of_device.size()));
+    for (const scenarios::DeviceGroup& group : scenario.sites[s].devices) {
+      site_of_device.insert(site_of_device.end(), group.count, s);
+    }
+  }
+  first_device_of_site.push_back(static_cast<std::uint32_t>(site_of_device.size()));
+}
+
+std::string device_serial(std::uint64_t index) {
+  char serial[32];
+  std::snprintf(serial, sizeof serial, "B8A44F%06" PRIX64, index);
+  return serial;
+}
+
+SimulationOutcome simulate(const scenarios::Scenario& scenario, const SimulationOptions& options,
+                           bool keep_knowledge) {
+  assert(!scenario.sites.empty() && scenario.duration > Time::zero());
+  assert(!sg4::Engine::has_instance() && "SimGrid allows one simulation per process");
+  std::vector<std::string> args = engine_arguments(scenario.sites.size() + 1);
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(args.size());
+  sg4::Engine engine(&argc, argv.data());
+  World world(scenario, options);
+  create_agents(world);
+  build_platform(world);
+  engine.run();
+
+  SimulationOutcome outcome;
+  outcome.platform = world.platform.metrics();
+  for (const devices::DeviceAgent& agent : world.agents) {
+    const devices::AgentMetrics& m = agent.metrics();
+    outcome.fleet.connects_requested += m.connects_requested;
+    outcome.fleet.hellos_sent += m.hellos_sent;
+    outcome.fleet.heartbeats_sent += m.heartbeats_sent;
+    outcome.fleet.presumed_dead += m.presumed_dead;
+    outcome.fleet.frame_errors += m.frame_errors;
+  }
+  outcome.network = world.counters;
+  outcome.devices = world.layout.device_count();
+  outcome.devices_connected_end = world.platform.connected_count();
+  outcome.trace_events = world.trace.events();
+  outcome.trace_hash = world.trace.finish();
+  outcome.sim_time_s = seconds(scenario.duration);
+  if (keep_knowledge) outcome.knowledge = platform::describe_knowledge(world.platform.devices());
+  return outcome;
+}
+
+}  // namespace ccsim::sim

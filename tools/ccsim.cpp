@@ -1,0 +1,438 @@
+// The ccsim command line: run one scenario, run a suite of them across seeds, or merge results
+// into one report. Exit codes: 0 every check passed, 1 a check failed, 2 bad input.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reports/result_files.h"
+#include "scenarios/run.h"
+#include "scenarios/scenario_file.h"
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+using ccsim::scenarios::RunResult;
+
+namespace {
+
+constexpr int kExitPassed = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitBadInput = 2;
+// A suite runs at most this many runs (scenarios x seeds), and this many at once.
+constexpr std::size_t kSuiteRunsMax = 100'000;
+constexpr unsigned kJobsMax = 256;
+
+const char* const kUsage =
+    "usage: ccsim COMMAND [options]\n"
+    "\n"
+    "Simulates a hybrid-cloud camera platform and its fleet, and checks scenarios against it.\n"
+    "\n"
+    "commands:\n"
+    "  run FILE.yaml    run one scenario with one seed\n"
+    "  suite DIR        run every scenario in DIR across seeds\n"
+    "  report DIR...    merge run results into one HTML report\n"
+    "\n"
+    "Run `ccsim COMMAND --help` for a command's options.\n"
+    "Exit codes: 0 every check passed, 1 a check failed, 2 bad input.\n";
+
+struct BadInput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string utc_stamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &tm);
+  return text;
+}
+
+// A new directory under runs/ named after `stem`, made unique with a counter if needed.
+fs::path fresh_output_dir(const std::string& stem) {
+  const fs::path base = fs::path("runs") / (stem + "-" + utc_stamp());
+  fs::path dir = base;
+  for (int n = 2; fs::exists(dir); ++n) dir = base.string() + "-" + std::to_string(n);
+  return dir;
+}
+
+void make_dir(const fs::path& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error) throw BadInput("--out " + dir.string() + ": cannot create directory: " + error.message());
+}
+
+std::uint64_t parse_seed(const std::string& text, const std::string& option) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || text[0] == '-') {
+    throw BadInput(option + " " + text + ": expected a non-negative integer seed");
+  }
+  return value;
+}
+
+void print_checks(const RunResult& r) {
+  for (const auto& check : r.checks) {
+    std::cout << (check.passed ? "  PASS " : "  FAIL ") << check.id << ": " << check.detail
+              << "\n";
+  }
+}
+
+// ---- run ----------------------------------------------------------------------------------
+
+const char* const kRunUsage =
+    "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--quiet]\n"
+    "\n"
+    "Runs one scenario with one seed on the simulated driver, judges its checks, and writes\n"
+    "result.json, junit.xml and report.html into the output directory.\n";
+
+int command_run(const std::vector<std::string>& args) {
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")(
+      "seed", po::value<std::string>()->default_value("1"),
+      "the run's seed: the same seed reproduces the run bit for bit")(
+      "out", po::value<std::string>(), "output directory (default: a new folder under runs/)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a scenario key before validation, e.g. --set fleet.cameras=500 (repeatable)")(
+      "quiet", "no progress lines on stderr");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value<std::string>());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kRunUsage << "\n" << options;
+    return kExitPassed;
+  }
+  if (!vm.count("file")) throw BadInput("run: missing scenario FILE.yaml\n" + std::string(kRunUsage));
+
+  const std::string file = vm["file"].as<std::string>();
+  ccsim::scenarios::RunSettings settings;
+  settings.seed = parse_seed(vm["seed"].as<std::string>(), "--seed");
+  settings.progress = !vm.count("quiet");
+  if (vm.count("set")) {
+    for (const std::string& text : vm["set"].as<std::vector<std::string>>()) {
+      settings.overrides.push_back(ccsim::scenarios::parse_override(text));
+    }
+  }
+  const ccsim::scenarios::Scenario scenario = ccsim::scenarios::load_scenario(file, settings.overrides);
+  const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
+                                       : fresh_output_dir(scenario.name + "-seed" +
+                                                          std::to_string(settings.seed));
+  make_dir(out);
+  std::cerr << "ccsim: seed " << settings.seed << ", scenario " << scenario.name << " ("
+            << scenario.device_count() << " devices, " << scenario.sites.size() << " sites)\n";
+
+  const RunResult result = ccsim::scenarios::run_scenario(scenario, settings);
+  ccsim::reports::write_result_json(out, result);
+  ccsim::reports::write_junit_xml(out / "junit.xml", {result}, scenario.name);
+  ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name);
+
+  std::cout << (result.passed ? "PASSED " : "FAILED ") << scenario.name << " seed " << result.seed
+            << " (" << result.devices << " devices, " << result.events << " events, "
+            << result.wall_time_s << " s)\n";
+  print_checks(result);
+  std::cout << "trace " << result.trace_hash << "\n";
+  if (!result.passed) {
+    std::cout << "seed " << result.seed << " failed; reproduce with:\n  " << result.reproduce
+              << "\n";
+  }
+  std::cout << "report: " << (out / "report.html").string() << "\n";
+  return result.passed ? kExitPassed : kExitFailed;
+}
+
+// ---- suite --------------------------------------------------------------------------------
+
+const char* const kSuiteUsage =
+    "usage: ccsim suite DIR [--seeds A-B] [--out DIR] [--jobs N]\n"
+    "\n"
+    "Runs every *.yaml scenario in DIR (not its subfolders) with every seed from A to B, each\n"
+    "run in its own process, and writes each run's results under OUT/SCENARIO/seed-N plus a\n"
+    "suite-wide junit.xml and report.html in OUT. Every file is validated before any run.\n";
+
+struct SeedRange {
+  std::uint64_t first, last;
+};
+
+SeedRange parse_seed_range(const std::string& text) {
+  const std::size_t dash = text.find('-');
+  SeedRange range{};
+  if (dash == std::string::npos) {
+    range.first = range.last = parse_seed(text, "--seeds");
+  } else {
+    range.first = parse_seed(text.substr(0, dash), "--seeds");
+    range.last = parse_seed(text.substr(dash + 1), "--seeds");
+  }
+  if (range.last < range.first) {
+    throw BadInput("--seeds " + text + ": expected A-B with A <= B, e.g. 1-20");
+  }
+  return range;
+}
+
+struct PlannedRun {
+  std::string file;
+  std::string stem;
+  std::uint64_t seed;
+  fs::path out;
+};
+
+// Starts `ccsim run` for one planned run in a child process with its output in a log file.
+pid_t start_run(const PlannedRun& run) {
+  make_dir(run.out);
+  const std::string log = (run.out / "log.txt").string();
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  std::FILE* sink = std::fopen(log.c_str(), "w");
+  if (sink != nullptr) {
+    ::dup2(::fileno(sink), STDOUT_FILENO);
+    ::dup2(::fileno(sink), STDERR_FILENO);
+  }
+  const std::string seed = std::to_string(run.seed);
+  const std::string out = run.out.string();
+  const char* argv[] = {"ccsim", "run", run.file.c_str(), "--seed", seed.c_str(),
+                        "--out", out.c_str(), "--quiet", nullptr};
+  ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+  std::perror("ccsim: cannot start a run");
+  ::_exit(127);
+}
+
+// A result for a run whose process did not write one (it crashed, or was killed).
+RunResult crashed_result(const PlannedRun& run, int status) {
+  RunResult r;
+  r.scenario = run.stem;
+  r.file = run.file;
+  r.seed = run.seed;
+  std::string how = WIFSIGNALED(status) ? "died with signal " + std::to_string(WTERMSIG(status))
+                                        : "exited with code " + std::to_string(WEXITSTATUS(status));
+  r.checks.push_back({"run", false, "the run's process " + how + "; see " +
+                                        (run.out / "log.txt").string()});
+  r.reproduce = "ccsim run " + run.file + " --seed " + std::to_string(run.seed);
+  return r;
+}
+
+int command_suite(const std::vector<std::string>& args) {
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")(
+      "seeds", po::value<std::string>()->default_value("1-1"), "seeds to run, A-B inclusive")(
+      "out", po::value<std::string>(), "output directory (default: a new folder under runs/)")(
+      "jobs", po::value<unsigned>()->default_value(2), "runs at once (each is a process)");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value<std::string>());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kSuiteUsage << "\n" << options;
+    return kExitPassed;
+  }
+  if (!vm.count("dir")) throw BadInput("suite: missing DIR\n" + std::string(kSuiteUsage));
+  const fs::path dir = vm["dir"].as<std::string>();
+  if (!fs::is_directory(dir)) throw BadInput(dir.string() + ": not a directory of scenarios");
+  const SeedRange seeds = parse_seed_range(vm["seeds"].as<std::string>());
+  const unsigned jobs = vm["jobs"].as<unsigned>();
+  if (jobs == 0 || jobs > kJobsMax) {
+    throw BadInput("--jobs " + std::to_string(jobs) + ": expected 1 to " + std::to_string(kJobsMax));
+  }
+
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw BadInput(dir.string() + ": no *.yaml scenario files");
+  for (const fs::path& file : files) ccsim::scenarios::load_scenario(file.string(), {});
+  const std::uint64_t seed_count = seeds.last - seeds.first + 1;
+  if (seed_count > kSuiteRunsMax / files.size()) {
+    throw BadInput("--seeds: " + std::to_string(files.size()) + " scenarios x " +
+                   std::to_string(seed_count) + " seeds is more than " +
+                   std::to_string(kSuiteRunsMax) + " runs");
+  }
+
+  const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
+                                       : fresh_output_dir("suite-" + dir.filename().string());
+  make_dir(out);
+  std::vector<PlannedRun> plan;
+  for (const fs::path& file : files) {
+    for (std::uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
+      const std::string stem = file.stem().string();
+      plan.push_back({file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed))});
+    }
+  }
+  std::cerr << "ccsim: suite " << dir.string() << ": " << files.size() << " scenarios x "
+            << seed_count << " seeds = " << plan.size() << " runs, " << jobs << " at once\n";
+
+  std::vector<RunResult> results(plan.size());
+  std::map<pid_t, std::size_t> running;
+  std::size_t next = 0, finished = 0, failed = 0;
+  const auto wall_start = std::chrono::steady_clock::now();
+  while (finished < plan.size()) {
+    while (next < plan.size() && running.size() < jobs) {
+      running.emplace(start_run(plan[next]), next);
+      ++next;
+    }
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0) continue;
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const PlannedRun& run = plan[it->second];
+    RunResult& result = results[it->second];
+    running.erase(it);
+    ++finished;
+    const bool wrote = WIFEXITED(status) && WEXITSTATUS(status) <= kExitFailed;
+    try {
+      result = wrote ? ccsim::reports::read_result_json(run.out / "result.json")
+                     : crashed_result(run, status);
+    } catch (const std::exception& e) {
+      result = crashed_result(run, status);
+      result.checks.back().detail += std::string("; ") + e.what();
+    }
+    if (!result.passed) ++failed;
+    std::cerr << "[" << finished << "/" << plan.size() << "] " << run.stem << " seed " << run.seed
+              << ": " << (result.passed ? "PASS" : "FAIL") << " (" << result.checks.size()
+              << " checks, " << result.wall_time_s << " s)\n";
+  }
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  ccsim::reports::write_junit_xml(out / "junit.xml", results, "suite " + dir.string());
+  ccsim::reports::write_report_html(out / "report.html", results, "ccsim suite " + dir.string());
+
+  std::cout << (failed == 0 ? "PASSED" : "FAILED") << " suite " << dir.string() << ": "
+            << plan.size() - failed << " of " << plan.size() << " runs passed in " << wall_s
+            << " s\n";
+  for (const RunResult& r : results) {
+    if (r.passed) continue;
+    std::cout << "FAILED " << r.scenario << " seed " << r.seed << "; reproduce with:\n  "
+              << r.reproduce << "\n";
+    print_checks(r);
+  }
+  std::cout << "report: " << (out / "report.html").string() << "\n";
+  return failed == 0 ? kExitPassed : kExitFailed;
+}
+
+// ---- report -------------------------------------------------------------------------------
+
+const char* const kReportUsage =
+    "usage: ccsim report RESULT_DIR... --out FILE.html\n"
+    "\n"
+    "Merges run results into one HTML report. Each argument is a run's output directory (with\n"
+    "its result.json), a result.json itself, or a suite's output directory (searched for\n"
+    "result.json files).\n";
+
+void collect_results(const fs::path& path, std::vector<RunResult>& results) {
+  if (fs::is_regular_file(path)) {
+    results.push_back(ccsim::reports::read_result_json(path));
+  } else if (fs::is_regular_file(path / "result.json")) {
+    results.push_back(ccsim::reports::read_result_json(path / "result.json"));
+  } else if (fs::is_directory(path)) {
+    std::vector<fs::path> found;
+    for (const auto& entry : fs::recursive_directory_iterator(path)) {
+      if (entry.is_regular_file() && entry.path().filename() == "result.json") {
+        found.push_back(entry.path());
+      }
+    }
+    if (found.empty()) throw BadInput(path.string() + ": no result.json in or under it");
+    std::sort(found.begin(), found.end());
+    for (const fs::path& file : found) results.push_back(ccsim::reports::read_result_json(file));
+  } else {
+    throw BadInput(path.string() + ": no such file or directory");
+  }
+}
+
+int command_report(const std::vector<std::string>& args) {
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")("out", po::value<std::string>(),
+                                                     "the HTML file to write (required)");
+  po::options_description hidden;
+  hidden.add_options()("inputs", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("inputs", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kReportUsage << "\n" << options;
+    return kExitPassed;
+  }
+  if (!vm.count("inputs")) throw BadInput("report: missing RESULT_DIR\n" + std::string(kReportUsage));
+  if (!vm.count("out")) throw BadInput("report: missing --out FILE.html");
+  std::vector<RunResult> results;
+  try {
+    for (const std::string& input : vm["inputs"].as<std::vector<std::string>>()) {
+      collect_results(input, results);
+    }
+  } catch (const BadInput&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw BadInput(e.what());
+  }
+  const fs::path out = vm["out"].as<std::string>();
+  ccsim::reports::write_report_html(out, results, "ccsim report");
+  const auto failed = std::count_if(results.begin(), results.end(),
+                                    [](const RunResult& r) { return !r.passed; });
+  std::cout << results.size() << " runs, " << failed << " failed\nreport: " << out.string() << "\n";
+  return failed == 0 ? kExitPassed : kExitFailed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return kExitBadInput;
+  }
+  const std::string command = args.front();
+  args.erase(args.begin());
+  try {
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return kExitPassed;
+    }
+    if (command == "--version") {
+      std::cout << "ccsim 0.1.0\n";
+      return kExitPassed;
+    }
+    if (command == "run") return command_run(args);
+    if (command == "suite") return command_suite(args);
+    if (command == "report") return command_report(args);
+    std::cerr << "ccsim: unknown command '" << command << "'; expected run, suite or report\n"
+              << kUsage;
+    return kExitBadInput;
+  } catch (const ccsim::scenarios::ScenarioError& e) {
+    std::cerr << "ccsim: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const po::error& e) {
+    std::cerr << "ccsim " << command << ": " << e.what() << " (see ccsim " << command
+              << " --help)\n";
+    return kExitBadInput;
+  } catch (const BadInput& e) {
+    std::cerr << "ccsim: error: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+}
