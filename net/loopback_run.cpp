@@ -17,17 +17,26 @@ bool agent_finished(devices::AgentState state) {
   return state == devices::AgentState::kDone || state == devices::AgentState::kRefused;
 }
 
-// Done when every agent has ended and the platform has recorded each done agent's goodbye, so
-// both sides hold their final state.
+// Done when every agent has ended, the platform has recorded each done agent's goodbye, and the
+// connections those agents closed are gone from the server, so both sides hold their final state
+// and the server's counts do not depend on how soon the run stopped. A refused agent keeps its
+// connection open (it stays quiet), so its session may remain.
 bool fleet_finished(const std::vector<devices::DeviceAgent>& agents,
-                    const platform::PlatformNode& node) {
-  return std::all_of(agents.begin(), agents.end(), [&node](const devices::DeviceAgent& agent) {
+                    const platform::PlatformNode& node, const PlatformServer& server) {
+  std::size_t refused = 0;
+  for (const devices::DeviceAgent& agent : agents) {
     if (!agent_finished(agent.state())) return false;
-    if (agent.state() == devices::AgentState::kRefused) return true;
+    if (agent.state() == devices::AgentState::kRefused) {
+      ++refused;
+      continue;
+    }
     const platform::DeviceRecord* record = node.find(agent.identity().serial);
-    return record != nullptr && record->status == platform::ConnectionStatus::kDisconnected &&
-           record->last_disconnect == platform::DisconnectReason::kGoodbye;
-  });
+    if (record == nullptr || record->status != platform::ConnectionStatus::kDisconnected ||
+        record->last_disconnect != platform::DisconnectReason::kGoodbye) {
+      return false;
+    }
+  }
+  return server.session_count() <= refused;
 }
 
 void check_config(const LoopbackConfig& config) {
@@ -86,7 +95,7 @@ LoopbackResult run_on_loopback(const LoopbackConfig& config) {
 
   LoopbackResult result;
   result.all_agents_done = run_until(
-      io, [&] { return fleet_finished(agents, node); }, config.wall_time_max);
+      io, [&] { return fleet_finished(agents, node, server); }, config.wall_time_max);
   for (auto& client : clients) client->stop();
   server.stop();
   drain(io, kShutdownTimeMax);

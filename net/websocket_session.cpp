@@ -2,6 +2,7 @@
 // so the server and the client share this one instantiation through WebsocketSession.
 #include "net/websocket_session.h"
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
@@ -18,7 +19,26 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
-using Stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+// Beast's TLS layer, changed in one respect: the TLS shutdown that ends a websocket close
+// succeeds whatever the peer does. A peer whose oversized frame Beast refuses is usually still
+// sending it when our close_notify goes out, and Beast lets that teardown error replace the
+// reason the session ended; the session is over either way, and its cause is what we count.
+class TlsStream : public beast::ssl_stream<beast::tcp_stream> {
+ public:
+  using beast::ssl_stream<beast::tcp_stream>::ssl_stream;
+};
+
+// Found by Beast through argument-dependent lookup, ahead of the one for beast::ssl_stream.
+template <class TeardownHandler>
+void async_teardown(beast::role_type, TlsStream& stream, TeardownHandler&& handler) {
+  auto executor = asio::get_associated_executor(handler, stream.get_executor());
+  stream.async_shutdown(asio::bind_executor(
+      executor, [done = std::forward<TeardownHandler>(handler)](const beast::error_code&) mutable {
+        done(beast::error_code{});
+      }));
+}
+
+using Stream = websocket::stream<TlsStream>;
 
 SessionEndCause classify(const beast::error_code& error) {
   if (error == websocket::error::closed) return SessionEndCause::kClosedByPeer;
@@ -51,9 +71,9 @@ class BeastSession final : public WebsocketSession,
   enum class Phase : std::uint8_t { kHandshaking, kOpen, kEnded };
 
   void on_tcp_connected(const beast::error_code& error);
-  void on_tls_handshake(const beast::error_code& error, websocket::role_type role);
+  void on_tls_handshake(const beast::error_code& error, beast::role_type role);
   void on_websocket_handshake(const beast::error_code& error);
-  void configure_websocket(websocket::role_type role);
+  void configure_websocket(beast::role_type role);
   void read();
   void on_read(const beast::error_code& error);
   void write_next();
@@ -81,10 +101,10 @@ class BeastSession final : public WebsocketSession,
 void BeastSession::start_server() {
   stage_ = SessionStage::kTlsHandshake;
   beast::get_lowest_layer(stream_).expires_after(limits_.handshake_timeout);
-  stream_.next_layer().async_handshake(
-      asio::ssl::stream_base::server, [self = shared_from_this()](const beast::error_code& error) {
-        self->on_tls_handshake(error, websocket::role_type::server);
-      });
+  stream_.next_layer().async_handshake(asio::ssl::stream_base::server,
+                                       [self = shared_from_this()](const beast::error_code& error) {
+                                         self->on_tls_handshake(error, beast::role_type::server);
+                                       });
 }
 
 void BeastSession::start_client(std::uint16_t port) {
@@ -107,11 +127,11 @@ void BeastSession::on_tcp_connected(const beast::error_code& error) {
   stage_ = SessionStage::kTlsHandshake;
   stream_.next_layer().async_handshake(asio::ssl::stream_base::client,
                                        [self = shared_from_this()](const beast::error_code& next) {
-                                         self->on_tls_handshake(next, websocket::role_type::client);
+                                         self->on_tls_handshake(next, beast::role_type::client);
                                        });
 }
 
-void BeastSession::on_tls_handshake(const beast::error_code& error, websocket::role_type role) {
+void BeastSession::on_tls_handshake(const beast::error_code& error, beast::role_type role) {
   if (error || cause_) return fail_handshake(error);
   stage_ = SessionStage::kWebsocketHandshake;
   // The websocket layer keeps its own time limits from here on.
@@ -120,14 +140,14 @@ void BeastSession::on_tls_handshake(const beast::error_code& error, websocket::r
   auto done = [self = shared_from_this()](const beast::error_code& next) {
     self->on_websocket_handshake(next);
   };
-  if (role == websocket::role_type::server) {
+  if (role == beast::role_type::server) {
     stream_.async_accept(std::move(done));
   } else {
     stream_.async_handshake(std::string(kServerName), "/", std::move(done));
   }
 }
 
-void BeastSession::configure_websocket(websocket::role_type role) {
+void BeastSession::configure_websocket(beast::role_type role) {
   auto timeout = websocket::stream_base::timeout::suggested(role);
   timeout.handshake_timeout = limits_.handshake_timeout;
   timeout.idle_timeout =

@@ -409,7 +409,7 @@ void append_junit_suite(std::string& out, const RunResult& run) {
   for (const CheckResult& check : cases) append_junit_case(out, run, check);
   out += "    <system-out>";
   for (const auto& [name, value] : run.metrics) {
-    out += escape(name) + " = " + escape(format_metric(value)) + "\n";
+    out += escape(name) + " = " + format("%.15g", value) + "\n";  // for tools: no commas
   }
   if (!run.reproduce.empty()) out += "reproduce: " + escape(run.reproduce) + "\n";
   out += "</system-out>\n  </testsuite>\n";

@@ -273,6 +273,10 @@ TEST_F(ResultFilesTest, WriteFailuresNameThePath) {
             "cannot write " + (missing / "junit.xml").string() + ": No such file or directory");
   EXPECT_EQ(error_of([&] { write_report_html(missing / "report.html", runs, "t"); }),
             "cannot write " + (missing / "report.html").string() + ": No such file or directory");
+  // A file where a directory should be.
+  write_text(dir_ / "plain", "");
+  EXPECT_EQ(error_of([&] { write_result_json(dir_ / "plain", runs[0]); }),
+            "cannot write " + (dir_ / "plain" / "result.json").string() + ": Not a directory");
   // A directory where the file should go: the rename fails and the temporary is cleaned up.
   fs::create_directories(dir_ / "junit.xml" / "inside");
   const std::string error = error_of([&] { write_junit_xml(dir_ / "junit.xml", runs, "suite"); });

@@ -273,8 +273,10 @@ class OverrideApplier {
       fail(list_path, "is a list, so " + quote(segment) + " cannot index it; expected a number");
     }
     if (*position >= list.size()) {
-      fail(path, "past the end of " + list_path + ", which has " + std::to_string(list.size()) +
-                     " items; expected an index below " + std::to_string(list.size()));
+      const std::string items =
+          std::to_string(list.size()) + (list.size() == 1 ? " item" : " items");
+      fail(path, "past the end of " + list_path + ", which has " + items +
+                     "; expected an index below " + std::to_string(list.size()));
     }
     return *position;
   }
@@ -337,6 +339,9 @@ std::vector<AppliedOverride> apply_overrides(const YAML::Node& root,
 struct Field {
   YAML::Node node;
   std::string path;  // dotted key path, "sites.2.uplink.latency"; "" for the document
+  // Where the key that holds the node is: errors point at the key, as a reader looks for it.
+  // List items and the document have no key: their errors point at the node itself.
+  YAML::Mark key_mark = YAML::Mark::null_mark();
 };
 
 std::string child_path(const std::string& parent, std::string_view key) {
@@ -353,22 +358,23 @@ class Reader {
   Reader(std::string file, std::vector<AppliedOverride> overrides)
       : file_(std::move(file)), overrides_(std::move(overrides)) {}
 
-  // The 1-based line of a node, 0 when it came from an override.
-  int line_of(const YAML::Node& node, const std::string& path) const {
-    if (origin(path) != nullptr) return 0;
-    const YAML::Mark mark = node.Mark();
+  // The 1-based line of a field, 0 when it came from an override.
+  int line_of(const Field& field) const {
+    if (origin(field.path) != nullptr) return 0;
+    const YAML::Mark mark = field.key_mark.line >= 0 ? field.key_mark : field.node.Mark();
     return mark.line >= 0 ? mark.line + 1 : 0;
   }
 
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
-                         const std::string& expected) const {
-    if (const AppliedOverride* from = origin(path)) {
-      throw ScenarioError("--set", 0, path, expected, from->setting);
-    }
-    throw ScenarioError(file_, line_of(node, path), path, expected);
-  }
   [[noreturn]] void fail(const Field& field, const std::string& expected) const {
-    fail(field.node, field.path, expected);
+    if (const AppliedOverride* from = origin(field.path)) {
+      throw ScenarioError("--set", 0, field.path, expected, from->setting);
+    }
+    throw ScenarioError(file_, line_of(field), field.path, expected);
+  }
+  // For a key itself (an unknown key, a key given twice).
+  [[noreturn]] void fail_key(const YAML::Node& key_node, const std::string& path,
+                             const std::string& expected) const {
+    fail(Field{key_node, path}, expected);
   }
 
  private:
@@ -412,7 +418,7 @@ class MapView {
   Field require(std::string_view key, std::string_view expected) const {
     std::optional<Field> found = find(key);
     if (!found) {
-      reader_->fail(map_.node, child_path(map_.path, key),
+      reader_->fail(Field{map_.node, child_path(map_.path, key), map_.key_mark},
                     "missing; expected " + std::string(expected));
     }
     return *found;
@@ -434,21 +440,31 @@ MapView open_map(const Reader& reader, const Field& field,
   for (const auto& pair : field.node) {
     const YAML::Node& key_node = pair.first;
     if (!key_node.IsScalar()) {
-      reader.fail(key_node, field.path,
-                  "a key is " + std::string(describe_node(key_node)) + "; expected one of " +
-                      join_words(allowed));
+      reader.fail_key(key_node, field.path,
+                      "a key is " + std::string(describe_node(key_node)) + "; expected one of " +
+                          join_words(allowed));
     }
     const std::string& key = key_node.Scalar();
     const std::string path = child_path(field.path, key);
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      reader.fail(key_node, path, "unknown key; expected one of " + join_words(allowed));
+      reader.fail_key(key_node, path, "unknown key; expected one of " + join_words(allowed));
     }
     const bool repeated = std::any_of(entries.begin(), entries.end(),
                                       [&](const Entry& entry) { return entry.key == key; });
-    if (repeated) reader.fail(key_node, path, "given twice; expected each key once");
-    entries.push_back(Entry{key, key_node, Field{pair.second, path}});
+    if (repeated) reader.fail_key(key_node, path, "given twice; expected each key once");
+    entries.push_back(Entry{key, key_node, Field{pair.second, path, key_node.Mark()}});
   }
   return MapView(reader, field, std::move(entries));
+}
+
+// The field under `key` of a map already read and checked, for an error found afterwards.
+Field open_map_field(const Field& map, std::string_view key) {
+  for (const auto& pair : map.node) {
+    if (pair.first.Scalar() == key) {
+      return Field{pair.second, child_path(map.path, key), pair.first.Mark()};
+    }
+  }
+  return Field{map.node, child_path(map.path, key), map.key_mark};
 }
 
 std::vector<Field> open_list(const Reader& reader, const Field& field, std::size_t items_max,
@@ -768,16 +784,16 @@ std::vector<Site> read_all_sites(const Reader& reader, const MapView& root) {
       sites.push_back(read_site(reader, item, tally));
       const auto [it, added] = taken.emplace(sites.back().name, item.path);
       if (!added) {
-        reader.fail(item.node[std::string("name")], child_path(item.path, "name"),
-                    quote(sites.back().name) + " is already taken by " + it->second +
-                        "; expected a unique site name");
+        reader.fail(open_map_field(item, "name"), quote(sites.back().name) +
+                                                      " is already taken by " + it->second +
+                                                      "; expected a unique site name");
       }
     }
   }
   if (fleet_field) tally.add(reader, fleet.cameras_field, fleet.cameras);
   if (tally.total() == 0) {
-    const Field blamed = sites_field ? *sites_field : root.field();
-    reader.fail(blamed.node, sites_field ? blamed.path : "sites",
+    const Field blamed = sites_field ? *sites_field : Field{root.field().node, "sites"};
+    reader.fail(blamed,
                 "no devices; expected a fleet: map or a sites: list with at least one device");
   }
   std::move(fleet.sites.begin(), fleet.sites.end(), std::back_inserter(sites));
@@ -873,8 +889,9 @@ CheckKind read_check_kind(const Reader& reader, const MapView& map) {
                                           [&](const CheckShape& s) { return s.expect == kind; });
   for (const Entry& entry : map.entries()) {
     if (std::find(shape.keys.begin(), shape.keys.end(), entry.key) == shape.keys.end()) {
-      reader.fail(entry.key_node, entry.value.path,
-                  "not valid with expect: " + kind + "; expected one of " + join_words(shape.keys));
+      reader.fail_key(
+          entry.key_node, entry.value.path,
+          "not valid with expect: " + kind + "; expected one of " + join_words(shape.keys));
     }
   }
   return shape.kind;
@@ -903,7 +920,7 @@ Check read_check(const Reader& reader, const Field& field, const Names& names) {
   Check check;
   check.id = read_identifier(reader, map.require("id", kIdentifierExpected));
   check.kind = read_check_kind(reader, map);
-  check.line = reader.line_of(field.node, field.path);
+  check.line = reader.line_of(field);
   if (check.kind == CheckKind::kAllDevicesConnected) {
     check.within = names.duration;
     if (auto within = map.find("within")) {
@@ -949,9 +966,8 @@ std::vector<Check> read_checks(const Reader& reader, const Field& field, const N
     checks.push_back(read_check(reader, item, names));
     const auto [it, added] = ids.emplace(checks.back().id, item.path);
     if (!added) {
-      reader.fail(item.node[std::string("id")], child_path(item.path, "id"),
-                  quote(checks.back().id) + " is already the id of " + it->second +
-                      "; expected a unique check id");
+      reader.fail(open_map_field(item, "id"), quote(checks.back().id) + " is already the id of " +
+                                                  it->second + "; expected a unique check id");
     }
   }
   return checks;

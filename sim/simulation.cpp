@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <queue>
+#include <set>
 #include <string>
 
 #include "devices/device_agent.h"
@@ -48,6 +49,41 @@ Time sim_now() {
 
 double seconds(Time t) { return static_cast<double>(t.count()) / 1e6; }
 
+// Outboxes lent to one node call and its dispatch. Dispatching yields to SimGrid, and another
+// actor of the same group may run meanwhile, so no two calls share an outbox; reusing them
+// keeps their vectors' capacity instead of allocating per event.
+class OutboxPool {
+ public:
+  class Lease {
+   public:
+    explicit Lease(OutboxPool& pool) : pool_(pool), outbox_(pool.acquire()) {}
+    ~Lease() { pool_.release(std::move(outbox_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    core::Outbox& operator*() { return *outbox_; }
+
+   private:
+    OutboxPool& pool_;
+    std::unique_ptr<core::Outbox> outbox_;
+  };
+
+ private:
+  std::unique_ptr<core::Outbox> acquire() {
+    if (free_.empty()) return std::make_unique<core::Outbox>();
+    std::unique_ptr<core::Outbox> outbox = std::move(free_.back());
+    free_.pop_back();
+    return outbox;
+  }
+  void release(std::unique_ptr<core::Outbox> outbox) {
+    assert(outbox->empty());
+    free_.push_back(std::move(outbox));
+  }
+  std::vector<std::unique_ptr<core::Outbox>> free_;
+};
+
+class Cloud;
+class Site;
+
 // Everything the actors share. Owned by simulate(); actors hold a reference.
 struct World {
   const scenarios::Scenario& scenario;
@@ -63,6 +99,9 @@ struct World {
   NetworkCounters counters;
   Time end;
   std::uint64_t events_handled = 0;
+  OutboxPool outboxes;
+  std::unique_ptr<Cloud> cloud;
+  std::vector<std::unique_ptr<Site>> sites;
 
   World(const scenarios::Scenario& s, const SimulationOptions& o)
       : scenario(s),
@@ -121,82 +160,129 @@ struct Timer {
 };
 using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
 
-// The part of an actor's life common to the cloud and the sites: one get_async always
-// pending on the actor's eager mailbox, timers in a queue, until the scenario's end.
-class Loop {
+// How a group of nodes (the cloud's platform node, or a site's agents) is driven. A receiver
+// actor blocks on the group's eager mailbox and handles each frame as it lands. Timers are
+// fired by clock actors that sleep until the earliest pending timer: usually one, looping; a
+// timer set earlier than every sleeping clock's wake-up starts another, which ends once a
+// sleeping clock covers the next timer. A blocking receive per message and one sleep per wake-up
+// are the cheapest waits SimGrid has. Actors run one at a time and a node never yields inside a
+// call, so the actors of a group share its nodes safely.
+class NodeGroup {
  public:
-  explicit Loop(sg4::Mailbox* mailbox) : mailbox_(mailbox) {}
+  using OnTimer = std::function<void(Time, const Timer&)>;
+  using OnDatagram = std::function<void(Time, const Datagram&)>;
 
-  template <typename OnTimer, typename OnDatagram>
-  void run(Time end, OnTimer on_timer, OnDatagram on_datagram) {
-    mailbox_->set_receiver(sg4::Actor::self());
-    Datagram* received = nullptr;
-    std::vector<sg4::CommPtr> pending{mailbox_->get_async<Datagram>(&received)};
-    Time now = sim_now();
-    while (true) {
-      while (!timers_.empty() && Time(timers_.top().at_us) <= now + kClockSlack &&
-             Time(timers_.top().at_us) < end) {
-        const Timer timer = timers_.top();
-        timers_.pop();
-        now = std::max(now, Time(timer.at_us));
-        on_timer(now, timer);
-      }
-      if (now >= end) break;
-      const Time next = timers_.empty() ? end : std::min(end, Time(timers_.top().at_us));
-      const ssize_t ready = sg4::Comm::wait_any_for(pending, seconds(next - now));
-      now = std::max(now, sim_now());
-      if (ready == 0) {
-        std::unique_ptr<Datagram> datagram(received);
-        pending[0] = mailbox_->get_async<Datagram>(&received);
-        on_datagram(now, *datagram);
-      }
-    }
-    pending[0]->cancel();
-    mailbox_->set_receiver(nullptr);
+  NodeGroup(sg4::Host* host, sg4::Mailbox* mailbox, Time end)
+      : host_(host), mailbox_(mailbox), end_(end) {}
+
+  // Starts the receiver and the first clock. Timers added before this wait for it.
+  void start(OnTimer on_timer, OnDatagram on_datagram) {
+    on_timer_ = std::move(on_timer);
+    on_datagram_ = std::move(on_datagram);
+    started_ = true;
+    sg4::Actor::create("receiver", host_, [this] { receive(); })->daemonize();
+    if (!timers_.empty()) start_clock(Time(timers_.top().at_us));
   }
 
-  void add(Time at, std::uint32_t target, std::uint8_t kind) {
+  // Timers at or after the end of the run never fire.
+  void add_timer(Time at, std::uint32_t target, std::uint8_t kind) {
+    if (at >= end_) return;
     timers_.push({at.count(), target, kind});
+    if (started_ && (clock_wakeups_.empty() || at < *clock_wakeups_.begin())) start_clock(at);
   }
 
  private:
   // SimGrid's clock is a double; a timer is due when the clock is within this of it.
   static constexpr Time kClockSlack = Time(1);
+
+  void start_clock(Time at) {
+    clock_wakeups_.insert(at);
+    sg4::Actor::create("clock", host_, [this, at] { run_clock(at); });
+  }
+
+  void run_clock(Time wakeup) {
+    while (true) {
+      sg4::this_actor::sleep_until(seconds(wakeup));
+      clock_wakeups_.erase(clock_wakeups_.find(wakeup));
+      fire_due_timers();
+      if (timers_.empty()) return;
+      const Time next(timers_.top().at_us);
+      if (!clock_wakeups_.empty() && *clock_wakeups_.begin() <= next) return;
+      wakeup = next;
+      clock_wakeups_.insert(wakeup);
+    }
+  }
+
+  void fire_due_timers() {
+    Time now = sim_now();
+    while (!timers_.empty() && Time(timers_.top().at_us) <= now + kClockSlack) {
+      const Timer timer = timers_.top();
+      timers_.pop();
+      now = std::max(now, Time(timer.at_us));
+      on_timer_(now, timer);
+    }
+  }
+
+  void receive() {
+    mailbox_->set_receiver(sg4::Actor::self());
+    while (true) {
+      std::unique_ptr<Datagram> datagram(mailbox_->get<Datagram>());
+      on_datagram_(sim_now(), *datagram);
+    }
+  }
+
+  sg4::Host* host_;
   sg4::Mailbox* mailbox_;
+  Time end_;
+  OnTimer on_timer_;
+  OnDatagram on_datagram_;
+  bool started_ = false;
   TimerQueue timers_;
+  std::multiset<Time> clock_wakeups_;  // when each sleeping clock wakes
 };
 
-class CloudActor {
+// The cloud: the platform node, its timers and the scenario's probes.
+class Cloud {
  public:
-  explicit CloudActor(World& world) : world_(world), loop_(world.cloud_mailbox) {}
+  Cloud(World& world, sg4::Host* host) : world_(world), group_(host, world.cloud_mailbox, world.end) {}
 
-  void operator()() {
+  void start() {
     World& w = world_;
-    core::Outbox out;
-    w.platform.start(Time(0), out);
-    dispatch(Time(0), out);
+    {
+      OutboxPool::Lease out(w.outboxes);
+      w.platform.start(Time(0), *out);
+      dispatch(Time(0), *out);
+    }
     for (std::uint32_t i = 0; i < w.options.probes.size(); ++i) {
-      loop_.add(w.options.probes[i].at, i, kProbe);
+      group_.add_timer(w.options.probes[i].at, i, kProbe);
     }
     wall_start_ = std::chrono::steady_clock::now();
     last_progress_ = wall_start_;
-    loop_.run(
-        w.end,
-        [&](Time now, const Timer& timer) {
+    group_.start(
+        [this](Time now, const Timer& timer) {
           if (timer.kind == kProbe) {
             run_probe(now, timer.target);
-          } else {
-            w.platform.on_wakeup(now, out);
-            dispatch(now, out);
+            return;
           }
+          OutboxPool::Lease out(world_.outboxes);
+          world_.platform.on_wakeup(now, *out);
+          dispatch(now, *out);
         },
-        [&](Time now, const Datagram& datagram) {
-          w.delivered(now, datagram, true);
-          w.platform.on_frame(now, datagram.device, datagram.frame, out);
-          dispatch(now, out);
-          if (w.options.progress && w.events_handled % kProgressCheckEvents == 0) progress(now);
+        [this](Time now, const Datagram& datagram) {
+          World& world = world_;
+          world.delivered(now, datagram, true);
+          OutboxPool::Lease out(world.outboxes);
+          world.platform.on_frame(now, datagram.device, datagram.frame, *out);
+          dispatch(now, *out);
+          if (world.options.progress && world.events_handled % kProgressCheckEvents == 0) {
+            progress(now);
+          }
         });
-    // Probes at the very end see the final state.
+  }
+
+  // At the end of the run: probes set for the very end see the final state.
+  void finish() {
+    World& w = world_;
     for (std::uint32_t i = 0; i < w.options.probes.size(); ++i) {
       if (w.options.probes[i].at >= w.end) run_probe(w.end, i);
     }
@@ -218,7 +304,7 @@ class CloudActor {
       world_.transmit(now, static_cast<std::uint32_t>(send.connection), std::move(send.frame),
                       false);
     }
-    for (Time at : out.wakeups) loop_.add(at, 0, kPlatformWakeup);
+    for (Time at : out.wakeups) group_.add_timer(at, 0, kPlatformWakeup);
     // Closes need no action here: simulated connections are implicit.
     out.clear();
   }
@@ -237,42 +323,44 @@ class CloudActor {
   }
 
   World& world_;
-  Loop loop_;
+  NodeGroup group_;
   std::chrono::steady_clock::time_point wall_start_, last_progress_;
 };
 
-class SiteActor {
+// A site: its device agents behind one uplink.
+class Site {
  public:
-  SiteActor(World& world, std::uint32_t site)
+  Site(World& world, std::uint32_t site, sg4::Host* host)
       : world_(world),
         site_(site),
         first_(world.layout.first_device_of_site[site]),
         last_(world.layout.first_device_of_site[site + 1]),
-        loop_(world.site_mailboxes[site]) {}
+        group_(host, world.site_mailboxes[site], world.end) {}
 
-  void operator()() {
+  void start() {
     World& w = world_;
-    core::Outbox out;
     for (std::uint32_t d = first_; d < last_; ++d) {
-      w.agents[d].start(Time(0), out);
-      dispatch(Time(0), d, out);
+      OutboxPool::Lease out(w.outboxes);
+      w.agents[d].start(Time(0), *out);
+      dispatch(Time(0), d, *out);
     }
-    loop_.run(
-        w.end,
-        [&](Time now, const Timer& timer) {
+    group_.start(
+        [this](Time now, const Timer& timer) {
           const std::uint32_t d = first_ + timer.target;
+          OutboxPool::Lease out(world_.outboxes);
           if (timer.kind == kConnectFailed) {
-            w.agents[d].on_disconnected(now, out);
+            world_.agents[d].on_disconnected(now, *out);
           } else {
-            w.agents[d].on_wakeup(now, out);
+            world_.agents[d].on_wakeup(now, *out);
           }
-          dispatch(now, d, out);
+          dispatch(now, d, *out);
         },
-        [&](Time now, const Datagram& datagram) {
+        [this](Time now, const Datagram& datagram) {
           assert(datagram.device >= first_ && datagram.device < last_);
-          w.delivered(now, datagram, false);
-          w.agents[datagram.device].on_frame(now, datagram.frame, out);
-          dispatch(now, datagram.device, out);
+          world_.delivered(now, datagram, false);
+          OutboxPool::Lease out(world_.outboxes);
+          world_.agents[datagram.device].on_frame(now, datagram.frame, *out);
+          dispatch(now, datagram.device, *out);
         });
   }
 
@@ -287,12 +375,12 @@ class SiteActor {
       for (core::Outbox::Send& send : out.sends) {
         world_.transmit(now, device, std::move(send.frame), true);
       }
-      for (Time at : out.wakeups) loop_.add(at, device - first_, kAgentWakeup);
+      for (Time at : out.wakeups) group_.add_timer(at, device - first_, kAgentWakeup);
       const bool connect = out.connect;
       out.clear();
       if (!connect) return;
       if (world_.network.partitioned(site_, now)) {
-        loop_.add(now + kConnectTimeout, device - first_, kConnectFailed);
+        group_.add_timer(now + kConnectTimeout, device - first_, kConnectFailed);
         return;
       }
       world_.agents[device].on_connected(now, out);
@@ -302,7 +390,7 @@ class SiteActor {
   World& world_;
   std::uint32_t site_;
   std::uint32_t first_, last_;
-  Loop loop_;
+  NodeGroup group_;
 };
 
 void build_platform(World& w) {
@@ -329,10 +417,19 @@ void build_platform(World& w) {
   for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
     w.site_mailboxes.push_back(sg4::Mailbox::by_name("site-" + std::to_string(i)));
   }
-  sg4::Actor::create("cloud", cloud, CloudActor(w));
+  // One actor starts every group at time zero, then lives to the end of the run so that the
+  // run lasts its full duration even when no timer is pending.
+  w.cloud = std::make_unique<Cloud>(w, cloud);
+  w.sites.reserve(s.sites.size());
   for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
-    sg4::Actor::create("site", hosts[i], SiteActor(w, i));
+    w.sites.push_back(std::make_unique<Site>(w, i, hosts[i]));
   }
+  sg4::Actor::create("conductor", cloud, [&w] {
+    w.cloud->start();
+    for (auto& site : w.sites) site->start();
+    sg4::this_actor::sleep_until(seconds(w.end));
+    w.cloud->finish();
+  });
 }
 
 void create_agents(World& w) {
@@ -383,7 +480,7 @@ SimulationOutcome simulate(const scenarios::Scenario& scenario, const Simulation
                            bool keep_knowledge) {
   assert(!scenario.sites.empty() && scenario.duration > Time::zero());
   assert(!sg4::Engine::has_instance() && "SimGrid allows one simulation per process");
-  std::vector<std::string> args = engine_arguments(scenario.sites.size() + 1);
+  std::vector<std::string> args = engine_arguments(2 * (scenario.sites.size() + 1));
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

@@ -18,7 +18,7 @@ def test_run_returns_checks_metrics_and_hash():
     assert r.passed is True
     assert r.seed == 7
     assert r.checks and all(c.passed for c in r.checks)
-    assert {c.id for c in r.checks} >= {"connected"}
+    assert {c.id for c in r.checks} >= {"all-connected", "no-frame-errors"}
     assert r.metrics["devices"] == r.devices > 0
     assert r.metrics["frame_errors"] == 0
     assert r.metrics["heartbeats_received"] > 0
@@ -37,7 +37,7 @@ def test_same_seed_same_trace_and_other_seed_differs():
 
 
 def test_overrides_reach_the_scenario():
-    r = ccsim.run(NETWORK_CUT, seed=1, overrides={"fleet.cameras": 120, "fleet.sites": 4})
+    r = ccsim.run(NETWORK_CUT, seed=1, overrides={"fleet.cameras": 120, "fleet.sites": 6})
     assert r.devices == 120
     assert r.metrics["devices"] == 120
 
