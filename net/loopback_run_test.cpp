@@ -98,6 +98,9 @@ TEST(LoopbackRun, RefusesAConfigThatCouldNeverFinish) {
 
 // A client end driven by the test, sending whatever it likes.
 struct RawPeer {
+  ~RawPeer() {
+    if (session) session->detach();  // its callbacks point here
+  }
   std::shared_ptr<WebsocketSession> session;
   bool opened = false;
   std::optional<SessionEnd> end;

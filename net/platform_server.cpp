@@ -13,6 +13,7 @@ PlatformServer::PlatformServer(asio::io_context& io, const Credentials& credenti
       node_(node),
       clock_(clock),
       acceptor_(io),
+      accept_retry_(io),
       wakeups_(io, clock, [this](core::Time now) { on_wakeup(now); }) {
   // A device silent for as long as the node allows, plus one interval, is gone; the node has
   // marked it disconnected by then, and the session only holds a socket.
@@ -46,6 +47,7 @@ void PlatformServer::stop() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_.cancel();
   wakeups_.cancel();
   for (auto& [connection, session] : sessions_) session->close();
 }
@@ -56,11 +58,23 @@ void PlatformServer::accept_next() {
         // Checked before touching `this`: closing the acceptor in the destructor aborts the accept.
         if (error == asio::error::operation_aborted) return;
         if (stopping_) return;
-        // Other accept errors (a peer gone before we took it, out of descriptors) drop one
-        // connection, not the listener.
-        if (!error) on_accept(std::move(socket));
+        if (error) {
+          // A peer gone before we took it, or no descriptors left: the listener stays.
+          ++metrics_.accept_errors;
+          accept_later();
+          return;
+        }
+        on_accept(std::move(socket));
         accept_next();
       });
+}
+
+void PlatformServer::accept_later() {
+  accept_retry_.expires_after(kAcceptRetryDelay);
+  accept_retry_.async_wait([this](const boost::system::error_code& error) {
+    if (error == asio::error::operation_aborted) return;  // before touching `this`
+    if (!stopping_) accept_next();
+  });
 }
 
 void PlatformServer::on_accept(asio::ip::tcp::socket socket) {
@@ -95,12 +109,12 @@ void PlatformServer::on_end(core::ConnectionId connection, const SessionEnd& end
 
 void PlatformServer::count_end(const SessionEnd& end) {
   if (!end.was_open()) {
+    // A handshake cut short by stop() is neither a failure nor a timeout.
     if (end.cause == SessionEndCause::kTimeout) {
       ++metrics_.handshakes_timed_out;
-    } else if (end.stage == SessionStage::kTlsHandshake) {
-      ++metrics_.tls_handshakes_failed;
-    } else if (end.stage == SessionStage::kWebsocketHandshake) {
-      ++metrics_.websocket_handshakes_failed;
+    } else if (end.cause == SessionEndCause::kHandshakeFailed) {
+      if (end.stage == SessionStage::kTlsHandshake) ++metrics_.tls_handshakes_failed;
+      if (end.stage == SessionStage::kWebsocketHandshake) ++metrics_.websocket_handshakes_failed;
     }
     return;
   }

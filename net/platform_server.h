@@ -10,6 +10,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -27,10 +29,14 @@ namespace ccsim::net {
 // Sessions one server holds at once, handshaking ones included; connections past it are closed
 // at once. Beast held 10,000 TLS websockets on one thread here.
 inline constexpr std::size_t kPlatformSessionsMax = 20'000;
+// Pause before accepting again after the listener failed (out of descriptors, say), so that a
+// persistent failure does not spin the event loop.
+inline constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
 struct PlatformServerMetrics {
   std::uint64_t connections_accepted = 0;  // TCP connections taken from the listener
   std::uint64_t sessions_refused = 0;      // over kPlatformSessionsMax
+  std::uint64_t accept_errors = 0;         // the listener failed; retried after a pause
   std::uint64_t tls_handshakes_failed = 0;
   std::uint64_t websocket_handshakes_failed = 0;
   std::uint64_t handshakes_timed_out = 0;
@@ -68,6 +74,7 @@ class PlatformServer {
 
  private:
   void accept_next();
+  void accept_later();
   void on_accept(boost::asio::ip::tcp::socket socket);
   void on_frame(core::ConnectionId connection, std::string_view frame);
   void on_end(core::ConnectionId connection, const SessionEnd& end);
@@ -79,6 +86,7 @@ class PlatformServer {
   platform::PlatformNode& node_;
   DriverClock clock_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;
   WakeupTimer wakeups_;
   SessionLimits limits_;
   // Ordered so that stop() closes sessions in a reproducible order.

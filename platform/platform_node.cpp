@@ -93,7 +93,8 @@ void PlatformNode::on_frame(Time now, ConnectionId connection, std::string_view 
 void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envelope& in,
                             core::Outbox& out) {
   const wire::DeviceHello& hello = in.hello();
-  wire::Envelope reply;
+  wire::Envelope& reply = reply_;
+  reply.Clear();
   wire::HelloAck* ack = reply.mutable_hello_ack();
   auto found = index_by_serial_.find(hello.serial());
   if (found == index_by_serial_.end() && devices_.size() >= fleet_size_max_) {
@@ -148,7 +149,8 @@ void PlatformNode::on_heartbeat(Time now, ConnectionId connection, const wire::E
   DeviceRecord& record = devices_[found->second];
   ++record.heartbeats;
   mark_connected(now, found->second);
-  wire::Envelope reply;
+  wire::Envelope& reply = reply_;
+  reply.Clear();
   reply.mutable_heartbeat_ack()->set_sequence(in.heartbeat().sequence());
   send(now, connection, record.serial, reply, in.correlation_id(), out);
 }

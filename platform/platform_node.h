@@ -114,7 +114,8 @@ class PlatformNode {
   std::unordered_map<ConnectionId, std::uint32_t> index_by_connection_;
   std::size_t connected_count_ = 0;
   PlatformMetrics metrics_;
-  wire::Envelope scratch_;  // reused for decoding, to spare an allocation per frame
+  wire::Envelope scratch_;  // reused for decoding, to spare allocations per frame
+  wire::Envelope reply_;    // reused for answers
 };
 
 }  // namespace ccsim::platform

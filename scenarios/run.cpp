@@ -157,9 +157,27 @@ CheckResult judge_fraction(const Check& check, const Observation& o) {
 
 }  // namespace
 
+namespace {
+
+// One argument as a POSIX shell reads it back: bare when it is plainly safe, else single-quoted.
+std::string shell_quote(const std::string& argument) {
+  const bool plain = !argument.empty() && argument.find_first_not_of(
+                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                               "0123456789_./=:,+@%-") == std::string::npos;
+  if (plain) return argument;
+  std::string quoted = "'";
+  for (char c : argument) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
 std::string reproduce_command(const std::string& file, const RunSettings& settings) {
-  std::string command = "ccsim run " + file + " --seed " + std::to_string(settings.seed);
-  for (const auto& [key, value] : settings.overrides) command += " --set " + key + "=" + value;
+  std::string command =
+      "ccsim run " + shell_quote(file) + " --seed " + std::to_string(settings.seed);
+  for (const auto& [key, value] : settings.overrides) {
+    command += " --set " + shell_quote(key + "=" + value);
+  }
   return command;
 }
 

@@ -29,7 +29,8 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings);
 // dies arrives as std::runtime_error.
 RunResult run_in_child_process(const std::string& path, const RunSettings& settings);
 
-// The command line that reproduces a run: "ccsim run FILE --seed N [--set k=v]...".
+// The command line that reproduces a run: "ccsim run FILE --seed N [--set k=v]...", each
+// argument quoted for a POSIX shell where it needs to be.
 std::string reproduce_command(const std::string& file, const RunSettings& settings);
 
 }  // namespace ccsim::scenarios

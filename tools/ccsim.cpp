@@ -28,6 +28,7 @@ namespace {
 constexpr int kExitPassed = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitBadInput = 2;
+constexpr int kExitInternalError = 3;  // a bug in ccsim, not in its input
 // A suite runs at most this many runs (scenarios x seeds), and this many at once.
 constexpr std::size_t kSuiteRunsMax = 100'000;
 constexpr unsigned kJobsMax = 256;
@@ -43,7 +44,7 @@ const char* const kUsage =
     "  report DIR...    merge run results into one HTML report\n"
     "\n"
     "Run `ccsim COMMAND --help` for a command's options.\n"
-    "Exit codes: 0 every check passed, 1 a check failed, 2 bad input.\n";
+    "Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal error.\n";
 
 struct BadInput : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -143,9 +144,13 @@ int command_run(const std::vector<std::string>& args) {
             << scenario.device_count() << " devices, " << scenario.sites.size() << " sites)\n";
 
   const RunResult result = ccsim::scenarios::run_scenario(scenario, settings);
-  ccsim::reports::write_result_json(out, result);
-  ccsim::reports::write_junit_xml(out / "junit.xml", {result}, scenario.name);
-  ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name);
+  try {
+    ccsim::reports::write_result_json(out, result);
+    ccsim::reports::write_junit_xml(out / "junit.xml", {result}, scenario.name);
+    ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name);
+  } catch (const std::exception& e) {
+    throw BadInput("--out " + out.string() + ": " + e.what());
+  }
 
   std::cout << (result.passed ? "PASSED " : "FAILED ") << scenario.name << " seed " << result.seed
             << " (" << result.devices << " devices, " << result.events << " events, "
@@ -225,7 +230,9 @@ RunResult crashed_result(const PlannedRun& run, int status) {
                                         : "exited with code " + std::to_string(WEXITSTATUS(status));
   r.checks.push_back({"run", false, "the run's process " + how + "; see " +
                                         (run.out / "log.txt").string()});
-  r.reproduce = "ccsim run " + run.file + " --seed " + std::to_string(run.seed);
+  ccsim::scenarios::RunSettings settings;
+  settings.seed = run.seed;
+  r.reproduce = ccsim::scenarios::reproduce_command(run.file, settings);
   return r;
 }
 
@@ -264,19 +271,23 @@ int command_suite(const std::vector<std::string>& args) {
   std::sort(files.begin(), files.end());
   if (files.empty()) throw BadInput(dir.string() + ": no *.yaml scenario files");
   for (const fs::path& file : files) ccsim::scenarios::load_scenario(file.string(), {});
-  const std::uint64_t seed_count = seeds.last - seeds.first + 1;
-  if (seed_count > kSuiteRunsMax / files.size()) {
-    throw BadInput("--seeds: " + std::to_string(files.size()) + " scenarios x " +
-                   std::to_string(seed_count) + " seeds is more than " +
-                   std::to_string(kSuiteRunsMax) + " runs");
+  // last - first + 1 wraps to 0 for 0-18446744073709551615, so compare the span instead.
+  const std::uint64_t seed_span = seeds.last - seeds.first;
+  if (seed_span >= kSuiteRunsMax / files.size()) {
+    throw BadInput("--seeds " + vm["seeds"].as<std::string>() + ": " +
+                   std::to_string(files.size()) + " scenarios x " + std::to_string(seed_span) +
+                   " + 1 seeds is more than " + std::to_string(kSuiteRunsMax) + " runs");
   }
+  const std::uint64_t seed_count = seed_span + 1;
 
   const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
                                        : fresh_output_dir("suite-" + dir.filename().string());
   make_dir(out);
   std::vector<PlannedRun> plan;
   for (const fs::path& file : files) {
-    for (std::uint64_t seed = seeds.first; seed <= seeds.last; ++seed) {
+    // Counted, not `seed <= last`: that never ends when last is the largest uint64.
+    for (std::uint64_t i = 0; i < seed_count; ++i) {
+      const std::uint64_t seed = seeds.first + i;
       const std::string stem = file.stem().string();
       plan.push_back({file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed))});
     }
@@ -317,8 +328,12 @@ int command_suite(const std::vector<std::string>& args) {
   }
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  ccsim::reports::write_junit_xml(out / "junit.xml", results, "suite " + dir.string());
-  ccsim::reports::write_report_html(out / "report.html", results, "ccsim suite " + dir.string());
+  try {
+    ccsim::reports::write_junit_xml(out / "junit.xml", results, "suite " + dir.string());
+    ccsim::reports::write_report_html(out / "report.html", results, "ccsim suite " + dir.string());
+  } catch (const std::exception& e) {
+    throw BadInput("--out " + out.string() + ": " + e.what());
+  }
 
   std::cout << (failed == 0 ? "PASSED" : "FAILED") << " suite " << dir.string() << ": "
             << plan.size() - failed << " of " << plan.size() << " runs passed in " << wall_s
@@ -392,7 +407,11 @@ int command_report(const std::vector<std::string>& args) {
     throw BadInput(e.what());
   }
   const fs::path out = vm["out"].as<std::string>();
-  ccsim::reports::write_report_html(out, results, "ccsim report");
+  try {
+    ccsim::reports::write_report_html(out, results, "ccsim report");
+  } catch (const std::exception& e) {
+    throw BadInput("--out " + out.string() + ": " + e.what());
+  }
   const auto failed = std::count_if(results.begin(), results.end(),
                                     [](const RunResult& r) { return !r.passed; });
   std::cout << results.size() << " runs, " << failed << " failed\nreport: " << out.string() << "\n";
@@ -434,5 +453,8 @@ int main(int argc, char** argv) {
   } catch (const BadInput& e) {
     std::cerr << "ccsim: error: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "ccsim: internal error: " << e.what() << "\n";
+    return kExitInternalError;
   }
 }
