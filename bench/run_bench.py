@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Benchmark: ccsim against two plain-SimGrid yardsticks doing the same traffic.
+
+Each row runs N cameras for the same simulated horizon, each camera doing one request/response
+with the cloud every heartbeat interval: ccsim (the whole platform node, device agents, wire
+format, trace and checks), SimGrid with one actor per camera, and SimGrid with one actor per site
+of 100 cameras. It prints, per row, wall time, simulated messages, cost per message and peak
+memory (max RSS of each process), and ccsim's cost per message as a ratio to each yardstick.
+Results go to OUT/bench.json and OUT/bench.md (a table to paste into docs/PERFORMANCE.md).
+"""
+import argparse
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+# The yardsticks run on the network model ccsim configures (see sim/simulation.cpp).
+SIMGRID_OPTIONS = ["--log=root.thres:critical", "--cfg=contexts/stack-size:64",
+                   "--cfg=network/latency-factor:1", "--cfg=network/bandwidth-factor:1"]
+CAMERAS_PER_SITE = 100
+
+
+def measure(command, label):
+    """Runs command, returns (wall seconds, peak RSS in MiB, stdout); fails loudly."""
+    print(f"  {label}: {' '.join(command)}", file=sys.stderr, flush=True)
+    start = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - start
+    stdout = process.stdout.read()
+    stderr = process.stderr.read()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"bench: {label} exited {process.returncode}\n{stdout}\n{stderr}")
+    return wall, usage.ru_maxrss / 1024.0, stdout
+
+
+def yardstick_messages(stdout, label):
+    found = re.search(r"messages=(\d+)", stdout)
+    if not found:
+        sys.exit(f"bench: {label} printed no messages= line:\n{stdout}")
+    return int(found.group(1))
+
+
+def run_row(args, cameras, out):
+    horizon = args.hours * 3600
+    sites = max(1, cameras // CAMERAS_PER_SITE)
+    row = {"cameras": cameras, "horizon_s": horizon, "interval_s": args.interval}
+    run_dir = out / f"ccsim-{cameras}"
+    wall, rss, _ = measure([args.ccsim, "run", args.scenario, "--seed", "1", "--quiet",
+                            "--out", str(run_dir),
+                            "--set", f"fleet.cameras={cameras}",
+                            "--set", f"fleet.sites={sites}",
+                            "--set", f"duration={args.hours}h",
+                            "--set", f"heartbeat.interval={args.interval}s",
+                            "--set", f"start_within={args.interval}s",
+                            "--set", f"checks.0.within={args.interval + 60}s",
+                            "--set", f"checks.1.at={args.hours}h"], f"ccsim {cameras}")
+    result = json.loads((run_dir / "result.json").read_text())
+    if not result["passed"]:
+        sys.exit(f"bench: the ccsim run failed its checks: {run_dir}/result.json")
+    row["ccsim"] = {"wall_s": wall, "peak_mib": rss,
+                    "messages": int(result["metrics"]["messages_delivered"])}
+    if cameras <= args.per_camera_max:
+        wall, rss, stdout = measure([args.per_camera, str(cameras), str(horizon),
+                                     str(args.interval)] + SIMGRID_OPTIONS
+                                    + (["--cfg=contexts/guard-size:0"] if cameras > 32000 else []),
+                                    f"actor per camera {cameras}")
+        row["per_camera"] = {"wall_s": wall, "peak_mib": rss,
+                             "messages": yardstick_messages(stdout, "per camera")}
+    wall, rss, stdout = measure([args.per_site, str(sites), str(cameras // sites), str(horizon),
+                                 str(args.interval)] + SIMGRID_OPTIONS, f"actor per site {cameras}")
+    row["per_site"] = {"wall_s": wall, "peak_mib": rss,
+                       "messages": yardstick_messages(stdout, "per site")}
+    for run in ("ccsim", "per_camera", "per_site"):
+        if run in row:
+            row[run]["us_per_message"] = 1e6 * row[run]["wall_s"] / row[run]["messages"]
+    return row
+
+
+def table(rows):
+    lines = ["| cameras | run | wall s | messages | µs/message | peak MiB | ccsim cost ratio |",
+             "|---:|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        for run, name in (("ccsim", "ccsim"), ("per_camera", "SimGrid, actor per camera"),
+                          ("per_site", "SimGrid, actor per site")):
+            if run not in row:
+                continue
+            r = row[run]
+            ratio = "" if run == "ccsim" else \
+                f"{row['ccsim']['us_per_message'] / r['us_per_message']:.2f}x"
+            lines.append(f"| {row['cameras']:,} | {name} | {r['wall_s']:.1f} | {r['messages']:,} "
+                         f"| {r['us_per_message']:.2f} | {r['peak_mib']:.0f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ccsim", required=True, help="the ccsim binary")
+    parser.add_argument("--per-camera", required=True, help="simgrid_actor_per_camera binary")
+    parser.add_argument("--per-site", required=True, help="simgrid_actor_per_site binary")
+    parser.add_argument("--scenario", required=True, help="bench/heartbeat-fleet.yaml")
+    parser.add_argument("--out", required=True, help="folder for results")
+    parser.add_argument("--cameras", default="1000,10000,100000",
+                        help="comma-separated fleet sizes (default: %(default)s)")
+    parser.add_argument("--hours", type=int, default=24, help="simulated hours (default: 24)")
+    parser.add_argument("--interval", type=int, default=1200,
+                        help="heartbeat interval in seconds (default: %(default)s)")
+    parser.add_argument("--per-camera-max", type=int, default=100000,
+                        help="largest fleet to run the actor-per-camera yardstick on "
+                             "(it needs about 20 KiB per camera)")
+    args = parser.parse_args()
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = [int(x) for x in args.cameras.split(",")]
+    if any(n < CAMERAS_PER_SITE or n % CAMERAS_PER_SITE for n in sizes):
+        sys.exit(f"bench: --cameras: each size must be a multiple of {CAMERAS_PER_SITE}")
+    rows = []
+    for cameras in sizes:
+        print(f"bench: {cameras:,} cameras x {args.hours} h, heartbeat every {args.interval} s",
+              file=sys.stderr, flush=True)
+        rows.append(run_row(args, cameras, out))
+        (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
+    text = table(rows)
+    (out / "bench.md").write_text(text + "\n")
+    print(text)
+    print(f"\nresults: {out / 'bench.json'}, {out / 'bench.md'}")
+
+
+if __name__ == "__main__":
+    main()
