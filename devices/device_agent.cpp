@@ -68,6 +68,11 @@ void DeviceAgent::start(Time now, core::Outbox& out) {
   arm(now + delay, Deadline::kConnect, out);
 }
 
+void DeviceAgent::start_at(Time at, core::Outbox& out) {
+  assert(state_ == AgentState::kIdle && deadline_kind_ == Deadline::kNone);
+  arm(at, Deadline::kConnect, out);
+}
+
 void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
   if (deadline_kind_ == Deadline::kNone || now < deadline_) return;  // stale wake-up
   const Deadline kind = deadline_kind_;

@@ -69,8 +69,10 @@ class DeviceAgent {
   DeviceAgent(DeviceIdentity identity, const DeviceAgentConfig& config,
               core::RandomStream random);
 
-  // Schedules the first connection attempt.
+  // Schedules the first connection attempt at a time drawn in [now, now + start_spread).
   void start(Time now, core::Outbox& out);
+  // Schedules the first connection attempt at `at` (a fleet powered on in a set order).
+  void start_at(Time at, core::Outbox& out);
   // The driver opened the connection asked for with Outbox::connect.
   void on_connected(Time now, core::Outbox& out);
   void on_frame(Time now, std::string_view frame, core::Outbox& out);

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -53,6 +54,12 @@ devices::DeviceAgentConfig quick_agent(std::uint64_t heartbeat_limit) {
   return agent;
 }
 
+// Descriptors this process holds; a run that leaks a socket leaves one more.
+std::size_t open_descriptor_count() {
+  const std::filesystem::directory_iterator descriptors("/proc/self/fd");
+  return static_cast<std::size_t>(std::distance(begin(descriptors), end(descriptors)));
+}
+
 TEST(LoopbackRun, ThreeDevicesSayHelloHeartbeatAndGoodbyeOverTls) {
   LoopbackConfig config;
   config.policy = quick_policy();
@@ -61,7 +68,9 @@ TEST(LoopbackRun, ThreeDevicesSayHelloHeartbeatAndGoodbyeOverTls) {
   config.seed = 7;
   config.wall_time_max = kTestWaitMax;
 
+  const std::size_t descriptors_before = open_descriptor_count();
   const LoopbackResult result = run_on_loopback(config);
+  EXPECT_EQ(open_descriptor_count(), descriptors_before);
 
   ASSERT_TRUE(result.all_agents_done) << "seed " << config.seed;
   ASSERT_EQ(result.agent_states.size(), 3U);

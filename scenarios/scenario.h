@@ -90,6 +90,12 @@ struct Check {
   int line = 0;        // line of the check in its file, for messages
 };
 
+// How devices spread their first connection over start_within.
+enum class StartOrder : std::uint8_t {
+  kRandom,     // each at a time drawn from the run's seed (the default)
+  kStaggered,  // evenly spaced in device order, as a rolling power-on does
+};
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -98,6 +104,7 @@ struct Scenario {
   Cloud cloud;
   Heartbeat heartbeat;
   Duration start_within = std::chrono::seconds(60);  // devices connect at a time drawn in it
+  StartOrder start_order = StartOrder::kRandom;
   std::vector<Site> sites;
   std::vector<Fault> timeline;
   std::vector<Check> checks;

@@ -975,8 +975,8 @@ std::vector<Check> read_checks(const Reader& reader, const Field& field, const N
 
 Scenario read_scenario(const Reader& reader, const Field& root_field, const std::string& file) {
   const MapView root = open_map(reader, root_field,
-                                {"name", "description", "duration", "start_within", "heartbeat",
-                                 "cloud", "fleet", "sites", "timeline", "checks"});
+                                {"name", "description", "duration", "start_within", "start_order",
+                                 "heartbeat", "cloud", "fleet", "sites", "timeline", "checks"});
   Scenario scenario;
   scenario.file = file;
   scenario.name = read_identifier(reader, root.require("name", kIdentifierExpected));
@@ -990,6 +990,11 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
         read_duration(reader, *start_within, 1us, scenario.duration, "the scenario's duration");
   }
   scenario.start_within = std::min(scenario.start_within, scenario.duration);
+  if (auto start_order = root.find("start_order")) {
+    scenario.start_order = read_word(reader, *start_order, {"random", "staggered"}) == "staggered"
+                               ? StartOrder::kStaggered
+                               : StartOrder::kRandom;
+  }
   if (auto heartbeat = root.find("heartbeat"))
     scenario.heartbeat = read_heartbeat(reader, *heartbeat);
   if (auto cloud = root.find("cloud")) scenario.cloud = read_cloud(reader, *cloud);

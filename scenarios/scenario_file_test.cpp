@@ -233,6 +233,19 @@ TEST(ScenarioFile, StartWithinDefaultsToAMinute) {
   EXPECT_EQ(parse(kSmall).start_within, 60s);
 }
 
+TEST(ScenarioFile, StartOrderIsRandomUnlessStaggered) {
+  EXPECT_EQ(parse(kSmall).start_order, StartOrder::kRandom);
+  EXPECT_EQ(parse(std::string(kSmall) + "start_order: staggered\n").start_order,
+            StartOrder::kStaggered);
+  EXPECT_EQ(parse(kSmall, {{"start_order", "random"}}).start_order, StartOrder::kRandom);
+}
+
+TEST(ScenarioFileErrors, StartOrderMustBeKnown) {
+  // text_of() drops kSmall's leading newline: its 8 lines come first.
+  expect_file_error(parse_error(std::string(kSmall) + "start_order: shuffled\n"), 9,
+                    "start_order", "one of random, staggered");
+}
+
 TEST(ScenarioFile, FleetSpreadsCamerasEvenlyFirstSitesTakingTheRest) {
   const Scenario scenario = parse(R"(
 name: fleet

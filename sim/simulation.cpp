@@ -160,13 +160,10 @@ struct Timer {
 };
 using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
 
-// How a group of nodes (the cloud's platform node, or a site's agents) is driven. A receiver
-// actor blocks on the group's eager mailbox and handles each frame as it lands. Timers are
-// fired by clock actors that sleep until the earliest pending timer: usually one, looping; a
-// timer set earlier than every sleeping clock's wake-up starts another, which ends once a
-// sleeping clock covers the next timer. A blocking receive per message and one sleep per wake-up
-// are the cheapest waits SimGrid has. Actors run one at a time and a node never yields inside a
-// call, so the actors of a group share its nodes safely.
+// How a group of nodes (the cloud's platform node, or a site's agents) is driven: one actor
+// keeps a receive pending on the group's eager mailbox and waits for "a frame or the next
+// timer" with Comm::wait_any_for, the shape of the plain-SimGrid yardstick that kept every
+// message and cost least per message. Its timeout is a kernel timer, cheaper than a sleep.
 class NodeGroup {
  public:
   using OnTimer = std::function<void(Time, const Timer&)>;
@@ -175,49 +172,39 @@ class NodeGroup {
   NodeGroup(sg4::Host* host, sg4::Mailbox* mailbox, Time end)
       : host_(host), mailbox_(mailbox), end_(end) {}
 
-  // Starts the receiver and the first clock. Timers added before this wait for it.
+  // Starts the group's actor. Timers may be added before.
   void start(OnTimer on_timer, OnDatagram on_datagram) {
     on_timer_ = std::move(on_timer);
     on_datagram_ = std::move(on_datagram);
-    started_ = true;
-    sg4::Actor::create("receiver", host_, [this] { receive(); })->daemonize();
-    if (!timers_.empty()) start_clock(Time(timers_.top().at_us));
+    sg4::Actor::create("group", host_, [this] { run(); });
   }
 
   // Timers at or after the end of the run never fire.
   void add_timer(Time at, std::uint32_t target, std::uint8_t kind) {
-    if (at >= end_) return;
-    timers_.push({at.count(), target, kind});
-    // A clock busy firing looks for the next timer when it is done; otherwise a timer earlier
-    // than every sleeping clock needs a clock of its own.
-    if (started_ && clocks_firing_ == 0 &&
-        (clock_wakeups_.empty() || at < *clock_wakeups_.begin())) {
-      start_clock(at);
-    }
+    if (at < end_) timers_.push({at.count(), target, kind});
   }
 
  private:
   // SimGrid's clock is a double; a timer is due when the clock is within this of it.
   static constexpr Time kClockSlack = Time(1);
 
-  void start_clock(Time at) {
-    clock_wakeups_.insert(at);
-    sg4::Actor::create("clock", host_, [this, at] { run_clock(at); });
-  }
-
-  void run_clock(Time wakeup) {
+  void run() {
+    mailbox_->set_receiver(sg4::Actor::self());
+    Datagram* received = nullptr;
+    std::vector<sg4::CommPtr> pending{mailbox_->get_async<Datagram>(&received)};
     while (true) {
-      sg4::this_actor::sleep_until(seconds(wakeup));
-      clock_wakeups_.erase(clock_wakeups_.find(wakeup));
-      ++clocks_firing_;
       fire_due_timers();
-      --clocks_firing_;
-      if (timers_.empty()) return;
-      const Time next(timers_.top().at_us);
-      if (!clock_wakeups_.empty() && *clock_wakeups_.begin() <= next) return;
-      wakeup = next;
-      clock_wakeups_.insert(wakeup);
+      if (sim_now() >= end_) break;
+      const Time next = timers_.empty() ? end_ : Time(timers_.top().at_us);
+      const double timeout = std::max(0.0, seconds(next) - sg4::Engine::get_clock());
+      if (sg4::Comm::wait_any_for(pending, timeout) == 0) {
+        std::unique_ptr<Datagram> datagram(received);
+        pending[0] = mailbox_->get_async<Datagram>(&received);
+        on_datagram_(sim_now(), *datagram);
+      }
     }
+    pending[0]->cancel();
+    mailbox_->set_receiver(nullptr);
   }
 
   void fire_due_timers() {
@@ -230,23 +217,12 @@ class NodeGroup {
     }
   }
 
-  void receive() {
-    mailbox_->set_receiver(sg4::Actor::self());
-    while (true) {
-      std::unique_ptr<Datagram> datagram(mailbox_->get<Datagram>());
-      on_datagram_(sim_now(), *datagram);
-    }
-  }
-
   sg4::Host* host_;
   sg4::Mailbox* mailbox_;
   Time end_;
   OnTimer on_timer_;
   OnDatagram on_datagram_;
-  bool started_ = false;
   TimerQueue timers_;
-  std::multiset<Time> clock_wakeups_;  // when each sleeping clock wakes
-  std::uint32_t clocks_firing_ = 0;     // clocks between waking and choosing their next sleep
 };
 
 // The cloud: the platform node, its timers and the scenario's probes.
@@ -347,9 +323,14 @@ class Site {
 
   void start() {
     World& w = world_;
+    const auto fleet_size = static_cast<std::int64_t>(w.layout.device_count());
     for (std::uint32_t d = first_; d < last_; ++d) {
       OutboxPool::Lease out(w.outboxes);
-      w.agents[d].start(Time(0), *out);
+      if (w.scenario.start_order == scenarios::StartOrder::kStaggered) {
+        w.agents[d].start_at(w.scenario.start_within * d / fleet_size, *out);
+      } else {
+        w.agents[d].start(Time(0), *out);
+      }
       dispatch(Time(0), d, *out);
     }
     group_.start(

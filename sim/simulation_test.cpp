@@ -158,6 +158,38 @@ TEST(Simulation, HeartbeatLimitEndsEveryDeviceWithAGoodbye) {
             "B8A44F000003 tier1-bullet 11.11.0 tier1 disconnected goodbye hellos=1 heartbeats=3\n");
 }
 
+TEST(Simulation, StaggeredStartConnectsDevicesInOrderAtEvenSpacing) {
+  scenarios::Scenario scenario = two_sites(5);
+  scenario.start_within = 100s;
+  scenario.start_order = scenarios::StartOrder::kStaggered;
+  scenario.duration = 5min;
+  const std::string text = run_in_child([&] {
+    SimulationOptions options;
+    std::ostringstream out;
+    options.probes.push_back({4min, [&](core::Time, const platform::PlatformNode& p,
+                                        const FleetLayout&) {
+                                for (const platform::DeviceRecord& r : p.devices()) {
+                                  out << r.connection << ' ' << r.first_connected_at.count() << '\n';
+                                }
+                              }});
+    simulate(scenario, options);
+    return out.str();
+  });
+  // Device i of 10 says hello at 10 s x i and is connected one uplink latency (20 ms) plus the
+  // backbone's (1 ms) and the frame's transfer time later.
+  std::istringstream in(text);
+  std::uint64_t connection = 0;
+  std::int64_t at_us = 0;
+  int seen = 0;
+  while (in >> connection >> at_us) {
+    const std::int64_t hello_us = static_cast<std::int64_t>(connection) * 10'000'000;
+    EXPECT_GE(at_us, hello_us + 21'000) << "device " << connection;
+    EXPECT_LE(at_us, hello_us + 22'000) << "device " << connection;
+    ++seen;
+  }
+  EXPECT_EQ(seen, 10);
+}
+
 TEST(FleetLayout, NumbersDevicesSiteBySite) {
   scenarios::Scenario scenario = two_sites(3);
   scenario.sites[1].devices.push_back({"camera", "tier1-dome", 1, "11.11.0", 2});
