@@ -16,7 +16,9 @@ Trace::Trace() : digest_(EVP_MD_CTX_new()) {
   }
 }
 
-Trace::~Trace() { EVP_MD_CTX_free(digest_); }
+Trace::~Trace() {
+  EVP_MD_CTX_free(digest_);
+}
 
 void Trace::put(const void* data, std::size_t size) {
   assert(size <= kBufferBytes);

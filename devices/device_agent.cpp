@@ -166,8 +166,8 @@ void DeviceAgent::send_heartbeat(Time now, core::Outbox& out) {
   wire::Envelope& envelope = scratch_envelope();
   wire::Heartbeat* heartbeat = envelope.mutable_heartbeat();
   heartbeat->set_sequence(++heartbeat_sequence_);
-  heartbeat->set_uptime_s(static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(now).count()));
+  heartbeat->set_uptime_s(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count()));
   ++unacked_heartbeats_;
   ++metrics_.heartbeats_sent;
   send(now, envelope, out);

@@ -66,8 +66,7 @@ struct AgentMetrics {
 class DeviceAgent {
  public:
   // `config` must outlive the agent. `random` is this device's own stream.
-  DeviceAgent(DeviceIdentity identity, const DeviceAgentConfig& config,
-              core::RandomStream random);
+  DeviceAgent(DeviceIdentity identity, const DeviceAgentConfig& config, core::RandomStream random);
 
   // Schedules the first connection attempt at a time drawn in [now, now + start_spread).
   void start(Time now, core::Outbox& out);

@@ -47,6 +47,7 @@ std::uint64_t PlatformMetrics::frame_errors_total() const {
 
 PlatformNode::PlatformNode(HeartbeatPolicy policy, std::size_t fleet_size_max, core::Trace* trace)
     : policy_(policy), fleet_size_max_(fleet_size_max), trace_(trace) {
+  index_by_serial_.reserve(std::min(fleet_size_max_, kFleetSizeReserved));
   assert(policy_.interval > Duration::zero());
   assert(policy_.missed_heartbeats_max >= 1);
   assert(fleet_size_max_ >= 1 && fleet_size_max_ <= kFleetSizeMax);
@@ -118,10 +119,8 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   DeviceRecord& record = devices_[index];
   // The device came back on a new connection before the old one was seen to die (connected, or
   // already given up on for missed heartbeats): the old one is no longer the device's.
-  auto old = index_by_connection_.find(record.connection);
-  if (old != index_by_connection_.end() && old->second == index &&
-      record.connection != connection) {
-    index_by_connection_.erase(old);
+  if (record.connection != connection && device_on(record.connection) == index) {
+    unbind(record.connection);
     out.closes.push_back({record.connection});
   }
   record.model = hello.model();
@@ -129,7 +128,7 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   record.tier = hello.tier();
   record.connection = connection;
   ++record.hellos;
-  index_by_connection_[connection] = index;
+  bind(connection, index);
   ++metrics_.hellos_accepted;
   mark_connected(now, index);
   ack->set_accepted(true);
@@ -140,15 +139,15 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
 
 void PlatformNode::on_heartbeat(Time now, ConnectionId connection, const wire::Envelope& in,
                                 core::Outbox& out) {
-  auto found = index_by_connection_.find(connection);
-  if (found == index_by_connection_.end()) {
+  const std::uint32_t index = device_on(connection);
+  if (index == kNoDevice) {
     ++metrics_.frames_without_hello;
     return;
   }
   ++metrics_.heartbeats_received;
-  DeviceRecord& record = devices_[found->second];
+  DeviceRecord& record = devices_[index];
   ++record.heartbeats;
-  mark_connected(now, found->second);
+  mark_connected(now, index);
   wire::Envelope& reply = reply_;
   reply.Clear();
   reply.mutable_heartbeat_ack()->set_sequence(in.heartbeat().sequence());
@@ -156,23 +155,50 @@ void PlatformNode::on_heartbeat(Time now, ConnectionId connection, const wire::E
 }
 
 void PlatformNode::on_goodbye(Time now, ConnectionId connection) {
-  auto found = index_by_connection_.find(connection);
-  if (found == index_by_connection_.end()) {
+  const std::uint32_t index = device_on(connection);
+  if (index == kNoDevice) {
     ++metrics_.frames_without_hello;
     return;
   }
   ++metrics_.goodbyes_received;
-  const std::uint32_t index = found->second;
-  index_by_connection_.erase(found);
+  unbind(connection);
   mark_disconnected(now, index, DisconnectReason::kGoodbye);
 }
 
 void PlatformNode::on_connection_closed(Time now, ConnectionId connection) {
-  auto found = index_by_connection_.find(connection);
-  if (found == index_by_connection_.end()) return;
-  const std::uint32_t index = found->second;
-  index_by_connection_.erase(found);
+  const std::uint32_t index = device_on(connection);
+  if (index == kNoDevice) return;
+  unbind(connection);
   mark_disconnected(now, index, DisconnectReason::kConnectionClosed);
+}
+
+std::uint32_t PlatformNode::device_on(ConnectionId connection) const {
+  if (connection < kDenseConnectionIdsMax) {
+    return connection < index_by_connection_.size() ? index_by_connection_[connection] : kNoDevice;
+  }
+  auto found = index_by_sparse_connection_.find(connection);
+  return found == index_by_sparse_connection_.end() ? kNoDevice : found->second;
+}
+
+void PlatformNode::bind(ConnectionId connection, std::uint32_t index) {
+  assert(index != kNoDevice);
+  if (connection >= kDenseConnectionIdsMax) {
+    index_by_sparse_connection_[connection] = index;
+    return;
+  }
+  if (connection >= index_by_connection_.size()) {
+    index_by_connection_.resize(
+        std::max<std::size_t>(connection + 1, 2 * index_by_connection_.size()), kNoDevice);
+  }
+  index_by_connection_[connection] = index;
+}
+
+void PlatformNode::unbind(ConnectionId connection) {
+  if (connection >= kDenseConnectionIdsMax) {
+    index_by_sparse_connection_.erase(connection);
+  } else if (connection < index_by_connection_.size()) {
+    index_by_connection_[connection] = kNoDevice;
+  }
 }
 
 void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
@@ -219,8 +245,7 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
 }
 
 void PlatformNode::send(Time now, ConnectionId connection, const std::string& destination,
-                        wire::Envelope& envelope, std::uint64_t correlation_id,
-                        core::Outbox& out) {
+                        wire::Envelope& envelope, std::uint64_t correlation_id, core::Outbox& out) {
   envelope.set_source(std::string(kPlatformAddress));
   envelope.set_destination(destination);
   envelope.set_correlation_id(correlation_id);

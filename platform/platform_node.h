@@ -62,10 +62,10 @@ struct PlatformMetrics {
   std::uint64_t hellos_refused = 0;
   std::uint64_t heartbeats_received = 0;
   std::uint64_t goodbyes_received = 0;
-  std::uint64_t disconnects_detected = 0;  // by missed heartbeats
-  std::uint64_t reconnects = 0;            // a disconnected device connected again
-  std::uint64_t frames_without_hello = 0;  // heartbeats on a connection that never said hello
-  std::uint64_t peak_connected = 0;        // most devices connected at once
+  std::uint64_t disconnects_detected = 0;       // by missed heartbeats
+  std::uint64_t reconnects = 0;                 // a disconnected device connected again
+  std::uint64_t frames_without_hello = 0;       // heartbeats on a connection that never said hello
+  std::uint64_t peak_connected = 0;             // most devices connected at once
   std::array<std::uint64_t, 4> frame_errors{};  // indexed by wire::FrameErrorCode
   std::uint64_t frame_errors_total() const;
 };
@@ -95,8 +95,7 @@ class PlatformNode {
 
  private:
   void on_hello(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
-  void on_heartbeat(Time now, ConnectionId connection, const wire::Envelope& in,
-                    core::Outbox& out);
+  void on_heartbeat(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
   void on_goodbye(Time now, ConnectionId connection);
   void mark_connected(Time now, std::uint32_t index);
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
@@ -111,7 +110,17 @@ class PlatformNode {
   std::vector<DeviceRecord> devices_;
   // Lookups only; nothing that reaches output iterates these.
   std::unordered_map<std::string, std::uint32_t> index_by_serial_;
-  std::unordered_map<ConnectionId, std::uint32_t> index_by_connection_;
+  // Which device a connection carries. Drivers number connections densely from zero (a device's
+  // index in the simulator, a session counter on real sockets), so a vector serves; ids past
+  // kDenseConnectionIdsMax go to a map, so a driver that numbers sparsely still works.
+  static constexpr std::uint32_t kNoDevice = UINT32_MAX;
+  static constexpr ConnectionId kDenseConnectionIdsMax = 4 * kFleetSizeMax;
+  static constexpr std::size_t kFleetSizeReserved = 200'000;  // lookups sized up front
+  std::uint32_t device_on(ConnectionId connection) const;     // kNoDevice if none
+  void bind(ConnectionId connection, std::uint32_t index);
+  void unbind(ConnectionId connection);
+  std::vector<std::uint32_t> index_by_connection_;
+  std::unordered_map<ConnectionId, std::uint32_t> index_by_sparse_connection_;
   std::size_t connected_count_ = 0;
   PlatformMetrics metrics_;
   wire::Envelope scratch_;  // reused for decoding, to spare allocations per frame

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <algorithm>
 #include <cstdint>
 #include <map>
@@ -156,6 +158,26 @@ TEST(PlatformNode, HeartbeatIsAcknowledgedWithItsSequence) {
   }
   EXPECT_EQ(p.node.find("SN1")->heartbeats, 3u);
   EXPECT_EQ(p.node.metrics().heartbeats_received, 3u);
+}
+
+TEST(PlatformNode, AnyConnectionIdWorksDenseOrSparse) {
+  Platform p;
+  const core::ConnectionId huge = std::numeric_limits<core::ConnectionId>::max() - 5;
+  p.frame(seconds(1), 0, hello("SN0"));
+  p.frame(seconds(1), 123'456, hello("SN1"));
+  p.frame(seconds(1), huge, hello("SN2"));
+  for (core::ConnectionId connection : {core::ConnectionId{0}, core::ConnectionId{123'456}, huge}) {
+    core::Outbox& out = p.frame(seconds(2), connection, heartbeat("any", 1, 1));
+    ASSERT_EQ(out.sends.size(), 1u) << connection;
+    EXPECT_EQ(out.sends[0].connection, connection);
+  }
+  EXPECT_EQ(p.node.metrics().heartbeats_received, 3u);
+  p.node.on_connection_closed(seconds(3), huge);
+  EXPECT_EQ(p.node.find("SN2")->status, ConnectionStatus::kDisconnected);
+  EXPECT_EQ(p.node.find("SN1")->status, ConnectionStatus::kConnected);
+  // A connection never used, between dense ones, carries no device.
+  p.frame(seconds(4), 77, heartbeat("SN9", 1, 1));
+  EXPECT_EQ(p.node.metrics().frames_without_hello, 1u);
 }
 
 TEST(PlatformNode, HeartbeatOrGoodbyeBeforeHelloIsCountedAndUnanswered) {

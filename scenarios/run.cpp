@@ -75,9 +75,9 @@ Observation observe_connected(const Scenario& scenario, const Check& check,
   o.observed = true;
   const bool whole_fleet = check.site.empty();
   const std::uint32_t site = whole_fleet ? 0 : site_index(scenario, check.site);
-  o.in_scope = whole_fleet ? layout.device_count()
-                           : layout.first_device_of_site[site + 1] -
-                                 layout.first_device_of_site[site];
+  o.in_scope = whole_fleet
+                   ? layout.device_count()
+                   : layout.first_device_of_site[site + 1] - layout.first_device_of_site[site];
   for (const platform::DeviceRecord& record : platform.devices()) {
     if (record.status != platform::ConnectionStatus::kConnected) continue;
     if (whole_fleet || layout.site_of_device[record.connection] == site) ++o.connected;
@@ -149,9 +149,9 @@ CheckResult judge_fraction(const Check& check, const Observation& o) {
   const char* what = check.kind == CheckKind::kConnectedFraction ? "connected" : "disconnected";
   CheckResult r{check.id, o.observed && within_bounds(fraction, check), ""};
   r.detail = std::string(what) + " at " + format_duration(check.at) +
-             (check.site.empty() ? "" : " at site " + check.site) + ": " +
-             std::to_string(counted) + " of " + std::to_string(o.in_scope) + " = " +
-             format_fraction(fraction) + "; expected " + bounds_text(check);
+             (check.site.empty() ? "" : " at site " + check.site) + ": " + std::to_string(counted) +
+             " of " + std::to_string(o.in_scope) + " = " + format_fraction(fraction) +
+             "; expected " + bounds_text(check);
   return r;
 }
 
@@ -162,8 +162,8 @@ namespace {
 // One argument as a POSIX shell reads it back: bare when it is plainly safe, else single-quoted.
 std::string shell_quote(const std::string& argument) {
   const bool plain = !argument.empty() && argument.find_first_not_of(
-                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                               "0123456789_./=:,+@%-") == std::string::npos;
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789_./=:,+@%-") == std::string::npos;
   if (plain) return argument;
   std::string quoted = "'";
   for (char c : argument) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -194,11 +194,11 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
         check.kind != CheckKind::kDisconnectedFraction) {
       continue;
     }
-    options.probes.push_back({check.at, [&, i](Time, const platform::PlatformNode& platform,
-                                               const sim::FleetLayout& layout) {
-                                observations[i] =
-                                    observe_connected(scenario, scenario.checks[i], platform, layout);
-                              }});
+    options.probes.push_back(
+        {check.at,
+         [&, i](Time, const platform::PlatformNode& platform, const sim::FleetLayout& layout) {
+           observations[i] = observe_connected(scenario, scenario.checks[i], platform, layout);
+         }});
   }
   // The end of the run: first connections, judged once the platform knows everything.
   std::vector<FirstConnections> first_by_check(scenario.checks.size());
@@ -260,8 +260,8 @@ RunResult run_in_child_process(const std::string& path, const RunSettings& setti
   const std::string answer = sim::run_in_child([&]() -> std::string {
     nlohmann::ordered_json reply;
     try {
-      reply["result"] = reports::result_to_json(run_scenario(load_scenario(path, settings.overrides),
-                                                             settings));
+      reply["result"] =
+          reports::result_to_json(run_scenario(load_scenario(path, settings.overrides), settings));
     } catch (const ScenarioError& e) {
       reply["scenario_error"] = {{"file", e.file},
                                  {"line", e.line},

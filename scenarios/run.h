@@ -17,7 +17,7 @@ namespace ccsim::scenarios {
 struct RunSettings {
   std::uint64_t seed = 1;
   std::vector<std::pair<std::string, std::string>> overrides;  // as given with --set
-  bool progress = false;  // progress lines on stderr
+  bool progress = false;                                       // progress lines on stderr
 };
 
 // Runs `scenario` (loaded from settings' file with settings' overrides) in this process.

@@ -72,10 +72,10 @@ struct Fault {
 };
 
 enum class CheckKind : std::uint8_t {
-  kAllDevicesConnected,  // every device was connected at least once by `within`
-  kConnectedFraction,    // at time `at`, the share of (matched) devices connected
+  kAllDevicesConnected,   // every device was connected at least once by `within`
+  kConnectedFraction,     // at time `at`, the share of (matched) devices connected
   kDisconnectedFraction,  // at time `at`, the share of (matched) devices disconnected
-  kMetric,               // at the end, a named metric lies in [at_least, at_most]
+  kMetric,                // at the end, a named metric lies in [at_least, at_most]
 };
 
 struct Check {

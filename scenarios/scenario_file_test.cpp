@@ -242,8 +242,8 @@ TEST(ScenarioFile, StartOrderIsRandomUnlessStaggered) {
 
 TEST(ScenarioFileErrors, StartOrderMustBeKnown) {
   // text_of() drops kSmall's leading newline: its 8 lines come first.
-  expect_file_error(parse_error(std::string(kSmall) + "start_order: shuffled\n"), 9,
-                    "start_order", "one of random, staggered");
+  expect_file_error(parse_error(std::string(kSmall) + "start_order: shuffled\n"), 9, "start_order",
+                    "one of random, staggered");
 }
 
 TEST(ScenarioFile, FleetSpreadsCamerasEvenlyFirstSitesTakingTheRest) {

@@ -81,8 +81,8 @@ std::string run_in_child(const std::function<std::string()>& work) {
   }
   if (WIFSIGNALED(status)) {
     throw std::runtime_error("simulation process died with signal " +
-                             std::to_string(WTERMSIG(status)) + " (" +
-                             strsignal(WTERMSIG(status)) + ")");
+                             std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) +
+                             ")");
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     throw std::runtime_error("simulation process failed with exit code " +

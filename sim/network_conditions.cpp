@@ -16,8 +16,9 @@ NetworkConditions::NetworkConditions(const scenarios::Scenario& scenario, std::u
     if (fault.kind != scenarios::FaultKind::kPartition) continue;
     for (std::uint32_t s = 0; s < scenario.sites.size(); ++s) {
       const scenarios::Site& site = scenario.sites[s];
-      const bool matches = fault.site.empty() ? (fault.region.empty() || fault.region == site.region)
-                                              : fault.site == site.name;
+      const bool matches = fault.site.empty()
+                               ? (fault.region.empty() || fault.region == site.region)
+                               : fault.site == site.name;
       if (matches) partitions_[s].push_back({fault.at, fault.at + fault.length});
     }
   }

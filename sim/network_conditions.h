@@ -28,8 +28,8 @@ class NetworkConditions {
   struct Window {
     core::Time from, until;
   };
-  std::vector<double> loss_fraction_;             // per site
-  std::vector<std::vector<Window>> partitions_;   // per site, sorted by start
+  std::vector<double> loss_fraction_;            // per site
+  std::vector<std::vector<Window>> partitions_;  // per site, sorted by start
   core::RandomStream loss_random_;
 };
 

@@ -32,6 +32,8 @@ constexpr Time kConnectTimeout = std::chrono::seconds(10);
 constexpr int kActorStackKiB = 128;
 // Above this many actors SimGrid's guard pages cost more than they help.
 constexpr std::size_t kGuardPagesActorsMax = 32'000;
+// Datagrams kept for reuse at most; more are freed.
+constexpr std::size_t kSpareDatagramsMax = 1 << 16;
 // Events handled between two looks at the wall clock for the progress line.
 constexpr std::uint64_t kProgressCheckEvents = 8192;
 
@@ -41,13 +43,17 @@ struct Datagram {
   std::string frame;
 };
 
-void free_datagram(void* data) { delete static_cast<Datagram*>(data); }
+void free_datagram(void* data) {
+  delete static_cast<Datagram*>(data);
+}
 
 Time sim_now() {
   return Time(static_cast<std::int64_t>(std::llround(sg4::Engine::get_clock() * 1e6)));
 }
 
-double seconds(Time t) { return static_cast<double>(t.count()) / 1e6; }
+double seconds(Time t) {
+  return static_cast<double>(t.count()) / 1e6;
+}
 
 // Outboxes lent to one node call and its dispatch. Dispatching yields to SimGrid, and another
 // actor of the same group may run meanwhile, so no two calls share an outbox; reusing them
@@ -100,6 +106,7 @@ struct World {
   Time end;
   std::uint64_t events_handled = 0;
   OutboxPool outboxes;
+  std::vector<std::unique_ptr<Datagram>> spare_datagrams;
   std::unique_ptr<Cloud> cloud;
   std::vector<std::unique_ptr<Site>> sites;
 
@@ -118,7 +125,7 @@ struct World {
   }
 
   // Hands a frame to the network between `device`'s site and the cloud, or drops it.
-  void transmit(Time now, std::uint32_t device, std::string&& frame, bool upstream) {
+  void transmit(Time now, std::uint32_t device, std::string& frame, bool upstream) {
     const std::uint32_t site = layout.site_of_device[device];
     ++counters.messages_sent;
     counters.bytes_sent += frame.size();
@@ -135,14 +142,31 @@ struct World {
     }
     const std::uint64_t size = frame.size() + kWireOverheadBytes;
     sg4::Mailbox* to = upstream ? cloud_mailbox : site_mailboxes[site];
-    to->put_init(new Datagram{device, std::move(frame)}, size)->detach(free_datagram);
+    to->put_init(take_datagram(device, frame), size)->detach(free_datagram);
+  }
+
+  // Datagrams are recycled: a simulated message then costs no allocation of its own.
+  Datagram* take_datagram(std::uint32_t device, std::string& frame) {
+    std::unique_ptr<Datagram> datagram;
+    if (spare_datagrams.empty()) {
+      datagram = std::make_unique<Datagram>();
+    } else {
+      datagram = std::move(spare_datagrams.back());
+      spare_datagrams.pop_back();
+    }
+    datagram->device = device;
+    datagram->frame.swap(frame);
+    return datagram.release();
+  }
+
+  void recycle(std::unique_ptr<Datagram> datagram) {
+    if (spare_datagrams.size() < kSpareDatagramsMax) spare_datagrams.push_back(std::move(datagram));
   }
 
   void delivered(Time now, const Datagram& datagram, bool upstream) {
     ++counters.messages_delivered;
     ++events_handled;
-    trace.record(now, core::TraceEvent::kDeliver, datagram.device, upstream,
-                 datagram.frame.size());
+    trace.record(now, core::TraceEvent::kDeliver, datagram.device, upstream, datagram.frame.size());
   }
 };
 
@@ -169,8 +193,8 @@ class NodeGroup {
   using OnTimer = std::function<void(Time, const Timer&)>;
   using OnDatagram = std::function<void(Time, const Datagram&)>;
 
-  NodeGroup(sg4::Host* host, sg4::Mailbox* mailbox, Time end)
-      : host_(host), mailbox_(mailbox), end_(end) {}
+  NodeGroup(World& world, sg4::Host* host, sg4::Mailbox* mailbox)
+      : world_(world), host_(host), mailbox_(mailbox), end_(world.end) {}
 
   // Starts the group's actor. Timers may be added before.
   void start(OnTimer on_timer, OnDatagram on_datagram) {
@@ -201,6 +225,7 @@ class NodeGroup {
         std::unique_ptr<Datagram> datagram(received);
         pending[0] = mailbox_->get_async<Datagram>(&received);
         on_datagram_(sim_now(), *datagram);
+        world_.recycle(std::move(datagram));
       }
     }
     pending[0]->cancel();
@@ -217,6 +242,7 @@ class NodeGroup {
     }
   }
 
+  World& world_;
   sg4::Host* host_;
   sg4::Mailbox* mailbox_;
   Time end_;
@@ -228,7 +254,7 @@ class NodeGroup {
 // The cloud: the platform node, its timers and the scenario's probes.
 class Cloud {
  public:
-  Cloud(World& world, sg4::Host* host) : world_(world), group_(host, world.cloud_mailbox, world.end) {}
+  Cloud(World& world, sg4::Host* host) : world_(world), group_(world, host, world.cloud_mailbox) {}
 
   void start() {
     World& w = world_;
@@ -285,8 +311,7 @@ class Cloud {
   void dispatch(Time now, core::Outbox& out) {
     for (core::Outbox::Send& send : out.sends) {
       assert(send.connection < world_.layout.device_count());
-      world_.transmit(now, static_cast<std::uint32_t>(send.connection), std::move(send.frame),
-                      false);
+      world_.transmit(now, static_cast<std::uint32_t>(send.connection), send.frame, false);
     }
     for (Time at : out.wakeups) group_.add_timer(at, 0, kPlatformWakeup);
     // Closes need no action here: simulated connections are implicit.
@@ -319,7 +344,7 @@ class Site {
         site_(site),
         first_(world.layout.first_device_of_site[site]),
         last_(world.layout.first_device_of_site[site + 1]),
-        group_(host, world.site_mailboxes[site], world.end) {}
+        group_(world, host, world.site_mailboxes[site]) {}
 
   void start() {
     World& w = world_;
@@ -362,7 +387,7 @@ class Site {
     // then crosses the network like any frame.
     while (true) {
       for (core::Outbox::Send& send : out.sends) {
-        world_.transmit(now, device, std::move(send.frame), true);
+        world_.transmit(now, device, send.frame, true);
       }
       for (Time at : out.wakeups) group_.add_timer(at, device - first_, kAgentWakeup);
       const bool connect = out.connect;
@@ -388,8 +413,8 @@ void build_platform(World& w) {
   auto* cloud = zone->create_host("cloud", "100Gf");
   auto* backbone = zone->create_link("backbone", s.cloud.bandwidth_bps / 8.0)
                        ->set_latency(seconds(s.cloud.latency));
-  zone->add_route(cloud->get_netpoint(), nullptr, nullptr, nullptr,
-                  {sg4::LinkInRoute(backbone)}, true);
+  zone->add_route(cloud->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(backbone)},
+                  true);
   std::vector<sg4::Host*> hosts;
   hosts.reserve(s.sites.size());
   for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
@@ -443,8 +468,7 @@ void create_agents(World& w) {
 // by 13 to mimic TCP slow start on a fresh connection, whereas device frames travel on
 // long-lived websockets, so a 20 ms uplink should deliver a heartbeat in 20 ms.
 std::vector<std::string> engine_arguments(std::size_t actors) {
-  std::vector<std::string> args = {"ccsim",
-                                   "--log=root.thres:critical",
+  std::vector<std::string> args = {"ccsim", "--log=root.thres:critical",
                                    "--cfg=contexts/stack-size:" + std::to_string(kActorStackKiB),
                                    "--cfg=network/latency-factor:1",
                                    "--cfg=network/bandwidth-factor:1"};

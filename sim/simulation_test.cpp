@@ -53,14 +53,14 @@ Summary simulate_in_child(const scenarios::Scenario& scenario, std::uint64_t see
     options.seed = seed;
     std::uint64_t per_site[2] = {0, 0};
     if (probe_at > core::Time::zero()) {
-      options.probes.push_back({probe_at, [&](core::Time, const platform::PlatformNode& p,
-                                              const FleetLayout& layout) {
-                                  for (const platform::DeviceRecord& r : p.devices()) {
-                                    if (r.status == platform::ConnectionStatus::kConnected) {
-                                      ++per_site[layout.site_of_device[r.connection]];
-                                    }
-                                  }
-                                }});
+      options.probes.push_back(
+          {probe_at, [&](core::Time, const platform::PlatformNode& p, const FleetLayout& layout) {
+             for (const platform::DeviceRecord& r : p.devices()) {
+               if (r.status == platform::ConnectionStatus::kConnected) {
+                 ++per_site[layout.site_of_device[r.connection]];
+               }
+             }
+           }});
     }
     const SimulationOutcome o = simulate(scenario, options, true);
     std::ostringstream out;
@@ -94,8 +94,7 @@ TEST(Simulation, SameSeedGivesTheSameTraceAndKnowledge) {
 
 TEST(Simulation, AnotherSeedGivesAnotherTrace) {
   const scenarios::Scenario scenario = two_sites(10);
-  EXPECT_NE(simulate_in_child(scenario, 11).trace_hash,
-            simulate_in_child(scenario, 12).trace_hash);
+  EXPECT_NE(simulate_in_child(scenario, 11).trace_hash, simulate_in_child(scenario, 12).trace_hash);
 }
 
 TEST(Simulation, QuietFleetStaysConnectedAndHeartbeatsEveryInterval) {
@@ -166,12 +165,12 @@ TEST(Simulation, StaggeredStartConnectsDevicesInOrderAtEvenSpacing) {
   const std::string text = run_in_child([&] {
     SimulationOptions options;
     std::ostringstream out;
-    options.probes.push_back({4min, [&](core::Time, const platform::PlatformNode& p,
-                                        const FleetLayout&) {
-                                for (const platform::DeviceRecord& r : p.devices()) {
-                                  out << r.connection << ' ' << r.first_connected_at.count() << '\n';
-                                }
-                              }});
+    options.probes.push_back(
+        {4min, [&](core::Time, const platform::PlatformNode& p, const FleetLayout&) {
+           for (const platform::DeviceRecord& r : p.devices()) {
+             out << r.connection << ' ' << r.first_connected_at.count() << '\n';
+           }
+         }});
     simulate(scenario, options);
     return out.str();
   });

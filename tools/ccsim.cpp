@@ -3,8 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -70,7 +70,8 @@ fs::path fresh_output_dir(const std::string& stem) {
 void make_dir(const fs::path& dir) {
   std::error_code error;
   fs::create_directories(dir, error);
-  if (error) throw BadInput("--out " + dir.string() + ": cannot create directory: " + error.message());
+  if (error)
+    throw BadInput("--out " + dir.string() + ": cannot create directory: " + error.message());
 }
 
 std::uint64_t parse_seed(const std::string& text, const std::string& option) {
@@ -89,8 +90,7 @@ std::uint64_t parse_seed(const std::string& text, const std::string& option) {
 
 void print_checks(const RunResult& r) {
   for (const auto& check : r.checks) {
-    std::cout << (check.passed ? "  PASS " : "  FAIL ") << check.id << ": " << check.detail
-              << "\n";
+    std::cout << (check.passed ? "  PASS " : "  FAIL ") << check.id << ": " << check.detail << "\n";
   }
 }
 
@@ -124,7 +124,8 @@ int command_run(const std::vector<std::string>& args) {
     std::cout << kRunUsage << "\n" << options;
     return kExitPassed;
   }
-  if (!vm.count("file")) throw BadInput("run: missing scenario FILE.yaml\n" + std::string(kRunUsage));
+  if (!vm.count("file"))
+    throw BadInput("run: missing scenario FILE.yaml\n" + std::string(kRunUsage));
 
   const std::string file = vm["file"].as<std::string>();
   ccsim::scenarios::RunSettings settings;
@@ -135,10 +136,11 @@ int command_run(const std::vector<std::string>& args) {
       settings.overrides.push_back(ccsim::scenarios::parse_override(text));
     }
   }
-  const ccsim::scenarios::Scenario scenario = ccsim::scenarios::load_scenario(file, settings.overrides);
-  const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
-                                       : fresh_output_dir(scenario.name + "-seed" +
-                                                          std::to_string(settings.seed));
+  const ccsim::scenarios::Scenario scenario =
+      ccsim::scenarios::load_scenario(file, settings.overrides);
+  const fs::path out =
+      vm.count("out") ? fs::path(vm["out"].as<std::string>())
+                      : fresh_output_dir(scenario.name + "-seed" + std::to_string(settings.seed));
   make_dir(out);
   std::cerr << "ccsim: seed " << settings.seed << ", scenario " << scenario.name << " ("
             << scenario.device_count() << " devices, " << scenario.sites.size() << " sites)\n";
@@ -213,8 +215,8 @@ pid_t start_run(const PlannedRun& run) {
   }
   const std::string seed = std::to_string(run.seed);
   const std::string out = run.out.string();
-  const char* argv[] = {"ccsim", "run", run.file.c_str(), "--seed", seed.c_str(),
-                        "--out", out.c_str(), "--quiet", nullptr};
+  const char* argv[] = {"ccsim", "run",       run.file.c_str(), "--seed", seed.c_str(),
+                        "--out", out.c_str(), "--quiet",        nullptr};
   ::execv("/proc/self/exe", const_cast<char* const*>(argv));
   std::perror("ccsim: cannot start a run");
   ::_exit(127);
@@ -228,8 +230,8 @@ RunResult crashed_result(const PlannedRun& run, int status) {
   r.seed = run.seed;
   std::string how = WIFSIGNALED(status) ? "died with signal " + std::to_string(WTERMSIG(status))
                                         : "exited with code " + std::to_string(WEXITSTATUS(status));
-  r.checks.push_back({"run", false, "the run's process " + how + "; see " +
-                                        (run.out / "log.txt").string()});
+  r.checks.push_back(
+      {"run", false, "the run's process " + how + "; see " + (run.out / "log.txt").string()});
   ccsim::scenarios::RunSettings settings;
   settings.seed = run.seed;
   r.reproduce = ccsim::scenarios::reproduce_command(run.file, settings);
@@ -261,12 +263,14 @@ int command_suite(const std::vector<std::string>& args) {
   const SeedRange seeds = parse_seed_range(vm["seeds"].as<std::string>());
   const unsigned jobs = vm["jobs"].as<unsigned>();
   if (jobs == 0 || jobs > kJobsMax) {
-    throw BadInput("--jobs " + std::to_string(jobs) + ": expected 1 to " + std::to_string(kJobsMax));
+    throw BadInput("--jobs " + std::to_string(jobs) + ": expected 1 to " +
+                   std::to_string(kJobsMax));
   }
 
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw BadInput(dir.string() + ": no *.yaml scenario files");
@@ -380,7 +384,7 @@ void collect_results(const fs::path& path, std::vector<RunResult>& results) {
 int command_report(const std::vector<std::string>& args) {
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("out", po::value<std::string>(),
-                                                     "the HTML file to write (required)");
+                                                    "the HTML file to write (required)");
   po::options_description hidden;
   hidden.add_options()("inputs", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -394,7 +398,8 @@ int command_report(const std::vector<std::string>& args) {
     std::cout << kReportUsage << "\n" << options;
     return kExitPassed;
   }
-  if (!vm.count("inputs")) throw BadInput("report: missing RESULT_DIR\n" + std::string(kReportUsage));
+  if (!vm.count("inputs"))
+    throw BadInput("report: missing RESULT_DIR\n" + std::string(kReportUsage));
   if (!vm.count("out")) throw BadInput("report: missing --out FILE.html");
   std::vector<RunResult> results;
   try {
@@ -412,8 +417,8 @@ int command_report(const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     throw BadInput("--out " + out.string() + ": " + e.what());
   }
-  const auto failed = std::count_if(results.begin(), results.end(),
-                                    [](const RunResult& r) { return !r.passed; });
+  const auto failed =
+      std::count_if(results.begin(), results.end(), [](const RunResult& r) { return !r.passed; });
   std::cout << results.size() << " runs, " << failed << " failed\nreport: " << out.string() << "\n";
   return failed == 0 ? kExitPassed : kExitFailed;
 }
