@@ -3,7 +3,10 @@
 // simgrid_actor_per_camera.cpp: each camera does one request/response with the cloud every
 // PERIOD seconds until HORIZON. The site actor keeps one get_async pending and waits with
 // Comm::wait_any_for, so no response is lost.
-// Usage: simgrid_actor_per_site SITES CAMERAS_PER_SITE HORIZON_S PERIOD_S [SimGrid options]
+// Cameras start evenly spaced in camera order ("staggered", the default) or at times spread by
+// a fixed hash of their number ("random"), like ccsim's start_order.
+// Usage: simgrid_actor_per_site SITES CAMERAS_PER_SITE HORIZON_S PERIOD_S [staggered|random]
+//        [SimGrid options]
 // Prints: cameras=N messages=M sim_time_s=T   (messages counts requests and responses)
 #include <simgrid/s4u.hpp>
 
@@ -29,6 +32,16 @@ struct Response {
 long g_messages = 0;
 double g_horizon_s = 0;
 double g_period_s = 0;
+bool g_random_start = false;
+
+// Where in [0, 1) of the period camera `n` starts: in order, or scattered by a SplitMix64 hash.
+double start_fraction(long n, long cameras) {
+  if (!g_random_start) return static_cast<double>(n) / static_cast<double>(cameras);
+  unsigned long long z = static_cast<unsigned long long>(n) + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
 
 void cloud(sg4::Mailbox* mailbox, const std::vector<sg4::Mailbox*>* site_mailboxes) {
   mailbox->set_receiver(sg4::Actor::self());
@@ -45,7 +58,9 @@ void site(int index, int cameras, int sites, sg4::Mailbox* cloud_mailbox, sg4::M
   using Timer = std::pair<double, int>;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers;
   for (int c = 0; c < cameras; ++c) {
-    timers.push({g_period_s * (index * cameras + c) / (sites * cameras), c});
+    timers.push({g_period_s * start_fraction(static_cast<long>(index) * cameras + c,
+                                             static_cast<long>(sites) * cameras),
+                 c});
   }
   Response* received = nullptr;
   std::vector<sg4::CommPtr> pending{me->get_async<Response>(&received)};
@@ -82,6 +97,7 @@ int main(int argc, char** argv) {
   const int cameras_per_site = std::stoi(argv[2]);
   g_horizon_s = std::stod(argv[3]);
   g_period_s = std::stod(argv[4]);
+  g_random_start = argc > 5 && std::string(argv[5]) == "random";
   auto* zone = sg4::create_star_zone("world");
   auto* cloud_host = zone->create_host("cloud", "100Gf");
   auto* backbone = zone->create_link("backbone", "10GBps")->set_latency("1ms");

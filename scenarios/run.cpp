@@ -25,9 +25,26 @@ std::string format_fraction(double value) {
   return text;
 }
 
+// "21m", "1h30m", "2d", or "46.309s" when not a whole number of seconds: as scenario files
+// write durations.
 std::string format_duration(Duration d) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(d.count()) / 1e6);
+  const std::int64_t us = d.count();
+  if (us % 1'000'000 != 0 || us == 0) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(us) / 1e6);
+    return text;
+  }
+  std::int64_t s = us / 1'000'000;
+  std::string text;
+  for (const auto& [unit_s, unit] : {std::pair<std::int64_t, const char*>{86'400, "d"},
+                                     {3'600, "h"},
+                                     {60, "m"},
+                                     {1, "s"}}) {
+    if (s >= unit_s) {
+      text += std::to_string(s / unit_s) + unit;
+      s %= unit_s;
+    }
+  }
   return text;
 }
 
