@@ -36,10 +36,8 @@ std::string format_duration(Duration d) {
   }
   std::int64_t s = us / 1'000'000;
   std::string text;
-  for (const auto& [unit_s, unit] : {std::pair<std::int64_t, const char*>{86'400, "d"},
-                                     {3'600, "h"},
-                                     {60, "m"},
-                                     {1, "s"}}) {
+  for (const auto& [unit_s, unit] :
+       {std::pair<std::int64_t, const char*>{86'400, "d"}, {3'600, "h"}, {60, "m"}, {1, "s"}}) {
     if (s >= unit_s) {
       text += std::to_string(s / unit_s) + unit;
       s %= unit_s;

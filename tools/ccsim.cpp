@@ -88,6 +88,27 @@ std::uint64_t parse_seed(const std::string& text, const std::string& option) {
   return value;
 }
 
+// Parses a command's arguments: `options` as listed in its help, plus positional arguments
+// stored under `positional_name` (`positional_max` of them, -1 for any number).
+po::variables_map parse_arguments(const std::vector<std::string>& args,
+                                  const po::options_description& options,
+                                  const char* positional_name, int positional_max) {
+  po::options_description hidden;
+  if (positional_max == 1) {
+    hidden.add_options()(positional_name, po::value<std::string>());
+  } else {
+    hidden.add_options()(positional_name, po::value<std::vector<std::string>>());
+  }
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add(positional_name, positional_max);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
 void print_checks(const RunResult& r) {
   for (const auto& check : r.checks) {
     std::cout << (check.passed ? "  PASS " : "  FAIL ") << check.id << ": " << check.detail << "\n";
@@ -111,15 +132,7 @@ int command_run(const std::vector<std::string>& args) {
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a scenario key before validation, e.g. --set fleet.cameras=500 (repeatable)")(
       "quiet", "no progress lines on stderr");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::string>());
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_arguments(args, options, "file", 1);
   if (vm.count("help")) {
     std::cout << kRunUsage << "\n" << options;
     return kExitPassed;
@@ -244,15 +257,7 @@ int command_suite(const std::vector<std::string>& args) {
       "seeds", po::value<std::string>()->default_value("1-1"), "seeds to run, A-B inclusive")(
       "out", po::value<std::string>(), "output directory (default: a new folder under runs/)")(
       "jobs", po::value<unsigned>()->default_value(2), "runs at once (each is a process)");
-  po::options_description hidden;
-  hidden.add_options()("dir", po::value<std::string>());
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("dir", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_arguments(args, options, "dir", 1);
   if (vm.count("help")) {
     std::cout << kSuiteUsage << "\n" << options;
     return kExitPassed;
@@ -385,15 +390,7 @@ int command_report(const std::vector<std::string>& args) {
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("out", po::value<std::string>(),
                                                     "the HTML file to write (required)");
-  po::options_description hidden;
-  hidden.add_options()("inputs", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("inputs", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_arguments(args, options, "inputs", -1);
   if (vm.count("help")) {
     std::cout << kReportUsage << "\n" << options;
     return kExitPassed;
