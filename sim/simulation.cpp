@@ -55,38 +55,6 @@ double seconds(Time t) {
   return static_cast<double>(t.count()) / 1e6;
 }
 
-// Outboxes lent to one node call and its dispatch. Dispatching yields to SimGrid, and another
-// actor of the same group may run meanwhile, so no two calls share an outbox; reusing them
-// keeps their vectors' capacity instead of allocating per event.
-class OutboxPool {
- public:
-  class Lease {
-   public:
-    explicit Lease(OutboxPool& pool) : pool_(pool), outbox_(pool.acquire()) {}
-    ~Lease() { pool_.release(std::move(outbox_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    core::Outbox& operator*() { return *outbox_; }
-
-   private:
-    OutboxPool& pool_;
-    std::unique_ptr<core::Outbox> outbox_;
-  };
-
- private:
-  std::unique_ptr<core::Outbox> acquire() {
-    if (free_.empty()) return std::make_unique<core::Outbox>();
-    std::unique_ptr<core::Outbox> outbox = std::move(free_.back());
-    free_.pop_back();
-    return outbox;
-  }
-  void release(std::unique_ptr<core::Outbox> outbox) {
-    assert(outbox->empty());
-    free_.push_back(std::move(outbox));
-  }
-  std::vector<std::unique_ptr<core::Outbox>> free_;
-};
-
 class Cloud;
 class Site;
 
@@ -105,7 +73,6 @@ struct World {
   NetworkCounters counters;
   Time end;
   std::uint64_t events_handled = 0;
-  OutboxPool outboxes;
   std::vector<std::unique_ptr<Datagram>> spare_datagrams;
   std::unique_ptr<Cloud> cloud;
   std::vector<std::unique_ptr<Site>> sites;
@@ -258,11 +225,8 @@ class Cloud {
 
   void start() {
     World& w = world_;
-    {
-      OutboxPool::Lease out(w.outboxes);
-      w.platform.start(Time(0), *out);
-      dispatch(Time(0), *out);
-    }
+    w.platform.start(Time(0), out_);
+    dispatch(Time(0), out_);
     for (std::uint32_t i = 0; i < w.options.probes.size(); ++i) {
       group_.add_timer(w.options.probes[i].at, i, kProbe);
     }
@@ -274,16 +238,14 @@ class Cloud {
             run_probe(now, timer.target);
             return;
           }
-          OutboxPool::Lease out(world_.outboxes);
-          world_.platform.on_wakeup(now, *out);
-          dispatch(now, *out);
+          world_.platform.on_wakeup(now, out_);
+          dispatch(now, out_);
         },
         [this](Time now, const Datagram& datagram) {
           World& world = world_;
           world.delivered(now, datagram, true);
-          OutboxPool::Lease out(world.outboxes);
-          world.platform.on_frame(now, datagram.device, datagram.frame, *out);
-          dispatch(now, *out);
+          world.platform.on_frame(now, datagram.device, datagram.frame, out_);
+          dispatch(now, out_);
           if (world.options.progress && world.events_handled % kProgressCheckEvents == 0) {
             progress(now);
           }
@@ -333,6 +295,9 @@ class Cloud {
 
   World& world_;
   NodeGroup group_;
+  // One outbox serves every call: the group's one actor finishes a call and its dispatch
+  // before it handles anything else.
+  core::Outbox out_;
   std::chrono::steady_clock::time_point wall_start_, last_progress_;
 };
 
@@ -350,31 +315,28 @@ class Site {
     World& w = world_;
     const auto fleet_size = static_cast<std::int64_t>(w.layout.device_count());
     for (std::uint32_t d = first_; d < last_; ++d) {
-      OutboxPool::Lease out(w.outboxes);
       if (w.scenario.start_order == scenarios::StartOrder::kStaggered) {
-        w.agents[d].start_at(w.scenario.start_within * d / fleet_size, *out);
+        w.agents[d].start_at(w.scenario.start_within * d / fleet_size, out_);
       } else {
-        w.agents[d].start(Time(0), *out);
+        w.agents[d].start(Time(0), out_);
       }
-      dispatch(Time(0), d, *out);
+      dispatch(Time(0), d, out_);
     }
     group_.start(
         [this](Time now, const Timer& timer) {
           const std::uint32_t d = first_ + timer.target;
-          OutboxPool::Lease out(world_.outboxes);
           if (timer.kind == kConnectFailed) {
-            world_.agents[d].on_disconnected(now, *out);
+            world_.agents[d].on_disconnected(now, out_);
           } else {
-            world_.agents[d].on_wakeup(now, *out);
+            world_.agents[d].on_wakeup(now, out_);
           }
-          dispatch(now, d, *out);
+          dispatch(now, d, out_);
         },
         [this](Time now, const Datagram& datagram) {
           assert(datagram.device >= first_ && datagram.device < last_);
           world_.delivered(now, datagram, false);
-          OutboxPool::Lease out(world_.outboxes);
-          world_.agents[datagram.device].on_frame(now, datagram.frame, *out);
-          dispatch(now, datagram.device, *out);
+          world_.agents[datagram.device].on_frame(now, datagram.frame, out_);
+          dispatch(now, datagram.device, out_);
         });
   }
 
@@ -405,6 +367,7 @@ class Site {
   std::uint32_t site_;
   std::uint32_t first_, last_;
   NodeGroup group_;
+  core::Outbox out_;  // as the cloud's: one actor, one call at a time
 };
 
 void build_platform(World& w) {
