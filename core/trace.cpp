@@ -33,30 +33,33 @@ void Trace::flush() {
   used_ = 0;
 }
 
+namespace {
+// Little-endian whatever the host, so a seed's trace hash is the same on every machine.
+void put_le64(unsigned char* to, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) to[i] = static_cast<unsigned char>(value >> (8 * i));
+}
+}  // namespace
+
 void Trace::record(Time at, TraceEvent event, std::uint64_t node, std::uint64_t a,
                    std::uint64_t b) {
   assert(!finished_);
-  struct Record {
-    std::int64_t at_us;
-    std::uint64_t node, a, b;
-    std::uint8_t event;
-  };
-  // Packed by hand so padding bytes (which are indeterminate) never reach the hash.
   unsigned char bytes[8 * 4 + 1];
-  const Record r{at.count(), node, a, b, static_cast<std::uint8_t>(event)};
-  std::memcpy(bytes, &r.at_us, 8);
-  std::memcpy(bytes + 8, &r.node, 8);
-  std::memcpy(bytes + 16, &r.a, 8);
-  std::memcpy(bytes + 24, &r.b, 8);
-  bytes[32] = r.event;
+  put_le64(bytes, static_cast<std::uint64_t>(at.count()));
+  put_le64(bytes + 8, node);
+  put_le64(bytes + 16, a);
+  put_le64(bytes + 24, b);
+  bytes[32] = static_cast<unsigned char>(event);
   put(bytes, sizeof bytes);
   ++events_;
 }
 
 void Trace::record_text(Time at, TraceEvent event, std::string_view text) {
-  constexpr std::size_t kTextBytesMax = 1024;
   record(at, event, 0, text.size());
-  put(text.data(), std::min(text.size(), kTextBytesMax));
+  while (!text.empty()) {  // in pieces, since put() takes at most a buffer's worth
+    const std::size_t piece = std::min(text.size(), kBufferBytes);
+    put(text.data(), piece);
+    text.remove_prefix(piece);
+  }
 }
 
 std::string Trace::finish() {

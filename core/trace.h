@@ -37,7 +37,8 @@ class Trace {
   // One event: when, what, which node, and two event-specific values (a body kind, a size...).
   void record(Time at, TraceEvent event, std::uint64_t node, std::uint64_t a = 0,
               std::uint64_t b = 0);
-  // Free-form text for rare events (faults, probes); hashed byte for byte.
+  // Free-form text for rare events (faults, probes); hashed whole, after a record of its
+  // length.
   void record_text(Time at, TraceEvent event, std::string_view text);
 
   std::uint64_t events() const { return events_; }

@@ -126,6 +126,27 @@ TEST(Trace, TextIsHashed) {
   EXPECT_NE(text_digest("", TraceEvent::kFault), base);
 }
 
+TEST(Trace, LongTextIsHashedWhole) {
+  // Texts longer than a buffer still count to their last byte.
+  auto digest = [](const std::string& text) {
+    Trace trace;
+    trace.record_text(microseconds(1), TraceEvent::kFault, text);
+    return trace.finish();
+  };
+  std::string text(40'000, 'x');
+  const std::string base = digest(text);
+  text.back() = 'y';
+  EXPECT_NE(digest(text), base);
+  std::string stream;
+  put_le64(stream, 1);
+  put_le64(stream, 0);
+  put_le64(stream, text.size());
+  put_le64(stream, 0);
+  stream += static_cast<char>(TraceEvent::kFault);
+  stream += text;
+  EXPECT_EQ(digest(text), sha256_hex(stream));
+}
+
 TEST(Trace, TextCannotBeConfusedWithARecord) {
   // The text's length is part of its record, so moving bytes between a text and what follows
   // cannot produce the same stream.

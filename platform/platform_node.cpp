@@ -123,6 +123,12 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
     unbind(record.connection);
     out.closes.push_back({record.connection});
   }
+  // A connection speaks for one device: if another device said hello on it before, that one
+  // is no longer reachable through it.
+  const std::uint32_t previous = device_on(connection);
+  if (previous != kNoDevice && previous != index) {
+    mark_disconnected(now, previous, DisconnectReason::kConnectionClosed);
+  }
   record.model = hello.model();
   record.os_version = hello.os_version();
   record.tier = hello.tier();

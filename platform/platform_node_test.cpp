@@ -180,6 +180,20 @@ TEST(PlatformNode, AnyConnectionIdWorksDenseOrSparse) {
   EXPECT_EQ(p.node.metrics().frames_without_hello, 1u);
 }
 
+TEST(PlatformNode, HelloOfAnotherDeviceOnAConnectionDisconnectsTheFirst) {
+  Platform p;
+  p.frame(seconds(1), 7, hello("SN1"));
+  p.frame(seconds(2), 7, hello("SN2"));
+  EXPECT_EQ(p.node.find("SN1")->status, ConnectionStatus::kDisconnected);
+  EXPECT_EQ(p.node.find("SN1")->last_disconnect, DisconnectReason::kConnectionClosed);
+  EXPECT_EQ(p.node.find("SN2")->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(p.node.connected_count(), 1u);
+  // Heartbeats on the connection now count for the second device only.
+  p.frame(seconds(3), 7, heartbeat("SN2", 1, 1));
+  EXPECT_EQ(p.node.find("SN2")->heartbeats, 1u);
+  EXPECT_EQ(p.node.find("SN1")->heartbeats, 0u);
+}
+
 TEST(PlatformNode, HeartbeatOrGoodbyeBeforeHelloIsCountedAndUnanswered) {
   Platform p;
   EXPECT_TRUE(p.frame(seconds(1), 7, heartbeat("SN1", 1)).empty());

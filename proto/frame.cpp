@@ -33,6 +33,9 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
       if (!within(h.os_version(), kTextBytesMax)) {
         return out_of_range("hello.os_version", h.os_version().size(), kTextBytesMax);
       }
+      if (h.agent_version().size() > kTextBytesMax) {
+        return out_of_range("hello.agent_version", h.agent_version().size(), kTextBytesMax);
+      }
       if (h.tier() != 1 && h.tier() != 2) {
         return FrameError{FrameErrorCode::kFieldOutOfRange,
                           "hello.tier: " + std::to_string(h.tier()) + ", expected 1 or 2"};

@@ -176,6 +176,10 @@ TEST(Frame, FieldLimitsNameTheField) {
       {"hello.os_version", [](Envelope& e) { e.mutable_hello()->set_os_version(""); }},
       {"hello.os_version",
        [](Envelope& e) { e.mutable_hello()->set_os_version(std::string(kTextBytesMax + 1, 'v')); }},
+      {"hello.agent_version",
+       [](Envelope& e) {
+         e.mutable_hello()->set_agent_version(std::string(kTextBytesMax + 1, 'a'));
+       }},
       {"hello.tier", [](Envelope& e) { e.mutable_hello()->set_tier(3); }},
       {"hello.tier", [](Envelope& e) { e.mutable_hello()->set_tier(0); }},
       {"source", [](Envelope& e) { e.set_source(""); }},
