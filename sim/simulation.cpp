@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <memory>
 #include <queue>
-#include <set>
 #include <string>
 
 #include "devices/device_agent.h"
