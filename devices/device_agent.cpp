@@ -125,7 +125,11 @@ void DeviceAgent::on_connected(Time now, core::Outbox& out) {
 }
 
 void DeviceAgent::on_disconnected(Time now, core::Outbox& out) {
-  if (state_ == AgentState::kDone || state_ == AgentState::kRefused) return;
+  // Idle: the loss is already known and a retry is scheduled.
+  if (state_ == AgentState::kDone || state_ == AgentState::kRefused ||
+      state_ == AgentState::kIdle) {
+    return;
+  }
   back_off(now, out);
 }
 

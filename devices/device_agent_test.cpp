@@ -365,6 +365,18 @@ TEST(DeviceAgent, LostConnectionBacksOff) {
   EXPECT_EQ(a.agent.metrics().heartbeats_sent, 0u);
 }
 
+TEST(DeviceAgent, DisconnectWhileAlreadyBackingOffChangesNothing) {
+  Agent a;
+  const Time at = a.online(Time{}, 60'000);
+  a.disconnected(at + seconds(10));
+  const Time retry = a.the_wakeup();
+  // A second report of the same loss (a driver telling twice) must not push the retry further
+  // out or grow the back-off.
+  EXPECT_TRUE(a.disconnected(at + seconds(11)).empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  EXPECT_TRUE(a.wakeup(retry).connect);
+}
+
 TEST(DeviceAgent, RefusedHelloLeavesTheAgentQuiet) {
   Agent a;
   const Time at = a.start_at(Time{});
