@@ -627,7 +627,7 @@ Result<std::vector<std::string>> Tenancy::delete_organization(core::Time now,
   if (!closed.ok()) return closed.error();
   // The device registry plugs in here: it releases the fleet and names the devices released.
   std::vector<std::string> released =
-      device_release_ ? device_release_(id) : std::vector<std::string>{};
+      device_release_ ? device_release_(now, id) : std::vector<std::string>{};
   std::sort(released.begin(), released.end());
   erase_user_data(state);
   organizations_.erase(id);

@@ -146,9 +146,10 @@ struct License {
   std::uint32_t used = 0;
 };
 
-// Where the device registry plugs in: called once as an organization is deleted, it releases the
-// organization's devices and returns their serials.
-using DeviceRelease = std::function<std::vector<std::string>(std::string_view organization)>;
+// Where the device registry plugs in: called once, at `now`, as an organization is deleted (its
+// trail already closed), it releases the organization's devices and returns their serials.
+using DeviceRelease =
+    std::function<std::vector<std::string>(core::Time now, std::string_view organization)>;
 
 class Tenancy {
  public:

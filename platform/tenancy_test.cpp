@@ -680,7 +680,7 @@ TEST_F(TenancyTest, OnlyAnOwnerDeletes) {
 TEST_F(TenancyTest, DeletingReleasesTheFleetThroughTheRegistryHook) {
   const OrganizationId acme = create(alice_);
   std::vector<std::string> asked;
-  tenancy_.set_device_release([&asked](std::string_view organization) {
+  tenancy_.set_device_release([&asked](core::Time, std::string_view organization) {
     asked.emplace_back(organization);
     return std::vector<std::string>{"SERIAL-B", "SERIAL-A"};
   });

@@ -1,0 +1,255 @@
+// The device registry: every device the factory made (light integration: static facts only),
+// and for each device an organization onboarded, its dynamic facts (deep integration:
+// onboarding status, OS version and track, connection status, mode, owner, profile). It also
+// holds each organization's device profiles and default profile, runs onboarding (one-click,
+// and local discovery through a recorder or edge host on the device's LAN) and moves devices
+// between modes by the table in device_mode.h.
+//
+// A sans-IO service: each command takes the current time and writes one audit entry per state
+// change, with its cause, before making it. Entries about a device an organization owns or is
+// claiming go to that organization's trail; entries about unowned devices (registration, LAN
+// placement, release after an organization's deletion, whose trail is closed by then) go to the
+// platform's trail, kRegistryAuditTrail. OAKs are kept only as salted hashes (owner_key.h), the
+// salts drawn from the injected random stream; wrong keys are rate-limited by a ClaimGuard.
+//
+// Onboarding status: registered -> onboarding -> onboarded | failed(reason); a failed device
+// may be claimed again, and a released one is registered again. Only a caller who is allowed to
+// onboard and has proven the OAK can move a device out of registered: refusals before that
+// (bad input, rights, wrong key, lock, another organization's device) leave it as it was, and
+// wrong keys and locks are audited as kTopicDeviceClaimRefused in the claimant's trail.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/node.h"
+#include "core/random_stream.h"
+#include "platform/audit_log.h"
+#include "platform/device_mode.h"
+#include "platform/owner_key.h"
+#include "platform/service_result.h"
+#include "platform/tenancy.h"
+
+namespace ccsim::platform {
+
+// Serials, models, LAN ids, OS versions and tracks, profile, app and capability names: 1..max
+// characters of [A-Za-z0-9._:@-], as audit identifiers.
+inline constexpr std::size_t kSerialBytesMax = 32;
+inline constexpr std::size_t kModelBytesMax = 64;
+inline constexpr std::size_t kRegistryNameBytesMax = 64;
+inline constexpr std::size_t kDevicesMax = 1'000'000;
+inline constexpr std::size_t kRegistrationBatchMax = 100'000;
+inline constexpr std::size_t kOrganizationProfilesMax = 100;
+inline constexpr std::size_t kProfileAppsMax = 64;
+inline constexpr std::size_t kProfileCapabilitiesMax = 16;
+inline constexpr std::size_t kFailureReasonBytesMax = 256;
+
+// The licensed service an onboarded device takes a seat of.
+inline constexpr std::string_view kDeviceManagementService = "device-management";
+// The capability connected devices are refused.
+inline constexpr std::string_view kCapabilityWebRtc = "webrtc";
+inline constexpr std::string_view kRegistryAuditTrail = "platform";
+
+inline constexpr std::string_view kTopicDeviceRegistered = "device.registered";
+inline constexpr std::string_view kTopicDevicePlacedOnLan = "device.placed_on_lan";
+inline constexpr std::string_view kTopicDeviceOnboarding = "device.onboarding";
+inline constexpr std::string_view kTopicDeviceOnboarded = "device.onboarded";
+inline constexpr std::string_view kTopicDeviceOnboardingFailed = "device.onboarding_failed";
+inline constexpr std::string_view kTopicDeviceClaimRefused = "device.claim_refused";
+inline constexpr std::string_view kTopicDeviceModeChanged = "device.mode_changed";
+inline constexpr std::string_view kTopicDeviceReleased = "device.released";
+inline constexpr std::string_view kTopicDeviceOsReported = "device.os_reported";
+inline constexpr std::string_view kTopicDeviceAppInstalled = "device.app_installed";
+inline constexpr std::string_view kTopicDeviceLocalAdministratorUsed =
+    "device.local_administrator_used";
+inline constexpr std::string_view kTopicDeviceConnection = "device.connection";
+inline constexpr std::string_view kTopicProfileDefined = "profile.defined";
+inline constexpr std::string_view kTopicProfileDefaultSet = "profile.default_set";
+inline constexpr std::string_view kTopicLatestLtsSet = "os.latest_lts_set";
+
+enum class DeviceKind : std::uint8_t { kCamera, kRecorder, kEdgeHost, kSpeaker, kDoorController };
+// Tier-1 hosts the edge services itself; Tier-2 reaches the cloud only through a host.
+enum class DeviceTier : std::uint8_t { kTier1 = 1, kTier2 = 2 };
+enum class OnboardingStatus : std::uint8_t { kRegistered, kOnboarding, kOnboarded, kFailed };
+enum class ConnectionStatus : std::uint8_t { kDisconnected, kConnected };
+
+std::string_view onboarding_status_name(OnboardingStatus status);
+
+// What the factory declares about a device; `oak` is hashed on registration and dropped.
+struct FactoryRecord {
+  std::string serial;
+  std::string model;
+  DeviceKind kind = DeviceKind::kCamera;
+  DeviceTier tier = DeviceTier::kTier1;
+  std::string oak;
+  core::Time warranty_end{};
+  core::Time end_of_support{};
+  std::string recommended_os;
+};
+
+// Light facts: static, known from the factory.
+struct DeviceFacts {
+  std::string serial;
+  std::string model;
+  DeviceKind kind = DeviceKind::kCamera;
+  DeviceTier tier = DeviceTier::kTier1;
+  core::Time warranty_end{};
+  core::Time end_of_support{};
+  std::string recommended_os;
+};
+
+// Deep facts: dynamic, learnt through onboarding and the device's connection.
+struct DeviceState {
+  OnboardingStatus status = OnboardingStatus::kRegistered;
+  std::string failure_reason;  // of the last failed onboarding; empty otherwise
+  std::string organization;    // owner; empty unless onboarding or onboarded
+  std::string profile;         // empty unless onboarded
+  DeviceMode mode = DeviceMode::kStandalone;
+  std::string os_version;  // empty until reported
+  std::string os_track;
+  ConnectionStatus connection = ConnectionStatus::kDisconnected;
+  std::string lan;  // the LAN the device was seen on; empty when unknown
+};
+
+struct DeviceRecord {
+  DeviceFacts facts;
+  DeviceState state;
+};
+
+// A system composition chosen at onboarding. `mode` is connected or managed.
+struct DeviceProfile {
+  std::string name;
+  DeviceMode mode = DeviceMode::kConnected;
+  std::string os_track;                // e.g. "lts-2024", "active"
+  std::set<std::string> allowed_apps;  // apps a managed device may run
+  std::set<std::string> capabilities;  // e.g. kCapabilityWebRtc
+};
+
+struct DeviceRegistryLimits {
+  std::size_t devices_max = kDevicesMax;
+  std::size_t registration_batch_max = kRegistrationBatchMax;
+  std::size_t profiles_max = kOrganizationProfilesMax;  // per organization
+};
+
+class DeviceRegistry {
+ public:
+  // All three must outlive the registry. Wire deletion with connect_to(tenancy).
+  DeviceRegistry(AuditLog& audit_log, Tenancy& tenancy, core::RandomStream& random,
+                 DeviceRegistryLimits limits = {}, ClaimLockoutPolicy lockout = {});
+
+  // Installs release_organization as `tenancy`'s device release hook.
+  void connect_to(Tenancy& tenancy);
+
+  // Registers a factory batch, all or nothing: kInvalidArgument for a malformed record (named
+  // by index), kAlreadyExists for a serial registered or repeated, kResourceExhausted past the
+  // limits. Returns how many were registered.
+  Result<std::size_t> register_devices(core::Time now, const std::vector<FactoryRecord>& records);
+
+  // The device was seen on LAN `lan` (by discovery or the simulator's topology).
+  Result<Done> place_on_lan(core::Time now, std::string_view serial, std::string_view lan);
+
+  // Adds a profile to `organization` (kChangeDeviceProfiles); kAlreadyExists for its name.
+  Result<Done> define_profile(core::Time now, std::string_view actor, std::string_view organization,
+                              const DeviceProfile& profile);
+  // The profile applied when onboarding names none (kChangeDeviceProfiles).
+  Result<Done> set_default_profile(core::Time now, std::string_view actor,
+                                   std::string_view organization, std::string_view profile);
+
+  // One-click onboarding (serial + OAK) into `organization` by `actor` (kOnboardDevices), with
+  // `profile` or else the organization's default. Tier-2 devices: kFailedPrecondition. Wrong
+  // OAK: kPermissionDenied; locked: kLocked; owned by another organization: kAlreadyExists;
+  // no device-management seat: kResourceExhausted, and the device is failed with that reason.
+  Result<DeviceRecord> claim(core::Time now, std::string_view actor, std::string_view organization,
+                             std::string_view serial, std::string_view oak,
+                             std::optional<std::string_view> profile = std::nullopt);
+
+  // Local discovery: as claim, through `host` (a recorder or edge host onboarded in
+  // `organization`, on the device's LAN: else kFailedPrecondition). Tier-2 devices allowed.
+  Result<DeviceRecord> claim_via_host(core::Time now, std::string_view actor,
+                                      std::string_view organization, std::string_view host,
+                                      std::string_view serial, std::string_view oak,
+                                      std::optional<std::string_view> profile = std::nullopt);
+
+  // Releases every device `organization` owns or is onboarding (registered again, no owner,
+  // standalone) and returns their serials, sorted. Its profiles are forgotten. Audited in the
+  // platform trail, since the organization's own is closed by now.
+  std::vector<std::string> release_organization(core::Time now, std::string_view organization);
+
+  // The newest LTS track (e.g. "lts-2024"); managed devices on it stay managed.
+  Result<Done> set_latest_lts_track(core::Time now, std::string_view track);
+
+  // Facts reported by an onboarded device through its connection. Each may move a managed
+  // device to connected (see device_mode.h).
+  Result<Done> report_os(core::Time now, std::string_view serial, std::string_view version,
+                         std::string_view track);
+  Result<Done> report_app_installed(core::Time now, std::string_view serial, std::string_view app);
+  Result<Done> report_local_administrator_used(core::Time now, std::string_view serial);
+  Result<Done> report_connection(core::Time now, std::string_view serial,
+                                 ConnectionStatus connection);
+
+  // Whether `actor` may use `capability` on `serial` in `organization` (kViewLiveVideo):
+  // kFailedPrecondition when the device is not onboarded there, its profile lacks the
+  // capability, or the capability is WebRTC and the device is not managed.
+  Result<Done> request_capability(std::string_view actor, std::string_view organization,
+                                  std::string_view serial, std::string_view capability) const;
+
+  Result<DeviceRecord> device(std::string_view serial) const;
+  // Devices owned by (onboarding or onboarded in) `organization`, by serial.
+  std::vector<DeviceRecord> devices_of(std::string_view organization) const;
+  Result<DeviceProfile> profile(std::string_view organization, std::string_view name) const;
+  std::optional<std::string> default_profile(std::string_view organization) const;
+  std::size_t size() const { return devices_.size(); }
+
+ private:
+  struct Device {
+    DeviceFacts facts;
+    DeviceState state;
+    OwnerKeyHash oak;
+  };
+  struct OrganizationProfiles {
+    std::map<std::string, DeviceProfile, std::less<>> profiles;
+    std::string default_profile;
+  };
+  struct ClaimRoute {
+    std::optional<std::string_view> host;  // local discovery when present
+  };
+
+  Result<DeviceRecord> claim_through(core::Time now, std::string_view actor,
+                                     std::string_view organization, std::string_view serial,
+                                     std::string_view oak, std::optional<std::string_view> profile,
+                                     ClaimRoute route);
+  Result<Done> check_host(std::string_view organization, std::string_view host,
+                          const Device& device) const;
+  Result<const DeviceProfile*> resolve_profile(std::string_view organization,
+                                               std::optional<std::string_view> profile) const;
+  Result<Done> check_oak(core::Time now, std::string_view actor, std::string_view organization,
+                         Device& device, std::string_view oak);
+  Result<DeviceRecord> onboard(core::Time now, std::string_view actor,
+                               std::string_view organization, Device& device,
+                               const DeviceProfile& profile, std::string detail);
+  Result<Done> fail_onboarding(core::Time now, std::string_view actor, Device& device,
+                               std::string reason);
+  Result<Done> change_mode(core::Time now, Device& device, ModeCause cause, std::string detail);
+  Result<Device*> find_onboarded(std::string_view serial);
+  Result<Done> record(core::Time now, std::string_view trail, std::string_view actor,
+                      std::string_view topic, std::string_view device, std::string detail);
+  static DeviceRecord record_of(const Device& device);
+
+  AuditLog& audit_log_;
+  Tenancy& tenancy_;
+  core::RandomStream& random_;
+  DeviceRegistryLimits limits_;
+  ClaimGuard claim_guard_;
+  std::map<std::string, Device, std::less<>> devices_;
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> devices_by_organization_;
+  std::map<std::string, OrganizationProfiles, std::less<>> profiles_;
+  std::string latest_lts_track_;
+};
+
+}  // namespace ccsim::platform

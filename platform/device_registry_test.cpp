@@ -1,0 +1,399 @@
+#include "platform/device_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/identity_store.h"
+
+namespace ccsim::platform {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::seconds;
+
+template <typename T>
+T must(Result<T> result) {
+  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message);
+  if (!result.ok()) return T{};
+  return std::move(result).value();
+}
+
+template <typename T>
+void expect_error(const Result<T>& result, ErrorCode code, std::string_view text) {
+  ASSERT_FALSE(result.ok()) << "expected " << error_code_name(code) << " (" << text << ")";
+  EXPECT_EQ(error_code_name(result.error().code), error_code_name(code)) << result.error().message;
+  EXPECT_NE(result.error().message.find(text), std::string::npos)
+      << "message '" << result.error().message << "' lacks '" << text << "'";
+}
+
+class DeviceRegistryFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    alice_ = must(identities_.register_user("alice@acme.example", "Alice"));
+    bob_ = must(identities_.register_user("bob@globex.example", "Bob"));
+    acme_ = must(tenancy_.create_organization(tick(), alice_, "Acme", "eu-west"));
+    globex_ = must(tenancy_.create_organization(tick(), bob_, "Globex", "us-east"));
+    registry_.connect_to(tenancy_);
+    for (const auto& [org, owner] : {std::pair{acme_, alice_}, std::pair{globex_, bob_}}) {
+      ASSERT_TRUE(tenancy_.set_license(tick(), owner, org, "device-management", 10).ok());
+      ASSERT_TRUE(registry_.define_profile(tick(), owner, org, managed_profile()).ok());
+      ASSERT_TRUE(registry_.define_profile(tick(), owner, org, connected_profile()).ok());
+      ASSERT_TRUE(registry_.set_default_profile(tick(), owner, org, "managed-lts").ok());
+    }
+    ASSERT_TRUE(registry_.set_latest_lts_track(tick(), "lts-2024").ok());
+    std::vector<FactoryRecord> records = {
+        factory("CAM-1", DeviceKind::kCamera, DeviceTier::kTier1),
+        factory("CAM-2", DeviceKind::kCamera, DeviceTier::kTier2),
+        factory("CAM-3", DeviceKind::kCamera, DeviceTier::kTier1),
+        factory("REC-1", DeviceKind::kRecorder, DeviceTier::kTier1),
+        factory("EDGE-1", DeviceKind::kEdgeHost, DeviceTier::kTier1),
+    };
+    ASSERT_EQ(must(registry_.register_devices(tick(), records)), records.size());
+  }
+
+  static DeviceProfile managed_profile() {
+    return DeviceProfile{
+        "managed-lts", DeviceMode::kManaged, "lts-2022", {"motion-guard"}, {"webrtc"}};
+  }
+  static DeviceProfile connected_profile() {
+    return DeviceProfile{"connected", DeviceMode::kConnected, "active", {}, {"webrtc"}};
+  }
+
+  FactoryRecord factory(const std::string& serial, DeviceKind kind, DeviceTier tier) {
+    const std::string oak = generate_owner_key(key_random_);
+    oaks_[serial] = oak;
+    return FactoryRecord{serial,          "model-" + serial,   kind,     tier, oak,
+                         hours(24 * 365), hours(24 * 365 * 5), "11.11.0"};
+  }
+
+  core::Time tick() { return now_ += seconds(1); }
+
+  std::vector<AuditEntry> audit(const std::string& trail, std::string_view topic,
+                                std::string_view device = "") const {
+    AuditQuery query;
+    query.organization = trail;
+    query.topic = std::string(topic);
+    query.device = std::string(device);
+    query.limit = kAuditPageEntriesMax;
+    return must(audit_log_.search(query)).entries;
+  }
+
+  Result<DeviceRecord> claim(const std::string& serial,
+                             std::optional<std::string_view> profile = std::nullopt) {
+    return registry_.claim(tick(), alice_, acme_, serial, oaks_.at(serial), profile);
+  }
+
+  core::Time now_{};
+  AuditLog audit_log_;
+  IdentityStore identities_;
+  Tenancy tenancy_{audit_log_, identities_};
+  core::RandomStream random_{7, core::kPlatformStream};
+  core::RandomStream key_random_{7, 99};
+  DeviceRegistry registry_{audit_log_, tenancy_, random_};
+  std::map<std::string, std::string> oaks_;
+  UserId alice_, bob_;
+  OrganizationId acme_, globex_;
+};
+
+using DeviceRegistryTest = DeviceRegistryFixture;
+using OnboardingTest = DeviceRegistryFixture;
+using DeviceModeTest = DeviceRegistryFixture;
+
+TEST_F(DeviceRegistryTest, RegistersFactoryRecordsWithLightFactsOnly) {
+  const DeviceRecord cam = must(registry_.device("CAM-2"));
+  EXPECT_EQ(cam.facts.model, "model-CAM-2");
+  EXPECT_EQ(cam.facts.tier, DeviceTier::kTier2);
+  EXPECT_EQ(cam.facts.recommended_os, "11.11.0");
+  EXPECT_EQ(cam.facts.end_of_support, hours(24 * 365 * 5));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kRegistered);
+  EXPECT_EQ(cam.state.mode, DeviceMode::kStandalone);
+  EXPECT_TRUE(cam.state.organization.empty());
+  EXPECT_EQ(registry_.size(), 5u);
+  EXPECT_EQ(audit(std::string(kRegistryAuditTrail), kTopicDeviceRegistered).size(), 5u);
+  expect_error(registry_.device("NOPE"), ErrorCode::kNotFound, "serial");
+  expect_error(registry_.device(std::string(kSerialBytesMax + 1, 'A')), ErrorCode::kInvalidArgument,
+               "serial");
+}
+
+TEST_F(DeviceRegistryTest, RefusesBadOrDuplicateBatchesAsAWhole) {
+  std::vector<FactoryRecord> batch = {factory("CAM-9", DeviceKind::kCamera, DeviceTier::kTier1),
+                                      factory("CAM-1", DeviceKind::kCamera, DeviceTier::kTier1)};
+  expect_error(registry_.register_devices(tick(), batch), ErrorCode::kAlreadyExists,
+               "records[1].serial");
+  batch = {factory("CAM-9", DeviceKind::kCamera, DeviceTier::kTier1)};
+  batch[0].oak = "not-an-oak";
+  expect_error(registry_.register_devices(tick(), batch), ErrorCode::kInvalidArgument,
+               "records[0].");
+  batch = {factory("REC-9", DeviceKind::kRecorder, DeviceTier::kTier2)};
+  expect_error(registry_.register_devices(tick(), batch), ErrorCode::kInvalidArgument, "tier");
+  EXPECT_EQ(registry_.size(), 5u);
+}
+
+TEST_F(DeviceRegistryTest, KeepsNoPlainOwnerKeyAnywhere) {
+  const std::string& oak = oaks_.at("CAM-1");
+  // The audit log is the registry's only output that persists; nothing in it holds the key.
+  AuditQuery query;
+  query.organization = std::string(kRegistryAuditTrail);
+  query.limit = kAuditPageEntriesMax;
+  for (const AuditEntry& entry : must(audit_log_.search(query)).entries) {
+    EXPECT_EQ(entry.detail.find(oak), std::string::npos);
+  }
+  // The registry still recognises the key, through its salted hash.
+  EXPECT_TRUE(claim("CAM-1").ok());
+}
+
+TEST_F(DeviceRegistryTest, ListsAnOrganizationsDevicesBySerial) {
+  ASSERT_TRUE(claim("REC-1").ok());
+  ASSERT_TRUE(claim("CAM-3").ok());
+  ASSERT_TRUE(claim("CAM-1").ok());
+  std::vector<std::string> serials;
+  for (const DeviceRecord& record : registry_.devices_of(acme_)) {
+    serials.push_back(record.facts.serial);
+  }
+  EXPECT_EQ(serials, (std::vector<std::string>{"CAM-1", "CAM-3", "REC-1"}));
+  EXPECT_TRUE(registry_.devices_of(globex_).empty());
+}
+
+TEST_F(OnboardingTest, OneClickOnboardsWithTheChosenProfile) {
+  const DeviceRecord cam = must(claim("CAM-1", "connected"));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(cam.state.organization, acme_);
+  EXPECT_EQ(cam.state.profile, "connected");
+  EXPECT_EQ(cam.state.mode, DeviceMode::kConnected);
+  EXPECT_EQ(audit(acme_, kTopicDeviceOnboarding, "CAM-1").size(), 1u);
+  const auto onboarded = audit(acme_, kTopicDeviceOnboarded, "CAM-1");
+  ASSERT_EQ(onboarded.size(), 1u);
+  EXPECT_EQ(onboarded[0].actor, alice_);
+  EXPECT_NE(onboarded[0].detail.find("method=one_click"), std::string::npos);
+  const auto licenses = must(tenancy_.licenses(acme_));
+  EXPECT_EQ(licenses.at(0).used, 1u);
+}
+
+TEST_F(OnboardingTest, DefaultProfileAppliesWhenNoneIsChosen) {
+  const DeviceRecord cam = must(claim("CAM-1"));
+  EXPECT_EQ(cam.state.profile, "managed-lts");
+  EXPECT_EQ(cam.state.mode, DeviceMode::kManaged);
+  expect_error(claim("CAM-3", "no-such-profile"), ErrorCode::kNotFound, "profile");
+}
+
+TEST_F(OnboardingTest, WrongOakIsRefusedAndAudited) {
+  const std::string wrong = generate_owner_key(key_random_);
+  expect_error(registry_.claim(tick(), alice_, acme_, "CAM-1", wrong), ErrorCode::kPermissionDenied,
+               "");
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.status, OnboardingStatus::kRegistered);
+  const auto refused = audit(acme_, kTopicDeviceClaimRefused, "CAM-1");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].detail, "cause=permission_denied");
+}
+
+TEST_F(OnboardingTest, RepeatedWrongOaksLockTheSerialEvenForTheRightKey) {
+  const std::string wrong = generate_owner_key(key_random_);
+  for (std::uint32_t i = 0; i < ClaimLockoutPolicy{}.wrong_attempts_max; ++i) {
+    ASSERT_FALSE(registry_.claim(tick(), bob_, globex_, "CAM-1", wrong).ok());
+  }
+  expect_error(claim("CAM-1"), ErrorCode::kLocked, "");
+  EXPECT_EQ(audit(acme_, kTopicDeviceClaimRefused, "CAM-1").at(0).detail, "cause=locked");
+  now_ += ClaimLockoutPolicy{}.lockout;
+  EXPECT_TRUE(claim("CAM-1").ok());
+}
+
+TEST_F(OnboardingTest, NoTakeoverOfAnotherOrganizationsDevice) {
+  ASSERT_TRUE(claim("CAM-1").ok());
+  expect_error(registry_.claim(tick(), bob_, globex_, "CAM-1", oaks_.at("CAM-1")),
+               ErrorCode::kAlreadyExists, "another organization");
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.organization, acme_);
+  expect_error(claim("CAM-1"), ErrorCode::kAlreadyExists, "this organization");
+}
+
+TEST_F(OnboardingTest, OnlyMembersAllowedToOnboardMayClaim) {
+  expect_error(registry_.claim(tick(), bob_, acme_, "CAM-1", oaks_.at("CAM-1")),
+               ErrorCode::kPermissionDenied, "");
+  EXPECT_TRUE(audit(acme_, kTopicDeviceOnboarding).empty());
+}
+
+TEST_F(OnboardingTest, TierTwoOnboardsOnlyThroughAHostOnItsLan) {
+  expect_error(claim("CAM-2"), ErrorCode::kFailedPrecondition, "Tier-2");
+  ASSERT_TRUE(claim("REC-1").ok());
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "REC-1", "lund-lan").ok());
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "CAM-2", "lund-lan").ok());
+  const DeviceRecord cam =
+      must(registry_.claim_via_host(tick(), alice_, acme_, "REC-1", "CAM-2", oaks_.at("CAM-2")));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarded);
+  EXPECT_NE(audit(acme_, kTopicDeviceOnboarded, "CAM-2")
+                .at(0)
+                .detail.find("method=local_discovery host=REC-1"),
+            std::string::npos);
+}
+
+TEST_F(OnboardingTest, LocalDiscoveryRefusesHostsOffTheLanOrOutsideTheOrganization) {
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "CAM-2", "lund-lan").ok());
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "EDGE-1", "malmo-lan").ok());
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "REC-1", "lund-lan").ok());
+  const auto via = [&](std::string_view host) {
+    return registry_.claim_via_host(tick(), alice_, acme_, host, "CAM-2", oaks_.at("CAM-2"));
+  };
+  expect_error(via("EDGE-1"), ErrorCode::kFailedPrecondition, "not onboarded in this");
+  ASSERT_TRUE(registry_.claim(tick(), bob_, globex_, "REC-1", oaks_.at("REC-1")).ok());
+  expect_error(via("REC-1"), ErrorCode::kFailedPrecondition, "not onboarded in this");
+  ASSERT_TRUE(claim("EDGE-1").ok());
+  expect_error(via("EDGE-1"), ErrorCode::kFailedPrecondition, "LAN");
+  ASSERT_TRUE(claim("CAM-1").ok());
+  expect_error(via("CAM-1"), ErrorCode::kFailedPrecondition, "recorder or edge host");
+  EXPECT_EQ(must(registry_.device("CAM-2")).state.status, OnboardingStatus::kRegistered);
+}
+
+TEST_F(OnboardingTest, ExhaustedSeatsFailTheOnboardingWithItsReason) {
+  ASSERT_TRUE(tenancy_.set_license(tick(), alice_, acme_, "device-management", 1).ok());
+  ASSERT_TRUE(claim("CAM-1").ok());
+  expect_error(claim("CAM-3"), ErrorCode::kResourceExhausted, "seats in use");
+  const DeviceRecord cam = must(registry_.device("CAM-3"));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kFailed);
+  EXPECT_NE(cam.state.failure_reason.find("seats in use"), std::string::npos);
+  EXPECT_TRUE(cam.state.organization.empty());
+  EXPECT_EQ(cam.state.mode, DeviceMode::kStandalone);
+  EXPECT_EQ(audit(acme_, kTopicDeviceOnboardingFailed, "CAM-3").size(), 1u);
+  // A failed device may be claimed again once a seat is free.
+  ASSERT_TRUE(tenancy_.set_license(tick(), alice_, acme_, "device-management", 2).ok());
+  EXPECT_EQ(must(claim("CAM-3")).state.status, OnboardingStatus::kOnboarded);
+}
+
+TEST_F(OnboardingTest, DeletingTheOrganizationReleasesItsDevices) {
+  ASSERT_TRUE(claim("CAM-1").ok());
+  ASSERT_TRUE(claim("REC-1").ok());
+  const auto released = must(tenancy_.delete_organization(tick(), alice_, acme_));
+  EXPECT_EQ(released, (std::vector<std::string>{"CAM-1", "REC-1"}));
+  const DeviceRecord cam = must(registry_.device("CAM-1"));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kRegistered);
+  EXPECT_TRUE(cam.state.organization.empty());
+  EXPECT_EQ(cam.state.mode, DeviceMode::kStandalone);
+  EXPECT_TRUE(registry_.devices_of(acme_).empty());
+  const std::string platform(kRegistryAuditTrail);
+  EXPECT_EQ(audit(platform, kTopicDeviceReleased).size(), 2u);
+  EXPECT_EQ(audit(platform, kTopicDeviceModeChanged, "CAM-1").at(0).detail,
+            "from=managed to=standalone cause=released organization=" + acme_);
+  // Released: another organization may now onboard it with its key.
+  EXPECT_TRUE(registry_.claim(tick(), bob_, globex_, "CAM-1", oaks_.at("CAM-1")).ok());
+}
+
+// One row per transition of device_mode.h: how to reach `from`, what to do, where it ends.
+using ModeAct = void (*)(DeviceRegistry&, core::Time, const std::string& serial);
+
+struct ModeRow {
+  const char* name;
+  std::string_view profile;  // chosen at onboarding
+  ModeAct act;               // nullptr: onboarding itself is the act
+  DeviceMode from;
+  DeviceMode to;
+  std::string_view cause;  // in the audit entry; empty: no transition expected
+};
+
+void install_foreign_app(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_app_installed(now, serial, "crypto-miner").ok());
+}
+void install_allowed_app(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_app_installed(now, serial, "motion-guard").ok());
+}
+void go_off_track(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_os(now, serial, "12.2.0", "active").ok());
+}
+void move_to_latest_lts(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_os(now, serial, "11.11.120", "lts-2024").ok());
+}
+void stay_on_profile_track(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_os(now, serial, "10.12.300", "lts-2022").ok());
+}
+void use_local_admin(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_local_administrator_used(now, serial).ok());
+}
+
+const ModeRow kModeRows[] = {
+    {"onboard_connected", "connected", nullptr, DeviceMode::kStandalone, DeviceMode::kConnected,
+     "onboarded_connected"},
+    {"onboard_managed", "managed-lts", nullptr, DeviceMode::kStandalone, DeviceMode::kManaged,
+     "onboarded_managed"},
+    {"off_os_track", "managed-lts", go_off_track, DeviceMode::kManaged, DeviceMode::kConnected,
+     "off_os_track"},
+    {"latest_lts_keeps_managed", "managed-lts", move_to_latest_lts, DeviceMode::kManaged,
+     DeviceMode::kManaged, ""},
+    {"profile_track_keeps_managed", "managed-lts", stay_on_profile_track, DeviceMode::kManaged,
+     DeviceMode::kManaged, ""},
+    {"app_outside_profile", "managed-lts", install_foreign_app, DeviceMode::kManaged,
+     DeviceMode::kConnected, "app_outside_profile"},
+    {"allowed_app_keeps_managed", "managed-lts", install_allowed_app, DeviceMode::kManaged,
+     DeviceMode::kManaged, ""},
+    {"local_administrator_used", "managed-lts", use_local_admin, DeviceMode::kManaged,
+     DeviceMode::kConnected, "local_administrator_used"},
+    {"connected_ignores_foreign_app", "connected", install_foreign_app, DeviceMode::kConnected,
+     DeviceMode::kConnected, ""},
+    {"connected_ignores_local_admin", "connected", use_local_admin, DeviceMode::kConnected,
+     DeviceMode::kConnected, ""},
+};
+
+// The table row a transition with this cause name from `from` uses.
+std::optional<DeviceMode> table_mode_after(DeviceMode from, std::string_view cause) {
+  for (const ModeTransition& t : kModeTransitions) {
+    if (t.from == from && mode_cause_name(t.cause) == cause) return t.to;
+  }
+  return std::nullopt;
+}
+
+TEST_F(DeviceModeTest, EveryTransitionOfTheTableWithItsAuditEntry) {
+  std::size_t index = 0;
+  for (const ModeRow& row : kModeRows) {
+    SCOPED_TRACE(row.name);
+    // A fresh device per row, so rows cannot lean on each other.
+    const std::string serial = "MODE-" + std::to_string(++index);
+    ASSERT_TRUE(
+        registry_
+            .register_devices(tick(), {factory(serial, DeviceKind::kCamera, DeviceTier::kTier1)})
+            .ok());
+    ASSERT_TRUE(claim(serial, row.profile).ok());
+    if (row.act != nullptr) {
+      ASSERT_EQ(must(registry_.device(serial)).state.mode, row.from);
+      row.act(registry_, tick(), serial);
+    }
+    EXPECT_EQ(must(registry_.device(serial)).state.mode, row.to);
+    const auto entries = audit(acme_, kTopicDeviceModeChanged, serial);
+    const std::size_t onboarding_entries = 1;
+    if (row.cause.empty()) {
+      EXPECT_EQ(entries.size(), onboarding_entries);
+      continue;
+    }
+    ASSERT_FALSE(entries.empty());
+    const std::string expected = "from=" + std::string(device_mode_name(row.from)) +
+                                 " to=" + std::string(device_mode_name(row.to)) +
+                                 " cause=" + std::string(row.cause);
+    EXPECT_EQ(entries.back().detail.rfind(expected, 0), 0u) << entries.back().detail;
+    EXPECT_EQ(entries.back().actor, kAuditPlatformActor);
+    EXPECT_EQ(table_mode_after(row.from, row.cause), row.to);
+  }
+}
+
+TEST_F(DeviceModeTest, ReleaseRowsAndUnlistedPairsOfTheTable) {
+  EXPECT_EQ(mode_after(DeviceMode::kManaged, ModeCause::kReleased), DeviceMode::kStandalone);
+  EXPECT_EQ(mode_after(DeviceMode::kConnected, ModeCause::kReleased), DeviceMode::kStandalone);
+  EXPECT_EQ(mode_after(DeviceMode::kConnected, ModeCause::kOffOsTrack), std::nullopt);
+  EXPECT_EQ(mode_after(DeviceMode::kStandalone, ModeCause::kReleased), std::nullopt);
+  EXPECT_EQ(mode_after(DeviceMode::kManaged, ModeCause::kOnboardedManaged), std::nullopt);
+}
+
+TEST_F(DeviceModeTest, WebRtcIsRefusedForConnectedDevices) {
+  ASSERT_TRUE(claim("CAM-1", "managed-lts").ok());
+  ASSERT_TRUE(claim("CAM-3", "connected").ok());
+  EXPECT_TRUE(registry_.request_capability(alice_, acme_, "CAM-1", kCapabilityWebRtc).ok());
+  expect_error(registry_.request_capability(alice_, acme_, "CAM-3", kCapabilityWebRtc),
+               ErrorCode::kFailedPrecondition, "connected mode");
+  // A managed device that falls back loses WebRTC with it.
+  ASSERT_TRUE(registry_.report_local_administrator_used(tick(), "CAM-1").ok());
+  expect_error(registry_.request_capability(alice_, acme_, "CAM-1", kCapabilityWebRtc),
+               ErrorCode::kFailedPrecondition, "connected mode");
+  expect_error(registry_.request_capability(bob_, acme_, "CAM-1", kCapabilityWebRtc),
+               ErrorCode::kPermissionDenied, "");
+}
+
+}  // namespace
+}  // namespace ccsim::platform
