@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "core/time_text.h"
+
 namespace ccsim::platform {
 namespace {
 
@@ -126,21 +128,7 @@ std::string quoted(std::string_view text) {
   return "of " + std::to_string(text.size()) + " bytes";
 }
 
-// Simulated time since the start of the run, in seconds: "t=60s", "t=59.999999s".
-std::string time_text(core::Time at) {
-  constexpr std::int64_t kMicrosecondsPerSecond = 1'000'000;
-  const std::int64_t us = at.count();
-  std::array<char, 48> text{};
-  if (us % kMicrosecondsPerSecond == 0) {
-    std::snprintf(text.data(), text.size(), "t=%llds",
-                  static_cast<long long>(us / kMicrosecondsPerSecond));
-  } else {
-    std::snprintf(text.data(), text.size(), "t=%lld.%06llds",
-                  static_cast<long long>(us / kMicrosecondsPerSecond),
-                  static_cast<long long>(us % kMicrosecondsPerSecond));
-  }
-  return text.data();
-}
+using core::time_text;
 
 // Whether the host part after "scheme://" is a loopback IP literal (RFC 8252 s8.3 advises the
 // literal over "localhost", which a resolver may send elsewhere).

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "core/time_text.h"
+
 namespace ccsim::platform {
 namespace {
 
@@ -29,22 +31,7 @@ ServiceError malformed(std::string detail) {
   return error(ErrorCode::kInvalidArgument, "owner authentication key " + std::move(detail));
 }
 
-// Simulated time since the start of the run, in seconds: "t=2700s", "t=2700.000250s".
-std::string time_text(core::Time at) {
-  constexpr std::int64_t kMicrosecondsPerSecond = 1'000'000;
-  const std::int64_t us = at.count();
-  assert(us >= 0);
-  std::array<char, 48> text{};
-  if (us % kMicrosecondsPerSecond == 0) {
-    std::snprintf(text.data(), text.size(), "t=%llds",
-                  static_cast<long long>(us / kMicrosecondsPerSecond));
-  } else {
-    std::snprintf(text.data(), text.size(), "t=%lld.%06llds",
-                  static_cast<long long>(us / kMicrosecondsPerSecond),
-                  static_cast<long long>(us % kMicrosecondsPerSecond));
-  }
-  return text.data();
-}
+using core::time_text;
 
 std::string pbkdf2_digest(std::string_view oak, std::string_view salt, std::uint32_t iterations) {
   assert(oak.size() <= kOwnerKeyInputBytesMax);
