@@ -421,14 +421,14 @@ Result<Done> Tenancy::check_role_change(const OrganizationState& organization,
   return Done{};
 }
 
-Result<Done> Tenancy::assign_role(core::Time now, std::string_view actor,
-                                  std::string_view organization, std::string_view member, Role role,
-                                  std::optional<std::string_view> scope) {
+Result<Tenancy::MemberState*> Tenancy::member_for_grant(std::string_view actor,
+                                                        std::string_view organization,
+                                                        std::string_view member, Role role,
+                                                        std::optional<std::string_view> scope) {
   auto allowed =
       authorize_as("actor", actor, organization, Permission::kAssignRoles, "scope", scope);
   if (!allowed.ok()) return allowed.error();
   if (auto e = check_role(role)) return *e;
-  if (role == Role::kOwner && scope) return invalid("scope", "the owner role is organization-wide");
   if (auto e = check_numbered_id("member", kUserIdPrefix, member)) return *e;
   OrganizationState& state = organization_state(organization);
   const auto found = state.members.find(member);
@@ -436,7 +436,17 @@ Result<Done> Tenancy::assign_role(core::Time now, std::string_view actor,
     return error(ErrorCode::kNotFound,
                  "member: " + std::string(member) + " is not a member of " + state.organization.id);
   }
-  Grants& grants = found->second.grants;
+  return &found->second;
+}
+
+Result<Done> Tenancy::assign_role(core::Time now, std::string_view actor,
+                                  std::string_view organization, std::string_view member, Role role,
+                                  std::optional<std::string_view> scope) {
+  auto found = member_for_grant(actor, organization, member, role, scope);
+  if (!found.ok()) return found.error();
+  if (role == Role::kOwner && scope) return invalid("scope", "the owner role is organization-wide");
+  OrganizationState& state = organization_state(organization);
+  Grants& grants = found.value()->grants;
   std::optional<ResourceGroupId> key = owned(scope);
   const auto held = grants.find(key);
   const std::optional<Role> current =
@@ -456,18 +466,10 @@ Result<Done> Tenancy::assign_role(core::Time now, std::string_view actor,
 Result<Done> Tenancy::revoke_role(core::Time now, std::string_view actor,
                                   std::string_view organization, std::string_view member, Role role,
                                   std::optional<std::string_view> scope) {
-  auto allowed =
-      authorize_as("actor", actor, organization, Permission::kAssignRoles, "scope", scope);
-  if (!allowed.ok()) return allowed.error();
-  if (auto e = check_role(role)) return *e;
-  if (auto e = check_numbered_id("member", kUserIdPrefix, member)) return *e;
+  auto found = member_for_grant(actor, organization, member, role, scope);
+  if (!found.ok()) return found.error();
   OrganizationState& state = organization_state(organization);
-  const auto found = state.members.find(member);
-  if (found == state.members.end()) {
-    return error(ErrorCode::kNotFound,
-                 "member: " + std::string(member) + " is not a member of " + state.organization.id);
-  }
-  Grants& grants = found->second.grants;
+  Grants& grants = found.value()->grants;
   const std::optional<ResourceGroupId> key = owned(scope);
   const auto held = grants.find(key);
   if (held == grants.end() || held->second != role) {

@@ -262,6 +262,11 @@ class Tenancy {
   OrganizationState& organization_state(std::string_view organization);
   Result<Done> record(core::Time now, std::string_view organization, std::string_view actor,
                       std::string_view topic, std::string detail);
+  // The checks assign_role and revoke_role share: the actor may assign roles (in `scope`), the
+  // role and member id are well formed, and `member` belongs to the organization.
+  Result<MemberState*> member_for_grant(std::string_view actor, std::string_view organization,
+                                        std::string_view member, Role role,
+                                        std::optional<std::string_view> scope);
   // Whether `actor` may change `member`'s grant from `current` to `next` (absent: none) as far
   // as ownership goes: only owners touch the owner role, and the last owner stays.
   Result<Done> check_role_change(const OrganizationState& organization, std::string_view actor,
