@@ -1,10 +1,11 @@
 #include "core/trace.h"
 
+#include "core/digest.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <cassert>
-#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -69,14 +70,7 @@ std::string Trace::finish() {
   unsigned int length = 0;
   EVP_DigestFinal_ex(digest_, md, &length);
   finished_ = true;
-  std::string hex;
-  hex.reserve(2 * length);
-  char pair[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(pair, sizeof pair, "%02x", md[i]);
-    hex += pair;
-  }
-  return hex;
+  return hex(std::string_view(reinterpret_cast<const char*>(md), length));
 }
 
 }  // namespace ccsim::core

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "core/digest.h"
 #include "core/time_text.h"
 
 namespace ccsim::platform {
@@ -21,7 +22,9 @@ constexpr std::string_view kBase64UrlAlphabet =
 constexpr std::string_view kClientIdPrefix = "app-";
 constexpr std::size_t kClientIdRandomBytes = 8;
 constexpr std::size_t kTokenIdRandomBytes = 16;
-constexpr std::size_t kSha256Bytes = 32;
+using core::hex;
+using core::kSha256Bytes;
+using core::sha256;
 constexpr std::size_t kSignatureBytes = 64;  // Ed25519, RFC 8032 s5.1.6
 
 // The one header every token has. Verification compares it as text, so a token cannot choose
@@ -46,16 +49,6 @@ unsigned char* bytes_of(std::string& text) {
   return reinterpret_cast<unsigned char*>(text.data());
 }
 
-std::string sha256(std::string_view bytes) {
-  std::string digest(kSha256Bytes, '\0');
-  unsigned int size = 0;
-  const int done =
-      EVP_Digest(bytes.data(), bytes.size(), bytes_of(digest), &size, EVP_sha256(), nullptr);
-  assert(done == 1 && size == kSha256Bytes);
-  (void)done;
-  return digest;
-}
-
 // `count` bytes from `random`, each draw's bytes little-endian.
 std::string random_bytes(core::RandomStream& random, std::size_t count) {
   constexpr std::size_t kBitsPerByte = 8;
@@ -68,18 +61,6 @@ std::string random_bytes(core::RandomStream& random, std::size_t count) {
     }
   }
   return bytes;
-}
-
-std::string hex(std::string_view bytes) {
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string text;
-  text.reserve(2 * bytes.size());
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    text += kDigits[byte >> 4U];
-    text += kDigits[byte & 0xfU];
-  }
-  return text;
 }
 
 int base64url_value(char c) {

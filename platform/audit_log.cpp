@@ -1,6 +1,6 @@
 #include "platform/audit_log.h"
 
-#include <openssl/evp.h>
+#include "core/digest.h"
 
 #include <algorithm>
 #include <cassert>
@@ -15,7 +15,7 @@ namespace {
 constexpr std::string_view kCursorPrefix = "ac1-";
 constexpr std::size_t kCursorHexDigits = 16;
 constexpr std::size_t kCursorBytes = kCursorPrefix.size() + 2 * kCursorHexDigits + 1;
-constexpr std::size_t kSha256Bytes = 32;
+using core::sha256_hex;
 
 bool identifier_character(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -59,26 +59,6 @@ void put_u64(std::string& to, std::uint64_t value) {
 void put_text(std::string& to, std::string_view text) {
   put_u64(to, text.size());
   to.append(text);
-}
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  std::string text;
-  text.reserve(2 * size);
-  char pair[3];
-  for (std::size_t i = 0; i < size; ++i) {
-    std::snprintf(pair, sizeof pair, "%02x", bytes[i]);
-    text += pair;
-  }
-  return text;
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  const int ok = EVP_Digest(data.data(), data.size(), md, &size, EVP_sha256(), nullptr);
-  assert(ok == 1 && size == kSha256Bytes);
-  (void)ok;
-  return hex(md, size);
 }
 
 std::string entry_hash(std::string_view previous_hash, const AuditEntry& entry) {

@@ -1,16 +1,15 @@
 #include "platform/identity_store.h"
 
-#include <openssl/evp.h>
+#include "core/digest.h"
 
 #include <algorithm>
 #include <cassert>
-#include <cstdio>
 
 namespace ccsim::platform {
 
 namespace {
 
-constexpr std::size_t kSha256Bytes = 32;
+using core::sha256_hex;
 // RFC 5322 atext: what an unquoted local part may hold besides letters, digits and dots.
 constexpr std::string_view kEmailLocalSymbols = "!#$%&'*+/=?^_`{|}~-";
 
@@ -83,22 +82,6 @@ std::optional<ServiceError> check_domain(std::string_view field, std::string_vie
     return invalid(field, "the domain needs a name and a top-level domain");
   }
   return std::nullopt;
-}
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  const int ok = EVP_Digest(data.data(), data.size(), md, &size, EVP_sha256(), nullptr);
-  assert(ok == 1 && size == kSha256Bytes);
-  (void)ok;
-  std::string text;
-  text.reserve(2 * size);
-  char pair[3];
-  for (unsigned int i = 0; i < size; ++i) {
-    std::snprintf(pair, sizeof pair, "%02x", md[i]);
-    text += pair;
-  }
-  return text;
 }
 
 std::optional<ServiceError> check_display_name(std::string_view name) {
