@@ -51,6 +51,9 @@ class RandomStream {
 enum StreamId : std::uint64_t {
   kNetworkLossStream = 1,
   kPlatformStream = 2,
+  kDeviceRegistryStream = 3,    // OAK salts
+  kAppAuthorizationStream = 4,  // signing key, codes, token ids
+  kFactoryStream = 5,           // the OAKs a simulated factory prints on its devices
   kDeviceStreamBase = 1'000'000,
 };
 

@@ -248,7 +248,10 @@ Result<DeviceRecord> DeviceRegistry::claim_through(core::Time now, std::string_v
                      ? "serial: already onboarded in this organization"
                      : "serial: owned by another organization (no takeover)");
   }
-  return onboard(now, actor, organization, device, *chosen.value(), std::move(detail));
+  auto onboarding = onboard(now, actor, organization, device, *chosen.value(), std::move(detail));
+  if (!onboarding.ok()) return onboarding;
+  if (route.host) device.state.host = std::string(*route.host);
+  return record_of(device);
 }
 
 Result<Done> DeviceRegistry::check_host(std::string_view organization, std::string_view host,
@@ -305,42 +308,85 @@ Result<DeviceRecord> DeviceRegistry::onboard(core::Time now, std::string_view ac
                                              std::string_view organization, Device& device,
                                              const DeviceProfile& profile, std::string detail) {
   const std::string& serial = device.facts.serial;
-  auto started = record(now, organization, actor, kTopicDeviceOnboarding, serial, detail);
+  auto started = record(now, organization, actor, kTopicDeviceOnboarding, serial,
+                        detail + " profile=" + profile.name);
   if (!started.ok()) return started.error();
   device.state.status = OnboardingStatus::kOnboarding;
   device.state.failure_reason.clear();
   device.state.organization = std::string(organization);
+  device.state.profile = profile.name;
   devices_by_organization_[device.state.organization].insert(serial);
 
   auto seat = tenancy_.consume_seat(now, organization, kDeviceManagementService);
   if (!seat.ok()) {
-    auto failed = fail_onboarding(now, actor, device, seat.error().message);
+    auto failed = mark_failed(now, actor, device, seat.error().message, false);
     if (!failed.ok()) return failed.error();
     return seat.error();
   }
-  auto done = record(now, organization, actor, kTopicDeviceOnboarded, serial,
-                     detail + " profile=" + profile.name);
+  return record_of(device);
+}
+
+Result<DeviceRecord> DeviceRegistry::complete_onboarding(core::Time now, std::string_view serial,
+                                                         std::string_view os_version,
+                                                         std::string_view os_track) {
+  if (auto e = check_name("serial", serial, kSerialBytesMax)) return *e;
+  if (auto e = check_name("os_version", os_version, kRegistryNameBytesMax)) return *e;
+  if (auto e = check_name("os_track", os_track, kRegistryNameBytesMax)) return *e;
+  const auto it = devices_.find(serial);
+  if (it == devices_.end()) return error(ErrorCode::kNotFound, "serial: no such device");
+  Device& device = it->second;
+  if (device.state.status != OnboardingStatus::kOnboarding) {
+    return error(ErrorCode::kFailedPrecondition, "serial: not onboarding");
+  }
+  const DeviceProfile& profile =
+      profiles_.at(device.state.organization).profiles.at(device.state.profile);
+  auto done =
+      record(now, device.state.organization, kAuditPlatformActor, kTopicDeviceOnboarded, serial,
+             "profile=" + profile.name + " os_version=" + std::string(os_version) +
+                 " os_track=" + std::string(os_track));
   if (!done.ok()) return done.error();
   device.state.status = OnboardingStatus::kOnboarded;
-  device.state.profile = profile.name;
+  device.state.onboarded_at = now;
+  device.state.os_version = std::string(os_version);
+  device.state.os_track = std::string(os_track);
   const ModeCause cause = profile.mode == DeviceMode::kManaged ? ModeCause::kOnboardedManaged
                                                                : ModeCause::kOnboardedConnected;
   auto moved = change_mode(now, device, cause, "profile=" + profile.name);
   if (!moved.ok()) return moved.error();
+  auto judged = judge_os_track(now, device, os_track);
+  if (!judged.ok()) return judged.error();
   return record_of(device);
 }
 
-Result<Done> DeviceRegistry::fail_onboarding(core::Time now, std::string_view actor, Device& device,
-                                             std::string reason) {
+Result<Done> DeviceRegistry::fail_onboarding(core::Time now, std::string_view serial,
+                                             std::string_view reason) {
+  if (auto e = check_name("serial", serial, kSerialBytesMax)) return *e;
+  const auto it = devices_.find(serial);
+  if (it == devices_.end()) return error(ErrorCode::kNotFound, "serial: no such device");
+  if (it->second.state.status != OnboardingStatus::kOnboarding) {
+    return error(ErrorCode::kFailedPrecondition, "serial: not onboarding");
+  }
+  return mark_failed(now, kAuditPlatformActor, it->second, std::string(reason), true);
+}
+
+Result<Done> DeviceRegistry::mark_failed(core::Time now, std::string_view actor, Device& device,
+                                         std::string reason, bool seat_held) {
   assert(device.state.status == OnboardingStatus::kOnboarding);
   if (reason.size() > kFailureReasonBytesMax) reason.resize(kFailureReasonBytesMax);
-  auto recorded = record(now, device.state.organization, actor, kTopicDeviceOnboardingFailed,
+  const std::string organization = device.state.organization;
+  auto recorded = record(now, organization, actor, kTopicDeviceOnboardingFailed,
                          device.facts.serial, "reason=" + reason);
   if (!recorded.ok()) return recorded.error();
-  devices_by_organization_[device.state.organization].erase(device.facts.serial);
+  if (seat_held) {
+    auto released = tenancy_.release_seat(now, organization, kDeviceManagementService);
+    if (!released.ok()) return released.error();
+  }
+  devices_by_organization_[organization].erase(device.facts.serial);
   device.state.status = OnboardingStatus::kFailed;
   device.state.failure_reason = std::move(reason);
   device.state.organization.clear();
+  device.state.profile.clear();
+  device.state.host.clear();
   return Done{};
 }
 
@@ -377,6 +423,7 @@ std::vector<std::string> DeviceRegistry::release_organization(core::Time now,
     device.state.status = OnboardingStatus::kRegistered;
     device.state.failure_reason.clear();
     device.state.profile.clear();
+    device.state.host.clear();
     device.state.mode = DeviceMode::kStandalone;
     released.push_back(serial);
   }
@@ -416,6 +463,11 @@ Result<Done> DeviceRegistry::report_os(core::Time now, std::string_view serial,
   if (!recorded.ok()) return recorded.error();
   device.state.os_version = std::string(version);
   device.state.os_track = std::string(track);
+  return judge_os_track(now, device, track);
+}
+
+Result<Done> DeviceRegistry::judge_os_track(core::Time now, Device& device,
+                                            std::string_view track) {
   const DeviceProfile& profile =
       profiles_.at(device.state.organization).profiles.at(device.state.profile);
   if (track == profile.os_track || track == latest_lts_track_) return Done{};

@@ -13,10 +13,14 @@
 // salts drawn from the injected random stream; wrong keys are rate-limited by a ClaimGuard.
 //
 // Onboarding status: registered -> onboarding -> onboarded | failed(reason); a failed device
-// may be claimed again, and a released one is registered again. Only a caller who is allowed to
-// onboard and has proven the OAK can move a device out of registered: refusals before that
-// (bad input, rights, wrong key, lock, another organization's device) leave it as it was, and
-// wrong keys and locks are audited as kTopicDeviceClaimRefused in the claimant's trail.
+// may be claimed again, and a released one is registered again. A claim proves the OAK, takes a
+// seat and chooses the profile (onboarding); the device itself finishes it when it accepts its
+// provisioning over its connection and reports its OS (complete_onboarding), or the platform
+// gives up (fail_onboarding: the device never came, or refused), which frees the seat. Only a
+// caller who is allowed to onboard and has proven the OAK can move a device out of registered:
+// refusals before that (bad input, rights, wrong key, lock, another organization's device) leave it
+// as it was, and wrong keys and locks are audited as kTopicDeviceClaimRefused in the claimant's
+// trail.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +35,7 @@
 #include "core/node.h"
 #include "core/random_stream.h"
 #include "platform/audit_log.h"
+#include "platform/connection_status.h"
 #include "platform/device_mode.h"
 #include "platform/owner_key.h"
 #include "platform/service_result.h"
@@ -77,7 +82,6 @@ enum class DeviceKind : std::uint8_t { kCamera, kRecorder, kEdgeHost, kSpeaker, 
 // Tier-1 hosts the edge services itself; Tier-2 reaches the cloud only through a host.
 enum class DeviceTier : std::uint8_t { kTier1 = 1, kTier2 = 2 };
 enum class OnboardingStatus : std::uint8_t { kRegistered, kOnboarding, kOnboarded, kFailed };
-enum class ConnectionStatus : std::uint8_t { kDisconnected, kConnected };
 
 std::string_view onboarding_status_name(OnboardingStatus status);
 
@@ -109,7 +113,9 @@ struct DeviceState {
   OnboardingStatus status = OnboardingStatus::kRegistered;
   std::string failure_reason;  // of the last failed onboarding; empty otherwise
   std::string organization;    // owner; empty unless onboarding or onboarded
-  std::string profile;         // empty unless onboarded
+  std::string profile;         // chosen by the claim; empty unless onboarding or onboarded
+  std::string host;            // the recorder or edge host it was claimed through; else empty
+  core::Time onboarded_at{};   // when it last became onboarded
   DeviceMode mode = DeviceMode::kStandalone;
   std::string os_version;  // empty until reported
   std::string os_track;
@@ -162,9 +168,10 @@ class DeviceRegistry {
                                    std::string_view organization, std::string_view profile);
 
   // One-click onboarding (serial + OAK) into `organization` by `actor` (kOnboardDevices), with
-  // `profile` or else the organization's default. Tier-2 devices: kFailedPrecondition. Wrong
-  // OAK: kPermissionDenied; locked: kLocked; owned by another organization: kAlreadyExists;
-  // no device-management seat: kResourceExhausted, and the device is failed with that reason.
+  // `profile` or else the organization's default; the device is then onboarding, waiting for
+  // complete_onboarding. Tier-2 devices: kFailedPrecondition. Wrong OAK: kPermissionDenied;
+  // locked: kLocked; owned by another organization: kAlreadyExists; no device-management seat:
+  // kResourceExhausted, and the device is failed with that reason.
   Result<DeviceRecord> claim(core::Time now, std::string_view actor, std::string_view organization,
                              std::string_view serial, std::string_view oak,
                              std::optional<std::string_view> profile = std::nullopt);
@@ -175,6 +182,15 @@ class DeviceRegistry {
                                       std::string_view organization, std::string_view host,
                                       std::string_view serial, std::string_view oak,
                                       std::optional<std::string_view> profile = std::nullopt);
+
+  // The device accepted its provisioning and runs `os_version` on `os_track`: onboarding ->
+  // onboarded, in the mode of its profile, then judged on its OS as report_os does.
+  // kFailedPrecondition unless it is onboarding.
+  Result<DeviceRecord> complete_onboarding(core::Time now, std::string_view serial,
+                                           std::string_view os_version, std::string_view os_track);
+  // Onboarding -> failed with `reason` (cut to kFailureReasonBytesMax); its seat is freed.
+  // kFailedPrecondition unless it is onboarding.
+  Result<Done> fail_onboarding(core::Time now, std::string_view serial, std::string_view reason);
 
   // Releases every device `organization` owns or is onboarding (registered again, no owner,
   // standalone) and returns their serials, sorted. Its profiles are forgotten. Audited in the
@@ -233,8 +249,9 @@ class DeviceRegistry {
   Result<DeviceRecord> onboard(core::Time now, std::string_view actor,
                                std::string_view organization, Device& device,
                                const DeviceProfile& profile, std::string detail);
-  Result<Done> fail_onboarding(core::Time now, std::string_view actor, Device& device,
-                               std::string reason);
+  Result<Done> mark_failed(core::Time now, std::string_view actor, Device& device,
+                           std::string reason, bool seat_held);
+  Result<Done> judge_os_track(core::Time now, Device& device, std::string_view track);
   Result<Done> change_mode(core::Time now, Device& device, ModeCause cause, std::string detail);
   Result<Device*> find_onboarded(std::string_view serial);
   Result<Done> record(core::Time now, std::string_view trail, std::string_view actor,

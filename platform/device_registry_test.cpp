@@ -82,9 +82,20 @@ class DeviceRegistryFixture : public ::testing::Test {
     return must(audit_log_.search(query)).entries;
   }
 
+  // The device's side of onboarding: it accepts its provisioning, running an OS on its
+  // profile's track.
+  Result<DeviceRecord> complete(Result<DeviceRecord> claimed) {
+    if (!claimed.ok()) return claimed;
+    const DeviceState& state = claimed.value().state;
+    const DeviceProfile profile = must(registry_.profile(state.organization, state.profile));
+    return registry_.complete_onboarding(tick(), claimed.value().facts.serial, "11.11.0",
+                                         profile.os_track);
+  }
+
+  // Claims as Alice for Acme and completes the onboarding.
   Result<DeviceRecord> claim(const std::string& serial,
                              std::optional<std::string_view> profile = std::nullopt) {
-    return registry_.claim(tick(), alice_, acme_, serial, oaks_.at(serial), profile);
+    return complete(registry_.claim(tick(), alice_, acme_, serial, oaks_.at(serial), profile));
   }
 
   core::Time now_{};
@@ -164,13 +175,68 @@ TEST_F(OnboardingTest, OneClickOnboardsWithTheChosenProfile) {
   EXPECT_EQ(cam.state.organization, acme_);
   EXPECT_EQ(cam.state.profile, "connected");
   EXPECT_EQ(cam.state.mode, DeviceMode::kConnected);
-  EXPECT_EQ(audit(acme_, kTopicDeviceOnboarding, "CAM-1").size(), 1u);
+  const auto onboarding = audit(acme_, kTopicDeviceOnboarding, "CAM-1");
+  ASSERT_EQ(onboarding.size(), 1u);
+  EXPECT_EQ(onboarding[0].actor, alice_);
+  EXPECT_EQ(onboarding[0].detail, "method=one_click profile=connected");
   const auto onboarded = audit(acme_, kTopicDeviceOnboarded, "CAM-1");
   ASSERT_EQ(onboarded.size(), 1u);
-  EXPECT_EQ(onboarded[0].actor, alice_);
-  EXPECT_NE(onboarded[0].detail.find("method=one_click"), std::string::npos);
+  EXPECT_EQ(onboarded[0].actor, kAuditPlatformActor);
+  EXPECT_EQ(onboarded[0].detail, "profile=connected os_version=11.11.0 os_track=active");
+  EXPECT_EQ(cam.state.os_version, "11.11.0");
   const auto licenses = must(tenancy_.licenses(acme_));
   EXPECT_EQ(licenses.at(0).used, 1u);
+}
+
+TEST_F(OnboardingTest, AClaimWaitsForTheDeviceToAcceptItsProvisioning) {
+  const DeviceRecord claimed =
+      must(registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1"), "managed-lts"));
+  EXPECT_EQ(claimed.state.status, OnboardingStatus::kOnboarding);
+  EXPECT_EQ(claimed.state.profile, "managed-lts");
+  EXPECT_EQ(claimed.state.mode, DeviceMode::kStandalone);
+  EXPECT_EQ(must(tenancy_.licenses(acme_)).at(0).used, 1u);  // the seat is held meanwhile
+  EXPECT_TRUE(audit(acme_, kTopicDeviceOnboarded, "CAM-1").empty());
+  // A device that never onboarded cannot report facts, nor complete twice.
+  expect_error(registry_.report_local_administrator_used(tick(), "CAM-1"),
+               ErrorCode::kFailedPrecondition, "not onboarded");
+  const core::Time completed_at = tick();
+  const DeviceRecord cam =
+      must(registry_.complete_onboarding(completed_at, "CAM-1", "10.12.300", "lts-2022"));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(cam.state.onboarded_at, completed_at);
+  EXPECT_EQ(cam.state.mode, DeviceMode::kManaged);
+  expect_error(registry_.complete_onboarding(tick(), "CAM-1", "10.12.300", "lts-2022"),
+               ErrorCode::kFailedPrecondition, "not onboarding");
+  expect_error(registry_.complete_onboarding(tick(), "CAM-3", "10.12.300", "lts-2022"),
+               ErrorCode::kFailedPrecondition, "not onboarding");
+  expect_error(registry_.complete_onboarding(tick(), "CAM-1", "", "lts-2022"),
+               ErrorCode::kInvalidArgument, "os_version");
+}
+
+TEST_F(OnboardingTest, ADeviceOffItsProfilesTrackOnboardsManagedThenDropsToConnected) {
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1"), "managed-lts").ok());
+  const DeviceRecord cam = must(registry_.complete_onboarding(tick(), "CAM-1", "12.2.0", "active"));
+  EXPECT_EQ(cam.state.mode, DeviceMode::kConnected);
+  const auto changes = audit(acme_, kTopicDeviceModeChanged, "CAM-1");
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[1].detail.rfind("from=managed to=connected cause=off_os_track", 0), 0u);
+}
+
+TEST_F(OnboardingTest, AFailedOnboardingFreesItsSeatAndSaysWhy) {
+  ASSERT_TRUE(registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1")).ok());
+  ASSERT_TRUE(registry_.fail_onboarding(tick(), "CAM-1", "device did not connect within 10m").ok());
+  const DeviceRecord cam = must(registry_.device("CAM-1"));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kFailed);
+  EXPECT_EQ(cam.state.failure_reason, "device did not connect within 10m");
+  EXPECT_TRUE(cam.state.organization.empty());
+  EXPECT_TRUE(cam.state.profile.empty());
+  EXPECT_EQ(must(tenancy_.licenses(acme_)).at(0).used, 0u);
+  EXPECT_EQ(audit(acme_, kTopicDeviceOnboardingFailed, "CAM-1").at(0).detail,
+            "reason=device did not connect within 10m");
+  expect_error(registry_.fail_onboarding(tick(), "CAM-1", "again"), ErrorCode::kFailedPrecondition,
+               "not onboarding");
+  EXPECT_EQ(must(claim("CAM-1")).state.status, OnboardingStatus::kOnboarded);
 }
 
 TEST_F(OnboardingTest, DefaultProfileAppliesWhenNoneIsChosen) {
@@ -220,10 +286,11 @@ TEST_F(OnboardingTest, TierTwoOnboardsOnlyThroughAHostOnItsLan) {
   ASSERT_TRUE(claim("REC-1").ok());
   ASSERT_TRUE(registry_.place_on_lan(tick(), "REC-1", "lund-lan").ok());
   ASSERT_TRUE(registry_.place_on_lan(tick(), "CAM-2", "lund-lan").ok());
-  const DeviceRecord cam =
-      must(registry_.claim_via_host(tick(), alice_, acme_, "REC-1", "CAM-2", oaks_.at("CAM-2")));
+  const DeviceRecord cam = must(complete(
+      registry_.claim_via_host(tick(), alice_, acme_, "REC-1", "CAM-2", oaks_.at("CAM-2"))));
   EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarded);
-  EXPECT_NE(audit(acme_, kTopicDeviceOnboarded, "CAM-2")
+  EXPECT_EQ(cam.state.host, "REC-1");
+  EXPECT_NE(audit(acme_, kTopicDeviceOnboarding, "CAM-2")
                 .at(0)
                 .detail.find("method=local_discovery host=REC-1"),
             std::string::npos);

@@ -6,10 +6,6 @@
 
 namespace ccsim::platform {
 
-std::string_view connection_status_name(ConnectionStatus status) {
-  return status == ConnectionStatus::kConnected ? "connected" : "disconnected";
-}
-
 std::string_view disconnect_reason_name(DisconnectReason reason) {
   switch (reason) {
     case DisconnectReason::kNone:

@@ -14,6 +14,7 @@
 
 #include "core/node.h"
 #include "core/trace.h"
+#include "platform/connection_status.h"
 #include "proto/frame.h"
 
 namespace ccsim::platform {
@@ -31,14 +32,12 @@ struct HeartbeatPolicy {
   std::uint32_t missed_heartbeats_max = 3;  // disconnected after this many silent intervals
 };
 
-enum class ConnectionStatus : std::uint8_t { kConnected, kDisconnected };
 enum class DisconnectReason : std::uint8_t {
   kNone,
   kMissedHeartbeats,
   kGoodbye,
   kConnectionClosed,
 };
-std::string_view connection_status_name(ConnectionStatus status);
 std::string_view disconnect_reason_name(DisconnectReason reason);
 
 // What the platform knows of one device.
