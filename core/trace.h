@@ -25,6 +25,8 @@ enum class TraceEvent : std::uint8_t {
   kFrameError = 6,
   kFault = 7,
   kProbe = 8,
+  kOnboarding = 9,  // a device's onboarding status or mode changed
+  kAction = 10,     // a timeline action ran
 };
 
 class Trace {

@@ -44,13 +44,27 @@ std::string_view agent_state_name(AgentState state) {
   return "unknown";
 }
 
+std::string_view local_mode_name(LocalMode mode) {
+  switch (mode) {
+    case LocalMode::kStandalone:
+      return "standalone";
+    case LocalMode::kConnected:
+      return "connected";
+    case LocalMode::kManaged:
+      return "managed";
+  }
+  return "unknown";
+}
+
 DeviceAgent::DeviceAgent(DeviceIdentity identity, const DeviceAgentConfig& config,
                          core::RandomStream random)
     : identity_(std::move(identity)),
       config_(config),
       random_(random),
-      heartbeat_interval_(config.heartbeat_interval) {
+      heartbeat_interval_(config.heartbeat_interval),
+      modes_(1 + identity_.hosted.size(), LocalMode::kStandalone) {
   assert(!identity_.serial.empty());
+  assert(identity_.hosted.size() <= wire::kHostedDevicesMax);
   assert(config_.heartbeat_interval > Duration::zero());
   assert(config_.unacked_heartbeats_max >= 1);
 }
@@ -119,6 +133,15 @@ void DeviceAgent::on_connected(Time now, core::Outbox& out) {
   hello->set_tier(identity_.tier);
   hello->set_os_version(identity_.os_version);
   hello->set_agent_version("ccsim-agent/1");
+  hello->set_os_track(identity_.os_track);
+  hello->set_lan(identity_.lan);
+  for (const HostedIdentity& carried : identity_.hosted) {
+    wire::HostedDevice* d = hello->add_hosted();
+    d->set_serial(carried.serial);
+    d->set_model(carried.model);
+    d->set_os_version(carried.os_version);
+    d->set_os_track(carried.os_track);
+  }
   ++metrics_.hellos_sent;
   send(now, envelope, out);
   arm(now + config_.hello_timeout, Deadline::kHelloTimeout, out);
@@ -143,8 +166,12 @@ void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) 
     on_hello_ack(now, envelope.hello_ack(), out);
   } else if (envelope.has_heartbeat_ack()) {
     on_heartbeat_ack(now, envelope.heartbeat_ack(), out);
+  } else if (envelope.has_provision()) {
+    on_provision(now, envelope.provision(), out);
+  } else if (envelope.has_mode_change()) {
+    on_mode_change(envelope.mode_change());
   } else {
-    ++metrics_.frame_errors;  // nothing else travels cloud-to-device yet
+    ++metrics_.frame_errors;  // a body that travels device-to-cloud only
   }
 }
 
@@ -163,6 +190,108 @@ void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox
   unacked_heartbeats_ = 0;
   heartbeat_sequence_ = 0;
   arm(now + heartbeat_interval_, Deadline::kHeartbeat, out);
+  flush_reports(now, out);
+}
+
+std::size_t DeviceAgent::local_index(std::string_view serial) const {
+  if (serial == identity_.serial) return 0;
+  for (std::size_t i = 0; i < identity_.hosted.size(); ++i) {
+    if (identity_.hosted[i].serial == serial) return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+void DeviceAgent::on_provision(Time now, const wire::Provision& provision, core::Outbox& out) {
+  if (state_ != AgentState::kOnline) return;
+  const std::size_t index = local_index(provision.serial());
+  wire::Envelope& envelope = scratch_envelope();
+  wire::ProvisionAck* ack = envelope.mutable_provision_ack();
+  ack->set_serial(provision.serial());
+  if (index == std::string_view::npos) {
+    ++metrics_.provisions_refused;
+    ack->set_accepted(false);
+    ack->set_reason("not this device, nor one it carries");
+  } else {
+    ++metrics_.provisions_accepted;
+    ack->set_accepted(true);
+    const bool self = index == 0;
+    ack->set_os_version(self ? identity_.os_version : identity_.hosted[index - 1].os_version);
+    const std::string& track = self ? identity_.os_track : identity_.hosted[index - 1].os_track;
+    // A device that does not know its track reports the one it is provisioned for.
+    ack->set_os_track(track.empty() ? provision.os_track() : track);
+  }
+  send(now, envelope, out);
+}
+
+void DeviceAgent::on_mode_change(const wire::ModeChange& change) {
+  const std::size_t index = local_index(change.serial());
+  if (index == std::string_view::npos) {
+    ++metrics_.frame_errors;
+    return;
+  }
+  for (LocalMode mode : {LocalMode::kStandalone, LocalMode::kConnected, LocalMode::kManaged}) {
+    if (local_mode_name(mode) == change.mode()) {
+      modes_[index] = mode;
+      ++metrics_.mode_changes;
+      return;
+    }
+  }
+  ++metrics_.frame_errors;  // a mode this agent does not know
+}
+
+bool DeviceAgent::install_app(Time now, std::string_view serial, std::string_view app,
+                              core::Outbox& out) {
+  if (local_index(serial) == std::string_view::npos) return false;
+  wire::DeviceReport r;
+  r.set_serial(std::string(serial));
+  r.set_app_installed(std::string(app));
+  report(now, std::move(r), out);
+  return true;
+}
+
+bool DeviceAgent::use_local_administrator(Time now, std::string_view serial, core::Outbox& out) {
+  if (local_index(serial) == std::string_view::npos) return false;
+  wire::DeviceReport r;
+  r.set_serial(std::string(serial));
+  r.set_local_administrator_used(true);
+  report(now, std::move(r), out);
+  return true;
+}
+
+bool DeviceAgent::install_os(Time now, std::string_view serial, std::string_view version,
+                             std::string_view track, core::Outbox& out) {
+  const std::size_t index = local_index(serial);
+  if (index == std::string_view::npos) return false;
+  std::string& os_version =
+      index == 0 ? identity_.os_version : identity_.hosted[index - 1].os_version;
+  std::string& os_track = index == 0 ? identity_.os_track : identity_.hosted[index - 1].os_track;
+  os_version = std::string(version);
+  os_track = std::string(track);
+  wire::DeviceReport r;
+  r.set_serial(std::string(serial));
+  r.mutable_os()->set_version(os_version);
+  r.mutable_os()->set_track(os_track);
+  report(now, std::move(r), out);
+  return true;
+}
+
+void DeviceAgent::report(Time now, wire::DeviceReport report, core::Outbox& out) {
+  if (reports_queued_.size() >= kReportsQueuedMax) {
+    reports_queued_.erase(reports_queued_.begin());
+    ++metrics_.reports_dropped;
+  }
+  reports_queued_.push_back(std::move(report));
+  if (state_ == AgentState::kOnline) flush_reports(now, out);
+}
+
+void DeviceAgent::flush_reports(Time now, core::Outbox& out) {
+  for (wire::DeviceReport& queued : reports_queued_) {
+    wire::Envelope& envelope = scratch_envelope();
+    *envelope.mutable_device_report() = std::move(queued);
+    ++metrics_.reports_sent;
+    send(now, envelope, out);
+  }
+  reports_queued_.clear();
 }
 
 void DeviceAgent::send_heartbeat(Time now, core::Outbox& out) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/node.h"
 #include "core/random_stream.h"
@@ -20,12 +21,30 @@ namespace ccsim::devices {
 using core::Duration;
 using core::Time;
 
+// A Tier-2 device a recorder or edge host carries on its LAN.
+struct HostedIdentity {
+  std::string serial;
+  std::string model;
+  std::string os_version;
+  std::string os_track;
+};
+
 struct DeviceIdentity {
   std::string serial;
   std::string model;
   std::string os_version;
   std::uint32_t tier = 1;
+  std::string os_track;                // empty: not said in the hello
+  std::string lan;                     // the LAN it sits on; empty: not said
+  std::vector<HostedIdentity> hosted;  // recorders and edge hosts only
 };
+
+// Reports a device keeps while it cannot send them (offline); past this the oldest is dropped.
+inline constexpr std::size_t kReportsQueuedMax = 32;
+
+// A device's management mode as the platform last told it.
+enum class LocalMode : std::uint8_t { kStandalone, kConnected, kManaged };
+std::string_view local_mode_name(LocalMode mode);
 
 // Settings shared by a fleet of agents; one instance outlives all agents that point at it.
 struct DeviceAgentConfig {
@@ -61,6 +80,11 @@ struct AgentMetrics {
   std::uint32_t heartbeats_acked = 0;
   std::uint32_t presumed_dead = 0;  // connections given up for lack of answers
   std::uint32_t frame_errors = 0;
+  std::uint32_t provisions_accepted = 0;
+  std::uint32_t provisions_refused = 0;  // for a serial this device neither is nor carries
+  std::uint32_t reports_sent = 0;
+  std::uint32_t reports_dropped = 0;  // the queue was full while offline
+  std::uint32_t mode_changes = 0;
 };
 
 class DeviceAgent {
@@ -79,7 +103,18 @@ class DeviceAgent {
   void on_disconnected(Time now, core::Outbox& out);
   void on_wakeup(Time now, core::Outbox& out);
 
+  // Local actions on the device itself or one it carries (`serial`), as a person at the site or
+  // the device's own software would do them. Each becomes a report to the platform, sent at once
+  // when online, else queued (kReportsQueuedMax) until the next accepted hello. False when
+  // `serial` is neither this device nor one it carries.
+  bool install_app(Time now, std::string_view serial, std::string_view app, core::Outbox& out);
+  bool use_local_administrator(Time now, std::string_view serial, core::Outbox& out);
+  bool install_os(Time now, std::string_view serial, std::string_view version,
+                  std::string_view track, core::Outbox& out);
+
   const DeviceIdentity& identity() const { return identity_; }
+  // The mode of this device (index 0) or of its hosted device index-1, as last told.
+  LocalMode mode(std::size_t index = 0) const { return modes_[index]; }
   AgentState state() const { return state_; }
   const AgentMetrics& metrics() const { return metrics_; }
 
@@ -92,6 +127,12 @@ class DeviceAgent {
   void send(Time now, wire::Envelope& envelope, core::Outbox& out);
   void on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox& out);
   void on_heartbeat_ack(Time now, const wire::HeartbeatAck& ack, core::Outbox& out);
+  void on_provision(Time now, const wire::Provision& provision, core::Outbox& out);
+  void on_mode_change(const wire::ModeChange& change);
+  // 0 for this device, 1 + i for hosted[i]; npos when neither.
+  std::size_t local_index(std::string_view serial) const;
+  void report(Time now, wire::DeviceReport report, core::Outbox& out);
+  void flush_reports(Time now, core::Outbox& out);
 
   DeviceIdentity identity_;
   const DeviceAgentConfig& config_;
@@ -104,6 +145,8 @@ class DeviceAgent {
   std::uint32_t unacked_heartbeats_ = 0;
   std::uint64_t heartbeat_sequence_ = 0;
   std::uint64_t correlation_counter_ = 0;
+  std::vector<LocalMode> modes_;  // this device, then each hosted one
+  std::vector<wire::DeviceReport> reports_queued_;
   AgentMetrics metrics_;
 };
 

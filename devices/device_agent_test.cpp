@@ -17,7 +17,7 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const DeviceIdentity kIdentity{"ACCC8E000042", "tier1-bullet", "11.11.0", 1};
+const DeviceIdentity kIdentity{"ACCC8E000042", "tier1-bullet", "11.11.0", 1, "lts-2024", "", {}};
 
 std::string from_platform(wire::Envelope envelope, std::uint64_t correlation_id = 1) {
   envelope.set_source("platform");

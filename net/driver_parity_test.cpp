@@ -29,8 +29,13 @@ scenarios::Scenario exchange_scenario() {
   s.heartbeat.limit = kHeartbeats;
   scenarios::Site site;
   site.name = "lab";
-  site.devices.push_back({"camera", "tier1-bullet", 1, "11.11.0", kCameras - 1});
-  site.devices.push_back({"camera", "tier1-dome", 1, "10.12.5", 1});
+  scenarios::DeviceGroup bullets;
+  bullets.model = "tier1-bullet";
+  bullets.count = kCameras - 1;
+  scenarios::DeviceGroup dome;
+  dome.model = "tier1-dome";
+  dome.os_version = "10.12.5";
+  site.devices = {bullets, dome};
   s.sites.push_back(site);
   return s;
 }
@@ -71,8 +76,8 @@ Knowledge on_real_sockets() {
   std::uint64_t index = 0;
   for (const scenarios::DeviceGroup& group : scenario.sites[0].devices) {
     for (std::uint32_t i = 0; i < group.count; ++i, ++index) {
-      config.devices.push_back(
-          {sim::device_serial(index), group.model, group.os_version, group.tier});
+      config.devices.push_back({sim::device_serial(index), group.model, group.os_version,
+                                group.tier, group.os_track, scenario.sites[0].name, {}});
     }
   }
   const LoopbackResult result = run_on_loopback(config);

@@ -30,7 +30,7 @@ bool fleet_finished(const std::vector<devices::DeviceAgent>& agents,
       ++refused;
       continue;
     }
-    const platform::DeviceRecord* record = node.find(agent.identity().serial);
+    const platform::DeviceConnection* record = node.find(agent.identity().serial);
     if (record == nullptr || record->status != platform::ConnectionStatus::kDisconnected ||
         record->last_disconnect != platform::DisconnectReason::kGoodbye) {
       return false;

@@ -34,7 +34,7 @@ struct LoopbackConfig {
 };
 
 struct LoopbackResult {
-  std::vector<platform::DeviceRecord> devices;  // the platform's records, in hello order
+  std::vector<platform::DeviceConnection> devices;  // the platform's records, in hello order
   platform::PlatformMetrics metrics;
   PlatformServerMetrics server;
   // Every agent ended (done or refused) and the platform saw each done agent's goodbye, before

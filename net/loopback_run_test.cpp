@@ -79,7 +79,7 @@ TEST(LoopbackRun, ThreeDevicesSayHelloHeartbeatAndGoodbyeOverTls) {
   for (const devices::DeviceIdentity& device : config.devices) {
     const auto record = std::find_if(
         result.devices.begin(), result.devices.end(),
-        [&device](const platform::DeviceRecord& r) { return r.serial == device.serial; });
+        [&device](const platform::DeviceConnection& r) { return r.serial == device.serial; });
     ASSERT_NE(record, result.devices.end()) << device.serial;
     EXPECT_EQ(record->model, device.model);
     EXPECT_EQ(record->os_version, device.os_version);
@@ -149,7 +149,7 @@ class PlatformOnLoopback : public ::testing::Test {
     const bool done = run_until(
         io_,
         [&] {
-          const platform::DeviceRecord* record = node_.find(agent.identity().serial);
+          const platform::DeviceConnection* record = node_.find(agent.identity().serial);
           return agent.state() == AgentState::kDone && record != nullptr &&
                  record->last_disconnect == DisconnectReason::kGoodbye &&
                  server_.session_count() == 0;
@@ -243,7 +243,7 @@ TEST_F(PlatformOnLoopback, MarksADeviceWhoseConnectionDropsAsClosed) {
       io_, [&] { return peer->end.has_value() && server_.metrics().sessions_closed == 1; },
       kTestWaitMax));
 
-  const platform::DeviceRecord* record = node_.find(identity.serial);
+  const platform::DeviceConnection* record = node_.find(identity.serial);
   ASSERT_NE(record, nullptr);
   EXPECT_EQ(record->hellos, 1U);
   EXPECT_EQ(record->status, ConnectionStatus::kDisconnected);

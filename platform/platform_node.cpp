@@ -4,6 +4,8 @@
 #include <cassert>
 #include <sstream>
 
+#include "core/time_text.h"
+
 namespace ccsim::platform {
 
 std::string_view disconnect_reason_name(DisconnectReason reason) {
@@ -20,14 +22,15 @@ std::string_view disconnect_reason_name(DisconnectReason reason) {
   return "unknown";
 }
 
-std::string describe_knowledge(const std::vector<DeviceRecord>& devices) {
-  std::vector<const DeviceRecord*> sorted;
+std::string describe_knowledge(const std::vector<DeviceConnection>& devices) {
+  std::vector<const DeviceConnection*> sorted;
   sorted.reserve(devices.size());
-  for (const DeviceRecord& record : devices) sorted.push_back(&record);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const DeviceRecord* a, const DeviceRecord* b) { return a->serial < b->serial; });
+  for (const DeviceConnection& record : devices) sorted.push_back(&record);
+  std::sort(sorted.begin(), sorted.end(), [](const DeviceConnection* a, const DeviceConnection* b) {
+    return a->serial < b->serial;
+  });
   std::ostringstream text;
-  for (const DeviceRecord* r : sorted) {
+  for (const DeviceConnection* r : sorted) {
     text << r->serial << ' ' << r->model << ' ' << r->os_version << " tier" << r->tier << ' '
          << connection_status_name(r->status) << ' ' << disconnect_reason_name(r->last_disconnect)
          << " hellos=" << r->hellos << " heartbeats=" << r->heartbeats << '\n';
@@ -41,10 +44,16 @@ std::uint64_t PlatformMetrics::frame_errors_total() const {
   return total;
 }
 
-PlatformNode::PlatformNode(HeartbeatPolicy policy, std::size_t fleet_size_max, core::Trace* trace)
-    : policy_(policy), fleet_size_max_(fleet_size_max), trace_(trace) {
+PlatformNode::PlatformNode(HeartbeatPolicy policy, std::size_t fleet_size_max, core::Trace* trace,
+                           ControlPlane* control_plane, OnboardingPolicy onboarding)
+    : policy_(policy),
+      fleet_size_max_(fleet_size_max),
+      trace_(trace),
+      control_plane_(control_plane),
+      onboarding_(onboarding) {
   index_by_serial_.reserve(std::min(fleet_size_max_, kFleetSizeReserved));
   assert(policy_.interval > Duration::zero());
+  assert(onboarding_.timeout > Duration::zero());
   assert(policy_.missed_heartbeats_max >= 1);
   assert(fleet_size_max_ >= 1 && fleet_size_max_ <= kFleetSizeMax);
 }
@@ -54,7 +63,7 @@ void PlatformNode::start(Time now, core::Outbox& out) {
   out.wakeups.push_back(next_sweep_);
 }
 
-const DeviceRecord* PlatformNode::find(std::string_view serial) const {
+const DeviceConnection* PlatformNode::find(std::string_view serial) const {
   auto it = index_by_serial_.find(std::string(serial));
   return it == index_by_serial_.end() ? nullptr : &devices_[it->second];
 }
@@ -80,6 +89,12 @@ void PlatformNode::on_frame(Time now, ConnectionId connection, std::string_view 
     case wire::Envelope::kGoodbye:
       on_goodbye(now, connection);
       break;
+    case wire::Envelope::kProvisionAck:
+      on_provision_ack(now, connection, scratch_, out);
+      break;
+    case wire::Envelope::kDeviceReport:
+      on_device_report(now, connection, scratch_, out);
+      break;
     default:
       // Acknowledgements travel cloud-to-device only; one arriving here is a confused peer.
       ++metrics_.frame_errors[static_cast<std::size_t>(wire::FrameErrorCode::kUnknownBody)];
@@ -87,32 +102,46 @@ void PlatformNode::on_frame(Time now, ConnectionId connection, std::string_view 
   }
 }
 
-void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envelope& in,
-                            core::Outbox& out) {
+bool PlatformNode::admit(Time now, ConnectionId connection, const wire::Envelope& in,
+                         core::Outbox& out) {
   const wire::DeviceHello& hello = in.hello();
+  std::string reason;
+  if (!index_by_serial_.contains(hello.serial()) && devices_.size() >= fleet_size_max_) {
+    reason =
+        "fleet full: this platform tracks at most " + std::to_string(fleet_size_max_) + " devices";
+  } else if (control_plane_ != nullptr && !control_plane_->registry.device(hello.serial()).ok()) {
+    ++metrics_.hellos_refused_unregistered;
+    reason = "unknown device: serial " + hello.serial() + " was never registered by its factory";
+  } else {
+    return true;
+  }
+  ++metrics_.hellos_refused;
   wire::Envelope& reply = reply_;
   reply.Clear();
-  wire::HelloAck* ack = reply.mutable_hello_ack();
-  auto found = index_by_serial_.find(hello.serial());
-  if (found == index_by_serial_.end() && devices_.size() >= fleet_size_max_) {
-    ++metrics_.hellos_refused;
-    ack->set_accepted(false);
-    ack->set_reason("fleet full: this platform tracks at most " + std::to_string(fleet_size_max_) +
-                    " devices");
-    send(now, connection, hello.serial(), reply, in.correlation_id(), out);
-    return;
-  }
-  std::uint32_t index = 0;
-  if (found == index_by_serial_.end()) {
-    index = static_cast<std::uint32_t>(devices_.size());
-    DeviceRecord& record = devices_.emplace_back();
-    record.serial = hello.serial();
-    record.first_connected_at = now;
-    index_by_serial_.emplace(hello.serial(), index);
-  } else {
-    index = found->second;
-  }
-  DeviceRecord& record = devices_[index];
+  reply.mutable_hello_ack()->set_accepted(false);
+  reply.mutable_hello_ack()->set_reason(reason);
+  send(now, connection, hello.serial(), reply, in.correlation_id(), out);
+  return false;
+}
+
+std::uint32_t PlatformNode::record_for(const std::string& serial, Time now) {
+  auto found = index_by_serial_.find(serial);
+  if (found != index_by_serial_.end()) return found->second;
+  assert(devices_.size() < fleet_size_max_);
+  const auto index = static_cast<std::uint32_t>(devices_.size());
+  DeviceConnection& record = devices_.emplace_back();
+  record.serial = serial;
+  record.first_connected_at = now;
+  index_by_serial_.emplace(serial, index);
+  return index;
+}
+
+void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envelope& in,
+                            core::Outbox& out) {
+  if (!admit(now, connection, in, out)) return;
+  const wire::DeviceHello& hello = in.hello();
+  const std::uint32_t index = record_for(hello.serial(), now);
+  DeviceConnection& record = devices_[index];
   // The device came back on a new connection before the old one was seen to die (connected, or
   // already given up on for missed heartbeats): the old one is no longer the device's.
   if (record.connection != connection && device_on(record.connection) == index) {
@@ -125,6 +154,10 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   if (previous != kNoDevice && previous != index) {
     mark_disconnected(now, previous, DisconnectReason::kConnectionClosed);
   }
+  if (record.host != DeviceConnection::kNoHost) {  // carried by a host until now: on its own
+    std::erase(devices_[record.host].hosted, index);
+    record.host = DeviceConnection::kNoHost;
+  }
   record.model = hello.model();
   record.os_version = hello.os_version();
   record.tier = hello.tier();
@@ -133,10 +166,274 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   bind(connection, index);
   ++metrics_.hellos_accepted;
   mark_connected(now, index);
+  wire::Envelope& reply = reply_;
+  reply.Clear();
+  wire::HelloAck* ack = reply.mutable_hello_ack();
   ack->set_accepted(true);
   ack->set_heartbeat_interval_ms(static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(policy_.interval).count()));
-  send(now, connection, record.serial, reply, in.correlation_id(), out);
+  send(now, connection, hello.serial(), reply, in.correlation_id(), out);
+  if (hello.hosted_size() > 0 || !devices_[index].hosted.empty()) {
+    update_hosted(now, index, hello, out);
+  }
+  if (control_plane_ == nullptr) return;
+  DeviceRegistry& registry = control_plane_->registry;
+  if (!hello.lan().empty()) {
+    auto known = registry.device(hello.serial());
+    if (known.ok() && known.value().state.lan != hello.lan()) {
+      (void)registry.place_on_lan(now, hello.serial(), hello.lan());
+    }
+    for (const wire::HostedDevice& hosted : hello.hosted()) {
+      auto carried = registry.device(hosted.serial());
+      if (carried.ok() && carried.value().state.lan != hello.lan()) {
+        (void)registry.place_on_lan(now, hosted.serial(), hello.lan());
+      }
+    }
+  }
+  provision_pending(now, index, out);
+}
+
+void PlatformNode::update_hosted(Time now, std::uint32_t host, const wire::DeviceHello& hello,
+                                 core::Outbox&) {
+  std::vector<std::uint32_t> carried;
+  for (const wire::HostedDevice& hosted : hello.hosted()) {
+    if (hosted.serial() == hello.serial()) continue;  // a host does not carry itself
+    if (control_plane_ != nullptr && !control_plane_->registry.device(hosted.serial()).ok()) {
+      ++metrics_.hosted_refused_unregistered;
+      continue;
+    }
+    if (!index_by_serial_.contains(hosted.serial()) && devices_.size() >= fleet_size_max_) {
+      continue;
+    }
+    const std::uint32_t index = record_for(hosted.serial(), now);
+    DeviceConnection& record = devices_[index];
+    if (!record.hosted.empty() || std::find(carried.begin(), carried.end(), index) != carried.end())
+      continue;  // a host cannot be carried, nor a device declared twice
+    if (record.host != DeviceConnection::kNoHost && record.host != host) {
+      std::erase(devices_[record.host].hosted, index);
+    } else if (record.host == DeviceConnection::kNoHost && device_on(record.connection) == index) {
+      unbind(record.connection);  // it spoke for itself before; now its host does
+    }
+    record.model = hosted.model();
+    record.os_version = hosted.os_version();
+    record.tier = 2;
+    record.connection = devices_[host].connection;
+    record.host = host;
+    ++record.hellos;
+    carried.push_back(index);
+    mark_connected(now, index);
+  }
+  for (std::uint32_t before : devices_[host].hosted) {
+    if (std::find(carried.begin(), carried.end(), before) != carried.end()) continue;
+    devices_[before].host = DeviceConnection::kNoHost;
+    mark_disconnected(now, before, DisconnectReason::kConnectionClosed);
+  }
+  devices_[host].hosted = std::move(carried);
+}
+
+Result<DeviceRecord> PlatformNode::claim(Time now, const ClaimRequest& request, core::Outbox& out) {
+  assert(control_plane_ != nullptr);
+  DeviceRegistry& registry = control_plane_->registry;
+  const std::optional<std::string_view> profile =
+      request.profile ? std::optional<std::string_view>(*request.profile) : std::nullopt;
+  Result<DeviceRecord> claimed =
+      request.host ? registry.claim_via_host(now, request.actor, request.organization,
+                                             *request.host, request.serial, request.oak, profile)
+                   : registry.claim(now, request.actor, request.organization, request.serial,
+                                    request.oak, profile);
+  if (!claimed.ok()) return claimed;
+  onboarding_deadlines_[request.serial] = now + onboarding_.timeout;
+  if (trace_) {
+    trace_->record(now, core::TraceEvent::kOnboarding,
+                   static_cast<std::uint64_t>(OnboardingStatus::kOnboarding),
+                   request.serial.size());
+  }
+  provision(now, request.serial, out);
+  return claimed;
+}
+
+void PlatformNode::provision_pending(Time now, std::uint32_t index, core::Outbox& out) {
+  if (onboarding_deadlines_.empty()) return;
+  if (onboarding_deadlines_.contains(devices_[index].serial)) {
+    provision(now, devices_[index].serial, out);
+  }
+  for (std::uint32_t hosted : devices_[index].hosted) {
+    if (onboarding_deadlines_.contains(devices_[hosted].serial)) {
+      provision(now, devices_[hosted].serial, out);
+    }
+  }
+}
+
+void PlatformNode::provision(Time now, const std::string& serial, core::Outbox& out) {
+  const auto found = index_by_serial_.find(serial);
+  if (found == index_by_serial_.end()) return;  // never connected: provisioned at its hello
+  const DeviceConnection& record = devices_[found->second];
+  if (record.status != ConnectionStatus::kConnected) return;
+  const DeviceRegistry& registry = control_plane_->registry;
+  const DeviceRecord device = registry.device(serial).value();
+  assert(device.state.status == OnboardingStatus::kOnboarding);
+  const DeviceProfile profile =
+      registry.profile(device.state.organization, device.state.profile).value();
+  wire::Envelope& message = reply_;
+  message.Clear();
+  wire::Provision* p = message.mutable_provision();
+  p->set_serial(serial);
+  p->set_organization(device.state.organization);
+  p->set_profile(profile.name);
+  p->set_mode(std::string(device_mode_name(profile.mode)));
+  p->set_os_track(profile.os_track);
+  const std::string& receiver =
+      record.host == DeviceConnection::kNoHost ? serial : devices_[record.host].serial;
+  send(now, record.connection, receiver, message, 0, out);
+  ++metrics_.provisions_sent;
+}
+
+bool PlatformNode::speaks_for(ConnectionId connection, const std::string& serial) const {
+  const auto found = index_by_serial_.find(serial);
+  if (found == index_by_serial_.end()) return false;
+  const DeviceConnection& record = devices_[found->second];
+  const std::uint32_t on = device_on(connection);
+  return on != kNoDevice && record.status == ConnectionStatus::kConnected &&
+         (on == found->second || record.host == on);
+}
+
+void PlatformNode::on_provision_ack(Time now, ConnectionId connection, const wire::Envelope& in,
+                                    core::Outbox& out) {
+  const wire::ProvisionAck& ack = in.provision_ack();
+  if (control_plane_ == nullptr || !speaks_for(connection, ack.serial())) {
+    ++metrics_.frames_without_hello;
+    return;
+  }
+  const auto pending = onboarding_deadlines_.find(ack.serial());
+  if (pending == onboarding_deadlines_.end()) {
+    ++metrics_.provision_acks_unexpected;  // repeated (a Provision sent again), or late
+    return;
+  }
+  onboarding_deadlines_.erase(pending);
+  DeviceRegistry& registry = control_plane_->registry;
+  if (!ack.accepted()) {
+    ++metrics_.onboardings_refused;
+    (void)registry.fail_onboarding(now, ack.serial(),
+                                   "device refused provisioning: " + ack.reason());
+    if (trace_) {
+      trace_->record(now, core::TraceEvent::kOnboarding,
+                     static_cast<std::uint64_t>(OnboardingStatus::kFailed), ack.serial().size());
+    }
+    return;
+  }
+  auto completed =
+      registry.complete_onboarding(now, ack.serial(), ack.os_version(), ack.os_track());
+  if (!completed.ok()) {
+    ++metrics_.commands_refused;
+    (void)registry.fail_onboarding(now, ack.serial(),
+                                   "device reported bad facts: " + completed.error().message);
+    return;
+  }
+  ++metrics_.onboardings_completed;
+  if (trace_) {
+    trace_->record(now, core::TraceEvent::kOnboarding,
+                   static_cast<std::uint64_t>(OnboardingStatus::kOnboarded), ack.serial().size());
+  }
+  const std::uint32_t index = index_by_serial_.find(ack.serial())->second;
+  devices_[index].os_version = ack.os_version();
+  report_connection(now, index, ConnectionStatus::kConnected);
+  tell_mode(now, ack.serial(), DeviceMode::kStandalone, "onboarded", out);
+}
+
+void PlatformNode::on_device_report(Time now, ConnectionId connection, const wire::Envelope& in,
+                                    core::Outbox& out) {
+  const wire::DeviceReport& report = in.device_report();
+  if (control_plane_ == nullptr || !speaks_for(connection, report.serial())) {
+    ++metrics_.frames_without_hello;
+    return;
+  }
+  ++metrics_.device_reports;
+  DeviceRegistry& registry = control_plane_->registry;
+  auto before = registry.device(report.serial());
+  if (!before.ok()) {
+    ++metrics_.commands_refused;
+    return;
+  }
+  Result<Done> reported = Done{};
+  std::string_view cause;
+  switch (report.fact_case()) {
+    case wire::DeviceReport::kAppInstalled:
+      reported = registry.report_app_installed(now, report.serial(), report.app_installed());
+      cause = "app_installed";
+      break;
+    case wire::DeviceReport::kLocalAdministratorUsed:
+      reported = registry.report_local_administrator_used(now, report.serial());
+      cause = "local_administrator_used";
+      break;
+    case wire::DeviceReport::kOs:
+      reported =
+          registry.report_os(now, report.serial(), report.os().version(), report.os().track());
+      if (reported.ok()) {
+        devices_[index_by_serial_.find(report.serial())->second].os_version = report.os().version();
+      }
+      cause = "os_reported";
+      break;
+    case wire::DeviceReport::FACT_NOT_SET:
+      assert(false && "decode_frame refuses reports without a fact");
+      return;
+  }
+  if (!reported.ok()) {
+    ++metrics_.commands_refused;
+    return;
+  }
+  tell_mode(now, report.serial(), before.value().state.mode, cause, out);
+}
+
+void PlatformNode::tell_mode(Time now, const std::string& serial, DeviceMode before,
+                             std::string_view cause, core::Outbox& out) {
+  const DeviceMode after = control_plane_->registry.device(serial).value().state.mode;
+  if (after == before) return;
+  if (trace_) {
+    trace_->record(now, core::TraceEvent::kOnboarding, 100 + static_cast<std::uint64_t>(after),
+                   serial.size());
+  }
+  const DeviceConnection& record = devices_[index_by_serial_.find(serial)->second];
+  if (record.status != ConnectionStatus::kConnected) return;
+  wire::Envelope& message = reply_;
+  message.Clear();
+  wire::ModeChange* change = message.mutable_mode_change();
+  change->set_serial(serial);
+  change->set_mode(std::string(device_mode_name(after)));
+  change->set_cause(std::string(cause));
+  const std::string& receiver =
+      record.host == DeviceConnection::kNoHost ? serial : devices_[record.host].serial;
+  send(now, record.connection, receiver, message, 0, out);
+  ++metrics_.mode_changes_sent;
+}
+
+void PlatformNode::report_connection(Time now, std::uint32_t index, ConnectionStatus status) {
+  if (control_plane_ == nullptr) return;
+  // Only onboarded devices keep connection facts; the registry refuses the others.
+  (void)control_plane_->registry.report_connection(now, devices_[index].serial, status);
+}
+
+void PlatformNode::expire_onboardings(Time now, core::Outbox& out) {
+  for (auto it = onboarding_deadlines_.begin(); it != onboarding_deadlines_.end();) {
+    const auto found = index_by_serial_.find(it->first);
+    const bool connected = found != index_by_serial_.end() &&
+                           devices_[found->second].status == ConnectionStatus::kConnected;
+    if (it->second > now) {
+      // Still in time: a Provision may have been lost on the way, so it goes again.
+      if (connected) provision(now, it->first, out);
+      ++it;
+      continue;
+    }
+    const std::string reason = std::string(connected ? "device did not answer its provisioning"
+                                                     : "device did not connect") +
+                               " within " + core::duration_text(onboarding_.timeout);
+    (void)control_plane_->registry.fail_onboarding(now, it->first, reason);
+    ++metrics_.onboardings_timed_out;
+    if (trace_) {
+      trace_->record(now, core::TraceEvent::kOnboarding,
+                     static_cast<std::uint64_t>(OnboardingStatus::kFailed), it->first.size());
+    }
+    it = onboarding_deadlines_.erase(it);
+  }
 }
 
 void PlatformNode::on_heartbeat(Time now, ConnectionId connection, const wire::Envelope& in,
@@ -147,7 +444,7 @@ void PlatformNode::on_heartbeat(Time now, ConnectionId connection, const wire::E
     return;
   }
   ++metrics_.heartbeats_received;
-  DeviceRecord& record = devices_[index];
+  DeviceConnection& record = devices_[index];
   ++record.heartbeats;
   mark_connected(now, index);
   wire::Envelope& reply = reply_;
@@ -206,6 +503,7 @@ void PlatformNode::unbind(ConnectionId connection) {
 void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
   if (now < next_sweep_) return;  // a wake-up that no longer matches the sweep deadline
   sweep(now);
+  if (!onboarding_deadlines_.empty()) expire_onboardings(now, out);
   next_sweep_ = now + policy_.interval;
   out.wakeups.push_back(next_sweep_);
 }
@@ -213,7 +511,8 @@ void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
 void PlatformNode::sweep(Time now) {
   const Duration silence_max = policy_.interval * policy_.missed_heartbeats_max;
   for (std::uint32_t index = 0; index < devices_.size(); ++index) {
-    const DeviceRecord& record = devices_[index];
+    const DeviceConnection& record = devices_[index];
+    if (record.host != DeviceConnection::kNoHost) continue;  // it follows its host
     if (record.status == ConnectionStatus::kConnected && now - record.last_seen > silence_max) {
       ++metrics_.disconnects_detected;
       mark_disconnected(now, index, DisconnectReason::kMissedHeartbeats);
@@ -222,7 +521,7 @@ void PlatformNode::sweep(Time now) {
 }
 
 void PlatformNode::mark_connected(Time now, std::uint32_t index) {
-  DeviceRecord& record = devices_[index];
+  DeviceConnection& record = devices_[index];
   record.last_seen = now;
   if (record.status == ConnectionStatus::kConnected) return;
   if (record.disconnects > 0) ++metrics_.reconnects;
@@ -230,10 +529,12 @@ void PlatformNode::mark_connected(Time now, std::uint32_t index) {
   ++connected_count_;
   metrics_.peak_connected = std::max<std::uint64_t>(metrics_.peak_connected, connected_count_);
   if (trace_) trace_->record(now, core::TraceEvent::kStatusChange, index, 1);
+  report_connection(now, index, ConnectionStatus::kConnected);
+  for (std::uint32_t hosted : record.hosted) mark_connected(now, hosted);
 }
 
 void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason) {
-  DeviceRecord& record = devices_[index];
+  DeviceConnection& record = devices_[index];
   if (record.status == ConnectionStatus::kDisconnected) return;
   assert(connected_count_ > 0);
   record.status = ConnectionStatus::kDisconnected;
@@ -244,6 +545,8 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
     trace_->record(now, core::TraceEvent::kStatusChange, index, 0,
                    static_cast<std::uint64_t>(reason));
   }
+  report_connection(now, index, ConnectionStatus::kDisconnected);
+  for (std::uint32_t hosted : record.hosted) mark_disconnected(now, hosted, reason);
 }
 
 void PlatformNode::send(Time now, ConnectionId connection, const std::string& destination,

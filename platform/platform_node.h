@@ -3,10 +3,26 @@
 // identity facts, connection status and why it last went disconnected. A device is marked
 // disconnected when it says goodbye, when its connection closes, or when it misses
 // `missed_heartbeats_max` heartbeat intervals in a row (found by a sweep every interval).
+// A recorder or edge host declares in its hello the Tier-2 devices it carries; they are
+// connected through it, and go down with it.
+//
+// With a control plane attached the node is also the device end of onboarding and modes:
+// - only devices the factory registered may say hello; the LAN a hello names is recorded;
+// - a claim (claim()) sends the device, or the host that carries it, a Provision as soon as it
+//   is connected, and again at each sweep while it is pending (a Provision may be lost); its
+//   ProvisionAck completes the onboarding, or fails it with the device's reason; a device that
+//   has not answered `onboarding.timeout` after the claim fails with that reason (found by the
+//   sweep);
+// - device reports (an app installed, the local administrator used, a new OS) go to the
+//   registry, and a device whose mode changes is told with a ModeChange;
+// - connection changes of onboarded devices are kept among the registry's deep facts.
+// Without one (connection-only runs) every hello is accepted and nothing else happens.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +31,7 @@
 #include "core/node.h"
 #include "core/trace.h"
 #include "platform/connection_status.h"
+#include "platform/control_plane.h"
 #include "proto/frame.h"
 
 namespace ccsim::platform {
@@ -32,6 +49,21 @@ struct HeartbeatPolicy {
   std::uint32_t missed_heartbeats_max = 3;  // disconnected after this many silent intervals
 };
 
+struct OnboardingPolicy {
+  // A claimed device that has not accepted its provisioning this long after the claim fails.
+  Duration timeout = std::chrono::minutes(10);
+};
+
+// A claim as a user makes it: one-click (serial + OAK), or local discovery through `host`.
+struct ClaimRequest {
+  std::string actor;
+  std::string organization;
+  std::string serial;
+  std::string oak;
+  std::optional<std::string> profile;  // else the organization's default
+  std::optional<std::string> host;     // a recorder or edge host on the device's LAN
+};
+
 enum class DisconnectReason : std::uint8_t {
   kNone,
   kMissedHeartbeats,
@@ -41,7 +73,7 @@ enum class DisconnectReason : std::uint8_t {
 std::string_view disconnect_reason_name(DisconnectReason reason);
 
 // What the platform knows of one device.
-struct DeviceRecord {
+struct DeviceConnection {
   std::string serial;
   std::string model;
   std::string os_version;
@@ -51,6 +83,9 @@ struct DeviceRecord {
   ConnectionId connection = 0;
   Time first_connected_at{};
   Time last_seen{};
+  static constexpr std::uint32_t kNoHost = UINT32_MAX;
+  std::uint32_t host = kNoHost;       // the record of the host carrying it, for Tier-2 devices
+  std::vector<std::uint32_t> hosted;  // hosts: the records of the devices they carry
   std::uint64_t hellos = 0;
   std::uint64_t heartbeats = 0;
   std::uint64_t disconnects = 0;
@@ -66,18 +101,34 @@ struct PlatformMetrics {
   std::uint64_t frames_without_hello = 0;       // heartbeats on a connection that never said hello
   std::uint64_t peak_connected = 0;             // most devices connected at once
   std::array<std::uint64_t, 4> frame_errors{};  // indexed by wire::FrameErrorCode
+  // With a control plane:
+  std::uint64_t hellos_refused_unregistered = 0;  // serials the factory never registered
+  std::uint64_t hosted_refused_unregistered = 0;  // hosted serials likewise (ignored)
+  std::uint64_t provisions_sent = 0;
+  std::uint64_t onboardings_completed = 0;
+  std::uint64_t onboardings_refused = 0;  // the device answered its Provision with a refusal
+  std::uint64_t onboardings_timed_out = 0;
+  std::uint64_t device_reports = 0;
+  std::uint64_t mode_changes_sent = 0;
+  std::uint64_t commands_refused = 0;           // reports or acks the control plane refused
+  std::uint64_t provision_acks_unexpected = 0;  // for no pending onboarding (repeated, late)
   std::uint64_t frame_errors_total() const;
 };
 
 // The platform's knowledge as text, one line per device sorted by serial: serial, model, OS
 // version, tier, status, last disconnect reason, hellos, heartbeats. Both drivers' runs of the
 // same exchange must give the same text.
-std::string describe_knowledge(const std::vector<DeviceRecord>& devices);
+std::string describe_knowledge(const std::vector<DeviceConnection>& devices);
 
 class PlatformNode {
  public:
-  // `trace` may be null; it must outlive the node otherwise.
-  PlatformNode(HeartbeatPolicy policy, std::size_t fleet_size_max, core::Trace* trace);
+  // `trace` and `control_plane` may be null; they must outlive the node otherwise.
+  PlatformNode(HeartbeatPolicy policy, std::size_t fleet_size_max, core::Trace* trace,
+               ControlPlane* control_plane = nullptr, OnboardingPolicy onboarding = {});
+
+  // A user's claim (needs a control plane), as DeviceRegistry::claim or claim_via_host; on
+  // success the device is provisioned at once if it is connected, else when it says hello.
+  Result<DeviceRecord> claim(Time now, const ClaimRequest& request, core::Outbox& out);
 
   // Arms the first sweep.
   void start(Time now, core::Outbox& out);
@@ -86,16 +137,37 @@ class PlatformNode {
   void on_wakeup(Time now, core::Outbox& out);
 
   // Every device that ever said hello, in the order of their first hello.
-  const std::vector<DeviceRecord>& devices() const { return devices_; }
-  const DeviceRecord* find(std::string_view serial) const;
+  const std::vector<DeviceConnection>& devices() const { return devices_; }
+  const DeviceConnection* find(std::string_view serial) const;
   std::size_t connected_count() const { return connected_count_; }
   const PlatformMetrics& metrics() const { return metrics_; }
   const HeartbeatPolicy& policy() const { return policy_; }
+  const ControlPlane* control_plane() const { return control_plane_; }
+  // Claimed devices waiting to accept their provisioning.
+  std::size_t onboardings_pending() const { return onboarding_deadlines_.size(); }
 
  private:
   void on_hello(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
   void on_heartbeat(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
   void on_goodbye(Time now, ConnectionId connection);
+  void on_provision_ack(Time now, ConnectionId connection, const wire::Envelope& in,
+                        core::Outbox& out);
+  void on_device_report(Time now, ConnectionId connection, const wire::Envelope& in,
+                        core::Outbox& out);
+  // Whether the hello may proceed; a refusal is answered here.
+  bool admit(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
+  void update_hosted(Time now, std::uint32_t host, const wire::DeviceHello& hello,
+                     core::Outbox& out);
+  std::uint32_t record_for(const std::string& serial, Time now);
+  // Whether `serial`, reached through `connection`, is the device on it or one it carries.
+  bool speaks_for(ConnectionId connection, const std::string& serial) const;
+  // Sends a Provision to a device that is onboarding and connected.
+  void provision(Time now, const std::string& serial, core::Outbox& out);
+  void provision_pending(Time now, std::uint32_t index, core::Outbox& out);
+  void tell_mode(Time now, const std::string& serial, DeviceMode before, std::string_view cause,
+                 core::Outbox& out);
+  void report_connection(Time now, std::uint32_t index, ConnectionStatus status);
+  void expire_onboardings(Time now, core::Outbox& out);
   void mark_connected(Time now, std::uint32_t index);
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
   void sweep(Time now);
@@ -105,8 +177,12 @@ class PlatformNode {
   HeartbeatPolicy policy_;
   std::size_t fleet_size_max_;
   core::Trace* trace_;
+  ControlPlane* control_plane_;
+  OnboardingPolicy onboarding_;
+  // Claimed devices not yet onboarded, by serial (so the sweep expires them in serial order).
+  std::map<std::string, Time, std::less<>> onboarding_deadlines_;
   Time next_sweep_{};
-  std::vector<DeviceRecord> devices_;
+  std::vector<DeviceConnection> devices_;
   // Lookups only; nothing that reaches output iterates these.
   std::unordered_map<std::string, std::uint32_t> index_by_serial_;
   // Which device a connection carries. Drivers number connections densely from zero (a device's

@@ -120,7 +120,7 @@ TEST(PlatformNode, HelloIsAcceptedAndRecorded) {
   EXPECT_EQ(ack.correlation_id(), 11u);
   EXPECT_EQ(ack.sent_at_us(), 2'000'000u);
 
-  const DeviceRecord* record = p.node.find("SN1");
+  const DeviceConnection* record = p.node.find("SN1");
   ASSERT_NE(record, nullptr);
   EXPECT_EQ(record->model, "tier2-dome");
   EXPECT_EQ(record->os_version, "10.12.5");
@@ -482,7 +482,7 @@ class Loop {
     config_.start_spread = seconds(60);
     for (std::size_t i = 0; i < agents; ++i) {
       const std::string serial = "ACCC8E" + std::to_string(100'000 + i);
-      agents_.emplace_back(devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1}, config_,
+      agents_.emplace_back(devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1, "", "", {}}, config_,
                            core::RandomStream(seed, core::kDeviceStreamBase + i));
       connection_of_.push_back(0);
     }
@@ -649,7 +649,7 @@ TEST(PlatformLoop, FleetConnectsHeartbeatsSurvivesACutAndComesBack) {
   ASSERT_EQ(platform.devices().size(), kAgents);
   EXPECT_EQ(platform.connected_count(), kAgents);
   for (std::size_t i = 0; i < kAgents; ++i) {
-    const DeviceRecord& record = platform.devices()[i];
+    const DeviceConnection& record = platform.devices()[i];
     const DeviceAgent& agent =
         *std::find_if(loop.agents().begin(), loop.agents().end(),
                       [&](const DeviceAgent& a) { return a.identity().serial == record.serial; });
@@ -674,7 +674,7 @@ TEST(PlatformLoop, FleetConnectsHeartbeatsSurvivesACutAndComesBack) {
   loop.run_until(kHeal - microseconds(1));
   EXPECT_EQ(platform.connected_count(), 0u);
   EXPECT_EQ(platform.metrics().disconnects_detected, kAgents);
-  for (const DeviceRecord& record : platform.devices()) {
+  for (const DeviceConnection& record : platform.devices()) {
     EXPECT_EQ(record.last_disconnect, DisconnectReason::kMissedHeartbeats) << record.serial;
   }
   for (const DeviceAgent& agent : loop.agents()) {

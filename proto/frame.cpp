@@ -1,6 +1,8 @@
 #include "proto/frame.h"
 
 #include <cassert>
+#include <optional>
+#include <utility>
 
 namespace ccsim::wire {
 namespace {
@@ -14,6 +16,56 @@ bool within(const std::string& value, std::size_t limit) {
   return !value.empty() && value.size() <= limit;
 }
 
+// A field that must hold 1..limit bytes (`optional`: 0..limit).
+std::optional<FrameError> check(const char* field, const std::string& value, std::size_t limit,
+                                bool optional = false) {
+  if ((optional && value.empty()) || within(value, limit)) return std::nullopt;
+  return out_of_range(field, value.size(), limit);
+}
+
+std::optional<FrameError> check_hello(const DeviceHello& h) {
+  if (auto e = check("hello.serial", h.serial(), kIdentifierBytesMax)) return e;
+  if (auto e = check("hello.model", h.model(), kIdentifierBytesMax)) return e;
+  if (auto e = check("hello.os_version", h.os_version(), kTextBytesMax)) return e;
+  if (auto e = check("hello.agent_version", h.agent_version(), kTextBytesMax, true)) return e;
+  if (auto e = check("hello.os_track", h.os_track(), kIdentifierBytesMax, true)) return e;
+  if (auto e = check("hello.lan", h.lan(), kIdentifierBytesMax, true)) return e;
+  if (h.tier() != 1 && h.tier() != 2) {
+    return FrameError{FrameErrorCode::kFieldOutOfRange,
+                      "hello.tier: " + std::to_string(h.tier()) + ", expected 1 or 2"};
+  }
+  if (static_cast<std::size_t>(h.hosted_size()) > kHostedDevicesMax) {
+    return FrameError{FrameErrorCode::kFieldOutOfRange,
+                      "hello.hosted: " + std::to_string(h.hosted_size()) +
+                          " devices, expected at most " + std::to_string(kHostedDevicesMax)};
+  }
+  for (const HostedDevice& d : h.hosted()) {
+    if (auto e = check("hello.hosted.serial", d.serial(), kIdentifierBytesMax)) return e;
+    if (auto e = check("hello.hosted.model", d.model(), kIdentifierBytesMax)) return e;
+    if (auto e = check("hello.hosted.os_version", d.os_version(), kTextBytesMax)) return e;
+    if (auto e = check("hello.hosted.os_track", d.os_track(), kIdentifierBytesMax, true)) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<FrameError> check_report(const DeviceReport& r) {
+  if (auto e = check("device_report.serial", r.serial(), kIdentifierBytesMax)) return e;
+  switch (r.fact_case()) {
+    case DeviceReport::kAppInstalled:
+      return check("device_report.app_installed", r.app_installed(), kIdentifierBytesMax);
+    case DeviceReport::kLocalAdministratorUsed:
+      return std::nullopt;
+    case DeviceReport::kOs:
+      if (auto e = check("device_report.os.version", r.os().version(), kIdentifierBytesMax)) {
+        return e;
+      }
+      return check("device_report.os.track", r.os().track(), kIdentifierBytesMax);
+    case DeviceReport::FACT_NOT_SET:
+      break;
+  }
+  return FrameError{FrameErrorCode::kUnknownBody, "device_report carries no fact this node knows"};
+}
+
 std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
   if (!within(e.source(), kIdentifierBytesMax)) {
     return out_of_range("source", e.source().size(), kIdentifierBytesMax);
@@ -22,26 +74,9 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
     return out_of_range("destination", e.destination().size(), kIdentifierBytesMax);
   }
   switch (e.body_case()) {
-    case Envelope::kHello: {
-      const DeviceHello& h = e.hello();
-      if (!within(h.serial(), kIdentifierBytesMax)) {
-        return out_of_range("hello.serial", h.serial().size(), kIdentifierBytesMax);
-      }
-      if (!within(h.model(), kIdentifierBytesMax)) {
-        return out_of_range("hello.model", h.model().size(), kIdentifierBytesMax);
-      }
-      if (!within(h.os_version(), kTextBytesMax)) {
-        return out_of_range("hello.os_version", h.os_version().size(), kTextBytesMax);
-      }
-      if (h.agent_version().size() > kTextBytesMax) {
-        return out_of_range("hello.agent_version", h.agent_version().size(), kTextBytesMax);
-      }
-      if (h.tier() != 1 && h.tier() != 2) {
-        return FrameError{FrameErrorCode::kFieldOutOfRange,
-                          "hello.tier: " + std::to_string(h.tier()) + ", expected 1 or 2"};
-      }
+    case Envelope::kHello:
+      if (auto error = check_hello(e.hello())) return *error;
       return {};
-    }
     case Envelope::kHelloAck:
       if (e.hello_ack().reason().size() > kTextBytesMax) {
         return out_of_range("hello_ack.reason", e.hello_ack().reason().size(), kTextBytesMax);
@@ -52,6 +87,45 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
         return out_of_range("goodbye.reason", e.goodbye().reason().size(), kTextBytesMax);
       }
       return {};
+    case Envelope::kProvision: {
+      const Provision& p = e.provision();
+      for (const auto& [field, value] :
+           {std::pair{"provision.serial", &p.serial()},
+            std::pair{"provision.organization", &p.organization()},
+            std::pair{"provision.profile", &p.profile()}, std::pair{"provision.mode", &p.mode()},
+            std::pair{"provision.os_track", &p.os_track()}}) {
+        if (auto error = check(field, *value, kIdentifierBytesMax)) return *error;
+      }
+      return {};
+    }
+    case Envelope::kProvisionAck: {
+      const ProvisionAck& a = e.provision_ack();
+      if (auto error = check("provision_ack.serial", a.serial(), kIdentifierBytesMax)) {
+        return *error;
+      }
+      if (auto error = check("provision_ack.os_version", a.os_version(), kIdentifierBytesMax,
+                             !a.accepted())) {
+        return *error;
+      }
+      if (auto error = check("provision_ack.os_track", a.os_track(), kIdentifierBytesMax,
+                             !a.accepted())) {
+        return *error;
+      }
+      if (auto error = check("provision_ack.reason", a.reason(), kTextBytesMax, true)) {
+        return *error;
+      }
+      return {};
+    }
+    case Envelope::kDeviceReport:
+      if (auto error = check_report(e.device_report())) return *error;
+      return {};
+    case Envelope::kModeChange: {
+      const ModeChange& m = e.mode_change();
+      if (auto error = check("mode_change.serial", m.serial(), kIdentifierBytesMax)) return *error;
+      if (auto error = check("mode_change.mode", m.mode(), kIdentifierBytesMax)) return *error;
+      if (auto error = check("mode_change.cause", m.cause(), kIdentifierBytesMax)) return *error;
+      return {};
+    }
     case Envelope::kHeartbeat:
     case Envelope::kHeartbeatAck:
       return {};

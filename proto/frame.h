@@ -19,6 +19,8 @@ inline constexpr std::size_t kFrameBytesMax = 64 * 1024;
 inline constexpr std::size_t kIdentifierBytesMax = 64;
 // Largest free-text field (reasons, versions).
 inline constexpr std::size_t kTextBytesMax = 256;
+// Most devices one recorder or edge host declares in its hello.
+inline constexpr std::size_t kHostedDevicesMax = 256;
 
 enum class FrameErrorCode : std::uint8_t {
   kOversized,        // more than kFrameBytesMax bytes

@@ -72,6 +72,65 @@ TEST(Frame, RoundTripsHelloAck) {
   expect_round_trip(refused);
 }
 
+TEST(Frame, RoundTripsAHostsHelloWithTheDevicesItCarries) {
+  Envelope e = valid_hello();
+  e.mutable_hello()->set_os_track("lts-2024");
+  e.mutable_hello()->set_lan("lund-lan");
+  for (int i = 0; i < 3; ++i) {
+    HostedDevice* d = e.mutable_hello()->add_hosted();
+    d->set_serial("B8A44F00000" + std::to_string(i));
+    d->set_model("tier2-dome");
+    d->set_os_version("10.12.300");
+    d->set_os_track("lts-2022");
+  }
+  expect_round_trip(e);
+}
+
+TEST(Frame, RoundTripsOnboardingAndModeBodies) {
+  Envelope provision = addressed("platform", "ACCC8E000001");
+  Provision* p = provision.mutable_provision();
+  p->set_serial("ACCC8E000001");
+  p->set_organization("org-000001");
+  p->set_profile("managed-lts");
+  p->set_mode("managed");
+  p->set_os_track("lts-2024");
+  expect_round_trip(provision);
+
+  Envelope ack = addressed("ACCC8E000001", "platform");
+  ack.mutable_provision_ack()->set_serial("ACCC8E000001");
+  ack.mutable_provision_ack()->set_accepted(true);
+  ack.mutable_provision_ack()->set_os_version("11.11.0");
+  ack.mutable_provision_ack()->set_os_track("lts-2024");
+  expect_round_trip(ack);
+
+  Envelope refused = addressed("ACCC8E000001", "platform");
+  refused.mutable_provision_ack()->set_serial("ACCC8E000001");
+  refused.mutable_provision_ack()->set_reason("storage full");
+  expect_round_trip(refused);  // a refusal needs no OS facts
+
+  Envelope report = addressed("ACCC8E000001", "platform");
+  report.mutable_device_report()->set_serial("ACCC8E000001");
+  report.mutable_device_report()->set_app_installed("motion-guard");
+  expect_round_trip(report);
+  report.mutable_device_report()->set_local_administrator_used(true);
+  expect_round_trip(report);
+  report.mutable_device_report()->mutable_os()->set_version("12.2.0");
+  report.mutable_device_report()->mutable_os()->set_track("active");
+  expect_round_trip(report);
+
+  Envelope mode = addressed("platform", "ACCC8E000001");
+  mode.mutable_mode_change()->set_serial("ACCC8E000001");
+  mode.mutable_mode_change()->set_mode("connected");
+  mode.mutable_mode_change()->set_cause("local_administrator_used");
+  expect_round_trip(mode);
+}
+
+TEST(Frame, AReportWithoutAFactIsUnknownBody) {
+  Envelope e = addressed("ACCC8E000001", "platform");
+  e.mutable_device_report()->set_serial("ACCC8E000001");
+  EXPECT_EQ(decode_error(encode_frame(e)).code, FrameErrorCode::kUnknownBody);
+}
+
 TEST(Frame, RoundTripsHeartbeat) {
   Envelope e = addressed("ACCC8E000001", "platform");
   e.mutable_heartbeat()->set_sequence(17);
@@ -144,9 +203,9 @@ TEST(Frame, EnvelopeWithoutBodyIsUnknownBody) {
 }
 
 TEST(Frame, BodyFromANewerSchemaIsUnknownBody) {
-  // Field 15 would be the next body in the oneof; this build must parse and then refuse it.
+  // Field 40 is no body in this build's oneof; the frame must parse and then be refused.
   std::string frame = encode_frame(addressed("ACCC8E000001", "platform"));
-  frame += std::string("\x7a\x00", 2);  // field 15, LEN, zero bytes
+  frame += std::string("\xc2\x02\x00", 3);  // field 40, LEN, zero bytes
   EXPECT_EQ(decode_error(frame).code, FrameErrorCode::kUnknownBody);
 }
 
@@ -191,6 +250,40 @@ TEST(Frame, FieldLimitsNameTheField) {
        [](Envelope& e) { e.mutable_hello_ack()->set_reason(std::string(kTextBytesMax + 1, 'r')); }},
       {"goodbye.reason",
        [](Envelope& e) { e.mutable_goodbye()->set_reason(std::string(kTextBytesMax + 1, 'r')); }},
+      {"hello.lan",
+       [](Envelope& e) { e.mutable_hello()->set_lan(std::string(kIdentifierBytesMax + 1, 'l')); }},
+      {"hello.hosted.serial", [](Envelope& e) { e.mutable_hello()->add_hosted(); }},
+      {"hello.hosted:",
+       [](Envelope& e) {
+         for (std::size_t i = 0; i <= kHostedDevicesMax; ++i) {
+           HostedDevice* d = e.mutable_hello()->add_hosted();
+           d->set_serial("S");
+           d->set_model("M");
+           d->set_os_version("1");
+         }
+       }},
+      {"provision.organization",
+       [](Envelope& e) {
+         e.mutable_provision()->set_serial("S");
+         e.mutable_provision()->set_profile("p");
+         e.mutable_provision()->set_mode("managed");
+         e.mutable_provision()->set_os_track("lts-2024");
+       }},
+      {"provision_ack.os_version",
+       [](Envelope& e) {
+         e.mutable_provision_ack()->set_serial("S");
+         e.mutable_provision_ack()->set_accepted(true);
+       }},
+      {"device_report.app_installed",
+       [](Envelope& e) {
+         e.mutable_device_report()->set_serial("S");
+         e.mutable_device_report()->set_app_installed(std::string(kIdentifierBytesMax + 1, 'a'));
+       }},
+      {"mode_change.cause",
+       [](Envelope& e) {
+         e.mutable_mode_change()->set_serial("S");
+         e.mutable_mode_change()->set_mode("connected");
+       }},
   };
   for (const FieldCase& c : cases) {
     Envelope e = valid_hello();

@@ -7,13 +7,11 @@
 
 namespace ccsim::scenarios {
 
-inline constexpr std::array<std::string_view, 18> kMetricNames = {
+inline constexpr std::array<std::string_view, 39> kMetricNames = {
     "devices",                // devices in the scenario
     "devices_connected_end",  // devices the platform shows connected at the end
     "hellos_accepted",        // platform side
-    "hellos_refused",
-    "heartbeats_received",
-    "goodbyes_received",
+    "hellos_refused", "heartbeats_received", "goodbyes_received",
     "disconnects_detected",  // devices marked disconnected for missed heartbeats
     "reconnects",            // devices connected again after a disconnection
     "frame_errors",          // frames the platform rejected (oversized, malformed, ...)
@@ -26,6 +24,28 @@ inline constexpr std::array<std::string_view, 18> kMetricNames = {
     "messages_dropped_partition",  // lost to a partition fault
     "bytes_sent",
     "peak_connected",  // most devices connected at once, seen at sweeps
+    // Onboarding and modes (scenarios with organizations):
+    "hellos_refused_unregistered",  // hellos from serials the factory never registered
+    "claims_attempted",             // claims users made through the API
+    "claims_accepted",
+    "claims_refused_invalid_argument",  // claims refused, by error code
+    "claims_refused_not_found",
+    "claims_refused_already_exists",     // the device belongs to an organization (no takeover)
+    "claims_refused_permission_denied",  // a wrong OAK, or a role that may not onboard
+    "claims_refused_unauthenticated",
+    "claims_refused_failed_precondition",  // Tier-2 without a host, a host off the LAN, ...
+    "claims_refused_resource_exhausted",   // no device-management seat left
+    "claims_refused_locked",               // too many wrong OAKs for the serial lately
+    "provisions_sent",                     // Provision messages the platform sent
+    "provisions_accepted",                 // device side: provisionings accepted
+    "onboardings_completed",
+    "onboardings_refused",    // devices that answered their provisioning with a refusal
+    "onboardings_timed_out",  // claimed devices that never accepted their provisioning
+    "device_reports",         // reports (apps, local administrator, OS) the platform received
+    "mode_changes_sent",      // ModeChange messages the platform sent
+    "live_video_granted",     // WebRTC live video requests the platform allowed
+    "live_video_refused",
+    "audit_entries",  // entries in the audit log at the end
 };
 
 }  // namespace ccsim::scenarios

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/time_text.h"
 #include "reports/result_files.h"
 #include "scenarios/metrics.h"
 #include "scenarios/scenario_file.h"
@@ -22,27 +23,6 @@ using core::Time;
 std::string format_fraction(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.4f", value);
-  return text;
-}
-
-// "21m", "1h30m", "2d", or "46.309s" when not a whole number of seconds: as scenario files
-// write durations.
-std::string format_duration(Duration d) {
-  const std::int64_t us = d.count();
-  if (us % 1'000'000 != 0 || us == 0) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.3fs", static_cast<double>(us) / 1e6);
-    return text;
-  }
-  std::int64_t s = us / 1'000'000;
-  std::string text;
-  for (const auto& [unit_s, unit] :
-       {std::pair<std::int64_t, const char*>{86'400, "d"}, {3'600, "h"}, {60, "m"}, {1, "s"}}) {
-    if (s >= unit_s) {
-      text += std::to_string(s / unit_s) + unit;
-      s %= unit_s;
-    }
-  }
   return text;
 }
 
@@ -84,8 +64,9 @@ std::uint32_t site_index(const Scenario& scenario, const std::string& name) {
 
 // Counts the devices in the check's scope and those of them the platform shows connected.
 Observation observe_connected(const Scenario& scenario, const Check& check,
-                              const platform::PlatformNode& platform,
-                              const sim::FleetLayout& layout) {
+                              const sim::PlatformView& view) {
+  const platform::PlatformNode& platform = view.platform;
+  const sim::FleetLayout& layout = view.layout;
   Observation o;
   o.observed = true;
   const bool whole_fleet = check.site.empty();
@@ -93,9 +74,9 @@ Observation observe_connected(const Scenario& scenario, const Check& check,
   o.in_scope = whole_fleet
                    ? layout.device_count()
                    : layout.first_device_of_site[site + 1] - layout.first_device_of_site[site];
-  for (const platform::DeviceRecord& record : platform.devices()) {
+  for (const platform::DeviceConnection& record : platform.devices()) {
     if (record.status != platform::ConnectionStatus::kConnected) continue;
-    if (whole_fleet || layout.site_of_device[record.connection] == site) ++o.connected;
+    if (whole_fleet || layout.site_of_agent(record.connection) == site) ++o.connected;
   }
   return o;
 }
@@ -108,7 +89,7 @@ struct FirstConnections {
 
 FirstConnections first_connections(const platform::PlatformNode& platform, Duration within) {
   FirstConnections f;
-  for (const platform::DeviceRecord& record : platform.devices()) {
+  for (const platform::DeviceConnection& record : platform.devices()) {
     if (record.first_connected_at <= within) {
       ++f.count;
       f.last = std::max(f.last, record.first_connected_at);
@@ -119,6 +100,7 @@ FirstConnections first_connections(const platform::PlatformNode& platform, Durat
 
 std::vector<std::pair<std::string, double>> collect_metrics(const sim::SimulationOutcome& o) {
   const platform::PlatformMetrics& p = o.platform;
+  const sim::ActionCounters& a = o.actions;
   const double values[] = {
       static_cast<double>(o.devices),
       static_cast<double>(o.devices_connected_end),
@@ -138,7 +120,31 @@ std::vector<std::pair<std::string, double>> collect_metrics(const sim::Simulatio
       static_cast<double>(o.network.messages_dropped_partition),
       static_cast<double>(o.network.bytes_sent),
       static_cast<double>(p.peak_connected),
+      static_cast<double>(p.hellos_refused_unregistered),
+      static_cast<double>(a.claims_attempted),
+      static_cast<double>(a.claims_accepted),
+      static_cast<double>(a.claims_refused[0]),
+      static_cast<double>(a.claims_refused[1]),
+      static_cast<double>(a.claims_refused[2]),
+      static_cast<double>(a.claims_refused[3]),
+      static_cast<double>(a.claims_refused[4]),
+      static_cast<double>(a.claims_refused[5]),
+      static_cast<double>(a.claims_refused[6]),
+      static_cast<double>(a.claims_refused[7]),
+      static_cast<double>(p.provisions_sent),
+      static_cast<double>(o.fleet.provisions_accepted),
+      static_cast<double>(p.onboardings_completed),
+      static_cast<double>(p.onboardings_refused),
+      static_cast<double>(p.onboardings_timed_out),
+      static_cast<double>(p.device_reports),
+      static_cast<double>(p.mode_changes_sent),
+      static_cast<double>(a.live_video_granted),
+      static_cast<double>(a.live_video_refused),
+      static_cast<double>(o.audit_entries),
   };
+  // The claims_refused_* names follow platform::ErrorCode's order.
+  static_assert(static_cast<int>(platform::ErrorCode::kInvalidArgument) == 0);
+  static_assert(static_cast<int>(platform::ErrorCode::kLocked) == 7);
   static_assert(std::size(values) == kMetricNames.size());
   std::vector<std::pair<std::string, double>> metrics;
   for (std::size_t i = 0; i < kMetricNames.size(); ++i) {
@@ -163,10 +169,143 @@ CheckResult judge_fraction(const Check& check, const Observation& o) {
       o.in_scope == 0 ? 0.0 : static_cast<double>(counted) / static_cast<double>(o.in_scope);
   const char* what = check.kind == CheckKind::kConnectedFraction ? "connected" : "disconnected";
   CheckResult r{check.id, o.observed && within_bounds(fraction, check), ""};
-  r.detail = std::string(what) + " at " + format_duration(check.at) +
+  r.detail = std::string(what) + " at " + core::duration_text(check.at) +
              (check.site.empty() ? "" : " at site " + check.site) + ": " + std::to_string(counted) +
              " of " + std::to_string(o.in_scope) + " = " + format_fraction(fraction) +
              "; expected " + bounds_text(check);
+  return r;
+}
+
+bool judged_by_control_plane(CheckKind kind) {
+  return kind == CheckKind::kAllDevicesOnboarded || kind == CheckKind::kDevicesWithStatus ||
+         kind == CheckKind::kDevicesInMode || kind == CheckKind::kAuditEntries ||
+         kind == CheckKind::kAuditTrailsIntact;
+}
+
+// Devices named in a detail at most, so a failing check on a large fleet stays readable.
+constexpr std::size_t kDevicesNamedMax = 3;
+
+std::string selection_text(const DeviceSelection& selection) {
+  std::string text;
+  if (!selection.organization.empty()) text += " of " + selection.organization;
+  if (!selection.site.empty()) text += " at site " + selection.site;
+  if (!selection.model.empty()) text += " of model " + selection.model;
+  return text;
+}
+
+std::string device_state_text(const platform::DeviceRecord& device) {
+  std::string text = device.facts.serial + " " +
+                     std::string(platform::onboarding_status_name(device.state.status));
+  if (!device.state.failure_reason.empty()) text += " (" + device.state.failure_reason + ")";
+  return text + " " + std::string(platform::device_mode_name(device.state.mode));
+}
+
+// How many entries of `topic` (with `detail` in their text) trail `organization` holds.
+std::uint64_t count_audit_entries(const platform::AuditLog& log, const std::string& organization,
+                                  const std::string& topic, const std::string& detail) {
+  platform::AuditQuery query;
+  query.organization = organization;
+  query.topic = topic;
+  query.limit = platform::kAuditPageEntriesMax;
+  std::uint64_t count = 0;
+  while (true) {
+    const auto page = log.search(query);
+    if (!page.ok()) return count;
+    for (const platform::AuditEntry& entry : page.value().entries) {
+      if (detail.empty() || entry.detail.find(detail) != std::string::npos) ++count;
+    }
+    if (page.value().next_cursor.empty()) return count;
+    query.cursor = page.value().next_cursor;
+  }
+}
+
+// The checks that look at the control plane (onboarding status, modes, the audit log), at the
+// end of the run.
+CheckResult judge_control_plane(const Scenario& scenario, const Check& check,
+                                const sim::PlatformView& view) {
+  CheckResult r{check.id, false, ""};
+  const platform::ControlPlane* plane = view.platform.control_plane();
+  if (plane == nullptr) {
+    r.detail = "the scenario has no organizations, so no platform to look at";
+    return r;
+  }
+  if (check.kind == CheckKind::kAuditTrailsIntact) {
+    const platform::VerifyReport report = plane->audit_log.verify();
+    r.passed = report.intact;
+    r.detail = report.intact ? std::to_string(report.entries_checked) + " entries verified"
+                             : "broken: " + report.reason;
+    return r;
+  }
+  if (check.kind == CheckKind::kAuditEntries) {
+    std::string trail = check.trail;
+    for (std::size_t i = 0; i < scenario.organizations.size(); ++i) {
+      if (scenario.organizations[i].name == check.trail) trail = view.organization_ids[i];
+    }
+    const auto count = count_audit_entries(plane->audit_log, trail, check.topic, check.detail);
+    r.passed = within_bounds(static_cast<double>(count), check);
+    r.detail = std::to_string(count) + " " + check.topic + " entries in the trail of " +
+               check.trail + (check.detail.empty() ? "" : " containing '" + check.detail + "'") +
+               "; expected " + bounds_text(check);
+    return r;
+  }
+  const std::vector<std::uint32_t> selected =
+      sim::select_devices(scenario, view.layout, check.devices);
+  std::uint64_t matched = 0;
+  Time last{};
+  std::vector<std::string> others;  // devices that do not match, named in the detail
+  for (std::uint32_t device : selected) {
+    const platform::DeviceRecord record =
+        plane->registry.device(sim::device_serial(device)).value();
+    const platform::DeviceState& state = record.state;
+    bool match = false;
+    switch (check.kind) {
+      case CheckKind::kAllDevicesOnboarded:
+        match = state.status == platform::OnboardingStatus::kOnboarded &&
+                state.onboarded_at <= check.within;
+        if (match) last = std::max(last, state.onboarded_at);
+        break;
+      case CheckKind::kDevicesWithStatus:
+        match = platform::onboarding_status_name(state.status) == check.status &&
+                state.failure_reason.find(check.reason) != std::string::npos;
+        break;
+      case CheckKind::kDevicesInMode:
+        match = platform::device_mode_name(state.mode) == check.mode;
+        break;
+      default:
+        assert(false && "not a device check");
+    }
+    if (match) {
+      ++matched;
+    } else if (others.size() < kDevicesNamedMax) {
+      others.push_back(device_state_text(record));
+    }
+  }
+  const std::string of =
+      " of " + std::to_string(selected.size()) + " devices" + selection_text(check.devices);
+  std::string unmatched;
+  for (const std::string& other : others) unmatched += (unmatched.empty() ? "" : ", ") + other;
+  switch (check.kind) {
+    case CheckKind::kAllDevicesOnboarded:
+      r.passed = matched == selected.size() && !selected.empty();
+      r.detail = std::to_string(matched) + of + " onboarded by " +
+                 core::duration_text(check.within) +
+                 (matched > 0 ? " (last at " + core::duration_text(last) + ")" : "") +
+                 (unmatched.empty() ? "" : "; not: " + unmatched);
+      break;
+    case CheckKind::kDevicesWithStatus:
+      r.passed = within_bounds(static_cast<double>(matched), check);
+      r.detail = std::to_string(matched) + of + " " + check.status +
+                 (check.reason.empty() ? "" : " with reason containing '" + check.reason + "'") +
+                 "; expected " + bounds_text(check) +
+                 (r.passed || unmatched.empty() ? "" : "; others: " + unmatched);
+      break;
+    default:
+      r.passed = within_bounds(static_cast<double>(matched), check);
+      r.detail = std::to_string(matched) + of + " in " + check.mode + " mode; expected " +
+                 bounds_text(check) +
+                 (r.passed || unmatched.empty() ? "" : "; others: " + unmatched);
+      break;
+  }
   return r;
 }
 
@@ -209,20 +348,22 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
         check.kind != CheckKind::kDisconnectedFraction) {
       continue;
     }
-    options.probes.push_back(
-        {check.at,
-         [&, i](Time, const platform::PlatformNode& platform, const sim::FleetLayout& layout) {
-           observations[i] = observe_connected(scenario, scenario.checks[i], platform, layout);
-         }});
+    options.probes.push_back({check.at, [&, i](Time, const sim::PlatformView& view) {
+                                observations[i] =
+                                    observe_connected(scenario, scenario.checks[i], view);
+                              }});
   }
   // The end of the run: first connections, judged once the platform knows everything.
   std::vector<FirstConnections> first_by_check(scenario.checks.size());
-  options.probes.push_back({scenario.duration, [&](Time, const platform::PlatformNode& platform,
-                                                   const sim::FleetLayout&) {
+  std::vector<CheckResult> judged_at_end(scenario.checks.size());
+  options.probes.push_back({scenario.duration, [&](Time, const sim::PlatformView& view) {
                               for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
-                                if (scenario.checks[i].kind == CheckKind::kAllDevicesConnected) {
+                                const Check& check = scenario.checks[i];
+                                if (check.kind == CheckKind::kAllDevicesConnected) {
                                   first_by_check[i] =
-                                      first_connections(platform, scenario.checks[i].within);
+                                      first_connections(view.platform, check.within);
+                                } else if (judged_by_control_plane(check.kind)) {
+                                  judged_at_end[i] = judge_control_plane(scenario, check, view);
                                 }
                               }
                             }});
@@ -246,8 +387,8 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
         const FirstConnections& f = first_by_check[i];
         CheckResult r{check.id, f.count == outcome.devices, ""};
         r.detail = std::to_string(f.count) + " of " + std::to_string(outcome.devices) +
-                   " devices connected by " + format_duration(check.within) +
-                   (f.count > 0 ? " (last at " + format_duration(f.last) + ")" : "");
+                   " devices connected by " + core::duration_text(check.within) +
+                   (f.count > 0 ? " (last at " + core::duration_text(f.last) + ")" : "");
         result.checks.push_back(std::move(r));
         break;
       }
@@ -262,6 +403,13 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
         result.checks.push_back(std::move(r));
         break;
       }
+      case CheckKind::kAllDevicesOnboarded:
+      case CheckKind::kDevicesWithStatus:
+      case CheckKind::kDevicesInMode:
+      case CheckKind::kAuditEntries:
+      case CheckKind::kAuditTrailsIntact:
+        result.checks.push_back(std::move(judged_at_end[i]));
+        break;
     }
   }
   result.passed = std::all_of(result.checks.begin(), result.checks.end(),

@@ -20,6 +20,9 @@ inline constexpr std::size_t kSitesPerScenarioMax = 100'000;
 inline constexpr std::size_t kTimelineEntriesMax = 10'000;
 inline constexpr std::size_t kChecksMax = 1'000;
 inline constexpr Duration kScenarioDurationMax = std::chrono::hours(24 * 366);
+inline constexpr std::size_t kOrganizationsPerScenarioMax = 1'000;
+inline constexpr std::size_t kProfilesPerScenarioMax = 100;
+inline constexpr std::uint32_t kClaimAttemptsMax = 100;  // `attempts:` of one onboard action
 
 // The network between one site and the cloud.
 struct Uplink {
@@ -28,13 +31,17 @@ struct Uplink {
   double loss_fraction = 0.0;  // share of messages lost on this uplink, in [0, 1)
 };
 
-// `count` identical devices at a site.
+// `count` identical devices at a site. Tier-2 cameras name, with `via`, the recorder or edge
+// host of the same site that carries them; they have no connection of their own.
 struct DeviceGroup {
-  std::string kind = "camera";  // only "camera" for now
+  std::string kind = "camera";  // camera, recorder or edge_host
+  std::string name;             // recorders and edge hosts that cameras name with `via`
   std::string model = "tier1-bullet";
   std::uint32_t tier = 1;
   std::string os_version = "11.11.0";
+  std::string os_track;  // empty: the device does not say, and takes its profile's
   std::uint32_t count = 1;
+  std::string via;  // the name of the host group carrying these devices; empty: none
 };
 
 struct Site {
@@ -42,6 +49,32 @@ struct Site {
   std::string region = "eu-west";
   Uplink uplink;
   std::vector<DeviceGroup> devices;
+  // Index into Scenario::organizations of the organization the site belongs to; -1: none (its
+  // devices are registered but nobody owns them).
+  int organization = -1;
+};
+
+// A device profile every organization of the scenario defines.
+struct Profile {
+  std::string name;
+  bool managed = false;  // else connected
+  std::string os_track = "lts-2024";
+  std::vector<std::string> allowed_apps;
+  std::vector<std::string> capabilities;
+};
+
+struct License {
+  std::string service;  // device-management, video-streaming, recording
+  std::uint32_t seats = 0;
+};
+
+// An organization: its owner ("owner@NAME.example"), one administrator, operator and viewer
+// besides (for actions done `as:` them), its licenses and its sites.
+struct Organization {
+  std::string name;
+  std::string region = "eu-west";
+  std::vector<License> licenses;  // device-management defaults to one seat per device
+  std::string default_profile;    // empty: none; onboarding must then name one
 };
 
 // The cloud end: one platform node on one host.
@@ -71,11 +104,55 @@ struct Fault {
   std::string region;
 };
 
+// Which devices an action or a check is about: those of one site, or of one organization's
+// sites, narrowed by model; `count` takes the first ones (0: all). Empty: every device.
+struct DeviceSelection {
+  std::string site;
+  std::string organization;
+  std::string model;
+  std::uint64_t count = 0;
+};
+
+enum class ActionKind : std::uint8_t {
+  kOnboard,                // claim the selected devices (one-click, or local through a host)
+  kInstallApp,             // at the devices: an app is installed
+  kUseLocalAdministrator,  // at the devices: someone logs in as local administrator
+  kInstallOs,              // at the devices: another OS version (and track) is installed
+  kSetLatestLts,           // the platform learns of a newer LTS track
+  kRequestLiveVideo,       // a user asks for WebRTC live video from each selected device
+  kDeleteOrganization,
+};
+
+enum class ClaimMethod : std::uint8_t { kOneClick, kLocal };
+enum class ActingRole : std::uint8_t { kOwner, kAdministrator, kOperator, kViewer };
+
+// A timeline entry other than a fault.
+struct Action {
+  Duration at{};
+  ActionKind kind = ActionKind::kOnboard;
+  DeviceSelection devices;
+  std::string organization;  // onboard: the claiming one (default: each device's own)
+  ActingRole as = ActingRole::kOwner;
+  ClaimMethod method = ClaimMethod::kOneClick;
+  std::string profile;     // onboard: empty for the organization's default
+  bool wrong_oak = false;  // onboard: claim with a key that is not the device's
+  std::uint32_t attempts = 1;
+  std::string app;      // install_app
+  std::string version;  // install_os
+  std::string track;    // install_os, set_latest_lts
+  int line = 0;
+};
+
 enum class CheckKind : std::uint8_t {
   kAllDevicesConnected,   // every device was connected at least once by `within`
   kConnectedFraction,     // at time `at`, the share of (matched) devices connected
   kDisconnectedFraction,  // at time `at`, the share of (matched) devices disconnected
   kMetric,                // at the end, a named metric lies in [at_least, at_most]
+  kAllDevicesOnboarded,   // every selected device onboarded, the last by `within`
+  kDevicesWithStatus,     // at the end, how many selected devices have onboarding `status`
+  kDevicesInMode,         // at the end, how many selected devices are in `mode`
+  kAuditEntries,          // at the end, how many entries of `topic` an audit trail holds
+  kAuditTrailsIntact,     // at the end, every audit trail verifies
 };
 
 struct Check {
@@ -85,9 +162,16 @@ struct Check {
   Duration within{};  // kAllDevicesConnected
   double at_least = -std::numeric_limits<double>::infinity();
   double at_most = std::numeric_limits<double>::infinity();
-  std::string site;    // restricts fraction checks to one site; empty: all
-  std::string metric;  // kMetric
-  int line = 0;        // line of the check in its file, for messages
+  std::string site;         // restricts fraction checks to one site; empty: all
+  std::string metric;       // kMetric
+  DeviceSelection devices;  // onboarding and mode checks
+  std::string status;       // kDevicesWithStatus: registered, onboarding, onboarded, failed
+  std::string reason;       // kDevicesWithStatus: a text the failure reason must contain
+  std::string mode;         // kDevicesInMode: standalone, connected, managed
+  std::string trail;        // kAuditEntries: an organization's name, or "platform"
+  std::string topic;        // kAuditEntries
+  std::string detail;       // kAuditEntries: a text the entry's detail must contain
+  int line = 0;             // line of the check in its file, for messages
 };
 
 // How devices spread their first connection over start_within.
@@ -105,8 +189,14 @@ struct Scenario {
   Heartbeat heartbeat;
   Duration start_within = std::chrono::seconds(60);  // devices connect at a time drawn in it
   StartOrder start_order = StartOrder::kRandom;
+  std::vector<Organization> organizations;
+  std::vector<Profile> profiles;
+  std::string latest_lts_track = "lts-2024";
+  // How long a claimed device has to accept its provisioning.
+  Duration onboarding_timeout = std::chrono::minutes(10);
   std::vector<Site> sites;
   std::vector<Fault> timeline;
+  std::vector<Action> actions;  // the timeline's other entries, in file order
   std::vector<Check> checks;
 
   std::uint64_t device_count() const {

@@ -17,6 +17,8 @@
 #include <set>
 #include <span>
 
+#include "platform/device_registry.h"
+#include "platform/tenancy.h"
 #include "scenarios/metrics.h"
 
 namespace ccsim::scenarios {
@@ -40,6 +42,9 @@ constexpr std::uint64_t kHeartbeatLimitMax = 1'000'000'000;
 constexpr std::uint64_t kCamerasPerFleetSiteDefault = 100;
 constexpr int kFleetSiteDigitsMin = 4;
 constexpr std::size_t kNamesListedMax = 5;  // in "expected one of ..." for sites and regions
+constexpr std::uint64_t kHostedDevicesPerHostMax = 256;  // wire::kHostedDevicesMax
+constexpr std::size_t kProfileItemsMax = 64;             // allowed apps, capabilities
+constexpr Duration kOnboardingTimeoutMax = 24h;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
@@ -431,7 +436,7 @@ class MapView {
 };
 
 MapView open_map(const Reader& reader, const Field& field,
-                 std::initializer_list<std::string_view> allowed) {
+                 std::span<const std::string_view> allowed) {
   if (!field.node.IsMap()) {
     reader.fail(field, "got " + std::string(describe_node(field.node)) + "; expected a map of " +
                            join_words(allowed));
@@ -455,6 +460,12 @@ MapView open_map(const Reader& reader, const Field& field,
     entries.push_back(Entry{key, key_node, Field{pair.second, path, key_node.Mark()}});
   }
   return MapView(reader, field, std::move(entries));
+}
+
+MapView open_map(const Reader& reader, const Field& field,
+                 std::initializer_list<std::string_view> allowed) {
+  return open_map(reader, field,
+                  std::span<const std::string_view>(allowed.begin(), allowed.size()));
 }
 
 // The field under `key` of a map already read and checked, for an error found afterwards.
@@ -514,7 +525,7 @@ std::string read_text(const Reader& reader, const Field& field, std::size_t char
 
 // A word from a fixed set, e.g. `do: fault`.
 std::string read_word(const Reader& reader, const Field& field,
-                      std::initializer_list<std::string_view> words) {
+                      std::span<const std::string_view> words) {
   const std::string expected =
       words.size() == 1 ? std::string(*words.begin()) : "one of " + join_words(words);
   const std::string& text = read_scalar(reader, field, expected);
@@ -522,6 +533,11 @@ std::string read_word(const Reader& reader, const Field& field,
     reader.fail(field, "got " + quote(text) + "; expected " + expected);
   }
   return text;
+}
+
+std::string read_word(const Reader& reader, const Field& field,
+                      std::initializer_list<std::string_view> words) {
+  return read_word(reader, field, std::span<const std::string_view>(words.begin(), words.size()));
 }
 
 std::uint64_t read_whole_number(const Reader& reader, const Field& field, std::uint64_t min,
@@ -659,17 +675,74 @@ std::uint32_t tier_of_model(std::string_view model) {
 }
 
 DeviceGroup read_device_group(const Reader& reader, const Field& field) {
-  const MapView map = open_map(reader, field, {"kind", "model", "count", "os"});
+  const MapView map =
+      open_map(reader, field, {"kind", "name", "model", "count", "os", "track", "via"});
   DeviceGroup group;
-  if (auto kind = map.find("kind")) group.kind = read_word(reader, *kind, {"camera"});
+  if (auto kind = map.find("kind")) {
+    group.kind = read_word(reader, *kind, {"camera", "recorder", "edge_host"});
+  }
+  if (group.kind == "recorder") group.model = "recorder";
+  if (group.kind == "edge_host") group.model = "edge-host";
+  if (auto name = map.find("name")) {
+    if (group.kind == "camera") {
+      reader.fail(*name, "given for a camera; expected names only on recorders and edge hosts");
+    }
+    group.name = read_identifier(reader, *name);
+  }
   if (auto model = map.find("model")) group.model = read_identifier(reader, *model);
   if (auto count = map.find("count")) {
     group.count =
         static_cast<std::uint32_t>(read_whole_number(reader, *count, 1, kDevicesPerScenarioMax));
+    if (!group.name.empty() && group.count != 1) {
+      reader.fail(*count, "got " + std::to_string(group.count) + " for the named host " +
+                              quote(group.name) +
+                              "; expected 1, so that cameras name one device with via");
+    }
   }
   if (auto os = map.find("os")) group.os_version = read_identifier(reader, *os);
-  group.tier = tier_of_model(group.model);
+  if (auto track = map.find("track")) group.os_track = read_identifier(reader, *track);
+  if (auto via = map.find("via")) {
+    if (group.kind != "camera") {
+      reader.fail(*via, "given for a " + group.kind + "; expected via only on cameras");
+    }
+    group.via = read_identifier(reader, *via);
+  }
+  group.tier = group.kind == "camera" ? tier_of_model(group.model) : 1;
+  if (group.tier == 2 && group.via.empty()) {
+    reader.fail(map.field(), "a Tier-2 camera (model " + quote(group.model) +
+                                 ") has no connection of its own; expected via: the name of a "
+                                 "recorder or edge host of the same site");
+  }
   return group;
+}
+
+// Checks each `via` against the hosts named before it in the site, and how many each carries.
+void check_hosts(const Reader& reader, const std::vector<Field>& fields, const Site& site) {
+  std::map<std::string, std::uint64_t> carried;  // host name -> devices it carries
+  for (std::size_t i = 0; i < site.devices.size(); ++i) {
+    const DeviceGroup& group = site.devices[i];
+    if (!group.name.empty()) {
+      if (!carried.emplace(group.name, 0).second) {
+        reader.fail(
+            open_map_field(fields[i], "name"),
+            quote(group.name) + " names another device of this site; expected a unique name");
+      }
+    }
+    if (group.via.empty()) continue;
+    const auto host = carried.find(group.via);
+    if (host == carried.end()) {
+      reader.fail(open_map_field(fields[i], "via"),
+                  quote(group.via) + " is no recorder or edge host named before it at site " +
+                      site.name + "; expected the name of one");
+    }
+    host->second += group.count;
+    if (host->second > kHostedDevicesPerHostMax) {
+      reader.fail(open_map_field(fields[i], "count"),
+                  "brings " + group.via + " to " + std::to_string(host->second) +
+                      " devices; expected at most " + std::to_string(kHostedDevicesPerHostMax) +
+                      " on one host");
+    }
+  }
 }
 
 // Adds up devices as they are read, so the one that goes past the limit is the one blamed.
@@ -689,10 +762,13 @@ class DeviceTally {
   std::uint64_t total_ = 0;
 };
 
-Site read_site(const Reader& reader, const Field& field, DeviceTally& tally) {
+Site read_site(const Reader& reader, const Field& field, DeviceTally& tally,
+               const Organization* organization = nullptr, int organization_index = -1) {
   const MapView map = open_map(reader, field, {"name", "region", "uplink", "devices"});
   Site site;
+  site.organization = organization_index;
   site.name = read_identifier(reader, map.require("name", kIdentifierExpected));
+  if (organization != nullptr) site.region = organization->region;
   if (auto region = map.find("region")) site.region = read_identifier(reader, *region);
   if (auto uplink = map.find("uplink")) site.uplink = read_uplink(reader, *uplink);
   const Field devices = map.require("devices", "a list of device groups");
@@ -707,6 +783,7 @@ Site read_site(const Reader& reader, const Field& field, DeviceTally& tally) {
     site.devices.push_back(read_device_group(reader, group_field));
     tally.add(reader, group_field, site.devices.back().count);
   }
+  check_hosts(reader, groups, site);
   return site;
 }
 
@@ -762,8 +839,100 @@ Fleet read_fleet(const Reader& reader, const Field& field) {
   return fleet;
 }
 
-// Explicit sites first, then the fleet's, every name unique.
-std::vector<Site> read_all_sites(const Reader& reader, const MapView& root) {
+constexpr std::array<std::string_view, 6> kRegionNames = {"eu-west", "eu-central", "us-east",
+                                                          "us-west", "ap-south",   "ap-northeast"};
+constexpr std::array<std::string_view, 3> kServiceNames = {"device-management", "video-streaming",
+                                                           "recording"};
+constexpr std::uint64_t kLicenseSeatsMax = 1'000'000;
+
+struct OrganizationSites {
+  int organization;
+  Field sites;
+};
+
+// `organizations:`; each one's sites are read with the others in read_all_sites.
+std::vector<Organization> read_organizations(const Reader& reader,
+                                             const std::optional<Field>& field,
+                                             std::vector<OrganizationSites>& sites) {
+  std::vector<Organization> organizations;
+  if (!field) return organizations;
+  std::set<std::string> names;
+  for (const Field& item :
+       open_list(reader, *field, kOrganizationsPerScenarioMax, "organizations")) {
+    const MapView map =
+        open_map(reader, item, {"name", "region", "licenses", "default_profile", "sites"});
+    Organization organization;
+    const Field name = map.require("name", kIdentifierExpected);
+    organization.name = read_identifier(reader, name);
+    if (!names.insert(organization.name).second) {
+      reader.fail(name,
+                  quote(organization.name) + " names another organization; expected a unique name");
+    }
+    if (auto region = map.find("region")) {
+      organization.region = read_word(reader, *region, kRegionNames);
+    }
+    if (auto licenses = map.find("licenses")) {
+      const MapView seats = open_map(reader, *licenses, kServiceNames);
+      for (const Entry& entry : seats.entries()) {
+        organization.licenses.push_back(
+            License{entry.key, static_cast<std::uint32_t>(
+                                   read_whole_number(reader, entry.value, 0, kLicenseSeatsMax))});
+      }
+    }
+    if (auto profile = map.find("default_profile")) {
+      organization.default_profile = read_identifier(reader, *profile);
+    }
+    if (auto owned = map.find("sites")) {
+      sites.push_back(OrganizationSites{static_cast<int>(organizations.size()), *owned});
+    }
+    organizations.push_back(std::move(organization));
+  }
+  return organizations;
+}
+
+std::vector<std::string> read_names(const Reader& reader, const Field& field) {
+  std::vector<std::string> names;
+  for (const Field& item : open_list(reader, field, kProfileItemsMax, "names")) {
+    names.push_back(read_identifier(reader, item));
+  }
+  return names;
+}
+
+// `profiles:`, a map from name to {mode, track, allowed_apps, capabilities}.
+std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Field>& field) {
+  std::vector<Profile> profiles;
+  if (!field) return profiles;
+  if (field->node.IsMap() && field->node.size() > kProfilesPerScenarioMax) {
+    reader.fail(*field, std::to_string(field->node.size()) + " profiles; expected at most " +
+                            std::to_string(kProfilesPerScenarioMax));
+  }
+  if (!field->node.IsMap()) {
+    reader.fail(*field, "got " + std::string(describe_node(field->node)) +
+                            "; expected a map from profile name to {mode, track, allowed_apps, "
+                            "capabilities}");
+  }
+  for (const auto& pair : field->node) {
+    const Field key{pair.first, field->path, pair.first.Mark()};
+    Profile profile;
+    profile.name = read_identifier(reader, key);
+    const Field body{pair.second, child_path(field->path, profile.name), pair.first.Mark()};
+    const MapView map = open_map(reader, body, {"mode", "track", "allowed_apps", "capabilities"});
+    profile.managed = read_word(reader, map.require("mode", "connected or managed"),
+                                {"connected", "managed"}) == "managed";
+    if (auto track = map.find("track")) profile.os_track = read_identifier(reader, *track);
+    if (auto apps = map.find("allowed_apps")) profile.allowed_apps = read_names(reader, *apps);
+    if (auto capabilities = map.find("capabilities")) {
+      profile.capabilities = read_names(reader, *capabilities);
+    }
+    profiles.push_back(std::move(profile));
+  }
+  return profiles;
+}
+
+// Explicit sites first, then the organizations', then the fleet's, every name unique.
+std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
+                                 const std::vector<Organization>& organizations,
+                                 const std::vector<OrganizationSites>& owned) {
   const std::optional<Field> fleet_field = root.find("fleet");
   const std::optional<Field> sites_field = root.find("sites");
   Fleet fleet;
@@ -772,16 +941,17 @@ std::vector<Site> read_all_sites(const Reader& reader, const MapView& root) {
   for (const Site& site : fleet.sites) taken.emplace(site.name, "the fleet's generated sites");
   DeviceTally tally;
   std::vector<Site> sites;
-  if (sites_field) {
-    const std::vector<Field> items = open_list(reader, *sites_field, kSitesPerScenarioMax, "sites");
-    if (items.size() + fleet.sites.size() > kSitesPerScenarioMax) {
-      reader.fail(*sites_field, std::to_string(items.size()) + " sites here and " +
-                                    std::to_string(fleet.sites.size()) +
-                                    " from fleet; expected at most " +
-                                    std::to_string(kSitesPerScenarioMax) + " in all");
+  const auto read_list = [&](const Field& list, int organization) {
+    const std::vector<Field> items = open_list(reader, list, kSitesPerScenarioMax, "sites");
+    if (sites.size() + items.size() + fleet.sites.size() > kSitesPerScenarioMax) {
+      reader.fail(list, std::to_string(sites.size() + items.size() + fleet.sites.size()) +
+                            " sites in all; expected at most " +
+                            std::to_string(kSitesPerScenarioMax));
     }
     for (const Field& item : items) {
-      sites.push_back(read_site(reader, item, tally));
+      sites.push_back(read_site(reader, item, tally,
+                                organization < 0 ? nullptr : &organizations[organization],
+                                organization));
       const auto [it, added] = taken.emplace(sites.back().name, item.path);
       if (!added) {
         reader.fail(open_map_field(item, "name"), quote(sites.back().name) +
@@ -789,7 +959,9 @@ std::vector<Site> read_all_sites(const Reader& reader, const MapView& root) {
                                                       "; expected a unique site name");
       }
     }
-  }
+  };
+  if (sites_field) read_list(*sites_field, -1);
+  for (const OrganizationSites& list : owned) read_list(list.sites, list.organization);
   if (fleet_field) tally.add(reader, fleet.cameras_field, fleet.cameras);
   if (tally.total() == 0) {
     const Field blamed = sites_field ? *sites_field : Field{root.field().node, "sites"};
@@ -805,8 +977,11 @@ struct Names {
   Duration duration{};
   std::set<std::string> sites;
   std::set<std::string> regions;
-  std::vector<std::string> site_list;    // in file order, for messages
-  std::vector<std::string> region_list;  // sorted, for messages
+  std::vector<std::string> site_list;      // in file order, for messages
+  std::vector<std::string> region_list;    // sorted, for messages
+  std::vector<std::string> organizations;  // in file order
+  std::vector<std::string> profiles;       // in file order
+  std::set<std::string> models;
 };
 
 Names names_of(const Scenario& scenario) {
@@ -816,8 +991,13 @@ Names names_of(const Scenario& scenario) {
     names.sites.insert(site.name);
     names.site_list.push_back(site.name);
     names.regions.insert(site.region);
+    for (const DeviceGroup& group : site.devices) names.models.insert(group.model);
   }
   names.region_list.assign(names.regions.begin(), names.regions.end());
+  for (const Organization& organization : scenario.organizations) {
+    names.organizations.push_back(organization.name);
+  }
+  for (const Profile& profile : scenario.profiles) names.profiles.push_back(profile.name);
   return names;
 }
 
@@ -830,18 +1010,62 @@ std::string read_site_reference(const Reader& reader, const Field& field, const 
   return site;
 }
 
+// `value` must be one of `known` (a kind of thing named `what`).
+std::string read_reference(const Reader& reader, const Field& field,
+                           const std::vector<std::string>& known, std::string_view what) {
+  std::string name = read_identifier(reader, field);
+  if (std::find(known.begin(), known.end(), name) == known.end()) {
+    reader.fail(field, quote(name) + " is not " + std::string(what) +
+                           (known.empty() ? "; the scenario defines none"
+                                          : "; expected one of " + join(known, kNamesListedMax)));
+  }
+  return name;
+}
+
+// `devices:`: "all", or a map {site, organization, model, count}.
+DeviceSelection read_selection(const Reader& reader, const Field& field, const Names& names) {
+  DeviceSelection selection;
+  if (field.node.IsScalar()) {
+    read_word(reader, field, {"all"});
+    return selection;
+  }
+  const MapView map = open_map(reader, field, {"site", "organization", "model", "count"});
+  if (auto site = map.find("site")) selection.site = read_site_reference(reader, *site, names);
+  if (auto organization = map.find("organization")) {
+    selection.organization =
+        read_reference(reader, *organization, names.organizations, "an organization");
+  }
+  if (auto model = map.find("model")) {
+    selection.model = read_identifier(reader, *model);
+    if (names.models.count(selection.model) == 0) {
+      reader.fail(*model, quote(selection.model) + " is the model of no device in the scenario");
+    }
+  }
+  if (auto count = map.find("count")) {
+    selection.count = read_whole_number(reader, *count, 1, kDevicesPerScenarioMax);
+  }
+  return selection;
+}
+
+// `at:` of a timeline entry: within the run, before its end.
+Duration read_entry_time(const Reader& reader, const MapView& map, const Names& names) {
+  const Field at = map.require("at", "the time it happens, such as 10m");
+  const Duration when =
+      read_duration(reader, at, Duration::zero(), names.duration, "the scenario's duration");
+  if (when == names.duration) {
+    reader.fail(at, "got " + quote(at.node.Scalar()) +
+                        "; expected a time before the end of the scenario (duration " +
+                        format_duration(names.duration) + ")");
+  }
+  return when;
+}
+
 Fault read_fault(const Reader& reader, const Field& field, const Names& names) {
   const MapView map = open_map(reader, field, {"at", "do", "kind", "site", "region", "for"});
   read_word(reader, map.require("do", "fault"), {"fault"});
   read_word(reader, map.require("kind", "partition"), {"partition"});
   Fault fault;
-  const Field at = map.require("at", "the time it starts, such as 10m");
-  fault.at = read_duration(reader, at, Duration::zero(), names.duration, "the scenario's duration");
-  if (fault.at == names.duration) {
-    reader.fail(at, "got " + quote(at.node.Scalar()) +
-                        "; expected a time before the end of the scenario (duration " +
-                        format_duration(names.duration) + ")");
-  }
+  fault.at = read_entry_time(reader, map, names);
   fault.length = read_duration(reader, map.require("for", "how long it lasts, such as 20m"), 1us,
                                kScenarioDurationMax);
   const std::optional<Field> site = map.find("site");
@@ -860,11 +1084,97 @@ Fault read_fault(const Reader& reader, const Field& field, const Names& names) {
   return fault;
 }
 
+constexpr std::array<std::string_view, 8> kActionWords = {
+    "fault",      "onboard",        "install_app",        "use_local_administrator",
+    "install_os", "set_latest_lts", "request_live_video", "delete_organization"};
+
+struct ActionShape {
+  std::string_view word;
+  ActionKind kind;
+  std::initializer_list<std::string_view> keys;
+};
+
+const std::array<ActionShape, 7> kActionShapes = {{
+    {"onboard",
+     ActionKind::kOnboard,
+     {"at", "do", "devices", "organization", "as", "method", "profile", "oak", "attempts"}},
+    {"install_app", ActionKind::kInstallApp, {"at", "do", "devices", "app"}},
+    {"use_local_administrator", ActionKind::kUseLocalAdministrator, {"at", "do", "devices"}},
+    {"install_os", ActionKind::kInstallOs, {"at", "do", "devices", "version", "track"}},
+    {"set_latest_lts", ActionKind::kSetLatestLts, {"at", "do", "track"}},
+    {"request_live_video", ActionKind::kRequestLiveVideo, {"at", "do", "devices", "as"}},
+    {"delete_organization", ActionKind::kDeleteOrganization, {"at", "do", "organization"}},
+}};
+
+Action read_action(const Reader& reader, const Field& field, const MapView& map,
+                   const std::string& word, const Names& names) {
+  const ActionShape& shape = *std::find_if(kActionShapes.begin(), kActionShapes.end(),
+                                           [&](const ActionShape& a) { return a.word == word; });
+  for (const Entry& entry : map.entries()) {
+    if (std::find(shape.keys.begin(), shape.keys.end(), entry.key) == shape.keys.end()) {
+      reader.fail_key(entry.key_node, entry.value.path,
+                      "not valid with do: " + word + "; expected one of " + join_words(shape.keys));
+    }
+  }
+  Action action;
+  action.kind = shape.kind;
+  action.line = reader.line_of(field);
+  action.at = read_entry_time(reader, map, names);
+  if (auto devices = map.find("devices")) action.devices = read_selection(reader, *devices, names);
+  if (auto organization = map.find("organization")) {
+    action.organization =
+        read_reference(reader, *organization, names.organizations, "an organization");
+  } else if (action.kind == ActionKind::kDeleteOrganization) {
+    map.require("organization", "the name of the organization to delete");
+  }
+  if (auto as = map.find("as")) {
+    const std::string role =
+        read_word(reader, *as, {"owner", "administrator", "operator", "viewer"});
+    action.as = role == "owner"           ? ActingRole::kOwner
+                : role == "administrator" ? ActingRole::kAdministrator
+                : role == "operator"      ? ActingRole::kOperator
+                                          : ActingRole::kViewer;
+  }
+  if (auto method = map.find("method")) {
+    action.method = read_word(reader, *method, {"one-click", "local"}) == "local"
+                        ? ClaimMethod::kLocal
+                        : ClaimMethod::kOneClick;
+  }
+  if (auto profile = map.find("profile")) {
+    action.profile = read_reference(reader, *profile, names.profiles, "a profile");
+  }
+  if (auto oak = map.find("oak"))
+    action.wrong_oak = read_word(reader, *oak, {"right", "wrong"}) == "wrong";
+  if (auto attempts = map.find("attempts")) {
+    action.attempts =
+        static_cast<std::uint32_t>(read_whole_number(reader, *attempts, 1, kClaimAttemptsMax));
+  }
+  if (action.kind == ActionKind::kInstallApp) {
+    action.app = read_identifier(reader, map.require("app", "an app name such as motion-guard"));
+  }
+  if (action.kind == ActionKind::kInstallOs) {
+    action.version =
+        read_identifier(reader, map.require("version", "an OS version such as 12.2.0"));
+  }
+  if (action.kind == ActionKind::kInstallOs || action.kind == ActionKind::kSetLatestLts) {
+    action.track = read_identifier(reader, map.require("track", "an OS track such as lts-2024"));
+  }
+  return action;
+}
+
 constexpr std::array<std::string_view, 3> kAllConnectedKeys = {"id", "expect", "within"};
 constexpr std::array<std::string_view, 6> kFractionKeys = {"id",   "expect",   "at",
                                                            "site", "at_least", "at_most"};
 constexpr std::array<std::string_view, 5> kMetricKeys = {"id", "expect", "metric", "at_least",
                                                          "at_most"};
+constexpr std::array<std::string_view, 4> kAllOnboardedKeys = {"id", "expect", "within", "devices"};
+constexpr std::array<std::string_view, 7> kStatusKeys = {"id",      "expect",   "status", "reason",
+                                                         "devices", "at_least", "at_most"};
+constexpr std::array<std::string_view, 6> kModeKeys = {"id",      "expect",   "mode",
+                                                       "devices", "at_least", "at_most"};
+constexpr std::array<std::string_view, 7> kAuditKeys = {"id",     "expect",   "trail",  "topic",
+                                                        "detail", "at_least", "at_most"};
+constexpr std::array<std::string_view, 2> kIntactKeys = {"id", "expect"};
 
 struct CheckShape {
   std::string_view expect;
@@ -872,19 +1182,26 @@ struct CheckShape {
   std::span<const std::string_view> keys;  // the keys valid with this `expect`
 };
 
-constexpr std::array<CheckShape, 4> kCheckShapes = {{
+constexpr std::array<CheckShape, 9> kCheckShapes = {{
     {"all_devices_connected", CheckKind::kAllDevicesConnected, kAllConnectedKeys},
     {"connected_fraction", CheckKind::kConnectedFraction, kFractionKeys},
     {"disconnected_fraction", CheckKind::kDisconnectedFraction, kFractionKeys},
     {"metric", CheckKind::kMetric, kMetricKeys},
+    {"all_devices_onboarded", CheckKind::kAllDevicesOnboarded, kAllOnboardedKeys},
+    {"devices_with_status", CheckKind::kDevicesWithStatus, kStatusKeys},
+    {"devices_in_mode", CheckKind::kDevicesInMode, kModeKeys},
+    {"audit_entries", CheckKind::kAuditEntries, kAuditKeys},
+    {"audit_trails_intact", CheckKind::kAuditTrailsIntact, kIntactKeys},
 }};
 
+constexpr std::array<std::string_view, 9> kCheckWords = {
+    "all_devices_connected", "connected_fraction",  "disconnected_fraction", "metric",
+    "all_devices_onboarded", "devices_with_status", "devices_in_mode",       "audit_entries",
+    "audit_trails_intact"};
+
 CheckKind read_check_kind(const Reader& reader, const MapView& map) {
-  const Field expect = map.require(
-      "expect", "one of all_devices_connected, connected_fraction, disconnected_fraction, metric");
-  const std::string kind =
-      read_word(reader, expect,
-                {"all_devices_connected", "connected_fraction", "disconnected_fraction", "metric"});
+  const Field expect = map.require("expect", "one of " + join_words(kCheckWords));
+  const std::string kind = read_word(reader, expect, kCheckWords);
   const CheckShape& shape = *std::find_if(kCheckShapes.begin(), kCheckShapes.end(),
                                           [&](const CheckShape& s) { return s.expect == kind; });
   for (const Entry& entry : map.entries()) {
@@ -897,9 +1214,47 @@ CheckKind read_check_kind(const Reader& reader, const MapView& map) {
   return shape.kind;
 }
 
-// at_least / at_most: fractions for fraction checks, any number for metrics.
+// The audit topics the platform writes, which audit_entries checks may count.
+const std::vector<std::string>& audit_topics() {
+  static const std::vector<std::string> topics = [] {
+    namespace p = platform;
+    std::vector<std::string> all;
+    for (std::string_view topic : {p::kTopicOrganizationCreated,
+                                   p::kTopicMemberInvited,
+                                   p::kTopicMemberJoined,
+                                   p::kTopicRoleAssigned,
+                                   p::kTopicRoleRevoked,
+                                   p::kTopicResourceGroupCreated,
+                                   p::kTopicLicenseSet,
+                                   p::kTopicSeatConsumed,
+                                   p::kTopicSeatReleased,
+                                   p::kTopicOrganizationDeleted,
+                                   p::kTopicDeviceRegistered,
+                                   p::kTopicDevicePlacedOnLan,
+                                   p::kTopicDeviceOnboarding,
+                                   p::kTopicDeviceOnboarded,
+                                   p::kTopicDeviceOnboardingFailed,
+                                   p::kTopicDeviceClaimRefused,
+                                   p::kTopicDeviceModeChanged,
+                                   p::kTopicDeviceReleased,
+                                   p::kTopicDeviceOsReported,
+                                   p::kTopicDeviceAppInstalled,
+                                   p::kTopicDeviceLocalAdministratorUsed,
+                                   p::kTopicDeviceConnection,
+                                   p::kTopicProfileDefined,
+                                   p::kTopicProfileDefaultSet,
+                                   p::kTopicLatestLtsSet}) {
+      all.emplace_back(topic);
+    }
+    return all;
+  }();
+  return topics;
+}
+
+// at_least / at_most: fractions for fraction checks, any number for the others.
 void read_bounds(const Reader& reader, const MapView& map, Check& check) {
-  const bool fraction = check.kind != CheckKind::kMetric;
+  const bool fraction =
+      check.kind == CheckKind::kConnectedFraction || check.kind == CheckKind::kDisconnectedFraction;
   const std::optional<Field> at_least = map.find("at_least");
   const std::optional<Field> at_most = map.find("at_most");
   if (!at_least && !at_most) {
@@ -915,12 +1270,55 @@ void read_bounds(const Reader& reader, const MapView& map, Check& check) {
 }
 
 Check read_check(const Reader& reader, const Field& field, const Names& names) {
-  const MapView map = open_map(
-      reader, field, {"id", "expect", "within", "at", "site", "metric", "at_least", "at_most"});
+  const MapView map =
+      open_map(reader, field,
+               {"id", "expect", "within", "at", "site", "metric", "at_least", "at_most", "devices",
+                "status", "reason", "mode", "trail", "topic", "detail"});
   Check check;
   check.id = read_identifier(reader, map.require("id", kIdentifierExpected));
   check.kind = read_check_kind(reader, map);
   check.line = reader.line_of(field);
+  if (auto devices = map.find("devices")) check.devices = read_selection(reader, *devices, names);
+  switch (check.kind) {
+    case CheckKind::kAllDevicesOnboarded:
+      check.within = names.duration;
+      if (auto within = map.find("within")) {
+        check.within =
+            read_duration(reader, *within, 1us, names.duration, "the scenario's duration");
+      }
+      return check;
+    case CheckKind::kAuditTrailsIntact:
+      return check;
+    case CheckKind::kDevicesWithStatus:
+      check.status = read_word(reader, map.require("status", "an onboarding status"),
+                               {"registered", "onboarding", "onboarded", "failed"});
+      if (auto reason = map.find("reason")) check.reason = read_text(reader, *reason, 256);
+      read_bounds(reader, map, check);
+      return check;
+    case CheckKind::kDevicesInMode:
+      check.mode = read_word(reader, map.require("mode", "a management mode"),
+                             {"standalone", "connected", "managed"});
+      read_bounds(reader, map, check);
+      return check;
+    case CheckKind::kAuditEntries: {
+      std::vector<std::string> trails = names.organizations;
+      trails.emplace_back(platform::kRegistryAuditTrail);
+      check.trail = read_reference(reader, map.require("trail", "an organization or platform"),
+                                   trails, "an audit trail (an organization, or platform)");
+      const Field topic = map.require("topic", "an audit topic such as device.onboarded");
+      check.topic = read_scalar(reader, topic, "an audit topic such as device.onboarded");
+      const std::vector<std::string>& topics = audit_topics();
+      if (std::find(topics.begin(), topics.end(), check.topic) == topics.end()) {
+        reader.fail(topic, quote(check.topic) + " is not an audit topic; expected one of " +
+                               join(topics, topics.size()));
+      }
+      if (auto detail = map.find("detail")) check.detail = read_text(reader, *detail, 256);
+      read_bounds(reader, map, check);
+      return check;
+    }
+    default:
+      break;
+  }
   if (check.kind == CheckKind::kAllDevicesConnected) {
     check.within = names.duration;
     if (auto within = map.find("within")) {
@@ -945,14 +1343,30 @@ Check read_check(const Reader& reader, const Field& field, const Names& names) {
   return check;
 }
 
-std::vector<Fault> read_timeline(const Reader& reader, const std::optional<Field>& field,
-                                 const Names& names) {
-  std::vector<Fault> timeline;
-  if (!field) return timeline;
+void read_timeline(const Reader& reader, const std::optional<Field>& field, const Names& names,
+                   Scenario& scenario) {
+  if (!field) return;
   for (const Field& item : open_list(reader, *field, kTimelineEntriesMax, "timeline entries")) {
-    timeline.push_back(read_fault(reader, item, names));
+    if (!item.node.IsMap()) {
+      reader.fail(item, "got " + std::string(describe_node(item.node)) +
+                            "; expected a map such as {at: 10m, do: onboard, devices: all}");
+    }
+    const YAML::Node word_node = item.node["do"];
+    const Field word_field{word_node.IsDefined() ? word_node : item.node,
+                           child_path(item.path, "do")};
+    if (!word_node.IsDefined()) {
+      reader.fail(word_field, "missing; expected one of " + join_words(kActionWords));
+    }
+    const std::string word = read_word(reader, word_field, kActionWords);
+    if (word == "fault") {
+      scenario.timeline.push_back(read_fault(reader, item, names));
+      continue;
+    }
+    const MapView map = open_map(reader, item,
+                                 {"at", "do", "devices", "organization", "as", "method", "profile",
+                                  "oak", "attempts", "app", "version", "track"});
+    scenario.actions.push_back(read_action(reader, item, map, word, names));
   }
-  return timeline;
 }
 
 std::vector<Check> read_checks(const Reader& reader, const Field& field, const Names& names) {
@@ -973,10 +1387,40 @@ std::vector<Check> read_checks(const Reader& reader, const Field& field, const N
   return checks;
 }
 
+// Default profiles name defined profiles; device-management seats default to one per device.
+void check_organizations(const Reader& reader, const MapView& root, Scenario& scenario,
+                         const Names& names) {
+  if (scenario.organizations.empty()) return;
+  const std::vector<Field> items =
+      open_list(reader, *root.find("organizations"), kOrganizationsPerScenarioMax, "organizations");
+  for (std::size_t i = 0; i < scenario.organizations.size(); ++i) {
+    Organization& organization = scenario.organizations[i];
+    if (!organization.default_profile.empty()) {
+      read_reference(reader, open_map_field(items[i], "default_profile"), names.profiles,
+                     "a profile");
+    }
+    const bool licensed = std::any_of(
+        organization.licenses.begin(), organization.licenses.end(), [](const License& license) {
+          return license.service == platform::kDeviceManagementService;
+        });
+    if (licensed) continue;
+    std::uint64_t devices = 0;
+    for (const Site& site : scenario.sites) {
+      if (site.organization != static_cast<int>(i)) continue;
+      for (const DeviceGroup& group : site.devices) devices += group.count;
+    }
+    organization.licenses.push_back(
+        License{std::string(platform::kDeviceManagementService),
+                static_cast<std::uint32_t>(std::max<std::uint64_t>(devices, 1))});
+  }
+}
+
 Scenario read_scenario(const Reader& reader, const Field& root_field, const std::string& file) {
-  const MapView root = open_map(reader, root_field,
-                                {"name", "description", "duration", "start_within", "start_order",
-                                 "heartbeat", "cloud", "fleet", "sites", "timeline", "checks"});
+  const MapView root =
+      open_map(reader, root_field,
+               {"name", "description", "duration", "start_within", "start_order", "heartbeat",
+                "cloud", "latest_lts", "onboarding_timeout", "profiles", "organizations", "fleet",
+                "sites", "timeline", "checks"});
   Scenario scenario;
   scenario.file = file;
   scenario.name = read_identifier(reader, root.require("name", kIdentifierExpected));
@@ -998,9 +1442,17 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
   if (auto heartbeat = root.find("heartbeat"))
     scenario.heartbeat = read_heartbeat(reader, *heartbeat);
   if (auto cloud = root.find("cloud")) scenario.cloud = read_cloud(reader, *cloud);
-  scenario.sites = read_all_sites(reader, root);
+  if (auto lts = root.find("latest_lts")) scenario.latest_lts_track = read_identifier(reader, *lts);
+  if (auto timeout = root.find("onboarding_timeout")) {
+    scenario.onboarding_timeout = read_duration(reader, *timeout, 1s, kOnboardingTimeoutMax);
+  }
+  scenario.profiles = read_profiles(reader, root.find("profiles"));
+  std::vector<OrganizationSites> owned;
+  scenario.organizations = read_organizations(reader, root.find("organizations"), owned);
+  scenario.sites = read_all_sites(reader, root, scenario.organizations, owned);
   const Names names = names_of(scenario);
-  scenario.timeline = read_timeline(reader, root.find("timeline"), names);
+  check_organizations(reader, root, scenario, names);
+  read_timeline(reader, root.find("timeline"), names, scenario);
   scenario.checks =
       read_checks(reader, root.require("checks", "a list of at least one check"), names);
   return scenario;

@@ -98,8 +98,9 @@ sites:
     region: eu-north
     uplink: {bandwidth: 1.5Mbps, latency: 1s250ms, loss: 0.01}
     devices:
-      - {kind: camera, model: tier1-bullet, count: 3, os: 11.11.0}
-      - {model: tier2-box, count: 2}
+      - {kind: camera, model: tier1-bullet, count: 3, os: 11.11.0, track: lts-2024}
+      - {kind: recorder, name: rec-1, model: rec-s3008}
+      - {model: tier2-box, count: 2, via: rec-1}
 timeline:
   - {at: 10m, do: fault, kind: partition, site: lund, for: 20m}
   - {at: 0s, do: fault, kind: partition, region: us-east, for: 1h30m}
@@ -132,15 +133,20 @@ checks:
   EXPECT_DOUBLE_EQ(lund.uplink.bandwidth_bps, 1.5e6);
   EXPECT_EQ(lund.uplink.latency, 1250ms);
   EXPECT_DOUBLE_EQ(lund.uplink.loss_fraction, 0.01);
-  ASSERT_EQ(lund.devices.size(), 2u);
+  ASSERT_EQ(lund.devices.size(), 3u);
   EXPECT_EQ(lund.devices[0].kind, "camera");
   EXPECT_EQ(lund.devices[0].model, "tier1-bullet");
   EXPECT_EQ(lund.devices[0].tier, 1u);
   EXPECT_EQ(lund.devices[0].count, 3u);
   EXPECT_EQ(lund.devices[0].os_version, "11.11.0");
-  EXPECT_EQ(lund.devices[1].model, "tier2-box");
-  EXPECT_EQ(lund.devices[1].tier, 2u);
-  EXPECT_EQ(lund.devices[1].count, 2u);
+  EXPECT_EQ(lund.devices[0].os_track, "lts-2024");
+  EXPECT_EQ(lund.devices[1].kind, "recorder");
+  EXPECT_EQ(lund.devices[1].name, "rec-1");
+  EXPECT_EQ(lund.devices[1].model, "rec-s3008");
+  EXPECT_EQ(lund.devices[2].model, "tier2-box");
+  EXPECT_EQ(lund.devices[2].tier, 2u);
+  EXPECT_EQ(lund.devices[2].count, 2u);
+  EXPECT_EQ(lund.devices[2].via, "rec-1");
 
   const Site& fleet_site = scenario.sites[1];
   EXPECT_EQ(fleet_site.name, "site-0000");
@@ -152,7 +158,7 @@ checks:
   EXPECT_EQ(fleet_site.devices[0].model, "tier2-dome");
   EXPECT_EQ(fleet_site.devices[0].tier, 2u);
   EXPECT_EQ(fleet_site.devices[0].os_version, "10.12.5");
-  EXPECT_EQ(scenario.device_count(), 10u);
+  EXPECT_EQ(scenario.device_count(), 11u);
 
   ASSERT_EQ(scenario.timeline.size(), 3u);
   EXPECT_EQ(scenario.timeline[0].at, 10min);
@@ -171,14 +177,14 @@ checks:
   EXPECT_EQ(connected.id, "connected");
   EXPECT_EQ(connected.kind, CheckKind::kAllDevicesConnected);
   EXPECT_EQ(connected.within, 5min);
-  EXPECT_EQ(connected.line, 26);
+  EXPECT_EQ(connected.line, 27);
   const Check& cut_seen = scenario.checks[1];
   EXPECT_EQ(cut_seen.kind, CheckKind::kDisconnectedFraction);
   EXPECT_EQ(cut_seen.at, 25min);
   EXPECT_EQ(cut_seen.site, "lund");
   EXPECT_DOUBLE_EQ(cut_seen.at_least, 1.0);
   EXPECT_EQ(cut_seen.at_most, std::numeric_limits<double>::infinity());
-  EXPECT_EQ(cut_seen.line, 27);
+  EXPECT_EQ(cut_seen.line, 28);
   const Check& back = scenario.checks[2];
   EXPECT_EQ(back.kind, CheckKind::kConnectedFraction);
   EXPECT_EQ(back.at, 2h);
@@ -190,7 +196,7 @@ checks:
   EXPECT_EQ(clean.metric, "frame_errors");
   EXPECT_EQ(clean.at_least, -std::numeric_limits<double>::infinity());
   EXPECT_DOUBLE_EQ(clean.at_most, 0.0);
-  EXPECT_EQ(clean.line, 29);  // a block map's line is its first key's
+  EXPECT_EQ(clean.line, 30);  // a block map's line is its first key's
 }
 
 TEST(ScenarioFile, DefaultsAreFilledIn) {
@@ -594,7 +600,8 @@ sites:
   - name: a
     devices: [{kind: speaker}]
 )"),
-                    5, "sites.0.devices.0.kind", "got \"speaker\"; expected camera");
+                    5, "sites.0.devices.0.kind",
+                    "got \"speaker\"; expected one of camera, recorder, edge_host");
 }
 
 TEST(ScenarioFileErrors, DevicesAndSites) {
@@ -675,7 +682,7 @@ timeline:
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition}"), 6, "timeline.0.for",
                     "missing");
   expect_file_error(error("  - {at: 1m, do: reboot, kind: partition, for: 1m}"), 6, "timeline.0.do",
-                    "got \"reboot\"; expected fault");
+                    "got \"reboot\"; expected one of fault, onboard");
   expect_file_error(error("  - {at: 1m, do: fault, kind: outage, for: 1m}"), 6, "timeline.0.kind",
                     "expected partition");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, site: malmo}"), 6,

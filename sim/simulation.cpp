@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <queue>
+#include <stdexcept>
 #include <string>
 
 #include "devices/device_agent.h"
@@ -36,9 +37,9 @@ constexpr std::size_t kSpareDatagramsMax = 1 << 16;
 // Events handled between two looks at the wall clock for the progress line.
 constexpr std::uint64_t kProgressCheckEvents = 8192;
 
-// A frame in flight between a device and the cloud.
+// A frame in flight between an agent (a device with its own connection) and the cloud.
 struct Datagram {
-  std::uint32_t device;
+  std::uint32_t device;  // the agent's number
   std::string frame;
 };
 
@@ -54,8 +55,30 @@ double seconds(Time t) {
   return static_cast<double>(t.count()) / 1e6;
 }
 
+// Whether an action happens at the devices (on their site's actor) or through the platform's API
+// (on the cloud's).
+bool acts_on_devices(scenarios::ActionKind kind) {
+  return kind == scenarios::ActionKind::kInstallApp ||
+         kind == scenarios::ActionKind::kUseLocalAdministrator ||
+         kind == scenarios::ActionKind::kInstallOs;
+}
+
 class Cloud;
 class Site;
+
+// The scenario's organizations as the control plane knows them: ids, and a user per role.
+struct Tenants {
+  std::vector<std::string> organization_ids;      // by scenario organization
+  std::vector<std::array<std::string, 4>> users;  // by organization, by ActingRole
+  std::vector<std::string> oaks;                  // by device: what its label says
+  std::string wrong_oak;                          // a well-formed key of no device
+};
+
+std::unique_ptr<platform::ControlPlane> make_control_plane(const scenarios::Scenario& scenario,
+                                                           std::uint64_t seed) {
+  if (scenario.organizations.empty()) return nullptr;
+  return std::make_unique<platform::ControlPlane>(seed);
+}
 
 // Everything the actors share. Owned by simulate(); actors hold a reference.
 struct World {
@@ -65,6 +88,10 @@ struct World {
   core::Trace trace;
   NetworkConditions network;
   devices::DeviceAgentConfig agent_config;
+  std::unique_ptr<platform::ControlPlane> control_plane;  // with organizations only
+  Tenants tenants;
+  std::vector<std::vector<std::uint32_t>> selected;  // by action: the devices it acts on
+  ActionCounters actions;
   platform::PlatformNode platform;
   std::vector<devices::DeviceAgent> agents;
   sg4::Mailbox* cloud_mailbox = nullptr;
@@ -81,8 +108,10 @@ struct World {
         options(o),
         layout(s),
         network(s, o.seed),
+        control_plane(make_control_plane(s, o.seed)),
         platform({s.heartbeat.interval, s.heartbeat.missed_max},
-                 std::max<std::size_t>(1, layout.device_count()), &trace),
+                 std::max<std::size_t>(1, layout.device_count()), &trace, control_plane.get(),
+                 platform::OnboardingPolicy{s.onboarding_timeout}),
         end(s.duration) {
     agent_config.heartbeat_interval = s.heartbeat.interval;
     agent_config.unacked_heartbeats_max = s.heartbeat.missed_max;
@@ -92,7 +121,7 @@ struct World {
 
   // Hands a frame to the network between `device`'s site and the cloud, or drops it.
   void transmit(Time now, std::uint32_t device, std::string& frame, bool upstream) {
-    const std::uint32_t site = layout.site_of_device[device];
+    const std::uint32_t site = layout.site_of_agent(device);
     ++counters.messages_sent;
     counters.bytes_sent += frame.size();
     const Verdict verdict = network.judge(site, now);
@@ -229,12 +258,21 @@ class Cloud {
     for (std::uint32_t i = 0; i < w.options.probes.size(); ++i) {
       group_.add_timer(w.options.probes[i].at, i, kProbe);
     }
+    for (std::uint32_t i = 0; i < w.scenario.actions.size(); ++i) {
+      if (!acts_on_devices(w.scenario.actions[i].kind)) {
+        group_.add_timer(w.scenario.actions[i].at, i, kAction);
+      }
+    }
     wall_start_ = std::chrono::steady_clock::now();
     last_progress_ = wall_start_;
     group_.start(
         [this](Time now, const Timer& timer) {
           if (timer.kind == kProbe) {
             run_probe(now, timer.target);
+            return;
+          }
+          if (timer.kind == kAction) {
+            run_action(now, timer.target);
             return;
           }
           world_.platform.on_wakeup(now, out_);
@@ -262,16 +300,119 @@ class Cloud {
 
  private:
   static constexpr std::uint8_t kPlatformWakeup = 0;
-  static constexpr std::uint8_t kProbe = 1;
+  static constexpr std::uint8_t kAction = 1;  // before probes at the same time: they see it
+  static constexpr std::uint8_t kProbe = 2;
+
+  // A user's action through the platform's API.
+  void run_action(Time now, std::uint32_t index) {
+    World& w = world_;
+    const scenarios::Action& action = w.scenario.actions[index];
+    w.trace.record(now, core::TraceEvent::kAction, index, w.selected[index].size());
+    platform::ControlPlane& plane = *w.control_plane;
+    switch (action.kind) {
+      case scenarios::ActionKind::kOnboard:
+        for (std::uint32_t device : w.selected[index]) onboard(now, action, device);
+        break;
+      case scenarios::ActionKind::kSetLatestLts:
+        (void)plane.registry.set_latest_lts_track(now, action.track);
+        break;
+      case scenarios::ActionKind::kRequestLiveVideo:
+        for (std::uint32_t device : w.selected[index]) {
+          const int organization = organization_of(device);
+          if (organization < 0) continue;
+          const auto granted = plane.registry.request_capability(
+              user(organization, action.as), w.tenants.organization_ids[organization],
+              device_serial(device), platform::kCapabilityWebRtc);
+          ++(granted.ok() ? w.actions.live_video_granted : w.actions.live_video_refused);
+        }
+        break;
+      case scenarios::ActionKind::kDeleteOrganization: {
+        const int organization = organization_index(action.organization);
+        (void)plane.tenancy.delete_organization(now,
+                                                user(organization, scenarios::ActingRole::kOwner),
+                                                w.tenants.organization_ids[organization]);
+        break;
+      }
+      case scenarios::ActionKind::kInstallApp:
+      case scenarios::ActionKind::kUseLocalAdministrator:
+      case scenarios::ActionKind::kInstallOs:
+        assert(false && "device actions run on their site's actor");
+        break;
+    }
+  }
+
+  void onboard(Time now, const scenarios::Action& action, std::uint32_t device) {
+    World& w = world_;
+    const int organization = action.organization.empty() ? organization_of(device)
+                                                         : organization_index(action.organization);
+    if (organization < 0) return;  // a device of no organization's site, and none named
+    platform::ClaimRequest claim;
+    claim.actor = user(organization, action.as);
+    claim.organization = w.tenants.organization_ids[organization];
+    claim.serial = device_serial(device);
+    claim.oak = action.wrong_oak ? w.tenants.wrong_oak : w.tenants.oaks[device];
+    if (!action.profile.empty()) claim.profile = action.profile;
+    if (action.method == scenarios::ClaimMethod::kLocal) {
+      const std::uint32_t host = local_host(device);
+      claim.host = device_serial(host == kNoHost ? device : host);
+    }
+    for (std::uint32_t attempt = 0; attempt < action.attempts; ++attempt) {
+      ++w.actions.claims_attempted;
+      const auto claimed = w.platform.claim(now, claim, out_);
+      if (claimed.ok()) {
+        ++w.actions.claims_accepted;
+      } else {
+        ++w.actions.claims_refused[static_cast<std::size_t>(claimed.error().code)];
+      }
+      dispatch(now, out_);
+    }
+  }
+
+  static constexpr std::uint32_t kNoHost = UINT32_MAX;
+
+  // The host a local discovery goes through: the device's own carrier, else the site's first
+  // recorder or edge host (kNoHost when the site has none: the claim then names the device
+  // itself, which the platform refuses as no host).
+  std::uint32_t local_host(std::uint32_t device) const {
+    const FleetLayout& layout = world_.layout;
+    if (layout.hosted(device)) return layout.device_of_agent[layout.agent_of_device[device]];
+    const std::uint32_t site = layout.site_of_device[device];
+    for (std::uint32_t d = layout.first_device_of_site[site];
+         d < layout.first_device_of_site[site + 1]; ++d) {
+      const scenarios::DeviceGroup& group =
+          world_.scenario.sites[site].devices[layout.group_of_device[d]];
+      if (group.kind != "camera") return d;
+    }
+    return kNoHost;
+  }
+
+  int organization_of(std::uint32_t device) const {
+    return world_.scenario.sites[world_.layout.site_of_device[device]].organization;
+  }
+
+  int organization_index(const std::string& name) const {
+    const auto& organizations = world_.scenario.organizations;
+    for (std::size_t i = 0; i < organizations.size(); ++i) {
+      if (organizations[i].name == name) return static_cast<int>(i);
+    }
+    assert(false && "the loader checks organization names");
+    return -1;
+  }
+
+  const std::string& user(int organization, scenarios::ActingRole role) const {
+    return world_.tenants
+        .users[static_cast<std::size_t>(organization)][static_cast<std::size_t>(role)];
+  }
 
   void run_probe(Time now, std::uint32_t index) {
     world_.trace.record(now, core::TraceEvent::kProbe, index, world_.platform.connected_count());
-    world_.options.probes[index].observe(now, world_.platform, world_.layout);
+    world_.options.probes[index].observe(
+        now, PlatformView{world_.platform, world_.layout, world_.tenants.organization_ids});
   }
 
   void dispatch(Time now, core::Outbox& out) {
     for (core::Outbox::Send& send : out.sends) {
-      assert(send.connection < world_.layout.device_count());
+      assert(send.connection < world_.layout.agent_count());
       world_.transmit(now, static_cast<std::uint32_t>(send.connection), send.frame, false);
     }
     for (Time at : out.wakeups) group_.add_timer(at, 0, kPlatformWakeup);
@@ -306,13 +447,18 @@ class Site {
   Site(World& world, std::uint32_t site, sg4::Host* host)
       : world_(world),
         site_(site),
-        first_(world.layout.first_device_of_site[site]),
-        last_(world.layout.first_device_of_site[site + 1]),
+        first_(world.layout.first_agent_of_site[site]),
+        last_(world.layout.first_agent_of_site[site + 1]),
         group_(world, host, world.site_mailboxes[site]) {}
 
   void start() {
     World& w = world_;
-    const auto fleet_size = static_cast<std::int64_t>(w.layout.device_count());
+    const auto fleet_size = static_cast<std::int64_t>(w.layout.agent_count());
+    for (std::uint32_t i = 0; i < w.scenario.actions.size(); ++i) {
+      if (acts_on_devices(w.scenario.actions[i].kind) && touches_site(i)) {
+        group_.add_timer(w.scenario.actions[i].at, i, kDeviceAction);
+      }
+    }
     for (std::uint32_t d = first_; d < last_; ++d) {
       if (w.scenario.start_order == scenarios::StartOrder::kStaggered) {
         w.agents[d].start_at(w.scenario.start_within * d / fleet_size, out_);
@@ -323,6 +469,10 @@ class Site {
     }
     group_.start(
         [this](Time now, const Timer& timer) {
+          if (timer.kind == kDeviceAction) {
+            run_device_action(now, timer.target);
+            return;
+          }
           const std::uint32_t d = first_ + timer.target;
           if (timer.kind == kConnectFailed) {
             world_.agents[d].on_disconnected(now, out_);
@@ -342,6 +492,45 @@ class Site {
  private:
   static constexpr std::uint8_t kAgentWakeup = 0;
   static constexpr std::uint8_t kConnectFailed = 1;
+  static constexpr std::uint8_t kDeviceAction = 2;
+
+  bool touches_site(std::uint32_t action) const {
+    const FleetLayout& layout = world_.layout;
+    return std::any_of(
+        world_.selected[action].begin(), world_.selected[action].end(),
+        [&](std::uint32_t device) { return layout.site_of_device[device] == site_; });
+  }
+
+  // A local action at each selected device of this site, done on the agent that carries it.
+  void run_device_action(Time now, std::uint32_t index) {
+    World& w = world_;
+    const scenarios::Action& action = w.scenario.actions[index];
+    w.trace.record(now, core::TraceEvent::kAction, index, site_);
+    for (std::uint32_t device : w.selected[index]) {
+      if (w.layout.site_of_device[device] != site_) continue;
+      const std::uint32_t agent = w.layout.agent_of_device[device];
+      devices::DeviceAgent& carrier = w.agents[agent];
+      const std::string serial = device_serial(device);
+      bool done = false;
+      switch (action.kind) {
+        case scenarios::ActionKind::kInstallApp:
+          done = carrier.install_app(now, serial, action.app, out_);
+          break;
+        case scenarios::ActionKind::kUseLocalAdministrator:
+          done = carrier.use_local_administrator(now, serial, out_);
+          break;
+        case scenarios::ActionKind::kInstallOs:
+          done = carrier.install_os(now, serial, action.version, action.track, out_);
+          break;
+        default:
+          assert(false && "platform actions run on the cloud's actor");
+      }
+      assert(done && "the layout puts each device on the agent that carries it");
+      (void)done;
+      ++w.actions.device_actions;
+      dispatch(now, agent, out_);
+    }
+  }
 
   void dispatch(Time now, std::uint32_t device, core::Outbox& out) {
     // Opening a connection is immediate unless the site is cut off; the hello that follows
@@ -410,19 +599,119 @@ void build_platform(World& w) {
 
 void create_agents(World& w) {
   const scenarios::Scenario& s = w.scenario;
-  w.agents.reserve(w.layout.device_count());
-  std::uint32_t index = 0;
-  for (const scenarios::Site& site : s.sites) {
-    for (const scenarios::DeviceGroup& group : site.devices) {
-      for (std::uint32_t k = 0; k < group.count; ++k, ++index) {
-        devices::DeviceIdentity identity{device_serial(index), group.model, group.os_version,
-                                         group.tier};
-        w.agents.emplace_back(std::move(identity), w.agent_config,
-                              core::RandomStream(w.options.seed, core::kDeviceStreamBase + index));
-      }
+  const FleetLayout& layout = w.layout;
+  w.agents.reserve(layout.agent_count());
+  for (std::uint32_t agent = 0; agent < layout.agent_count(); ++agent) {
+    const std::uint32_t device = layout.device_of_agent[agent];
+    const std::uint32_t site = layout.site_of_device[device];
+    const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
+    devices::DeviceIdentity identity{
+        device_serial(device), group.model, group.os_version, group.tier, group.os_track,
+        s.sites[site].name,    {}};
+    // The devices this one carries follow it in its site, in device order.
+    for (std::uint32_t d = device + 1; d < layout.first_device_of_site[site + 1]; ++d) {
+      if (layout.agent_of_device[d] != agent) continue;
+      const scenarios::DeviceGroup& carried = s.sites[site].devices[layout.group_of_device[d]];
+      identity.hosted.push_back(devices::HostedIdentity{device_serial(d), carried.model,
+                                                        carried.os_version, carried.os_track});
+    }
+    w.agents.emplace_back(std::move(identity), w.agent_config,
+                          core::RandomStream(w.options.seed, core::kDeviceStreamBase + device));
+  }
+}
+
+platform::DeviceKind device_kind(const std::string& kind) {
+  if (kind == "recorder") return platform::DeviceKind::kRecorder;
+  if (kind == "edge_host") return platform::DeviceKind::kEdgeHost;
+  return platform::DeviceKind::kCamera;
+}
+
+template <typename T>
+T must(platform::Result<T> result, const char* what) {
+  if (!result.ok()) {
+    throw std::runtime_error(std::string("setting up the platform: ") + what + ": " +
+                             result.error().message);
+  }
+  return std::move(result).value();
+}
+
+// Gives the control plane the scenario's organizations (an owner, then one administrator,
+// operator and viewer each), licenses and profiles, and registers every device as its factory
+// would, each with an OAK drawn from the factory's stream.
+void set_up_tenants(World& w) {
+  if (!w.control_plane) return;
+  const scenarios::Scenario& s = w.scenario;
+  platform::ControlPlane& plane = *w.control_plane;
+  const Time start(0);
+  constexpr std::array<std::string_view, 4> kRoleNames = {"owner", "administrator", "operator",
+                                                          "viewer"};
+  for (const scenarios::Organization& organization : s.organizations) {
+    std::array<std::string, 4> users;
+    for (std::size_t role = 0; role < kRoleNames.size(); ++role) {
+      users[role] = must(plane.identity_store.register_user(
+                             std::string(kRoleNames[role]) + "@" + organization.name + ".example",
+                             std::string(kRoleNames[role]) + " of " + organization.name),
+                         "register_user");
+    }
+    const std::string id = must(
+        plane.tenancy.create_organization(start, users[0], organization.name, organization.region),
+        "create_organization");
+    for (std::size_t role = 1; role < kRoleNames.size(); ++role) {
+      const platform::Role granted = must(platform::parse_role(kRoleNames[role]), "parse_role");
+      const std::string invitation =
+          must(plane.tenancy.invite(
+                   start, users[0], id,
+                   std::string(kRoleNames[role]) + "@" + organization.name + ".example", granted),
+               "invite");
+      must(plane.tenancy.accept_invitation(start, users[role], invitation), "accept_invitation");
+    }
+    for (const scenarios::License& license : organization.licenses) {
+      must(plane.tenancy.set_license(start, users[0], id, license.service, license.seats),
+           "set_license");
+    }
+    for (const scenarios::Profile& profile : s.profiles) {
+      platform::DeviceProfile defined;
+      defined.name = profile.name;
+      defined.mode =
+          profile.managed ? platform::DeviceMode::kManaged : platform::DeviceMode::kConnected;
+      defined.os_track = profile.os_track;
+      defined.allowed_apps.insert(profile.allowed_apps.begin(), profile.allowed_apps.end());
+      defined.capabilities.insert(profile.capabilities.begin(), profile.capabilities.end());
+      must(plane.registry.define_profile(start, users[0], id, defined), "define_profile");
+    }
+    if (!organization.default_profile.empty()) {
+      must(plane.registry.set_default_profile(start, users[0], id, organization.default_profile),
+           "set_default_profile");
+    }
+    w.tenants.organization_ids.push_back(id);
+    w.tenants.users.push_back(std::move(users));
+  }
+  must(plane.registry.set_latest_lts_track(start, s.latest_lts_track), "set_latest_lts_track");
+
+  core::RandomStream factory(w.options.seed, core::kFactoryStream);
+  const FleetLayout& layout = w.layout;
+  std::vector<platform::FactoryRecord> batch;
+  w.tenants.oaks.reserve(layout.device_count());
+  for (std::uint32_t device = 0; device < layout.device_count(); ++device) {
+    const std::uint32_t site = layout.site_of_device[device];
+    const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
+    platform::FactoryRecord record;
+    record.serial = device_serial(device);
+    record.model = group.model;
+    record.kind = device_kind(group.kind);
+    record.tier = group.tier == 2 ? platform::DeviceTier::kTier2 : platform::DeviceTier::kTier1;
+    record.oak = platform::generate_owner_key(factory);
+    record.warranty_end = std::chrono::hours(24 * 365 * 3);
+    record.end_of_support = std::chrono::hours(24 * 365 * 7);
+    record.recommended_os = group.os_version;
+    w.tenants.oaks.push_back(record.oak);
+    batch.push_back(std::move(record));
+    if (batch.size() == platform::kRegistrationBatchMax || device + 1 == layout.device_count()) {
+      must(plane.registry.register_devices(start, batch), "register_devices");
+      batch.clear();
     }
   }
-  assert(w.agents.size() == w.layout.device_count());
+  w.tenants.wrong_oak = platform::generate_owner_key(factory);
 }
 
 // SimGrid takes its settings as command-line arguments. The network model keeps SimGrid's
@@ -441,14 +730,63 @@ std::vector<std::string> engine_arguments(std::size_t actors) {
 }  // namespace
 
 FleetLayout::FleetLayout(const scenarios::Scenario& scenario) {
-  site_of_device.reserve(scenario.device_count());
+  const std::uint64_t devices = scenario.device_count();
+  site_of_device.reserve(devices);
+  agent_of_device.reserve(devices);
+  group_of_device.reserve(devices);
   for (std::uint32_t s = 0; s < scenario.sites.size(); ++s) {
     first_device_of_site.push_back(static_cast<std::uint32_t>(site_of_device.size()));
-    for (const scenarios::DeviceGroup& group : scenario.sites[s].devices) {
-      site_of_device.insert(site_of_device.end(), group.count, s);
+    first_agent_of_site.push_back(static_cast<std::uint32_t>(device_of_agent.size()));
+    const std::vector<scenarios::DeviceGroup>& groups = scenario.sites[s].devices;
+    std::vector<std::uint32_t> host_agent(groups.size(), UINT32_MAX);  // named hosts' agents
+    for (std::uint32_t g = 0; g < groups.size(); ++g) {
+      const scenarios::DeviceGroup& group = groups[g];
+      std::uint32_t carrier = UINT32_MAX;
+      if (!group.via.empty()) {
+        for (std::uint32_t h = 0; h < g; ++h) {
+          if (groups[h].name == group.via) carrier = host_agent[h];
+        }
+        assert(carrier != UINT32_MAX && "the loader checks via against hosts named before");
+      }
+      for (std::uint32_t k = 0; k < group.count; ++k) {
+        const auto device = static_cast<std::uint32_t>(site_of_device.size());
+        site_of_device.push_back(s);
+        group_of_device.push_back(g);
+        if (carrier != UINT32_MAX) {
+          agent_of_device.push_back(carrier);
+          continue;
+        }
+        agent_of_device.push_back(static_cast<std::uint32_t>(device_of_agent.size()));
+        device_of_agent.push_back(device);
+      }
+      if (!group.name.empty()) host_agent[g] = agent_of_device.back();
     }
   }
   first_device_of_site.push_back(static_cast<std::uint32_t>(site_of_device.size()));
+  first_agent_of_site.push_back(static_cast<std::uint32_t>(device_of_agent.size()));
+}
+
+std::vector<std::uint32_t> select_devices(const scenarios::Scenario& scenario,
+                                          const FleetLayout& layout,
+                                          const scenarios::DeviceSelection& selection) {
+  std::vector<std::uint32_t> chosen;
+  for (std::uint32_t device = 0; device < layout.device_count(); ++device) {
+    const scenarios::Site& site = scenario.sites[layout.site_of_device[device]];
+    if (!selection.site.empty() && site.name != selection.site) continue;
+    if (!selection.organization.empty() &&
+        (site.organization < 0 ||
+         scenario.organizations[static_cast<std::size_t>(site.organization)].name !=
+             selection.organization)) {
+      continue;
+    }
+    if (!selection.model.empty() &&
+        site.devices[layout.group_of_device[device]].model != selection.model) {
+      continue;
+    }
+    chosen.push_back(device);
+    if (selection.count != 0 && chosen.size() == selection.count) break;
+  }
+  return chosen;
 }
 
 std::string device_serial(std::uint64_t index) {
@@ -468,6 +806,10 @@ SimulationOutcome simulate(const scenarios::Scenario& scenario, const Simulation
   int argc = static_cast<int>(args.size());
   sg4::Engine engine(&argc, argv.data());
   World world(scenario, options);
+  set_up_tenants(world);
+  for (const scenarios::Action& action : scenario.actions) {
+    world.selected.push_back(select_devices(scenario, world.layout, action.devices));
+  }
   create_agents(world);
   build_platform(world);
   engine.run();
@@ -481,8 +823,12 @@ SimulationOutcome simulate(const scenarios::Scenario& scenario, const Simulation
     outcome.fleet.heartbeats_sent += m.heartbeats_sent;
     outcome.fleet.presumed_dead += m.presumed_dead;
     outcome.fleet.frame_errors += m.frame_errors;
+    outcome.fleet.provisions_accepted += m.provisions_accepted;
+    outcome.fleet.reports_sent += m.reports_sent;
   }
   outcome.network = world.counters;
+  outcome.actions = world.actions;
+  if (world.control_plane) outcome.audit_entries = world.control_plane->audit_log.size();
   outcome.devices = world.layout.device_count();
   outcome.devices_connected_end = world.platform.connected_count();
   outcome.trace_events = world.trace.events();

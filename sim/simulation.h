@@ -14,6 +14,7 @@
 // that run several simulations (suites, tests, Python) run each in a child process.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,23 +26,59 @@
 
 namespace ccsim::sim {
 
-// Where each device of a scenario sits. Devices are numbered site by site, group by group, and in
-// the simulated driver a device's ConnectionId on the platform is its number.
+// Where each device of a scenario sits. Devices are numbered site by site, group by group.
+// Agents are the devices with a connection of their own: all but the Tier-2 cameras, which
+// their recorder or edge host carries. In the simulated driver an agent's ConnectionId on the
+// platform is its agent number, and a device carried by a host is reached on its host's.
 struct FleetLayout {
   std::vector<std::uint32_t> site_of_device;
   std::vector<std::uint32_t> first_device_of_site;  // one past the end: device_count()
+  std::vector<std::uint32_t> device_of_agent;
+  std::vector<std::uint32_t> agent_of_device;      // its own agent, or its host's
+  std::vector<std::uint32_t> first_agent_of_site;  // one past the end: agent_count()
+  std::vector<std::uint32_t> group_of_device;      // index into its site's device groups
 
   explicit FleetLayout(const scenarios::Scenario& scenario);
   std::uint64_t device_count() const { return site_of_device.size(); }
+  std::uint64_t agent_count() const { return device_of_agent.size(); }
+  std::uint32_t site_of_agent(std::uint64_t agent) const {
+    return site_of_device[device_of_agent[agent]];
+  }
+  bool hosted(std::uint32_t device) const {
+    return device_of_agent[agent_of_device[device]] != device;
+  }
 };
+
+// The devices a selection picks, in device order.
+std::vector<std::uint32_t> select_devices(const scenarios::Scenario& scenario,
+                                          const FleetLayout& layout,
+                                          const scenarios::DeviceSelection& selection);
 
 // The serial number of device `index` ("B8A44F000001" style: a vendor prefix, then hex).
 std::string device_serial(std::uint64_t index);
 
+// What a probe may look at: the platform node (and its control plane, when the scenario has
+// organizations), the fleet's layout, and the control plane's id of each scenario organization.
+struct PlatformView {
+  const platform::PlatformNode& platform;
+  const FleetLayout& layout;
+  const std::vector<std::string>& organization_ids;  // by scenario organization
+};
+
 // A look at the platform at a given simulated time (for checks such as "connected at 50m").
 struct Probe {
   core::Time at;
-  std::function<void(core::Time now, const platform::PlatformNode&, const FleetLayout&)> observe;
+  std::function<void(core::Time now, const PlatformView& view)> observe;
+};
+
+// What the timeline's user actions did (claims and live video requests), summed.
+struct ActionCounters {
+  std::uint64_t claims_attempted = 0;
+  std::uint64_t claims_accepted = 0;
+  std::array<std::uint64_t, 8> claims_refused{};  // indexed by platform::ErrorCode
+  std::uint64_t live_video_granted = 0;
+  std::uint64_t live_video_refused = 0;
+  std::uint64_t device_actions = 0;  // local actions done on devices
 };
 
 struct SimulationOptions {
@@ -65,12 +102,16 @@ struct FleetCounters {
   std::uint64_t heartbeats_sent = 0;
   std::uint64_t presumed_dead = 0;
   std::uint64_t frame_errors = 0;
+  std::uint64_t provisions_accepted = 0;
+  std::uint64_t reports_sent = 0;
 };
 
 struct SimulationOutcome {
   platform::PlatformMetrics platform;
   FleetCounters fleet;
   NetworkCounters network;
+  ActionCounters actions;
+  std::uint64_t audit_entries = 0;  // with a control plane
   std::uint64_t devices = 0;
   std::uint64_t devices_connected_end = 0;
   std::string trace_hash;

@@ -24,7 +24,9 @@ scenarios::Scenario two_sites(std::uint32_t cameras_per_site) {
     scenarios::Site site;
     site.name = name;
     site.uplink.latency = 20ms;
-    site.devices.push_back({"camera", "tier1-bullet", 1, "11.11.0", cameras_per_site});
+    scenarios::DeviceGroup cameras;
+    cameras.count = cameras_per_site;
+    site.devices.push_back(cameras);
     s.sites.push_back(site);
   }
   return s;
@@ -54,10 +56,12 @@ Summary simulate_in_child(const scenarios::Scenario& scenario, std::uint64_t see
     std::uint64_t per_site[2] = {0, 0};
     if (probe_at > core::Time::zero()) {
       options.probes.push_back(
-          {probe_at, [&](core::Time, const platform::PlatformNode& p, const FleetLayout& layout) {
-             for (const platform::DeviceRecord& r : p.devices()) {
+          {probe_at, [&](core::Time, const PlatformView& view) {
+             const platform::PlatformNode& p = view.platform;
+             const FleetLayout& layout = view.layout;
+             for (const platform::DeviceConnection& r : p.devices()) {
                if (r.status == platform::ConnectionStatus::kConnected) {
-                 ++per_site[layout.site_of_device[r.connection]];
+                 ++per_site[layout.site_of_agent(r.connection)];
                }
              }
            }});
@@ -166,8 +170,9 @@ TEST(Simulation, StaggeredStartConnectsDevicesInOrderAtEvenSpacing) {
     SimulationOptions options;
     std::ostringstream out;
     options.probes.push_back(
-        {4min, [&](core::Time, const platform::PlatformNode& p, const FleetLayout&) {
-           for (const platform::DeviceRecord& r : p.devices()) {
+        {4min, [&](core::Time, const PlatformView& view) {
+           const platform::PlatformNode& p = view.platform;
+           for (const platform::DeviceConnection& r : p.devices()) {
              out << r.connection << ' ' << r.first_connected_at.count() << '\n';
            }
          }});
@@ -191,7 +196,10 @@ TEST(Simulation, StaggeredStartConnectsDevicesInOrderAtEvenSpacing) {
 
 TEST(FleetLayout, NumbersDevicesSiteBySite) {
   scenarios::Scenario scenario = two_sites(3);
-  scenario.sites[1].devices.push_back({"camera", "tier1-dome", 1, "11.11.0", 2});
+  scenarios::DeviceGroup domes;
+  domes.model = "tier1-dome";
+  domes.count = 2;
+  scenario.sites[1].devices.push_back(domes);
   const FleetLayout layout(scenario);
   EXPECT_EQ(layout.device_count(), 8u);
   EXPECT_EQ(layout.site_of_device, (std::vector<std::uint32_t>{0, 0, 0, 1, 1, 1, 1, 1}));
