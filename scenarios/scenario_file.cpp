@@ -804,9 +804,11 @@ struct Fleet {
 
 // The `fleet:` shorthand: cameras spread evenly over generated sites, the first
 // (cameras % sites) sites taking one more.
-Fleet read_fleet(const Reader& reader, const Field& field) {
+Fleet read_fleet(const Reader& reader, const Field& field,
+                 const std::vector<Organization>& organizations) {
   const MapView map =
-      open_map(reader, field, {"cameras", "sites", "model", "os", "region", "uplink"});
+      open_map(reader, field,
+               {"cameras", "sites", "model", "os", "track", "region", "uplink", "organization"});
   Fleet fleet;
   fleet.cameras_field = map.require("cameras", "a whole number of cameras");
   fleet.cameras = read_whole_number(reader, fleet.cameras_field, 1, kDevicesPerScenarioMax);
@@ -824,6 +826,23 @@ Fleet read_fleet(const Reader& reader, const Field& field) {
   DeviceGroup group;
   if (auto model = map.find("model")) group.model = read_identifier(reader, *model);
   if (auto os = map.find("os")) group.os_version = read_identifier(reader, *os);
+  if (auto track = map.find("track")) group.os_track = read_identifier(reader, *track);
+  if (auto organization = map.find("organization")) {
+    const std::string name = read_identifier(reader, *organization);
+    const auto owner =
+        std::find_if(organizations.begin(), organizations.end(),
+                     [&](const Organization& o) { return o.name == name; });
+    if (owner == organizations.end()) {
+      std::vector<std::string> known;
+      for (const Organization& o : organizations) known.push_back(o.name);
+      reader.fail(*organization, quote(name) + " is not an organization" +
+                                     (known.empty() ? "; the scenario defines none"
+                                                    : "; expected one of " +
+                                                          join(known, kNamesListedMax)));
+    }
+    prototype.organization = static_cast<int>(owner - organizations.begin());
+    prototype.region = owner->region;
+  }
   if (auto region = map.find("region")) prototype.region = read_identifier(reader, *region);
   if (auto uplink = map.find("uplink")) prototype.uplink = read_uplink(reader, *uplink);
   group.tier = tier_of_model(group.model);
@@ -936,7 +955,7 @@ std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
   const std::optional<Field> fleet_field = root.find("fleet");
   const std::optional<Field> sites_field = root.find("sites");
   Fleet fleet;
-  if (fleet_field) fleet = read_fleet(reader, *fleet_field);
+  if (fleet_field) fleet = read_fleet(reader, *fleet_field, organizations);
   std::map<std::string, std::string> taken;  // name -> who took it
   for (const Site& site : fleet.sites) taken.emplace(site.name, "the fleet's generated sites");
   DeviceTally tally;

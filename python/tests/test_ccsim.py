@@ -66,3 +66,32 @@ def test_missing_file_raises_naming_it():
 def test_override_of_unsupported_type_is_a_type_error():
     with pytest.raises(TypeError):
         ccsim.run(HANDFUL, overrides={"duration": [1, 2]})
+
+
+ONE_CLICK = str(SOURCE / "scenarios" / "onboarding" / "one-click.yaml")
+
+
+def test_the_contracts_onboarding_example_runs_and_reproduces():
+    # The example of ARCHITECTURE.md's Python contract, at a size a test affords.
+    r = ccsim.run(ONE_CLICK, seed=3, overrides={"fleet.cameras": 120, "fleet.sites": 4})
+    assert r.passed is True, [(c.id, c.detail) for c in r.checks if not c.passed]
+    assert r.devices == 120
+    assert r.metrics["claims_accepted"] == 120
+    assert r.metrics["onboardings_completed"] == 120
+    assert r.metrics["audit_entries"] > 120
+    onboarded = next(c for c in r.checks if c.id == "all-onboarded")
+    assert onboarded.detail.startswith("120 of 120 devices onboarded by 10m")
+    again = ccsim.run(ONE_CLICK, seed=3, overrides={"fleet.cameras": 120, "fleet.sites": 4})
+    assert again.trace_hash == r.trace_hash and again.metrics == r.metrics
+    other = ccsim.run(ONE_CLICK, seed=4, overrides={"fleet.cameras": 120, "fleet.sites": 4})
+    assert other.trace_hash != r.trace_hash
+
+
+def test_a_claim_past_the_seats_fails_the_check_it_should():
+    # Fewer seats than cameras: the fleet cannot all onboard, and the verdict says so.
+    r = ccsim.run(ONE_CLICK, seed=1, overrides={"fleet.cameras": 50, "fleet.sites": 2,
+                                                "organizations.0.licenses.device-management": 40})
+    assert r.passed is False
+    failed = {c.id for c in r.checks if not c.passed}
+    assert failed == {"all-onboarded", "none-failed", "no-refusals"}
+    assert r.metrics["claims_refused_resource_exhausted"] == 10
