@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ccsim::devices {
@@ -56,8 +57,10 @@ void expect_jittered(Duration delay, Duration base) {
 
 // One agent and its driver, played by hand. Each input clears the outbox first.
 struct Agent {
-  explicit Agent(std::uint64_t seed = 1, DeviceAgentConfig c = {})
-      : config(c), agent(kIdentity, config, core::RandomStream(seed, core::kDeviceStreamBase)) {}
+  explicit Agent(std::uint64_t seed = 1, DeviceAgentConfig c = {},
+                 DeviceIdentity identity = kIdentity)
+      : config(c),
+        agent(std::move(identity), config, core::RandomStream(seed, core::kDeviceStreamBase)) {}
 
   core::Outbox& start(Time now) {
     out.clear();
@@ -452,6 +455,268 @@ std::vector<Time> wakeup_times(std::uint64_t seed) {
 TEST(DeviceAgent, SameSeedSameWakeupsDifferentSeedDifferent) {
   EXPECT_EQ(wakeup_times(7), wakeup_times(7));
   EXPECT_NE(wakeup_times(7), wakeup_times(8));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Onboarding and modes: the hello's identity, provisioning, mode changes and local reports.
+
+// A recorder on a LAN carrying two Tier-2 cameras, one of which does not know its track.
+const DeviceIdentity kRecorder{
+    "REC-1",
+    "recorder-8",
+    "11.11.0",
+    1,
+    "active",
+    "lan-b",
+    {{"DOME-1", "tier2-dome", "10.12.5", "lts-2022"}, {"DOME-2", "tier2-dome", "10.12.6", ""}}};
+
+std::string provision(const std::string& serial, const std::string& os_track = "lts-2024") {
+  wire::Envelope e;
+  wire::Provision* p = e.mutable_provision();
+  p->set_serial(serial);
+  p->set_organization("org-000001");
+  p->set_profile("managed-lts");
+  p->set_mode("managed");
+  p->set_os_track(os_track);
+  return from_platform(e);
+}
+
+std::string mode_change(const std::string& serial, const std::string& mode) {
+  wire::Envelope e;
+  e.mutable_mode_change()->set_serial(serial);
+  e.mutable_mode_change()->set_mode(mode);
+  e.mutable_mode_change()->set_cause("onboarded");
+  return from_platform(e);
+}
+
+// The one frame `out` holds, decoded.
+wire::Envelope the_frame(const core::Outbox& out) {
+  EXPECT_EQ(out.sends.size(), 1u);
+  return out.sends.empty() ? wire::Envelope{} : decoded(out.sends.front().frame);
+}
+
+TEST(DeviceAgent, HelloCarriesTrackLanAndHostedDevices) {
+  Agent a(1, {}, kRecorder);
+  const Time at = a.start_at(Time{});
+  a.wakeup(at);
+  const wire::Envelope e = the_frame(a.connected(at));
+  ASSERT_TRUE(e.has_hello());
+  const wire::DeviceHello& hello = e.hello();
+  EXPECT_EQ(hello.serial(), "REC-1");
+  EXPECT_EQ(hello.os_track(), "active");
+  EXPECT_EQ(hello.lan(), "lan-b");
+  ASSERT_EQ(hello.hosted_size(), 2);
+  EXPECT_EQ(hello.hosted(0).serial(), "DOME-1");
+  EXPECT_EQ(hello.hosted(0).model(), "tier2-dome");
+  EXPECT_EQ(hello.hosted(0).os_version(), "10.12.5");
+  EXPECT_EQ(hello.hosted(0).os_track(), "lts-2022");
+  EXPECT_EQ(hello.hosted(1).serial(), "DOME-2");
+  EXPECT_EQ(hello.hosted(1).os_version(), "10.12.6");
+  EXPECT_TRUE(hello.hosted(1).os_track().empty());
+
+  // A plain camera says its track, no LAN and carries nothing.
+  Agent camera;
+  const Time camera_at = camera.start_at(Time{});
+  camera.wakeup(camera_at);
+  const wire::Envelope plain = the_frame(camera.connected(camera_at));
+  EXPECT_EQ(plain.hello().os_track(), "lts-2024");
+  EXPECT_TRUE(plain.hello().lan().empty());
+  EXPECT_EQ(plain.hello().hosted_size(), 0);
+}
+
+TEST(DeviceAgent, ProvisionIsAcceptedForItselfAndTheDevicesItCarries) {
+  Agent a(1, {}, kRecorder);
+  const Time at = a.online(Time{}, 60'000);
+
+  const wire::Envelope self = the_frame(a.frame(at + seconds(1), provision("REC-1")));
+  EXPECT_TRUE(a.out.wakeups.empty());
+  ASSERT_TRUE(self.has_provision_ack());
+  EXPECT_EQ(self.source(), "REC-1");
+  EXPECT_EQ(self.destination(), "platform");
+  EXPECT_EQ(self.provision_ack().serial(), "REC-1");
+  EXPECT_TRUE(self.provision_ack().accepted());
+  EXPECT_EQ(self.provision_ack().os_version(), "11.11.0");
+  EXPECT_EQ(self.provision_ack().os_track(), "active");  // its own, not the one provisioned
+  EXPECT_TRUE(self.provision_ack().reason().empty());
+
+  const wire::ProvisionAck dome1 =
+      the_frame(a.frame(at + seconds(2), provision("DOME-1"))).provision_ack();
+  EXPECT_EQ(dome1.serial(), "DOME-1");
+  EXPECT_TRUE(dome1.accepted());
+  EXPECT_EQ(dome1.os_version(), "10.12.5");
+  EXPECT_EQ(dome1.os_track(), "lts-2022");
+
+  // A device that does not know its track reports the one it is provisioned for.
+  const wire::ProvisionAck dome2 =
+      the_frame(a.frame(at + seconds(3), provision("DOME-2", "lts-2024"))).provision_ack();
+  EXPECT_EQ(dome2.serial(), "DOME-2");
+  EXPECT_TRUE(dome2.accepted());
+  EXPECT_EQ(dome2.os_version(), "10.12.6");
+  EXPECT_EQ(dome2.os_track(), "lts-2024");
+
+  const wire::ProvisionAck stranger =
+      the_frame(a.frame(at + seconds(4), provision("CAM-9"))).provision_ack();
+  EXPECT_EQ(stranger.serial(), "CAM-9");
+  EXPECT_FALSE(stranger.accepted());
+  EXPECT_FALSE(stranger.reason().empty());
+  EXPECT_TRUE(stranger.os_version().empty());
+
+  EXPECT_EQ(a.agent.metrics().provisions_accepted, 3u);
+  EXPECT_EQ(a.agent.metrics().provisions_refused, 1u);
+  EXPECT_EQ(a.agent.metrics().frame_errors, 0u);
+  // Provisioning does not change the mode: the platform's ModeChange does.
+  EXPECT_EQ(a.agent.mode(0), LocalMode::kStandalone);
+}
+
+TEST(DeviceAgent, ProvisionBeforeTheHelloIsAcceptedIsNotAnswered) {
+  Agent a;
+  const Time at = a.start_at(Time{});
+  a.wakeup(at);
+  a.connected(at);
+  EXPECT_TRUE(a.frame(at + seconds(1), provision(kIdentity.serial)).empty());
+  EXPECT_EQ(a.agent.metrics().provisions_accepted, 0u);
+  EXPECT_EQ(a.agent.metrics().provisions_refused, 0u);
+}
+
+TEST(DeviceAgent, ModeChangeSetsTheModeOfTheDeviceItNames) {
+  Agent a(1, {}, kRecorder);
+  const Time at = a.online(Time{}, 60'000);
+  EXPECT_TRUE(a.frame(at, mode_change("REC-1", "managed")).empty());
+  EXPECT_EQ(a.agent.mode(0), LocalMode::kManaged);
+  EXPECT_EQ(a.agent.mode(1), LocalMode::kStandalone);
+  EXPECT_EQ(a.agent.mode(2), LocalMode::kStandalone);
+  EXPECT_TRUE(a.frame(at, mode_change("DOME-2", "connected")).empty());
+  EXPECT_EQ(a.agent.mode(2), LocalMode::kConnected);
+  EXPECT_EQ(a.agent.mode(1), LocalMode::kStandalone);
+  EXPECT_EQ(a.agent.mode(0), LocalMode::kManaged);
+  a.frame(at, mode_change("REC-1", "standalone"));
+  EXPECT_EQ(a.agent.mode(0), LocalMode::kStandalone);
+  EXPECT_EQ(a.agent.metrics().mode_changes, 3u);
+  EXPECT_EQ(a.agent.metrics().frame_errors, 0u);
+
+  // A mode it does not know, or a serial it neither is nor carries: errors, nothing changes.
+  EXPECT_TRUE(a.frame(at, mode_change("DOME-1", "turbo")).empty());
+  EXPECT_TRUE(a.frame(at, mode_change("CAM-9", "managed")).empty());
+  EXPECT_EQ(a.agent.metrics().frame_errors, 2u);
+  EXPECT_EQ(a.agent.metrics().mode_changes, 3u);
+  EXPECT_EQ(a.agent.mode(0), LocalMode::kStandalone);
+  EXPECT_EQ(a.agent.mode(1), LocalMode::kStandalone);
+  EXPECT_EQ(a.agent.mode(2), LocalMode::kConnected);
+}
+
+TEST(DeviceAgent, LocalActionsAreReportedAtOnceWhileOnline) {
+  Agent a(1, {}, kRecorder);
+  const Time at = a.online(Time{}, 60'000);
+  a.out.clear();
+  EXPECT_TRUE(a.agent.install_app(at + seconds(1), "REC-1", "motion-guard", a.out));
+  const wire::Envelope app = the_frame(a.out);
+  ASSERT_TRUE(app.has_device_report());
+  EXPECT_EQ(app.device_report().serial(), "REC-1");
+  EXPECT_EQ(app.device_report().app_installed(), "motion-guard");
+  EXPECT_EQ(app.destination(), "platform");
+  EXPECT_EQ(app.sent_at_us(), static_cast<std::uint64_t>((at + seconds(1)).count()));
+
+  a.out.clear();
+  EXPECT_TRUE(a.agent.use_local_administrator(at + seconds(2), "DOME-1", a.out));
+  const wire::DeviceReport admin = the_frame(a.out).device_report();
+  EXPECT_EQ(admin.serial(), "DOME-1");
+  EXPECT_TRUE(admin.local_administrator_used());
+
+  a.out.clear();
+  EXPECT_TRUE(a.agent.install_os(at + seconds(3), "DOME-2", "11.0.0", "active", a.out));
+  const wire::DeviceReport os = the_frame(a.out).device_report();
+  EXPECT_EQ(os.serial(), "DOME-2");
+  ASSERT_TRUE(os.has_os());
+  EXPECT_EQ(os.os().version(), "11.0.0");
+  EXPECT_EQ(os.os().track(), "active");
+  EXPECT_EQ(a.agent.identity().hosted[1].os_version, "11.0.0");
+  // The new OS is what the device reports from now on.
+  const wire::ProvisionAck ack =
+      the_frame(a.frame(at + seconds(4), provision("DOME-2"))).provision_ack();
+  EXPECT_EQ(ack.os_version(), "11.0.0");
+  EXPECT_EQ(ack.os_track(), "active");
+
+  // Not a device this agent is or carries.
+  a.out.clear();
+  EXPECT_FALSE(a.agent.install_app(at + seconds(5), "CAM-9", "motion-guard", a.out));
+  EXPECT_FALSE(a.agent.use_local_administrator(at + seconds(5), "CAM-9", a.out));
+  EXPECT_FALSE(a.agent.install_os(at + seconds(5), "CAM-9", "11.0.0", "active", a.out));
+  EXPECT_TRUE(a.out.empty());
+  EXPECT_EQ(a.agent.metrics().reports_sent, 3u);
+  EXPECT_EQ(a.agent.metrics().reports_dropped, 0u);
+}
+
+TEST(DeviceAgent, ReportsWaitWhileOfflineAndGoAfterTheNextAcceptedHello) {
+  Agent a;
+  const Time at = a.start_at(Time{});
+  a.out.clear();
+  EXPECT_TRUE(a.agent.install_app(at, kIdentity.serial, "first-app", a.out));
+  EXPECT_TRUE(a.agent.use_local_administrator(at, kIdentity.serial, a.out));
+  EXPECT_TRUE(a.out.empty());
+  a.wakeup(at);
+  // Connected, hello sent, not yet accepted: still waiting.
+  EXPECT_EQ(a.connected(at).sends.size(), 1u);
+  EXPECT_TRUE(decoded(a.out.sends[0].frame).has_hello());
+  a.out.clear();
+  EXPECT_TRUE(a.agent.install_os(at, kIdentity.serial, "11.12.0", "lts-2024", a.out));
+  EXPECT_TRUE(a.out.sends.empty());
+  EXPECT_EQ(a.agent.metrics().reports_sent, 0u);
+
+  core::Outbox& out = a.frame(at + seconds(1), hello_ack(true, 60'000));
+  ASSERT_EQ(out.sends.size(), 3u);
+  EXPECT_EQ(out.wakeups, std::vector<Time>{at + seconds(1) + seconds(60)});
+  const wire::Envelope first = decoded(out.sends[0].frame);
+  EXPECT_EQ(first.device_report().app_installed(), "first-app");
+  EXPECT_TRUE(decoded(out.sends[1].frame).device_report().local_administrator_used());
+  EXPECT_EQ(decoded(out.sends[2].frame).device_report().os().version(), "11.12.0");
+  EXPECT_EQ(first.sent_at_us(), static_cast<std::uint64_t>((at + seconds(1)).count()));
+  EXPECT_EQ(a.agent.metrics().reports_sent, 3u);
+
+  // Sent once: the next accepted hello, after a lost connection, does not repeat them.
+  a.disconnected(at + seconds(10));
+  const Time retry = a.the_wakeup();
+  a.out.clear();
+  EXPECT_TRUE(a.agent.install_app(retry, kIdentity.serial, "second-app", a.out));
+  EXPECT_TRUE(a.out.empty());
+  a.wakeup(retry);
+  a.connected(retry);
+  core::Outbox& again = a.frame(retry + seconds(1), hello_ack(true, 60'000));
+  ASSERT_EQ(again.sends.size(), 1u);
+  EXPECT_EQ(decoded(again.sends[0].frame).device_report().app_installed(), "second-app");
+  EXPECT_EQ(a.agent.metrics().reports_sent, 4u);
+}
+
+TEST(DeviceAgent, OfflineReportsAreBoundedDroppingTheOldest) {
+  Agent a;
+  const Time at = a.start_at(Time{});
+  const std::size_t extra = 3;
+  a.out.clear();
+  for (std::size_t i = 0; i < kReportsQueuedMax + extra; ++i) {
+    EXPECT_TRUE(a.agent.install_app(at, kIdentity.serial, "app-" + std::to_string(i), a.out));
+  }
+  EXPECT_TRUE(a.out.empty());
+  EXPECT_EQ(a.agent.metrics().reports_dropped, extra);
+  a.wakeup(at);
+  a.connected(at);
+  core::Outbox& out = a.frame(at, hello_ack(true, 60'000));
+  ASSERT_EQ(out.sends.size(), kReportsQueuedMax);
+  EXPECT_EQ(decoded(out.sends.front().frame).device_report().app_installed(),
+            "app-" + std::to_string(extra));
+  EXPECT_EQ(decoded(out.sends.back().frame).device_report().app_installed(),
+            "app-" + std::to_string(kReportsQueuedMax + extra - 1));
+  EXPECT_EQ(a.agent.metrics().reports_sent, kReportsQueuedMax);
+  EXPECT_EQ(a.agent.metrics().reports_dropped, extra);
+}
+
+TEST(DeviceAgent, RefusedHelloSendsNoQueuedReports) {
+  Agent a;
+  const Time at = a.start_at(Time{});
+  a.out.clear();
+  EXPECT_TRUE(a.agent.install_app(at, kIdentity.serial, "motion-guard", a.out));
+  a.wakeup(at);
+  a.connected(at);
+  EXPECT_TRUE(a.frame(at, hello_ack(false, 0, "unknown device")).empty());
+  EXPECT_EQ(a.agent.metrics().reports_sent, 0u);
 }
 
 TEST(DeviceAgent, StateNamesAreStable) {

@@ -165,7 +165,9 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   ++record.hellos;
   bind(connection, index);
   ++metrics_.hellos_accepted;
-  mark_connected(now, index);
+  // The devices a host carries are the ones this hello lists (update_hosted, below), not the
+  // ones it listed before: those it dropped must not come back with it, even for a moment.
+  mark_connected(now, index, /*hosted_too=*/false);
   wire::Envelope& reply = reply_;
   reply.Clear();
   wire::HelloAck* ack = reply.mutable_hello_ack();
@@ -270,8 +272,12 @@ void PlatformNode::provision(Time now, const std::string& serial, core::Outbox& 
   const DeviceConnection& record = devices_[found->second];
   if (record.status != ConnectionStatus::kConnected) return;
   const DeviceRegistry& registry = control_plane_->registry;
-  const DeviceRecord device = registry.device(serial).value();
-  assert(device.state.status == OnboardingStatus::kOnboarding);
+  const Result<DeviceRecord> found_device = registry.device(serial);
+  // Released meanwhile (its organization was deleted): nothing to provision; the sweep drops it.
+  if (!found_device.ok() || found_device.value().state.status != OnboardingStatus::kOnboarding) {
+    return;
+  }
+  const DeviceRecord& device = found_device.value();
   const DeviceProfile profile =
       registry.profile(device.state.organization, device.state.profile).value();
   wire::Envelope& message = reply_;
@@ -414,6 +420,12 @@ void PlatformNode::report_connection(Time now, std::uint32_t index, ConnectionSt
 
 void PlatformNode::expire_onboardings(Time now, core::Outbox& out) {
   for (auto it = onboarding_deadlines_.begin(); it != onboarding_deadlines_.end();) {
+    const Result<DeviceRecord> device = control_plane_->registry.device(it->first);
+    if (!device.ok() || device.value().state.status != OnboardingStatus::kOnboarding) {
+      // Released meanwhile (its organization was deleted): no onboarding left to finish.
+      it = onboarding_deadlines_.erase(it);
+      continue;
+    }
     const auto found = index_by_serial_.find(it->first);
     const bool connected = found != index_by_serial_.end() &&
                            devices_[found->second].status == ConnectionStatus::kConnected;
@@ -520,7 +532,7 @@ void PlatformNode::sweep(Time now) {
   }
 }
 
-void PlatformNode::mark_connected(Time now, std::uint32_t index) {
+void PlatformNode::mark_connected(Time now, std::uint32_t index, bool hosted_too) {
   DeviceConnection& record = devices_[index];
   record.last_seen = now;
   if (record.status == ConnectionStatus::kConnected) return;
@@ -530,6 +542,7 @@ void PlatformNode::mark_connected(Time now, std::uint32_t index) {
   metrics_.peak_connected = std::max<std::uint64_t>(metrics_.peak_connected, connected_count_);
   if (trace_) trace_->record(now, core::TraceEvent::kStatusChange, index, 1);
   report_connection(now, index, ConnectionStatus::kConnected);
+  if (!hosted_too) return;
   for (std::uint32_t hosted : record.hosted) mark_connected(now, hosted);
 }
 

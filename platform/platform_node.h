@@ -168,7 +168,8 @@ class PlatformNode {
                  core::Outbox& out);
   void report_connection(Time now, std::uint32_t index, ConnectionStatus status);
   void expire_onboardings(Time now, core::Outbox& out);
-  void mark_connected(Time now, std::uint32_t index);
+  // With `hosted_too`, the devices a host carries come back with it.
+  void mark_connected(Time now, std::uint32_t index, bool hosted_too = true);
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
   void sweep(Time now);
   void send(Time now, ConnectionId connection, const std::string& destination,

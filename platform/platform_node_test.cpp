@@ -1,5 +1,6 @@
-// The platform node on its own (frames in, frames and timers out), then in a loop with device
-// agents over an in-memory network, including a cut and its healing.
+// The platform node on its own (frames in, frames and timers out), then with a control plane
+// (onboarding, hosts and their Tier-2 devices, device reports and modes), then in a loop with
+// device agents over an in-memory network, including a cut and its healing.
 #include "platform/platform_node.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <queue>
 #include <string>
 #include <vector>
@@ -466,6 +468,804 @@ TEST(PlatformNode, NamesAreStable) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// With a control plane: onboarding and modes over the wire. One organization with an owner, a
+// device-management license, a managed profile (the default) and a connected one; the factory
+// registered two Tier-1 cameras, two Tier-2 cameras and a recorder.
+
+template <typename T>
+T must(Result<T> result) {
+  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message);
+  if (!result.ok()) return T{};
+  return std::move(result).value();
+}
+
+constexpr Duration kOnboardingTimeout = minutes(10);
+
+// A hello naming its track and LAN, and, for a host, the Tier-2 devices it carries.
+std::string lan_hello(const std::string& serial, const std::string& lan,
+                      const std::vector<std::string>& hosted = {},
+                      std::uint64_t correlation_id = 1) {
+  wire::Envelope e;
+  wire::DeviceHello* h = e.mutable_hello();
+  h->set_serial(serial);
+  h->set_model("tier1-bullet");
+  h->set_tier(1);
+  h->set_os_version("11.11.0");
+  h->set_agent_version("test");
+  h->set_os_track("lts-2024");
+  h->set_lan(lan);
+  for (const std::string& carried : hosted) {
+    wire::HostedDevice* d = h->add_hosted();
+    d->set_serial(carried);
+    d->set_model("tier2-dome");
+    d->set_os_version("10.12.5");
+    d->set_os_track("lts-2024");
+  }
+  return frame_from(serial, correlation_id, e);
+}
+
+std::string provision_ack(const std::string& serial, bool accepted,
+                          const std::string& os_version = "11.11.0",
+                          const std::string& os_track = "lts-2024",
+                          const std::string& reason = "") {
+  wire::Envelope e;
+  wire::ProvisionAck* a = e.mutable_provision_ack();
+  a->set_serial(serial);
+  a->set_accepted(accepted);
+  a->set_os_version(os_version);
+  a->set_os_track(os_track);
+  a->set_reason(reason);
+  return frame_from(serial, 4, e);
+}
+
+std::string provision_refused(const std::string& serial, const std::string& reason) {
+  return provision_ack(serial, false, "", "", reason);
+}
+
+std::string app_installed(const std::string& serial, const std::string& app) {
+  wire::Envelope e;
+  e.mutable_device_report()->set_serial(serial);
+  e.mutable_device_report()->set_app_installed(app);
+  return frame_from(serial, 5, e);
+}
+
+std::string local_administrator_used(const std::string& serial) {
+  wire::Envelope e;
+  e.mutable_device_report()->set_serial(serial);
+  e.mutable_device_report()->set_local_administrator_used(true);
+  return frame_from(serial, 5, e);
+}
+
+std::string os_reported(const std::string& serial, const std::string& version,
+                        const std::string& track) {
+  wire::Envelope e;
+  e.mutable_device_report()->set_serial(serial);
+  e.mutable_device_report()->mutable_os()->set_version(version);
+  e.mutable_device_report()->mutable_os()->set_track(track);
+  return frame_from(serial, 5, e);
+}
+
+struct Sent {
+  ConnectionId connection;
+  wire::Envelope envelope;
+};
+
+// The frames in `out` with body `body`, decoded, in the order they were sent.
+std::vector<Sent> sent(const core::Outbox& out, wire::Envelope::BodyCase body) {
+  std::vector<Sent> found;
+  for (const core::Outbox::Send& send : out.sends) {
+    wire::Envelope e = decoded(send.frame);
+    if (e.body_case() == body) found.push_back({send.connection, std::move(e)});
+  }
+  return found;
+}
+
+class OnboardingNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    owner_ = must(plane_.identity_store.register_user("olivia@acme.example", "Olivia"));
+    organization_ = must(plane_.tenancy.create_organization(Time{}, owner_, "Acme", "eu-west"));
+    ASSERT_TRUE(
+        plane_.tenancy
+            .set_license(Time{}, owner_, organization_, std::string(kDeviceManagementService), 10)
+            .ok());
+    ASSERT_TRUE(plane_.registry
+                    .define_profile(Time{}, owner_, organization_,
+                                    DeviceProfile{"managed-lts",
+                                                  DeviceMode::kManaged,
+                                                  "lts-2024",
+                                                  {"motion-guard"},
+                                                  {std::string(kCapabilityWebRtc)}})
+                    .ok());
+    ASSERT_TRUE(
+        plane_.registry
+            .define_profile(Time{}, owner_, organization_,
+                            DeviceProfile{"connected", DeviceMode::kConnected, "active", {}, {}})
+            .ok());
+    ASSERT_TRUE(
+        plane_.registry.set_default_profile(Time{}, owner_, organization_, "managed-lts").ok());
+    const std::vector<FactoryRecord> records = {
+        factory("CAM-1", DeviceKind::kCamera, DeviceTier::kTier1),
+        factory("CAM-2", DeviceKind::kCamera, DeviceTier::kTier1),
+        factory("DOME-1", DeviceKind::kCamera, DeviceTier::kTier2),
+        factory("DOME-2", DeviceKind::kCamera, DeviceTier::kTier2),
+        factory("REC-1", DeviceKind::kRecorder, DeviceTier::kTier1),
+    };
+    ASSERT_EQ(must(plane_.registry.register_devices(Time{}, records)), records.size());
+    node_.start(Time{}, out_);
+  }
+
+  FactoryRecord factory(const std::string& serial, DeviceKind kind, DeviceTier tier) {
+    const std::string oak = generate_owner_key(keys_);
+    oaks_[serial] = oak;
+    return FactoryRecord{serial, "model-" + serial, kind, tier, oak, {}, {}, "11.11.0"};
+  }
+
+  core::Outbox& frame(Time now, ConnectionId connection, const std::string& f) {
+    out_.clear();
+    node_.on_frame(now, connection, f, out_);
+    return out_;
+  }
+  core::Outbox& wakeup(Time now) {
+    out_.clear();
+    node_.on_wakeup(now, out_);
+    return out_;
+  }
+  // The owner claims `serial` for the organization, one-click or through `host`.
+  Result<DeviceRecord> claim(Time now, const std::string& serial,
+                             std::optional<std::string> profile = std::nullopt,
+                             std::optional<std::string> host = std::nullopt) {
+    out_.clear();
+    return node_.claim(
+        now, ClaimRequest{owner_, organization_, serial, oaks_.at(serial), profile, host}, out_);
+  }
+  // Hello on `connection`, claim, accepted ack: `serial` is onboarded at `now`.
+  void onboard(Time now, ConnectionId connection, const std::string& serial,
+               std::optional<std::string> profile = std::nullopt) {
+    frame(now, connection, lan_hello(serial, "lan-a"));
+    ASSERT_TRUE(claim(now, serial, profile).ok());
+    frame(now, connection, provision_ack(serial, true));
+    ASSERT_EQ(registered(serial).state.status, OnboardingStatus::kOnboarded);
+  }
+
+  DeviceRecord registered(const std::string& serial) const {
+    return must(plane_.registry.device(serial));
+  }
+  std::uint32_t seats_used() const {
+    return must(plane_.tenancy.licenses(organization_)).at(0).used;
+  }
+  std::size_t audited(const std::string& trail, std::string_view topic,
+                      const std::string& device) const {
+    AuditQuery query;
+    query.organization = trail;
+    query.topic = std::string(topic);
+    query.device = device;
+    query.limit = kAuditPageEntriesMax;
+    return must(plane_.audit_log.search(query)).entries.size();
+  }
+  const PlatformMetrics& metrics() const { return node_.metrics(); }
+
+  ControlPlane plane_{7};
+  core::RandomStream keys_{7, 99};
+  PlatformNode node_{kPolicy, 100, nullptr, &plane_, OnboardingPolicy{kOnboardingTimeout}};
+  core::Outbox out_;
+  std::map<std::string, std::string> oaks_;
+  UserId owner_;
+  OrganizationId organization_;
+};
+
+TEST_F(OnboardingNodeTest, HelloFromAnUnregisteredSerialIsRefusedNamingIt) {
+  core::Outbox& out = frame(seconds(1), 3, lan_hello("GHOST-1", "lan-a", {}, 5));
+  ASSERT_EQ(out.sends.size(), 1u);
+  EXPECT_EQ(out.sends[0].connection, 3u);
+  const wire::Envelope refused = decoded(out.sends[0].frame);
+  ASSERT_TRUE(refused.has_hello_ack());
+  EXPECT_FALSE(refused.hello_ack().accepted());
+  EXPECT_NE(refused.hello_ack().reason().find("GHOST-1"), std::string::npos)
+      << refused.hello_ack().reason();
+  EXPECT_NE(refused.hello_ack().reason().find("never registered"), std::string::npos)
+      << refused.hello_ack().reason();
+  EXPECT_EQ(refused.destination(), "GHOST-1");
+  EXPECT_EQ(refused.correlation_id(), 5u);
+  EXPECT_EQ(metrics().hellos_refused_unregistered, 1u);
+  EXPECT_EQ(metrics().hellos_refused, 1u);
+  EXPECT_EQ(metrics().hellos_accepted, 0u);
+  EXPECT_EQ(node_.find("GHOST-1"), nullptr);
+  EXPECT_EQ(node_.connected_count(), 0u);
+  // Its connection speaks for no device.
+  EXPECT_TRUE(frame(seconds(2), 3, heartbeat("GHOST-1", 1)).empty());
+  EXPECT_EQ(metrics().frames_without_hello, 1u);
+
+  // A registered serial is accepted, and the LAN it names is recorded in the registry.
+  EXPECT_TRUE(registered("CAM-1").state.lan.empty());
+  out = frame(seconds(3), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_EQ(out.sends.size(), 1u);  // the ack alone: nobody claimed it
+  EXPECT_TRUE(decoded(out.sends[0].frame).hello_ack().accepted());
+  EXPECT_EQ(metrics().hellos_accepted, 1u);
+  EXPECT_EQ(metrics().hellos_refused_unregistered, 1u);
+  ASSERT_NE(node_.find("CAM-1"), nullptr);
+  EXPECT_EQ(node_.find("CAM-1")->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(registered("CAM-1").state.lan, "lan-a");
+  const std::string platform_trail(kRegistryAuditTrail);
+  EXPECT_EQ(audited(platform_trail, kTopicDevicePlacedOnLan, "CAM-1"), 1u);
+  // The same LAN again is not news; a hello naming none leaves it; another LAN is recorded.
+  frame(seconds(4), 4, lan_hello("CAM-1", "lan-a"));
+  frame(seconds(5), 4, lan_hello("CAM-1", ""));
+  EXPECT_EQ(registered("CAM-1").state.lan, "lan-a");
+  EXPECT_EQ(audited(platform_trail, kTopicDevicePlacedOnLan, "CAM-1"), 1u);
+  frame(seconds(6), 4, lan_hello("CAM-1", "lan-b"));
+  EXPECT_EQ(registered("CAM-1").state.lan, "lan-b");
+  EXPECT_EQ(audited(platform_trail, kTopicDevicePlacedOnLan, "CAM-1"), 2u);
+}
+
+TEST_F(OnboardingNodeTest, ClaimProvisionsAConnectedDeviceAndItsAckOnboardsIt) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  const Result<DeviceRecord> claimed = claim(seconds(2), "CAM-1");
+  ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+  EXPECT_EQ(claimed.value().state.status, OnboardingStatus::kOnboarding);
+  ASSERT_EQ(out_.sends.size(), 1u);
+  const std::vector<Sent> provisions = sent(out_, wire::Envelope::kProvision);
+  ASSERT_EQ(provisions.size(), 1u);
+  EXPECT_EQ(provisions[0].connection, 4u);
+  EXPECT_EQ(provisions[0].envelope.source(), "platform");
+  EXPECT_EQ(provisions[0].envelope.destination(), "CAM-1");
+  EXPECT_EQ(provisions[0].envelope.sent_at_us(), 2'000'000u);
+  const wire::Provision& provision = provisions[0].envelope.provision();
+  EXPECT_EQ(provision.serial(), "CAM-1");
+  EXPECT_EQ(provision.organization(), organization_);
+  EXPECT_EQ(provision.profile(), "managed-lts");
+  EXPECT_EQ(provision.mode(), "managed");
+  EXPECT_EQ(provision.os_track(), "lts-2024");
+  EXPECT_EQ(metrics().provisions_sent, 1u);
+  EXPECT_EQ(node_.onboardings_pending(), 1u);
+  EXPECT_EQ(seats_used(), 1u);
+  // Not onboarded yet: the registry keeps no connection facts of it.
+  EXPECT_EQ(registered("CAM-1").state.connection, ConnectionStatus::kDisconnected);
+
+  core::Outbox& out = frame(seconds(3), 4, provision_ack("CAM-1", true, "11.12.0", "lts-2024"));
+  const DeviceRecord onboarded = registered("CAM-1");
+  EXPECT_EQ(onboarded.state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(onboarded.state.organization, organization_);
+  EXPECT_EQ(onboarded.state.profile, "managed-lts");
+  EXPECT_EQ(onboarded.state.mode, DeviceMode::kManaged);
+  EXPECT_EQ(onboarded.state.os_version, "11.12.0");
+  EXPECT_EQ(onboarded.state.os_track, "lts-2024");
+  EXPECT_EQ(onboarded.state.onboarded_at, seconds(3));
+  EXPECT_EQ(onboarded.state.connection, ConnectionStatus::kConnected);
+  ASSERT_EQ(out.sends.size(), 1u);
+  const std::vector<Sent> changes = sent(out, wire::Envelope::kModeChange);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection, 4u);
+  EXPECT_EQ(changes[0].envelope.destination(), "CAM-1");
+  EXPECT_EQ(changes[0].envelope.mode_change().serial(), "CAM-1");
+  EXPECT_EQ(changes[0].envelope.mode_change().mode(), "managed");
+  EXPECT_EQ(changes[0].envelope.mode_change().cause(), "onboarded");
+  EXPECT_EQ(metrics().onboardings_completed, 1u);
+  EXPECT_EQ(metrics().mode_changes_sent, 1u);
+  EXPECT_EQ(metrics().provision_acks_unexpected, 0u);
+  EXPECT_EQ(metrics().commands_refused, 0u);
+  EXPECT_EQ(node_.onboardings_pending(), 0u);
+  EXPECT_EQ(node_.find("CAM-1")->os_version, "11.12.0");
+  EXPECT_EQ(seats_used(), 1u);
+  // Onboarded: sweeps send it no more Provisions.
+  frame(kInterval - seconds(1), 4, heartbeat("CAM-1", 1));
+  EXPECT_TRUE(sent(wakeup(kInterval), wire::Envelope::kProvision).empty());
+}
+
+TEST_F(OnboardingNodeTest, ConnectedProfileOnboardsIntoConnectedMode) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1", "connected").ok());
+  const std::vector<Sent> provisions = sent(out_, wire::Envelope::kProvision);
+  ASSERT_EQ(provisions.size(), 1u);
+  EXPECT_EQ(provisions[0].envelope.provision().profile(), "connected");
+  EXPECT_EQ(provisions[0].envelope.provision().mode(), "connected");
+  EXPECT_EQ(provisions[0].envelope.provision().os_track(), "active");
+
+  const std::vector<Sent> changes =
+      sent(frame(seconds(3), 4, provision_ack("CAM-1", true, "11.11.0", "active")),
+           wire::Envelope::kModeChange);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].envelope.mode_change().mode(), "connected");
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kConnected);
+  EXPECT_EQ(metrics().onboardings_completed, 1u);
+}
+
+TEST_F(OnboardingNodeTest, ManagedDeviceOffItsTrackIsOnboardedConnected) {
+  // It accepts a managed profile but runs another track: it joins, in connected mode, and is
+  // told so once.
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
+  core::Outbox& out = frame(seconds(3), 4, provision_ack("CAM-1", true, "12.0.0", "active"));
+  const std::vector<Sent> changes = sent(out, wire::Envelope::kModeChange);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].envelope.mode_change().mode(), "connected");
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kConnected);
+}
+
+TEST_F(OnboardingNodeTest, AcceptedAckWithBadFactsFailsTheOnboarding) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
+  // Accepted, with an OS version the wire carries but the registry refuses.
+  EXPECT_TRUE(
+      frame(seconds(3), 4, provision_ack("CAM-1", true, "11 11 0", "lts-2024")).sends.empty());
+  const DeviceRecord failed = registered("CAM-1");
+  EXPECT_EQ(failed.state.status, OnboardingStatus::kFailed);
+  EXPECT_NE(failed.state.failure_reason.find("device reported bad facts"), std::string::npos)
+      << failed.state.failure_reason;
+  EXPECT_EQ(metrics().commands_refused, 1u);
+  EXPECT_EQ(metrics().onboardings_completed, 0u);
+  EXPECT_EQ(node_.onboardings_pending(), 0u);
+  EXPECT_EQ(seats_used(), 0u);
+}
+
+TEST_F(OnboardingNodeTest, ClaimOfADeviceNotConnectedSendsNothingUntilItsHello) {
+  ASSERT_TRUE(claim(seconds(1), "CAM-1").ok());
+  EXPECT_TRUE(out_.empty());
+  EXPECT_EQ(metrics().provisions_sent, 0u);
+  EXPECT_EQ(node_.onboardings_pending(), 1u);
+  EXPECT_EQ(node_.find("CAM-1"), nullptr);
+
+  core::Outbox& out = frame(seconds(2), 6, lan_hello("CAM-1", "lan-a", {}, 9));
+  ASSERT_EQ(out.sends.size(), 2u);
+  const wire::Envelope ack = decoded(out.sends[0].frame);
+  ASSERT_TRUE(ack.has_hello_ack());
+  EXPECT_TRUE(ack.hello_ack().accepted());
+  EXPECT_EQ(out.sends[1].connection, 6u);
+  const wire::Envelope provision = decoded(out.sends[1].frame);
+  ASSERT_TRUE(provision.has_provision());
+  EXPECT_EQ(provision.provision().serial(), "CAM-1");
+  EXPECT_EQ(provision.provision().mode(), "managed");
+  EXPECT_EQ(metrics().provisions_sent, 1u);
+
+  // Likewise a device that was connected once but is away when claimed.
+  frame(seconds(3), 7, lan_hello("CAM-2", "lan-a"));
+  frame(seconds(4), 7, goodbye("CAM-2"));
+  ASSERT_TRUE(claim(seconds(5), "CAM-2").ok());
+  EXPECT_TRUE(out_.sends.empty());
+  const std::vector<Sent> provisions =
+      sent(frame(seconds(6), 8, lan_hello("CAM-2", "lan-a")), wire::Envelope::kProvision);
+  ASSERT_EQ(provisions.size(), 1u);
+  EXPECT_EQ(provisions[0].connection, 8u);
+  EXPECT_EQ(provisions[0].envelope.provision().serial(), "CAM-2");
+  EXPECT_EQ(metrics().provisions_sent, 2u);
+  EXPECT_EQ(node_.onboardings_pending(), 2u);
+}
+
+TEST_F(OnboardingNodeTest, RefusedProvisioningFailsTheOnboardingAndFreesTheSeat) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
+  ASSERT_EQ(seats_used(), 1u);
+  EXPECT_TRUE(frame(seconds(3), 4, provision_refused("CAM-1", "storage full")).sends.empty());
+  const DeviceRecord failed = registered("CAM-1");
+  EXPECT_EQ(failed.state.status, OnboardingStatus::kFailed);
+  EXPECT_EQ(failed.state.failure_reason, "device refused provisioning: storage full");
+  EXPECT_TRUE(failed.state.organization.empty());
+  EXPECT_EQ(failed.state.mode, DeviceMode::kStandalone);
+  EXPECT_EQ(seats_used(), 0u);
+  EXPECT_EQ(metrics().onboardings_refused, 1u);
+  EXPECT_EQ(metrics().onboardings_completed, 0u);
+  EXPECT_EQ(metrics().mode_changes_sent, 0u);
+  EXPECT_EQ(node_.onboardings_pending(), 0u);
+  // The refusal ends it: the sweep sends no Provision.
+  EXPECT_TRUE(sent(wakeup(kInterval), wire::Envelope::kProvision).empty());
+
+  // A failed device may be claimed again, and is provisioned anew.
+  ASSERT_TRUE(claim(kInterval + seconds(1), "CAM-1").ok());
+  EXPECT_EQ(sent(out_, wire::Envelope::kProvision).size(), 1u);
+  EXPECT_EQ(seats_used(), 1u);
+}
+
+TEST_F(OnboardingNodeTest, ProvisionGoesAgainAtEachSweepUntilTheTimeoutFailsIt) {
+  frame(seconds(30), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(30), "CAM-1").ok());  // due by 10 min 30 s
+  ASSERT_EQ(metrics().provisions_sent, 1u);
+  for (int k = 1; k <= 10; ++k) {
+    frame(kInterval * k - seconds(1), 4, heartbeat("CAM-1", static_cast<std::uint64_t>(k)));
+    core::Outbox& out = wakeup(kInterval * k);
+    EXPECT_EQ(out.wakeups, std::vector<Time>{kInterval * (k + 1)});
+    const std::vector<Sent> provisions = sent(out, wire::Envelope::kProvision);
+    ASSERT_EQ(out.sends.size(), 1u) << "sweep " << k;
+    ASSERT_EQ(provisions.size(), 1u) << "sweep " << k;
+    EXPECT_EQ(provisions[0].connection, 4u);
+    EXPECT_EQ(provisions[0].envelope.provision().serial(), "CAM-1");
+    EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarding) << "sweep " << k;
+  }
+  EXPECT_EQ(metrics().provisions_sent, 11u);
+
+  frame(kInterval * 11 - seconds(1), 4, heartbeat("CAM-1", 11));
+  EXPECT_TRUE(wakeup(kInterval * 11).sends.empty());
+  const DeviceRecord failed = registered("CAM-1");
+  EXPECT_EQ(failed.state.status, OnboardingStatus::kFailed);
+  EXPECT_EQ(failed.state.failure_reason, "device did not answer its provisioning within 10m");
+  EXPECT_EQ(metrics().onboardings_timed_out, 1u);
+  EXPECT_EQ(metrics().provisions_sent, 11u);
+  EXPECT_EQ(node_.onboardings_pending(), 0u);
+  EXPECT_EQ(seats_used(), 0u);
+  // Its answer, come too late, is unexpected and changes nothing.
+  EXPECT_TRUE(frame(kInterval * 11 + seconds(1), 4, provision_ack("CAM-1", true)).empty());
+  EXPECT_EQ(metrics().provision_acks_unexpected, 1u);
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kFailed);
+  EXPECT_EQ(metrics().onboardings_completed, 0u);
+}
+
+TEST_F(OnboardingNodeTest, DeviceThatNeverConnectsFailsAtTheSweepAfterTheTimeout) {
+  ASSERT_TRUE(claim(seconds(30), "CAM-1").ok());
+  for (int k = 1; k <= 10; ++k) {
+    EXPECT_TRUE(wakeup(kInterval * k).sends.empty()) << "sweep " << k;
+    EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarding) << "sweep " << k;
+  }
+  wakeup(kInterval * 11);
+  const DeviceRecord failed = registered("CAM-1");
+  EXPECT_EQ(failed.state.status, OnboardingStatus::kFailed);
+  EXPECT_EQ(failed.state.failure_reason, "device did not connect within 10m");
+  EXPECT_EQ(metrics().onboardings_timed_out, 1u);
+  EXPECT_EQ(metrics().provisions_sent, 0u);
+  EXPECT_EQ(node_.onboardings_pending(), 0u);
+  EXPECT_EQ(seats_used(), 0u);
+  // Coming now, it is not provisioned.
+  EXPECT_TRUE(
+      sent(frame(kInterval * 11, 4, lan_hello("CAM-1", "lan-a")), wire::Envelope::kProvision)
+          .empty());
+}
+
+TEST_F(OnboardingNodeTest, SecondAckAfterCompletionIsUnexpected) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
+  // The Provision went again at the sweep before the device answered; it answers both.
+  ASSERT_EQ(sent(wakeup(kInterval), wire::Envelope::kProvision).size(), 1u);
+  frame(kInterval + seconds(1), 4, provision_ack("CAM-1", true));
+  ASSERT_EQ(metrics().onboardings_completed, 1u);
+  EXPECT_TRUE(frame(kInterval + seconds(2), 4, provision_ack("CAM-1", true)).empty());
+  EXPECT_EQ(metrics().provision_acks_unexpected, 1u);
+  EXPECT_EQ(metrics().onboardings_completed, 1u);
+  EXPECT_EQ(metrics().mode_changes_sent, 1u);
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarded);
+  // So is a refusal arriving after completion: the device stays onboarded.
+  EXPECT_TRUE(frame(kInterval + seconds(3), 4, provision_refused("CAM-1", "late")).empty());
+  EXPECT_EQ(metrics().provision_acks_unexpected, 2u);
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(metrics().onboardings_refused, 0u);
+}
+
+TEST_F(OnboardingNodeTest, AckOnAConnectionNotTheDevicesIsIgnored) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  frame(seconds(1), 5, lan_hello("CAM-2", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
+  EXPECT_TRUE(frame(seconds(3), 5, provision_ack("CAM-1", true)).empty());
+  EXPECT_TRUE(frame(seconds(3), 9, provision_ack("CAM-1", true)).empty());  // no hello on 9
+  EXPECT_EQ(metrics().frames_without_hello, 2u);
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarding);
+  EXPECT_EQ(node_.onboardings_pending(), 1u);
+  frame(seconds(4), 4, provision_ack("CAM-1", true));
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kOnboarded);
+}
+
+TEST_F(OnboardingNodeTest, ConnectionChangesOfOnboardedDevicesReachTheRegistry) {
+  onboard(seconds(1), 4, "CAM-1");
+  ASSERT_EQ(registered("CAM-1").state.connection, ConnectionStatus::kConnected);
+  frame(seconds(2), 4, goodbye("CAM-1"));
+  EXPECT_EQ(registered("CAM-1").state.connection, ConnectionStatus::kDisconnected);
+  frame(seconds(3), 5, lan_hello("CAM-1", "lan-a"));
+  EXPECT_EQ(registered("CAM-1").state.connection, ConnectionStatus::kConnected);
+  for (int k = 1; k <= 4; ++k) wakeup(kInterval * k);
+  ASSERT_EQ(node_.find("CAM-1")->status, ConnectionStatus::kDisconnected);
+  EXPECT_EQ(registered("CAM-1").state.connection, ConnectionStatus::kDisconnected);
+  // connected (at onboarding), disconnected, connected, disconnected.
+  EXPECT_EQ(audited(organization_, kTopicDeviceConnection, "CAM-1"), 4u);
+}
+
+TEST_F(OnboardingNodeTest, HostHelloConnectsItsRegisteredTier2Devices) {
+  core::Outbox& out = frame(seconds(1), 5, lan_hello("REC-1", "lan-b", {"DOME-1", "GHOST-2"}));
+  ASSERT_EQ(out.sends.size(), 1u);
+  EXPECT_TRUE(decoded(out.sends[0].frame).hello_ack().accepted());
+  const DeviceConnection* host = node_.find("REC-1");
+  const DeviceConnection* dome = node_.find("DOME-1");
+  ASSERT_NE(host, nullptr);
+  ASSERT_NE(dome, nullptr);
+  EXPECT_EQ(dome->tier, 2u);
+  EXPECT_EQ(dome->model, "tier2-dome");
+  EXPECT_EQ(dome->os_version, "10.12.5");
+  EXPECT_EQ(dome->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(dome->connection, 5u);
+  ASSERT_NE(dome->host, DeviceConnection::kNoHost);
+  EXPECT_EQ(node_.devices()[dome->host].serial, "REC-1");
+  ASSERT_EQ(host->hosted.size(), 1u);
+  EXPECT_EQ(node_.devices()[host->hosted[0]].serial, "DOME-1");
+  EXPECT_EQ(host->host, DeviceConnection::kNoHost);
+  // An unregistered hosted serial is left out.
+  EXPECT_EQ(node_.find("GHOST-2"), nullptr);
+  EXPECT_EQ(metrics().hosted_refused_unregistered, 1u);
+  EXPECT_EQ(metrics().hellos_accepted, 1u);
+  EXPECT_EQ(node_.connected_count(), 2u);
+  // The host's LAN is its devices' too.
+  EXPECT_EQ(registered("REC-1").state.lan, "lan-b");
+  EXPECT_EQ(registered("DOME-1").state.lan, "lan-b");
+}
+
+TEST_F(OnboardingNodeTest, HostedDevicesGoDownWithTheirHost) {
+  frame(Time{}, 5, lan_hello("REC-1", "lan-b", {"DOME-1", "DOME-2"}));
+  ASSERT_EQ(node_.connected_count(), 3u);
+  // Missed heartbeats: the host's silence is theirs; only the host counts as detected.
+  for (int k = 1; k <= 4; ++k) wakeup(kInterval * k);
+  for (const char* serial : {"REC-1", "DOME-1", "DOME-2"}) {
+    EXPECT_EQ(node_.find(serial)->status, ConnectionStatus::kDisconnected) << serial;
+    EXPECT_EQ(node_.find(serial)->last_disconnect, DisconnectReason::kMissedHeartbeats) << serial;
+  }
+  EXPECT_EQ(metrics().disconnects_detected, 1u);
+  EXPECT_EQ(node_.connected_count(), 0u);
+  // A heartbeat brings the host back, and its devices with it.
+  frame(kInterval * 4 + seconds(1), 5, heartbeat("REC-1", 5));
+  EXPECT_EQ(node_.connected_count(), 3u);
+  EXPECT_EQ(node_.find("DOME-2")->status, ConnectionStatus::kConnected);
+
+  // Goodbye.
+  frame(kInterval * 4 + seconds(2), 5, goodbye("REC-1"));
+  for (const char* serial : {"REC-1", "DOME-1", "DOME-2"}) {
+    EXPECT_EQ(node_.find(serial)->status, ConnectionStatus::kDisconnected) << serial;
+    EXPECT_EQ(node_.find(serial)->last_disconnect, DisconnectReason::kGoodbye) << serial;
+  }
+  EXPECT_EQ(node_.connected_count(), 0u);
+
+  // Back on a new connection, which its devices now use; then that connection closes.
+  frame(kInterval * 4 + seconds(3), 6, lan_hello("REC-1", "lan-b", {"DOME-1", "DOME-2"}));
+  EXPECT_EQ(node_.connected_count(), 3u);
+  EXPECT_EQ(node_.find("DOME-1")->connection, 6u);
+  EXPECT_EQ(node_.find("DOME-2")->connection, 6u);
+  node_.on_connection_closed(kInterval * 4 + seconds(4), 6);
+  for (const char* serial : {"REC-1", "DOME-1", "DOME-2"}) {
+    EXPECT_EQ(node_.find(serial)->status, ConnectionStatus::kDisconnected) << serial;
+    EXPECT_EQ(node_.find(serial)->last_disconnect, DisconnectReason::kConnectionClosed) << serial;
+  }
+  EXPECT_EQ(node_.connected_count(), 0u);
+}
+
+TEST_F(OnboardingNodeTest, LaterHelloWithoutAHostedDeviceDropsIt) {
+  frame(seconds(1), 5, lan_hello("REC-1", "lan-b", {"DOME-1", "DOME-2"}));
+  frame(seconds(2), 5, lan_hello("REC-1", "lan-b", {"DOME-2"}));
+  const DeviceConnection* dome1 = node_.find("DOME-1");
+  EXPECT_EQ(dome1->status, ConnectionStatus::kDisconnected);
+  EXPECT_EQ(dome1->last_disconnect, DisconnectReason::kConnectionClosed);
+  EXPECT_EQ(dome1->host, DeviceConnection::kNoHost);
+  ASSERT_EQ(node_.find("REC-1")->hosted.size(), 1u);
+  EXPECT_EQ(node_.devices()[node_.find("REC-1")->hosted[0]].serial, "DOME-2");
+  EXPECT_EQ(node_.find("DOME-2")->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(node_.connected_count(), 2u);
+  // The host no longer speaks for it.
+  frame(seconds(3), 5, app_installed("DOME-1", "motion-guard"));
+  EXPECT_EQ(metrics().frames_without_hello, 1u);
+
+  // The host comes back, after its connection died, carrying nothing: the device it carried
+  // stays down, and is not brought back even for a moment.
+  node_.on_connection_closed(seconds(4), 5);
+  ASSERT_EQ(node_.find("DOME-2")->status, ConnectionStatus::kDisconnected);
+  frame(seconds(5), 6, lan_hello("REC-1", "lan-b"));
+  const DeviceConnection* dome2 = node_.find("DOME-2");
+  EXPECT_EQ(dome2->status, ConnectionStatus::kDisconnected);
+  EXPECT_EQ(dome2->host, DeviceConnection::kNoHost);
+  EXPECT_EQ(dome2->disconnects, 1u);
+  EXPECT_TRUE(node_.find("REC-1")->hosted.empty());
+  EXPECT_EQ(metrics().reconnects, 1u);  // the host alone
+  EXPECT_EQ(node_.connected_count(), 1u);
+}
+
+TEST_F(OnboardingNodeTest, ClaimViaHostProvisionsThroughTheHostWhichAnswersForIt) {
+  frame(seconds(1), 5, lan_hello("REC-1", "lan-b", {"DOME-1"}));
+  // The host joins the organization first.
+  ASSERT_TRUE(claim(seconds(2), "REC-1").ok());
+  frame(seconds(3), 5, provision_ack("REC-1", true));
+  ASSERT_EQ(registered("REC-1").state.status, OnboardingStatus::kOnboarded);
+  // A Tier-2 camera cannot be claimed one-click.
+  EXPECT_FALSE(claim(seconds(4), "DOME-1").ok());
+  EXPECT_TRUE(out_.empty());
+
+  const Result<DeviceRecord> claimed = claim(seconds(4), "DOME-1", std::nullopt, "REC-1");
+  ASSERT_TRUE(claimed.ok()) << claimed.error().message;
+  EXPECT_EQ(claimed.value().state.host, "REC-1");
+  ASSERT_EQ(out_.sends.size(), 1u);
+  const std::vector<Sent> provisions = sent(out_, wire::Envelope::kProvision);
+  ASSERT_EQ(provisions.size(), 1u);
+  EXPECT_EQ(provisions[0].connection, 5u);
+  EXPECT_EQ(provisions[0].envelope.destination(), "REC-1");
+  EXPECT_EQ(provisions[0].envelope.provision().serial(), "DOME-1");
+  EXPECT_EQ(provisions[0].envelope.provision().organization(), organization_);
+  EXPECT_EQ(provisions[0].envelope.provision().mode(), "managed");
+
+  // The host acknowledges on the camera's behalf, on its own connection.
+  core::Outbox& out = frame(seconds(5), 5, provision_ack("DOME-1", true, "10.12.5", "lts-2024"));
+  const DeviceRecord dome = registered("DOME-1");
+  EXPECT_EQ(dome.state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(dome.state.os_version, "10.12.5");
+  EXPECT_EQ(dome.state.mode, DeviceMode::kManaged);
+  EXPECT_EQ(dome.state.connection, ConnectionStatus::kConnected);
+  const std::vector<Sent> changes = sent(out, wire::Envelope::kModeChange);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection, 5u);
+  EXPECT_EQ(changes[0].envelope.destination(), "REC-1");
+  EXPECT_EQ(changes[0].envelope.mode_change().serial(), "DOME-1");
+  EXPECT_EQ(changes[0].envelope.mode_change().mode(), "managed");
+  EXPECT_EQ(metrics().onboardings_completed, 2u);
+
+  // Its reports come through the host too.
+  const std::vector<Sent> fallback =
+      sent(frame(seconds(6), 5, local_administrator_used("DOME-1")), wire::Envelope::kModeChange);
+  ASSERT_EQ(fallback.size(), 1u);
+  EXPECT_EQ(fallback[0].envelope.destination(), "REC-1");
+  EXPECT_EQ(fallback[0].envelope.mode_change().serial(), "DOME-1");
+  EXPECT_EQ(fallback[0].envelope.mode_change().mode(), "connected");
+
+  // The host's connection closing takes the camera down in the registry as well.
+  node_.on_connection_closed(seconds(7), 5);
+  EXPECT_EQ(registered("DOME-1").state.connection, ConnectionStatus::kDisconnected);
+  EXPECT_EQ(registered("REC-1").state.connection, ConnectionStatus::kDisconnected);
+}
+
+TEST_F(OnboardingNodeTest, HostedDeviceClaimedBeforeItsHostCarriesItIsProvisionedAtTheHello) {
+  onboard(seconds(1), 5, "REC-1");  // on lan-a, carrying nothing yet
+  ASSERT_TRUE(plane_.registry.place_on_lan(seconds(2), "DOME-2", "lan-a").ok());
+  ASSERT_TRUE(claim(seconds(3), "DOME-2", std::nullopt, "REC-1").ok());
+  EXPECT_TRUE(out_.empty());  // the platform has not heard of it on any connection
+  const std::vector<Sent> provisions = sent(
+      frame(seconds(4), 5, lan_hello("REC-1", "lan-a", {"DOME-2"})), wire::Envelope::kProvision);
+  ASSERT_EQ(provisions.size(), 1u);
+  EXPECT_EQ(provisions[0].connection, 5u);
+  EXPECT_EQ(provisions[0].envelope.destination(), "REC-1");
+  EXPECT_EQ(provisions[0].envelope.provision().serial(), "DOME-2");
+  frame(seconds(5), 5, provision_ack("DOME-2", true, "10.12.5", "lts-2024"));
+  EXPECT_EQ(registered("DOME-2").state.status, OnboardingStatus::kOnboarded);
+}
+
+TEST_F(OnboardingNodeTest, AppOutsideTheProfileMovesAManagedDeviceToConnected) {
+  onboard(seconds(1), 4, "CAM-1");
+  ASSERT_EQ(registered("CAM-1").state.mode, DeviceMode::kManaged);
+  ASSERT_EQ(metrics().mode_changes_sent, 1u);
+  // An app the profile allows is recorded and moves nothing.
+  EXPECT_TRUE(frame(seconds(2), 4, app_installed("CAM-1", "motion-guard")).empty());
+  EXPECT_EQ(metrics().device_reports, 1u);
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kManaged);
+  EXPECT_EQ(audited(organization_, kTopicDeviceAppInstalled, "CAM-1"), 1u);
+
+  core::Outbox& out = frame(seconds(3), 4, app_installed("CAM-1", "crypto-miner"));
+  ASSERT_EQ(out.sends.size(), 1u);
+  const std::vector<Sent> changes = sent(out, wire::Envelope::kModeChange);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection, 4u);
+  EXPECT_EQ(changes[0].envelope.mode_change().serial(), "CAM-1");
+  EXPECT_EQ(changes[0].envelope.mode_change().mode(), "connected");
+  EXPECT_EQ(changes[0].envelope.mode_change().cause(), "app_installed");
+  EXPECT_EQ(metrics().device_reports, 2u);
+  EXPECT_EQ(metrics().mode_changes_sent, 2u);
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kConnected);
+  // Already connected: later reports are recorded but move nothing.
+  EXPECT_TRUE(frame(seconds(4), 4, local_administrator_used("CAM-1")).empty());
+  EXPECT_EQ(metrics().device_reports, 3u);
+  EXPECT_EQ(metrics().mode_changes_sent, 2u);
+  EXPECT_EQ(metrics().commands_refused, 0u);
+}
+
+TEST_F(OnboardingNodeTest, LocalAdministratorOrAnOsOffTrackMovesAManagedDeviceToConnected) {
+  onboard(seconds(1), 4, "CAM-1");
+  onboard(seconds(1), 5, "CAM-2");
+  const std::vector<Sent> admin =
+      sent(frame(seconds(2), 4, local_administrator_used("CAM-1")), wire::Envelope::kModeChange);
+  ASSERT_EQ(admin.size(), 1u);
+  EXPECT_EQ(admin[0].envelope.mode_change().mode(), "connected");
+  EXPECT_EQ(admin[0].envelope.mode_change().cause(), "local_administrator_used");
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kConnected);
+
+  // A new OS on the profile's track is recorded, here and in the registry, and moves nothing.
+  EXPECT_TRUE(frame(seconds(3), 5, os_reported("CAM-2", "11.13.0", "lts-2024")).empty());
+  EXPECT_EQ(node_.find("CAM-2")->os_version, "11.13.0");
+  EXPECT_EQ(registered("CAM-2").state.os_version, "11.13.0");
+  EXPECT_EQ(registered("CAM-2").state.mode, DeviceMode::kManaged);
+  const std::vector<Sent> off_track = sent(
+      frame(seconds(4), 5, os_reported("CAM-2", "12.0.0", "active")), wire::Envelope::kModeChange);
+  ASSERT_EQ(off_track.size(), 1u);
+  EXPECT_EQ(off_track[0].connection, 5u);
+  EXPECT_EQ(off_track[0].envelope.mode_change().mode(), "connected");
+  EXPECT_EQ(off_track[0].envelope.mode_change().cause(), "os_reported");
+  EXPECT_EQ(node_.find("CAM-2")->os_version, "12.0.0");
+  EXPECT_EQ(registered("CAM-2").state.os_track, "active");
+  EXPECT_EQ(registered("CAM-2").state.mode, DeviceMode::kConnected);
+  EXPECT_EQ(metrics().device_reports, 3u);
+}
+
+TEST_F(OnboardingNodeTest, ReportForASerialTheConnectionDoesNotSpeakForIsIgnored) {
+  onboard(seconds(1), 4, "CAM-1");
+  frame(seconds(1), 5, lan_hello("CAM-2", "lan-a"));
+  EXPECT_TRUE(frame(seconds(2), 5, app_installed("CAM-1", "crypto-miner")).empty());
+  EXPECT_TRUE(frame(seconds(2), 9, app_installed("CAM-1", "crypto-miner")).empty());
+  EXPECT_TRUE(frame(seconds(2), 4, app_installed("GHOST-3", "crypto-miner")).empty());
+  EXPECT_EQ(metrics().frames_without_hello, 3u);
+  EXPECT_EQ(metrics().device_reports, 0u);
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kManaged);
+  // Nor once the device has left its connection.
+  frame(seconds(3), 4, goodbye("CAM-1"));
+  EXPECT_TRUE(frame(seconds(4), 4, local_administrator_used("CAM-1")).empty());
+  EXPECT_EQ(metrics().frames_without_hello, 4u);
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kManaged);
+}
+
+TEST_F(OnboardingNodeTest, ReportFromADeviceNotOnboardedIsRefused) {
+  frame(seconds(1), 5, lan_hello("CAM-2", "lan-a"));
+  EXPECT_TRUE(frame(seconds(2), 5, app_installed("CAM-2", "crypto-miner")).empty());
+  EXPECT_EQ(metrics().device_reports, 1u);
+  EXPECT_EQ(metrics().commands_refused, 1u);
+  // Still onboarding is not onboarded.
+  ASSERT_TRUE(claim(seconds(3), "CAM-2").ok());
+  EXPECT_TRUE(frame(seconds(4), 5, local_administrator_used("CAM-2")).empty());
+  EXPECT_EQ(metrics().commands_refused, 2u);
+  EXPECT_EQ(metrics().mode_changes_sent, 0u);
+  EXPECT_EQ(registered("CAM-2").state.status, OnboardingStatus::kOnboarding);
+}
+
+TEST_F(OnboardingNodeTest, OrganizationDeletedWhileADeviceOnboardsEndsItsOnboarding) {
+  frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
+  ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
+  ASSERT_TRUE(plane_.tenancy.delete_organization(seconds(3), owner_, organization_).ok());
+  ASSERT_EQ(registered("CAM-1").state.status, OnboardingStatus::kRegistered);
+  // Released: the device is neither provisioned again nor failed for not answering.
+  frame(kInterval - seconds(1), 4, heartbeat("CAM-1", 1));
+  EXPECT_TRUE(sent(wakeup(kInterval), wire::Envelope::kProvision).empty());
+  EXPECT_TRUE(sent(frame(kInterval + seconds(1), 4, lan_hello("CAM-1", "lan-a")),
+                   wire::Envelope::kProvision)
+                  .empty());
+  EXPECT_EQ(node_.onboardings_pending(), 0u);
+  for (int k = 2; k <= 12; ++k) {
+    frame(kInterval * k - seconds(1), 4, heartbeat("CAM-1", static_cast<std::uint64_t>(k)));
+    EXPECT_TRUE(sent(wakeup(kInterval * k), wire::Envelope::kProvision).empty());
+  }
+  EXPECT_EQ(metrics().onboardings_timed_out, 0u);
+  EXPECT_EQ(metrics().provisions_sent, 1u);
+  EXPECT_EQ(registered("CAM-1").state.status, OnboardingStatus::kRegistered);
+}
+
+TEST(PlatformNode, WithoutAControlPlaneAnySerialMayConnectAndOnboardingBodiesAreIgnored) {
+  Platform p;
+  EXPECT_EQ(p.node.control_plane(), nullptr);
+  core::Outbox& out = p.frame(seconds(1), 1, lan_hello("ANY-SERIAL", "lan-a", {"HOSTED-1"}));
+  ASSERT_EQ(out.sends.size(), 1u);
+  EXPECT_TRUE(decoded(out.sends[0].frame).hello_ack().accepted());
+  ASSERT_NE(p.node.find("HOSTED-1"), nullptr);
+  EXPECT_EQ(p.node.find("HOSTED-1")->tier, 2u);
+  EXPECT_EQ(p.node.find("HOSTED-1")->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(p.node.metrics().hellos_refused, 0u);
+  EXPECT_EQ(p.node.metrics().hellos_refused_unregistered, 0u);
+  EXPECT_EQ(p.node.metrics().hosted_refused_unregistered, 0u);
+
+  // Device-to-cloud onboarding bodies: nobody to give them to.
+  EXPECT_TRUE(p.frame(seconds(2), 1, provision_ack("ANY-SERIAL", true)).empty());
+  EXPECT_TRUE(p.frame(seconds(2), 1, app_installed("ANY-SERIAL", "crypto-miner")).empty());
+  EXPECT_TRUE(p.frame(seconds(2), 1, local_administrator_used("HOSTED-1")).empty());
+  EXPECT_EQ(p.node.metrics().frames_without_hello, 3u);
+  // Cloud-to-device ones are a confused peer's.
+  wire::Envelope provision;
+  provision.mutable_provision()->set_serial("ANY-SERIAL");
+  provision.mutable_provision()->set_organization("org-000001");
+  provision.mutable_provision()->set_profile("managed-lts");
+  provision.mutable_provision()->set_mode("managed");
+  provision.mutable_provision()->set_os_track("lts-2024");
+  wire::Envelope change;
+  change.mutable_mode_change()->set_serial("ANY-SERIAL");
+  change.mutable_mode_change()->set_mode("managed");
+  change.mutable_mode_change()->set_cause("onboarded");
+  EXPECT_TRUE(p.frame(seconds(3), 1, frame_from("ANY-SERIAL", 6, provision)).empty());
+  EXPECT_TRUE(p.frame(seconds(3), 1, frame_from("ANY-SERIAL", 7, change)).empty());
+  EXPECT_EQ(
+      p.node.metrics().frame_errors[static_cast<std::size_t>(wire::FrameErrorCode::kUnknownBody)],
+      2u);
+  const PlatformMetrics& m = p.node.metrics();
+  EXPECT_EQ(m.device_reports, 0u);
+  EXPECT_EQ(m.provisions_sent, 0u);
+  EXPECT_EQ(m.onboardings_completed, 0u);
+  EXPECT_EQ(m.commands_refused, 0u);
+  EXPECT_EQ(m.provision_acks_unexpected, 0u);
+  EXPECT_EQ(p.node.onboardings_pending(), 0u);
+  // The connection still works.
+  EXPECT_EQ(p.frame(seconds(4), 1, heartbeat("ANY-SERIAL", 1)).sends.size(), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The loop: N agents and one platform node over an in-memory network with a fixed delivery
 // delay. Anything sent while the network is cut is lost, including connection attempts (which
 // fail after the delay) and closes (which the far side never hears of).
@@ -482,8 +1282,9 @@ class Loop {
     config_.start_spread = seconds(60);
     for (std::size_t i = 0; i < agents; ++i) {
       const std::string serial = "ACCC8E" + std::to_string(100'000 + i);
-      agents_.emplace_back(devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1, "", "", {}}, config_,
-                           core::RandomStream(seed, core::kDeviceStreamBase + i));
+      agents_.emplace_back(
+          devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1, "", "", {}}, config_,
+          core::RandomStream(seed, core::kDeviceStreamBase + i));
       connection_of_.push_back(0);
     }
     core::Outbox out;

@@ -137,6 +137,9 @@ struct Action {
   std::string profile;     // onboard: empty for the organization's default
   bool wrong_oak = false;  // onboard: claim with a key that is not the device's
   std::uint32_t attempts = 1;
+  // onboard: the claims are spread evenly over this long from `at`, as a bulk tool paces them;
+  // zero: all at once.
+  Duration over{};
   std::string app;      // install_app
   std::string version;  // install_os
   std::string track;    // install_os, set_latest_lts

@@ -43,7 +43,6 @@ constexpr std::uint64_t kCamerasPerFleetSiteDefault = 100;
 constexpr int kFleetSiteDigitsMin = 4;
 constexpr std::size_t kNamesListedMax = 5;  // in "expected one of ..." for sites and regions
 constexpr std::uint64_t kHostedDevicesPerHostMax = 256;  // wire::kHostedDevicesMax
-constexpr std::size_t kProfileItemsMax = 64;             // allowed apps, capabilities
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
 // ---------------------------------------------------------------------------------------------
@@ -595,8 +594,10 @@ Duration read_duration(const Reader& reader, const Field& field, Duration min, D
     reader.fail(field, error.what());
   }
   if (duration < min || duration > max) {
-    std::string expected =
-        min > Duration::zero() ? "a duration above 0 and at most " : "a duration of at most ";
+    std::string expected = min > 1us
+                               ? "a duration of at least " + format_duration(min) + " and at most "
+                           : min > Duration::zero() ? "a duration above 0 and at most "
+                                                    : "a duration of at most ";
     expected += format_duration(max);
     if (!max_meaning.empty()) expected += " (" + std::string(max_meaning) + ")";
     reader.fail(field, "got " + quote(text) + "; expected " + expected);
@@ -737,10 +738,12 @@ void check_hosts(const Reader& reader, const std::vector<Field>& fields, const S
     }
     host->second += group.count;
     if (host->second > kHostedDevicesPerHostMax) {
-      reader.fail(open_map_field(fields[i], "count"),
-                  "brings " + group.via + " to " + std::to_string(host->second) +
-                      " devices; expected at most " + std::to_string(kHostedDevicesPerHostMax) +
-                      " on one host");
+      // Blame `count`, or the group when it has none (one device).
+      reader.fail(
+          fields[i].node["count"].IsDefined() ? open_map_field(fields[i], "count") : fields[i],
+          "brings " + group.via + " to " + std::to_string(host->second) +
+              " devices; expected at most " + std::to_string(kHostedDevicesPerHostMax) +
+              " on one host");
     }
   }
 }
@@ -829,16 +832,15 @@ Fleet read_fleet(const Reader& reader, const Field& field,
   if (auto track = map.find("track")) group.os_track = read_identifier(reader, *track);
   if (auto organization = map.find("organization")) {
     const std::string name = read_identifier(reader, *organization);
-    const auto owner =
-        std::find_if(organizations.begin(), organizations.end(),
-                     [&](const Organization& o) { return o.name == name; });
+    const auto owner = std::find_if(organizations.begin(), organizations.end(),
+                                    [&](const Organization& o) { return o.name == name; });
     if (owner == organizations.end()) {
       std::vector<std::string> known;
       for (const Organization& o : organizations) known.push_back(o.name);
-      reader.fail(*organization, quote(name) + " is not an organization" +
-                                     (known.empty() ? "; the scenario defines none"
-                                                    : "; expected one of " +
-                                                          join(known, kNamesListedMax)));
+      reader.fail(*organization,
+                  quote(name) + " is not an organization" +
+                      (known.empty() ? "; the scenario defines none"
+                                     : "; expected one of " + join(known, kNamesListedMax)));
     }
     prototype.organization = static_cast<int>(owner - organizations.begin());
     prototype.region = owner->region;
@@ -864,6 +866,31 @@ constexpr std::array<std::string_view, 3> kServiceNames = {"device-management", 
                                                            "recording"};
 constexpr std::uint64_t kLicenseSeatsMax = 1'000'000;
 
+// Whether an organization's name fits in its users' addresses, "owner@NAME.example": labels of
+// 1-63 letters, digits and inner '-', joined by dots (the identity store's domain rules).
+bool is_domain_part(std::string_view name) {
+  constexpr std::size_t kLabelCharsMax = 63;
+  while (true) {
+    const std::size_t dot = name.find('.');
+    const std::string_view label = name.substr(0, dot);
+    const bool fits = !label.empty() && label.size() <= kLabelCharsMax && label.front() != '-' &&
+                      label.back() != '-' && std::all_of(label.begin(), label.end(), [](char c) {
+                        return is_digit(c) || is_letter(c) || c == '-';
+                      });
+    if (!fits) return false;
+    if (dot == std::string_view::npos) return true;
+    name.remove_prefix(dot + 1);
+  }
+}
+
+std::string lower_case(std::string_view text) {
+  std::string lowered(text);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return lowered;
+}
+
 struct OrganizationSites {
   int organization;
   Field sites;
@@ -875,7 +902,7 @@ std::vector<Organization> read_organizations(const Reader& reader,
                                              std::vector<OrganizationSites>& sites) {
   std::vector<Organization> organizations;
   if (!field) return organizations;
-  std::set<std::string> names;
+  std::map<std::string, std::string> names;  // lower-cased -> as given: addresses ignore case
   for (const Field& item :
        open_list(reader, *field, kOrganizationsPerScenarioMax, "organizations")) {
     const MapView map =
@@ -883,9 +910,18 @@ std::vector<Organization> read_organizations(const Reader& reader,
     Organization organization;
     const Field name = map.require("name", kIdentifierExpected);
     organization.name = read_identifier(reader, name);
-    if (!names.insert(organization.name).second) {
-      reader.fail(name,
-                  quote(organization.name) + " names another organization; expected a unique name");
+    if (!is_domain_part(organization.name)) {
+      reader.fail(name, "got " + quote(organization.name) +
+                            "; expected letters, digits and inner - in dot-separated parts of at "
+                            "most 63 characters, as its users' addresses owner@NAME.example need");
+    }
+    const auto [taken, added] = names.emplace(lower_case(organization.name), organization.name);
+    if (!added) {
+      reader.fail(name, quote(organization.name) + " names another organization" +
+                            (taken->second == organization.name
+                                 ? ""
+                                 : " (" + quote(taken->second) + ": addresses ignore case)") +
+                            "; expected a unique name");
     }
     if (auto region = map.find("region")) {
       organization.region = read_word(reader, *region, kRegionNames);
@@ -909,9 +945,10 @@ std::vector<Organization> read_organizations(const Reader& reader,
   return organizations;
 }
 
-std::vector<std::string> read_names(const Reader& reader, const Field& field) {
+std::vector<std::string> read_names(const Reader& reader, const Field& field,
+                                    std::size_t items_max) {
   std::vector<std::string> names;
-  for (const Field& item : open_list(reader, field, kProfileItemsMax, "names")) {
+  for (const Field& item : open_list(reader, field, items_max, "names")) {
     names.push_back(read_identifier(reader, item));
   }
   return names;
@@ -934,14 +971,22 @@ std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Fie
     const Field key{pair.first, field->path, pair.first.Mark()};
     Profile profile;
     profile.name = read_identifier(reader, key);
+    const bool repeated = std::any_of(profiles.begin(), profiles.end(),
+                                      [&](const Profile& p) { return p.name == profile.name; });
+    if (repeated) {
+      reader.fail(Field{pair.first, child_path(field->path, profile.name), pair.first.Mark()},
+                  "given twice; expected each profile once");
+    }
     const Field body{pair.second, child_path(field->path, profile.name), pair.first.Mark()};
     const MapView map = open_map(reader, body, {"mode", "track", "allowed_apps", "capabilities"});
     profile.managed = read_word(reader, map.require("mode", "connected or managed"),
                                 {"connected", "managed"}) == "managed";
     if (auto track = map.find("track")) profile.os_track = read_identifier(reader, *track);
-    if (auto apps = map.find("allowed_apps")) profile.allowed_apps = read_names(reader, *apps);
+    if (auto apps = map.find("allowed_apps")) {
+      profile.allowed_apps = read_names(reader, *apps, platform::kProfileAppsMax);
+    }
     if (auto capabilities = map.find("capabilities")) {
-      profile.capabilities = read_names(reader, *capabilities);
+      profile.capabilities = read_names(reader, *capabilities, platform::kProfileCapabilitiesMax);
     }
     profiles.push_back(std::move(profile));
   }
@@ -1116,7 +1161,7 @@ struct ActionShape {
 const std::array<ActionShape, 7> kActionShapes = {{
     {"onboard",
      ActionKind::kOnboard,
-     {"at", "do", "devices", "organization", "as", "method", "profile", "oak", "attempts"}},
+     {"at", "do", "devices", "organization", "as", "method", "profile", "oak", "attempts", "over"}},
     {"install_app", ActionKind::kInstallApp, {"at", "do", "devices", "app"}},
     {"use_local_administrator", ActionKind::kUseLocalAdministrator, {"at", "do", "devices"}},
     {"install_os", ActionKind::kInstallOs, {"at", "do", "devices", "version", "track"}},
@@ -1134,6 +1179,12 @@ Action read_action(const Reader& reader, const Field& field, const MapView& map,
       reader.fail_key(entry.key_node, entry.value.path,
                       "not valid with do: " + word + "; expected one of " + join_words(shape.keys));
     }
+  }
+  if (names.organizations.empty()) {
+    reader.fail(open_map_field(field, "do"),
+                "do: " + word +
+                    " acts on a platform with tenants; expected organizations: in the scenario "
+                    "(only do: fault works without)");
   }
   Action action;
   action.kind = shape.kind;
@@ -1167,6 +1218,10 @@ Action read_action(const Reader& reader, const Field& field, const MapView& map,
   if (auto attempts = map.find("attempts")) {
     action.attempts =
         static_cast<std::uint32_t>(read_whole_number(reader, *attempts, 1, kClaimAttemptsMax));
+  }
+  if (auto over = map.find("over")) {
+    action.over = read_duration(reader, *over, Duration::zero(), names.duration - action.at,
+                                "the time left in the scenario");
   }
   if (action.kind == ActionKind::kInstallApp) {
     action.app = read_identifier(reader, map.require("app", "an app name such as motion-guard"));
@@ -1383,7 +1438,7 @@ void read_timeline(const Reader& reader, const std::optional<Field>& field, cons
     }
     const MapView map = open_map(reader, item,
                                  {"at", "do", "devices", "organization", "as", "method", "profile",
-                                  "oak", "attempts", "app", "version", "track"});
+                                  "oak", "attempts", "over", "app", "version", "track"});
     scenario.actions.push_back(read_action(reader, item, map, word, names));
   }
 }

@@ -75,6 +75,20 @@ checks:
   - {id: up, expect: all_devices_connected}
 )";
 
+// kSmall with its site owned by an organization: actions other than faults need one.
+constexpr std::string_view kSmallOwned = R"(
+name: small
+duration: 1h
+organizations:
+  - name: acme
+    sites:
+      - name: lund
+        devices:
+          - {kind: camera, count: 2}
+checks:
+  - {id: up, expect: all_devices_connected}
+)";
+
 // ---------------------------------------------------------------------------------------------
 // Valid files
 
@@ -381,7 +395,7 @@ fleet:
 checks: [{id: up, expect: all_devices_connected}]
 )"),
                     5, "fleet.camras",
-                    "unknown key; expected one of cameras, sites, model, os, region, uplink");
+                    "unknown key; expected one of cameras, sites, model, os, track, region,");
   expect_file_error(parse_error(R"(
 name: x
 duration: 1h
@@ -675,6 +689,9 @@ timeline:
   const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
   expect_file_error(error("  - {at: 1h, do: fault, kind: partition, for: 1m}"), 6, "timeline.0.at",
                     "before the end of the scenario (duration 1h)");
+  // Without organizations there is no platform with tenants to act through.
+  expect_file_error(error("  - {at: 1m, do: set_latest_lts, track: lts-2026}"), 6, "timeline.0.do",
+                    "expected organizations: in the scenario");
   expect_file_error(error("  - {at: 2h, do: fault, kind: partition, for: 1m}"), 6, "timeline.0.at",
                     "at most 1h");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 0s}"), 6, "timeline.0.for",
@@ -791,6 +808,849 @@ TEST(ScenarioFileErrors, UnreadableFileIsNamed) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Organizations, profiles, hosts, actions and onboarding checks
+
+TEST(ScenarioFile, OnboardingFileGivesEveryField) {
+  const Scenario scenario = parse(R"(
+name: onboarding-full
+duration: 2h
+latest_lts: lts-2025
+onboarding_timeout: 3m
+profiles:
+  managed-lts:
+    mode: managed
+    track: lts-2024
+    allowed_apps: [motion-guard, people-count]
+    capabilities: [webrtc]
+  plain: {mode: connected}
+organizations:
+  - name: acme
+    region: us-east
+    default_profile: managed-lts
+    licenses: {device-management: 40, video-streaming: 5, recording: 0}
+    sites:
+      - name: lund
+        devices:
+          - {kind: recorder, name: rec-1, model: rec-s3008, os: 11.10.0, track: active}
+          - {kind: camera, model: tier2-box, count: 3, via: rec-1}
+          - {kind: edge_host, name: edge-1}
+          - {model: tier2-dome, count: 2, via: edge-1, track: lts-2024}
+          - {kind: recorder}
+      - name: malmo
+        region: eu-central
+        devices: [{count: 4}]
+  - name: beta
+    licenses: {video-streaming: 2}
+    sites:
+      - {name: ystad, devices: [{count: 5, model: tier1-dome}]}
+  - name: empty
+sites:
+  - {name: orphan, devices: [{count: 1}]}
+timeline:
+  - {at: 1m, do: onboard, devices: all}
+  - at: 2m
+    do: onboard
+    devices: {site: ystad, model: tier1-dome, count: 2}
+    organization: acme
+    as: administrator
+    method: local
+    profile: plain
+    oak: wrong
+    attempts: 7
+  - {at: 3m, do: install_app, devices: {organization: acme}, app: motion-guard}
+  - {at: 4m, do: use_local_administrator, devices: {site: lund}}
+  - {at: 5m, do: install_os, devices: {model: tier2-box}, version: 12.2.0, track: active}
+  - {at: 6m, do: set_latest_lts, track: lts-2026}
+  - {at: 7m, do: request_live_video, devices: {site: malmo, count: 1}, as: viewer}
+  - {at: 8m, do: delete_organization, organization: beta}
+  - {at: 9m, do: fault, kind: partition, site: lund, for: 1m}
+checks:
+  - {id: acme-onboarded, expect: all_devices_onboarded, within: 30m, devices: {organization: acme}}
+  - {id: all-onboarded, expect: all_devices_onboarded}
+  - id: wrong-key
+    expect: devices_with_status
+    status: failed
+    reason: "wrong OAK"
+    devices: {site: ystad}
+    at_least: 2
+    at_most: 2
+  - {id: managed, expect: devices_in_mode, mode: managed, devices: all, at_least: 10}
+  - {id: audited, expect: audit_entries, trail: acme, topic: device.onboarded, detail: serial, at_least: 1, at_most: 15}
+  - {id: registered, expect: audit_entries, trail: platform, topic: device.registered, at_least: 18}
+  - {id: intact, expect: audit_trails_intact}
+)");
+  EXPECT_EQ(scenario.latest_lts_track, "lts-2025");
+  EXPECT_EQ(scenario.onboarding_timeout, 3min);
+
+  ASSERT_EQ(scenario.profiles.size(), 2u);  // in file order
+  const Profile& managed_lts = scenario.profiles[0];
+  EXPECT_EQ(managed_lts.name, "managed-lts");
+  EXPECT_TRUE(managed_lts.managed);
+  EXPECT_EQ(managed_lts.os_track, "lts-2024");
+  EXPECT_EQ(managed_lts.allowed_apps, (std::vector<std::string>{"motion-guard", "people-count"}));
+  EXPECT_EQ(managed_lts.capabilities, std::vector<std::string>{"webrtc"});
+  const Profile& plain = scenario.profiles[1];
+  EXPECT_EQ(plain.name, "plain");
+  EXPECT_FALSE(plain.managed);
+  EXPECT_EQ(plain.os_track, "lts-2024");
+  EXPECT_TRUE(plain.allowed_apps.empty());
+  EXPECT_TRUE(plain.capabilities.empty());
+
+  ASSERT_EQ(scenario.organizations.size(), 3u);
+  const Organization& acme = scenario.organizations[0];
+  EXPECT_EQ(acme.name, "acme");
+  EXPECT_EQ(acme.region, "us-east");
+  EXPECT_EQ(acme.default_profile, "managed-lts");
+  ASSERT_EQ(acme.licenses.size(), 3u);  // as given, in file order; no seats added
+  EXPECT_EQ(acme.licenses[0].service, "device-management");
+  EXPECT_EQ(acme.licenses[0].seats, 40u);
+  EXPECT_EQ(acme.licenses[1].service, "video-streaming");
+  EXPECT_EQ(acme.licenses[1].seats, 5u);
+  EXPECT_EQ(acme.licenses[2].service, "recording");
+  EXPECT_EQ(acme.licenses[2].seats, 0u);
+  const Organization& beta = scenario.organizations[1];
+  EXPECT_EQ(beta.region, "eu-west");
+  EXPECT_EQ(beta.default_profile, "");
+  ASSERT_EQ(beta.licenses.size(), 2u);  // device-management added: one seat per device it owns
+  EXPECT_EQ(beta.licenses[0].service, "video-streaming");
+  EXPECT_EQ(beta.licenses[0].seats, 2u);
+  EXPECT_EQ(beta.licenses[1].service, "device-management");
+  EXPECT_EQ(beta.licenses[1].seats, 5u);
+  const Organization& empty = scenario.organizations[2];
+  ASSERT_EQ(empty.licenses.size(), 1u);  // no devices: still one seat
+  EXPECT_EQ(empty.licenses[0].service, "device-management");
+  EXPECT_EQ(empty.licenses[0].seats, 1u);
+
+  // Top-level sites first, then each organization's in order.
+  ASSERT_EQ(scenario.sites.size(), 4u);
+  EXPECT_EQ(scenario.sites[0].name, "orphan");
+  EXPECT_EQ(scenario.sites[0].organization, -1);
+  EXPECT_EQ(scenario.sites[0].region, "eu-west");
+  const Site& lund = scenario.sites[1];
+  EXPECT_EQ(lund.name, "lund");
+  EXPECT_EQ(lund.organization, 0);
+  EXPECT_EQ(lund.region, "us-east");  // the organization's
+  EXPECT_EQ(scenario.sites[2].name, "malmo");
+  EXPECT_EQ(scenario.sites[2].organization, 0);
+  EXPECT_EQ(scenario.sites[2].region, "eu-central");  // its own wins
+  EXPECT_EQ(scenario.sites[3].name, "ystad");
+  EXPECT_EQ(scenario.sites[3].organization, 1);
+  EXPECT_EQ(scenario.sites[3].region, "eu-west");
+  EXPECT_EQ(scenario.device_count(), 18u);
+
+  ASSERT_EQ(lund.devices.size(), 5u);
+  const DeviceGroup& recorder = lund.devices[0];
+  EXPECT_EQ(recorder.kind, "recorder");
+  EXPECT_EQ(recorder.name, "rec-1");
+  EXPECT_EQ(recorder.model, "rec-s3008");
+  EXPECT_EQ(recorder.tier, 1u);
+  EXPECT_EQ(recorder.os_version, "11.10.0");
+  EXPECT_EQ(recorder.os_track, "active");
+  EXPECT_EQ(recorder.count, 1u);
+  EXPECT_EQ(recorder.via, "");
+  const DeviceGroup& carried = lund.devices[1];
+  EXPECT_EQ(carried.kind, "camera");
+  EXPECT_EQ(carried.name, "");
+  EXPECT_EQ(carried.model, "tier2-box");
+  EXPECT_EQ(carried.tier, 2u);
+  EXPECT_EQ(carried.count, 3u);
+  EXPECT_EQ(carried.via, "rec-1");
+  EXPECT_EQ(carried.os_track, "");  // not given: the profile's applies
+  const DeviceGroup& edge = lund.devices[2];
+  EXPECT_EQ(edge.kind, "edge_host");
+  EXPECT_EQ(edge.name, "edge-1");
+  EXPECT_EQ(edge.model, "edge-host");  // the kind's default model
+  EXPECT_EQ(edge.tier, 1u);
+  EXPECT_EQ(lund.devices[3].via, "edge-1");
+  EXPECT_EQ(lund.devices[3].os_track, "lts-2024");
+  EXPECT_EQ(lund.devices[4].kind, "recorder");
+  EXPECT_EQ(lund.devices[4].name, "");
+  EXPECT_EQ(lund.devices[4].model, "recorder");
+
+  ASSERT_EQ(scenario.timeline.size(), 1u);  // faults apart from the other actions
+  EXPECT_EQ(scenario.timeline[0].at, 9min);
+  EXPECT_EQ(scenario.timeline[0].site, "lund");
+  ASSERT_EQ(scenario.actions.size(), 8u);
+  const Action& onboard_all = scenario.actions[0];
+  EXPECT_EQ(onboard_all.kind, ActionKind::kOnboard);
+  EXPECT_EQ(onboard_all.at, 1min);
+  EXPECT_EQ(onboard_all.line, 36);
+  EXPECT_EQ(onboard_all.devices.site, "");
+  EXPECT_EQ(onboard_all.devices.organization, "");
+  EXPECT_EQ(onboard_all.devices.model, "");
+  EXPECT_EQ(onboard_all.devices.count, 0u);
+  EXPECT_EQ(onboard_all.organization, "");
+  EXPECT_EQ(onboard_all.as, ActingRole::kOwner);
+  EXPECT_EQ(onboard_all.method, ClaimMethod::kOneClick);
+  EXPECT_EQ(onboard_all.profile, "");
+  EXPECT_FALSE(onboard_all.wrong_oak);
+  EXPECT_EQ(onboard_all.attempts, 1u);
+  const Action& onboard_some = scenario.actions[1];
+  EXPECT_EQ(onboard_some.kind, ActionKind::kOnboard);
+  EXPECT_EQ(onboard_some.at, 2min);
+  EXPECT_EQ(onboard_some.line, 37);
+  EXPECT_EQ(onboard_some.devices.site, "ystad");
+  EXPECT_EQ(onboard_some.devices.model, "tier1-dome");
+  EXPECT_EQ(onboard_some.devices.count, 2u);
+  EXPECT_EQ(onboard_some.organization, "acme");
+  EXPECT_EQ(onboard_some.as, ActingRole::kAdministrator);
+  EXPECT_EQ(onboard_some.method, ClaimMethod::kLocal);
+  EXPECT_EQ(onboard_some.profile, "plain");
+  EXPECT_TRUE(onboard_some.wrong_oak);
+  EXPECT_EQ(onboard_some.attempts, 7u);
+  const Action& install_app = scenario.actions[2];
+  EXPECT_EQ(install_app.kind, ActionKind::kInstallApp);
+  EXPECT_EQ(install_app.devices.organization, "acme");
+  EXPECT_EQ(install_app.app, "motion-guard");
+  EXPECT_EQ(install_app.line, 46);
+  const Action& local_admin = scenario.actions[3];
+  EXPECT_EQ(local_admin.kind, ActionKind::kUseLocalAdministrator);
+  EXPECT_EQ(local_admin.at, 4min);
+  EXPECT_EQ(local_admin.devices.site, "lund");
+  const Action& install_os = scenario.actions[4];
+  EXPECT_EQ(install_os.kind, ActionKind::kInstallOs);
+  EXPECT_EQ(install_os.devices.model, "tier2-box");
+  EXPECT_EQ(install_os.version, "12.2.0");
+  EXPECT_EQ(install_os.track, "active");
+  const Action& set_lts = scenario.actions[5];
+  EXPECT_EQ(set_lts.kind, ActionKind::kSetLatestLts);
+  EXPECT_EQ(set_lts.track, "lts-2026");
+  const Action& live_video = scenario.actions[6];
+  EXPECT_EQ(live_video.kind, ActionKind::kRequestLiveVideo);
+  EXPECT_EQ(live_video.devices.site, "malmo");
+  EXPECT_EQ(live_video.devices.count, 1u);
+  EXPECT_EQ(live_video.as, ActingRole::kViewer);
+  const Action& delete_beta = scenario.actions[7];
+  EXPECT_EQ(delete_beta.kind, ActionKind::kDeleteOrganization);
+  EXPECT_EQ(delete_beta.at, 8min);
+  EXPECT_EQ(delete_beta.organization, "beta");
+  EXPECT_EQ(delete_beta.line, 51);
+
+  ASSERT_EQ(scenario.checks.size(), 7u);
+  const Check& acme_onboarded = scenario.checks[0];
+  EXPECT_EQ(acme_onboarded.kind, CheckKind::kAllDevicesOnboarded);
+  EXPECT_EQ(acme_onboarded.within, 30min);
+  EXPECT_EQ(acme_onboarded.devices.organization, "acme");
+  EXPECT_EQ(acme_onboarded.line, 54);
+  const Check& all_onboarded = scenario.checks[1];
+  EXPECT_EQ(all_onboarded.kind, CheckKind::kAllDevicesOnboarded);
+  EXPECT_EQ(all_onboarded.within, 2h);  // the whole scenario
+  EXPECT_EQ(all_onboarded.devices.organization, "");
+  const Check& wrong_key = scenario.checks[2];
+  EXPECT_EQ(wrong_key.kind, CheckKind::kDevicesWithStatus);
+  EXPECT_EQ(wrong_key.status, "failed");
+  EXPECT_EQ(wrong_key.reason, "wrong OAK");
+  EXPECT_EQ(wrong_key.devices.site, "ystad");
+  EXPECT_DOUBLE_EQ(wrong_key.at_least, 2);
+  EXPECT_DOUBLE_EQ(wrong_key.at_most, 2);
+  EXPECT_EQ(wrong_key.line, 56);
+  const Check& managed = scenario.checks[3];
+  EXPECT_EQ(managed.kind, CheckKind::kDevicesInMode);
+  EXPECT_EQ(managed.mode, "managed");
+  EXPECT_EQ(managed.devices.site, "");
+  EXPECT_DOUBLE_EQ(managed.at_least, 10);
+  EXPECT_EQ(managed.at_most, std::numeric_limits<double>::infinity());
+  const Check& audited = scenario.checks[4];
+  EXPECT_EQ(audited.kind, CheckKind::kAuditEntries);
+  EXPECT_EQ(audited.trail, "acme");
+  EXPECT_EQ(audited.topic, "device.onboarded");
+  EXPECT_EQ(audited.detail, "serial");
+  EXPECT_DOUBLE_EQ(audited.at_least, 1);
+  EXPECT_DOUBLE_EQ(audited.at_most, 15);
+  const Check& registered = scenario.checks[5];
+  EXPECT_EQ(registered.trail, "platform");
+  EXPECT_EQ(registered.topic, "device.registered");
+  EXPECT_EQ(registered.detail, "");
+  const Check& intact = scenario.checks[6];
+  EXPECT_EQ(intact.kind, CheckKind::kAuditTrailsIntact);
+  EXPECT_EQ(intact.line, 66);
+}
+
+TEST(ScenarioFile, OnboardingKeysHaveDefaults) {
+  const Scenario scenario = parse(kSmall);
+  EXPECT_EQ(scenario.latest_lts_track, "lts-2024");
+  EXPECT_EQ(scenario.onboarding_timeout, 10min);
+  EXPECT_TRUE(scenario.profiles.empty());
+  EXPECT_TRUE(scenario.organizations.empty());
+  EXPECT_TRUE(scenario.actions.empty());
+  ASSERT_EQ(scenario.sites.size(), 1u);
+  EXPECT_EQ(scenario.sites[0].organization, -1);
+  const DeviceGroup& group = scenario.sites[0].devices[0];
+  EXPECT_EQ(group.name, "");
+  EXPECT_EQ(group.os_track, "");
+  EXPECT_EQ(group.via, "");
+}
+
+TEST(ScenarioFile, DeviceManagementSeatsDefaultToTheOrganizationsDevices) {
+  const Scenario scenario = parse(R"(
+name: seats
+duration: 1h
+organizations:
+  - name: acme
+    region: us-west
+    sites:
+      - {name: lund, devices: [{kind: recorder, name: r}, {model: tier2-box, count: 3, via: r}]}
+      - {name: malmo, devices: [{count: 2}]}
+  - name: beta
+    licenses: {device-management: 0}
+fleet: {cameras: 7, sites: 2, organization: acme, track: lts-2024}
+sites:
+  - {name: orphan, devices: [{count: 50}]}
+checks: [{id: up, expect: all_devices_connected}]
+)");
+  ASSERT_EQ(scenario.organizations.size(), 2u);
+  const Organization& acme = scenario.organizations[0];
+  ASSERT_EQ(acme.licenses.size(), 1u);
+  EXPECT_EQ(acme.licenses[0].service, "device-management");
+  EXPECT_EQ(acme.licenses[0].seats, 13u);  // 4 at lund, 2 at malmo, 7 in the fleet; hosts count
+  const Organization& beta = scenario.organizations[1];
+  ASSERT_EQ(beta.licenses.size(), 1u);
+  EXPECT_EQ(beta.licenses[0].seats, 0u);  // given: kept, even when 0
+  // The fleet's sites come last and belong to the organization named, in its region.
+  ASSERT_EQ(scenario.sites.size(), 5u);
+  for (std::size_t i = 3; i < 5; ++i) {
+    EXPECT_EQ(scenario.sites[i].organization, 0) << i;
+    EXPECT_EQ(scenario.sites[i].region, "us-west") << i;
+    EXPECT_EQ(scenario.sites[i].devices[0].os_track, "lts-2024") << i;
+  }
+  EXPECT_EQ(scenario.sites[0].organization, -1);
+}
+
+TEST(ScenarioFile, HostsCarryCamerasOfTheirOwnSite) {
+  const Scenario scenario = parse(R"(
+name: hosts
+duration: 1h
+sites:
+  - name: lund
+    devices:
+      - {kind: edge_host, name: host, model: tier2-looking-box}
+      - {model: tier2-box, count: 200, via: host}
+      - {model: tier1-bullet, count: 55, via: host}
+      - {model: tier2-dome, via: host}
+  - name: malmo
+    devices:
+      - {kind: recorder, name: host}
+      - {model: tier2-box, count: 256, via: host}
+checks: [{id: up, expect: all_devices_connected}]
+)");
+  ASSERT_EQ(scenario.sites.size(), 2u);
+  const std::vector<DeviceGroup>& lund = scenario.sites[0].devices;
+  EXPECT_EQ(lund[0].tier, 1u);  // only cameras are Tier-2, whatever the model
+  EXPECT_EQ(lund[1].via, "host");
+  EXPECT_EQ(lund[2].tier, 1u);  // a Tier-1 camera may be carried too
+  EXPECT_EQ(lund[2].via, "host");
+  EXPECT_EQ(lund[3].count, 1u);                         // 256 on the host: the most
+  EXPECT_EQ(scenario.sites[1].devices[1].via, "host");  // the same name at another site
+}
+
+TEST(ScenarioFile, OnboardClaimsAllAtOnceUnlessSpreadOver) {
+  const Scenario scenario = parse(std::string(kSmallOwned) + R"(timeline:
+  - {at: 10m, do: onboard}
+  - {at: 10m, do: onboard, over: 50m}
+)");
+  ASSERT_EQ(scenario.actions.size(), 2u);
+  EXPECT_EQ(scenario.actions[0].over, 0s);
+  EXPECT_EQ(scenario.actions[1].over, 50min);  // up to the end of the scenario
+}
+
+TEST(ScenarioFile, DeviceSelectionAllIsEmpty) {
+  const Scenario scenario = parse(std::string(kSmallOwned) + R"(timeline:
+  - {at: 1m, do: use_local_administrator, devices: all}
+  - {at: 2m, do: use_local_administrator, devices: {}}
+  - {at: 3m, do: use_local_administrator}
+)");
+  ASSERT_EQ(scenario.actions.size(), 3u);
+  for (const Action& action : scenario.actions) {
+    EXPECT_EQ(action.devices.site, "");
+    EXPECT_EQ(action.devices.organization, "");
+    EXPECT_EQ(action.devices.model, "");
+    EXPECT_EQ(action.devices.count, 0u);
+  }
+}
+
+TEST(ScenarioFile, EveryShippedScenarioLoads) {
+  std::size_t loaded = 0;
+  for (const char* suite : {"quickstart", "onboarding", "modes"}) {
+    const std::filesystem::path dir = source_dir() + "/scenarios/" + suite;
+    if (!std::filesystem::is_directory(dir)) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().extension() != ".yaml") continue;
+      try {
+        load_scenario(entry.path().string(), {});
+      } catch (const ScenarioError& error) {
+        ADD_FAILURE() << error.what();
+      }
+      ++loaded;
+    }
+  }
+  EXPECT_GE(loaded, 2u);
+}
+
+TEST(ScenarioFileErrors, LatestLtsAndOnboardingTimeout) {
+  // kSmall's 8 lines come first.
+  const auto error = [](const std::string& line) {
+    return parse_error(std::string(kSmall) + line + "\n");
+  };
+  expect_file_error(error("latest_lts: 'lts 2025'"), 9, "latest_lts", "1-64 characters");
+  expect_file_error(error("latest_lts: [lts-2025]"), 9, "latest_lts", "got a list");
+  expect_file_error(error("onboarding_timeout: soon"), 9, "onboarding_timeout",
+                    "\"soon\" is not a duration");
+  expect_file_error(error("onboarding_timeout: 500ms"), 9, "onboarding_timeout",
+                    "got \"500ms\"; expected a duration of at least 1s and at most 1d");
+  expect_file_error(error("onboarding_timeout: 25h"), 9, "onboarding_timeout", "at most 1d");
+  expect_file_error(error("heartbeat: {interval: 500us}"), 9, "heartbeat.interval",
+                    "expected a duration of at least 1ms and at most 1h");
+}
+
+TEST(ScenarioFileErrors, Profiles) {
+  const std::string head = R"(
+name: x
+duration: 1h
+profiles:
+  p: {mode: managed}
+)";
+  const std::string tail = R"(sites:
+  - {name: lund, devices: [{count: 1}]}
+checks: [{id: up, expect: all_devices_connected}]
+)";
+  // The profile given is on line 5.
+  const auto error = [&](const std::string& profile) {
+    return parse_error(head + profile + "\n" + tail);
+  };
+  expect_file_error(error("  q: {mode: standalone}"), 5, "profiles.q.mode",
+                    "got \"standalone\"; expected one of connected, managed");
+  expect_file_error(error("  q: {track: lts-2024}"), 5, "profiles.q.mode",
+                    "missing; expected connected or managed");
+  expect_file_error(error("  q: {mode: managed, colour: red}"), 5, "profiles.q.colour",
+                    "unknown key; expected one of mode, track, allowed_apps, capabilities");
+  expect_file_error(error("  q: managed"), 5, "profiles.q",
+                    "got a value; expected a map of mode, track, allowed_apps, capabilities");
+  expect_file_error(error("  'bad name': {mode: managed}"), 5, "profiles",
+                    "got \"bad name\"; expected 1-64 characters");
+  expect_file_error(error("  p: {mode: connected}"), 5, "profiles.p",
+                    "given twice; expected each profile once");
+  expect_file_error(error("  q: {mode: managed, track: 'lts 2024'}"), 5, "profiles.q.track",
+                    "1-64 characters");
+  expect_file_error(error("  q: {mode: managed, allowed_apps: motion-guard}"), 5,
+                    "profiles.q.allowed_apps", "got a value; expected a list of names");
+  expect_file_error(error("  q: {mode: managed, allowed_apps: ['motion guard']}"), 5,
+                    "profiles.q.allowed_apps.0", "1-64 characters");
+  std::string apps;
+  for (int i = 0; i < 65; ++i) apps += (i == 0 ? "app" : ", app") + std::to_string(i);
+  expect_file_error(error("  q: {mode: managed, allowed_apps: [" + apps + "]}"), 5,
+                    "profiles.q.allowed_apps", "65 items; expected at most 64");
+  // The platform holds at most 16 capabilities per profile.
+  std::string capabilities;
+  for (int i = 0; i < 17; ++i) capabilities += (i == 0 ? "c" : ", c") + std::to_string(i);
+  expect_file_error(error("  q: {mode: managed, capabilities: [" + capabilities + "]}"), 5,
+                    "profiles.q.capabilities", "17 items; expected at most 16");
+
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+profiles: [p]
+)"),
+                    3, "profiles",
+                    "got a list; expected a map from profile name to {mode, track, allowed_apps, "
+                    "capabilities}");
+  std::string many = "name: x\nduration: 1h\nprofiles:\n";
+  for (int i = 0; i < 101; ++i) many += "  p" + std::to_string(i) + ": {mode: managed}\n";
+  expect_file_error(parse_error(many), 3, "profiles", "101 profiles; expected at most 100");
+}
+
+TEST(ScenarioFileErrors, Organizations) {
+  const std::string head = R"(
+name: x
+duration: 1h
+profiles:
+  p: {mode: managed}
+organizations:
+  - name: acme
+    sites: [{name: lund, devices: [{count: 1}]}]
+)";
+  // The second organization is on line 8.
+  const auto error = [&](const std::string& organization) {
+    return parse_error(head + organization +
+                       "\nchecks: [{id: up, expect: all_devices_connected}]\n");
+  };
+  expect_file_error(error("  - {name: acme}"), 8, "organizations.1.name",
+                    "\"acme\" names another organization; expected a unique name");
+  expect_file_error(error("  - {name: ACME}"), 8, "organizations.1.name",
+                    "\"ACME\" names another organization (\"acme\": addresses ignore case)");
+  expect_file_error(error("  - {region: us-east}"), 8, "organizations.1.name",
+                    "missing; expected 1-64 characters");
+  expect_file_error(error("  - {name: 'globex inc'}"), 8, "organizations.1.name",
+                    "1-64 characters");
+  // The name goes into its users' addresses, owner@NAME.example.
+  for (const char* name : {"globex_inc", "globex-", "-globex", "globex..inc", ".globex"}) {
+    expect_file_error(error("  - {name: '" + std::string(name) + "'}"), 8, "organizations.1.name",
+                      "as its users' addresses owner@NAME.example need");
+  }
+  expect_file_error(error("  - {name: globex, colour: red}"), 8, "organizations.1.colour",
+                    "unknown key; expected one of name, region, licenses, default_profile, sites");
+  expect_file_error(error("  - {name: globex, region: mars}"), 8, "organizations.1.region",
+                    "got \"mars\"; expected one of eu-west, eu-central, us-east, us-west, "
+                    "ap-south, ap-northeast");
+  expect_file_error(error("  - {name: globex, licenses: {storage: 5}}"), 8,
+                    "organizations.1.licenses.storage",
+                    "unknown key; expected one of device-management, video-streaming, recording");
+  expect_file_error(error("  - {name: globex, licenses: {recording: 1000001}}"), 8,
+                    "organizations.1.licenses.recording",
+                    "got \"1000001\"; expected a whole number in 0..1000000");
+  expect_file_error(error("  - {name: globex, licenses: {recording: -1}}"), 8,
+                    "organizations.1.licenses.recording", "got \"-1\"");
+  expect_file_error(error("  - {name: globex, licenses: [recording]}"), 8,
+                    "organizations.1.licenses", "got a list; expected a map of device-management");
+  expect_file_error(error("  - {name: globex, default_profile: q}"), 8,
+                    "organizations.1.default_profile", "\"q\" is not a profile; expected one of p");
+  expect_file_error(error("  - {name: globex, sites: lund}"), 8, "organizations.1.sites",
+                    "got a value; expected a list of sites");
+  expect_file_error(error("  - {name: globex, sites: [{name: lund, devices: [{count: 1}]}]}"), 8,
+                    "organizations.1.sites.0.name",
+                    "\"lund\" is already taken by organizations.0.sites.0");
+  expect_file_error(error("  - {name: globex, sites: [{name: malmo, devices: []}]}"), 8,
+                    "organizations.1.sites.0.devices", "at least one device group");
+
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    default_profile: p
+    sites: [{name: lund, devices: [{count: 1}]}]
+checks: [{id: up, expect: all_devices_connected}]
+)"),
+                    5, "organizations.0.default_profile",
+                    "\"p\" is not a profile; the scenario defines none");
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+organizations: {name: acme}
+)"),
+                    3, "organizations", "got a map; expected a list of organizations");
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+fleet: {cameras: 5, organization: globex}
+)"),
+                    5, "fleet.organization",
+                    "\"globex\" is not an organization; expected one of acme");
+}
+
+TEST(ScenarioFileErrors, HostsAndVia) {
+  const std::string head = R"(
+name: x
+duration: 1h
+sites:
+  - name: lund
+    devices:
+      - {kind: recorder, name: rec}
+)";
+  // The groups given start on line 7 (sites.0.devices.1).
+  const auto error = [&](const std::string& groups) { return parse_error(head + groups); };
+  expect_file_error(error("      - {model: tier2-box, via: nvr}\n"), 7, "sites.0.devices.1.via",
+                    "\"nvr\" is no recorder or edge host named before it at site lund; expected "
+                    "the name of one");
+  expect_file_error(error("      - {model: tier2-box, via: late}\n"
+                          "      - {kind: edge_host, name: late}\n"),
+                    7, "sites.0.devices.1.via", "no recorder or edge host named before it");
+  expect_file_error(error("      - {model: tier2-box}\n"), 7, "sites.0.devices.1",
+                    "a Tier-2 camera (model \"tier2-box\") has no connection of its own; expected "
+                    "via: the name of a recorder or edge host of the same site");
+  expect_file_error(error("      - model: tier2-dome\n"
+                          "        count: 3\n"),
+                    7, "sites.0.devices.1", "a Tier-2 camera");
+  expect_file_error(error("      - {kind: recorder, name: rec2, via: rec}\n"), 7,
+                    "sites.0.devices.1.via", "given for a recorder; expected via only on cameras");
+  expect_file_error(error("      - {kind: edge_host, name: e, via: rec}\n"), 7,
+                    "sites.0.devices.1.via", "expected via only on cameras");
+  expect_file_error(error("      - {kind: camera, name: cam}\n"), 7, "sites.0.devices.1.name",
+                    "given for a camera; expected names only on recorders and edge hosts");
+  expect_file_error(error("      - {name: cam}\n"), 7, "sites.0.devices.1.name",
+                    "given for a camera");
+  expect_file_error(error("      - {kind: recorder, name: 'rec 2'}\n"), 7, "sites.0.devices.1.name",
+                    "1-64 characters");
+  expect_file_error(error("      - {kind: edge_host, name: e, count: 2}\n"), 7,
+                    "sites.0.devices.1.count",
+                    "got 2 for the named host \"e\"; expected 1, so that cameras name one device");
+  expect_file_error(error("      - {kind: recorder, name: rec}\n"), 7, "sites.0.devices.1.name",
+                    "\"rec\" names another device of this site; expected a unique name");
+  expect_file_error(error("      - {model: tier2-box, count: 200, via: rec}\n"
+                          "      - {model: tier2-box, count: 56, via: rec}\n"
+                          "      - {model: tier2-box, count: 2, via: rec}\n"),
+                    9, "sites.0.devices.3.count",
+                    "brings rec to 258 devices; expected at most 256 on one host");
+  // Without a count the group itself is blamed, not a key it does not have.
+  expect_file_error(error("      - {model: tier2-box, count: 256, via: rec}\n"
+                          "      - {model: tier2-box, via: rec}\n"),
+                    8, "sites.0.devices.2",
+                    "brings rec to 257 devices; expected at most 256 on one host");
+  // A host carries the cameras of its own site only.
+  expect_file_error(error("  - name: malmo\n"
+                          "    devices:\n"
+                          "      - {model: tier2-box, via: rec}\n"),
+                    9, "sites.1.devices.0.via",
+                    "\"rec\" is no recorder or edge host named before it at site malmo");
+}
+
+TEST(ScenarioFileErrors, Actions) {
+  const std::string head = R"(
+name: x
+duration: 1h
+profiles:
+  p: {mode: managed}
+organizations:
+  - name: acme
+    sites:
+      - name: lund
+        devices:
+          - {kind: recorder, name: rec}
+          - {model: tier2-box, count: 2, via: rec}
+timeline:
+)";
+  // The entry is on line 13: timeline.0.
+  const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
+  expect_file_error(error("  - {at: 1m, do: reboot}"), 13, "timeline.0.do",
+                    "got \"reboot\"; expected one of fault, onboard, install_app, "
+                    "use_local_administrator, install_os, set_latest_lts, request_live_video, "
+                    "delete_organization");
+  expect_file_error(error("  - {at: 1m, devices: all}"), 13, "timeline.0.do",
+                    "missing; expected one of fault, onboard");
+  expect_file_error(error("  - onboard"), 13, "timeline.0",
+                    "got a value; expected a map such as {at: 10m, do: onboard, devices: all}");
+  expect_file_error(error("  - {do: onboard}"), 13, "timeline.0.at", "missing");
+  expect_file_error(error("  - {at: 1h, do: onboard}"), 13, "timeline.0.at",
+                    "before the end of the scenario");
+  expect_file_error(error("  - {at: 1m, do: onboard, colour: red}"), 13, "timeline.0.colour",
+                    "unknown key; expected one of at, do, devices");
+  expect_file_error(error("  - {at: 1m, do: onboard, app: motion-guard}"), 13, "timeline.0.app",
+                    "not valid with do: onboard; expected one of at, do, devices, organization, "
+                    "as, method, profile, oak, attempts");
+  expect_file_error(error("  - {at: 1m, do: set_latest_lts, devices: all, track: lts-2025}"), 13,
+                    "timeline.0.devices",
+                    "not valid with do: set_latest_lts; expected one of at, do, track");
+  expect_file_error(error("  - {at: 1m, do: request_live_video, method: local}"), 13,
+                    "timeline.0.method",
+                    "not valid with do: request_live_video; expected one of at, do, devices, as");
+  expect_file_error(error("  - {at: 1m, do: delete_organization, organization: acme, as: owner}"),
+                    13, "timeline.0.as", "not valid with do: delete_organization");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, devices: all}"), 13,
+                    "timeline.0.devices",
+                    "unknown key; expected one of at, do, kind, site, region, for");
+  // Required keys.
+  expect_file_error(error("  - {at: 1m, do: install_app}"), 13, "timeline.0.app",
+                    "missing; expected an app name such as motion-guard");
+  expect_file_error(error("  - {at: 1m, do: install_app, app: 'motion guard'}"), 13,
+                    "timeline.0.app", "1-64 characters");
+  expect_file_error(error("  - {at: 1m, do: install_os, track: active}"), 13, "timeline.0.version",
+                    "missing; expected an OS version such as 12.2.0");
+  expect_file_error(error("  - {at: 1m, do: install_os, version: 12.2.0}"), 13, "timeline.0.track",
+                    "missing; expected an OS track such as lts-2024");
+  expect_file_error(error("  - {at: 1m, do: set_latest_lts}"), 13, "timeline.0.track",
+                    "missing; expected an OS track");
+  expect_file_error(error("  - {at: 1m, do: delete_organization}"), 13, "timeline.0.organization",
+                    "missing; expected the name of the organization to delete");
+  // References.
+  expect_file_error(error("  - {at: 1m, do: delete_organization, organization: globex}"), 13,
+                    "timeline.0.organization",
+                    "\"globex\" is not an organization; expected one of acme");
+  expect_file_error(error("  - {at: 1m, do: onboard, organization: globex}"), 13,
+                    "timeline.0.organization", "\"globex\" is not an organization");
+  expect_file_error(error("  - {at: 1m, do: onboard, profile: q}"), 13, "timeline.0.profile",
+                    "\"q\" is not a profile; expected one of p");
+  // Onboard's words and numbers.
+  expect_file_error(error("  - {at: 1m, do: onboard, as: janitor}"), 13, "timeline.0.as",
+                    "got \"janitor\"; expected one of owner, administrator, operator, viewer");
+  expect_file_error(error("  - {at: 1m, do: request_live_video, as: guest}"), 13, "timeline.0.as",
+                    "expected one of owner, administrator, operator, viewer");
+  expect_file_error(error("  - {at: 1m, do: onboard, method: qr-code}"), 13, "timeline.0.method",
+                    "got \"qr-code\"; expected one of one-click, local");
+  expect_file_error(error("  - {at: 1m, do: onboard, oak: maybe}"), 13, "timeline.0.oak",
+                    "got \"maybe\"; expected one of right, wrong");
+  expect_file_error(error("  - {at: 1m, do: onboard, oak: [wrong]}"), 13, "timeline.0.oak",
+                    "got a list");
+  expect_file_error(error("  - {at: 1m, do: onboard, attempts: 0}"), 13, "timeline.0.attempts",
+                    "got \"0\"; expected a whole number in 1..100");
+  expect_file_error(error("  - {at: 1m, do: onboard, attempts: 101}"), 13, "timeline.0.attempts",
+                    "got \"101\"; expected a whole number in 1..100");
+  expect_file_error(error("  - {at: 50m, do: onboard, over: 11m}"), 13, "timeline.0.over",
+                    "got \"11m\"; expected a duration of at most 10m (the time left in the "
+                    "scenario)");
+  expect_file_error(error("  - {at: 1m, do: install_app, app: motion-guard, over: 5m}"), 13,
+                    "timeline.0.over", "not valid with do: install_app");
+
+  // Without profiles an onboarding cannot name one.
+  expect_file_error(parse_error(std::string(kSmallOwned) + R"(timeline:
+  - {at: 1m, do: onboard, profile: p}
+)"),
+                    12, "timeline.0.profile", "\"p\" is not a profile; the scenario defines none");
+}
+
+TEST(ScenarioFileErrors, DeviceSelections) {
+  const std::string head = R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    sites: [{name: lund, devices: [{count: 2}]}]
+timeline:
+)";
+  // The entry is on line 7: timeline.0.
+  const auto error = [&](const std::string& devices) {
+    return parse_error(head + "  - {at: 1m, do: onboard, devices: " + devices + "}\n");
+  };
+  expect_file_error(error("everything"), 7, "timeline.0.devices",
+                    "got \"everything\"; expected all");
+  expect_file_error(error("[lund]"), 7, "timeline.0.devices",
+                    "got a list; expected a map of site, organization, model, count");
+  expect_file_error(error("{colour: red}"), 7, "timeline.0.devices.colour",
+                    "unknown key; expected one of site, organization, model, count");
+  expect_file_error(error("{site: malmo}"), 7, "timeline.0.devices.site",
+                    "\"malmo\" is not a site; expected one of lund");
+  expect_file_error(error("{organization: globex}"), 7, "timeline.0.devices.organization",
+                    "\"globex\" is not an organization; expected one of acme");
+  expect_file_error(error("{model: tier3-ptz}"), 7, "timeline.0.devices.model",
+                    "\"tier3-ptz\" is the model of no device in the scenario");
+  expect_file_error(error("{count: 0}"), 7, "timeline.0.devices.count",
+                    "got \"0\"; expected a whole number in 1..1000000");
+  // Checks select the same way.
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+sites: [{name: lund, devices: [{count: 2}]}]
+checks:
+  - {id: c, expect: devices_in_mode, mode: managed, devices: {site: ystad}, at_least: 1}
+)"),
+                    5, "checks.0.devices.site", "\"ystad\" is not a site; expected one of lund");
+}
+
+TEST(ScenarioFileErrors, OnboardingChecks) {
+  const std::string head = R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    sites: [{name: lund, devices: [{count: 2}]}]
+checks:
+)";
+  // The check is on line 7: checks.0.
+  const auto error = [&](const std::string& check) { return parse_error(head + check + "\n"); };
+  expect_file_error(error("  - {id: c, expect: all_devices_onboarded, within: 2h}"), 7,
+                    "checks.0.within", "at most 1h (the scenario's duration)");
+  expect_file_error(error("  - {id: c, expect: all_devices_onboarded, within: 0s}"), 7,
+                    "checks.0.within", "above 0");
+  expect_file_error(error("  - {id: c, expect: all_devices_onboarded, at: 5m}"), 7, "checks.0.at",
+                    "not valid with expect: all_devices_onboarded; expected one of id, expect, "
+                    "within, devices");
+  expect_file_error(error("  - {id: c, expect: all_devices_onboarded, at_least: 1}"), 7,
+                    "checks.0.at_least", "not valid with expect: all_devices_onboarded");
+  // devices_with_status
+  expect_file_error(error("  - {id: c, expect: devices_with_status, at_least: 1}"), 7,
+                    "checks.0.status", "missing; expected an onboarding status");
+  expect_file_error(error("  - {id: c, expect: devices_with_status, status: lost, at_least: 1}"), 7,
+                    "checks.0.status",
+                    "got \"lost\"; expected one of registered, onboarding, onboarded, failed");
+  expect_file_error(error("  - {id: c, expect: devices_with_status, status: failed}"), 7,
+                    "checks.0", "has no bound; expected at_least, at_most or both");
+  expect_file_error(error("  - {id: c, expect: devices_with_status, status: failed, reason: '" +
+                          std::string(257, 'r') + "', at_least: 1}"),
+                    7, "checks.0.reason", "257 characters; expected at most 256");
+  expect_file_error(
+      error("  - {id: c, expect: devices_with_status, status: failed, at_least: 3, at_most: 2}"), 7,
+      "checks.0.at_most", "at_least <= at_most");
+  expect_file_error(
+      error("  - {id: c, expect: devices_with_status, status: failed, mode: managed, at_most: 0}"),
+      7, "checks.0.mode", "not valid with expect: devices_with_status");
+  // devices_in_mode
+  expect_file_error(error("  - {id: c, expect: devices_in_mode, at_least: 1}"), 7, "checks.0.mode",
+                    "missing; expected a management mode");
+  expect_file_error(error("  - {id: c, expect: devices_in_mode, mode: offline, at_least: 1}"), 7,
+                    "checks.0.mode",
+                    "got \"offline\"; expected one of standalone, connected, managed");
+  expect_file_error(error("  - {id: c, expect: devices_in_mode, mode: managed, at_least: lots}"), 7,
+                    "checks.0.at_least", "expected a number");
+  expect_file_error(
+      error("  - {id: c, expect: devices_in_mode, mode: managed, status: failed, at_least: 1}"), 7,
+      "checks.0.status", "not valid with expect: devices_in_mode");
+  // audit_entries
+  expect_file_error(error("  - {id: c, expect: audit_entries, topic: device.onboarded, "
+                          "at_least: 1}"),
+                    7, "checks.0.trail", "missing; expected an organization or platform");
+  expect_file_error(error("  - {id: c, expect: audit_entries, trail: globex, "
+                          "topic: device.onboarded, at_least: 1}"),
+                    7, "checks.0.trail",
+                    "\"globex\" is not an audit trail (an organization, or platform); expected "
+                    "one of acme, platform");
+  expect_file_error(error("  - {id: c, expect: audit_entries, trail: acme, at_least: 1}"), 7,
+                    "checks.0.topic", "missing; expected an audit topic such as device.onboarded");
+  expect_file_error(error("  - {id: c, expect: audit_entries, trail: acme, "
+                          "topic: device.exploded, at_least: 1}"),
+                    7, "checks.0.topic",
+                    "\"device.exploded\" is not an audit topic; expected one of "
+                    "organization.created, member.invited,");
+  expect_file_error(error("  - {id: c, expect: audit_entries, trail: acme, "
+                          "topic: [device.onboarded], at_least: 1}"),
+                    7, "checks.0.topic", "got a list; expected an audit topic");
+  expect_file_error(
+      error("  - {id: c, expect: audit_entries, trail: acme, topic: device.onboarded}"), 7,
+      "checks.0", "has no bound");
+  expect_file_error(error("  - {id: c, expect: audit_entries, trail: acme, "
+                          "topic: device.onboarded, devices: all, at_least: 1}"),
+                    7, "checks.0.devices",
+                    "not valid with expect: audit_entries; expected one of id, expect, trail, "
+                    "topic, detail, at_least, at_most");
+  expect_file_error(error("  - {id: c, expect: audit_entries, trail: acme, "
+                          "topic: device.onboarded, detail: '" +
+                          std::string(257, 'd') + "', at_least: 1}"),
+                    7, "checks.0.detail", "257 characters; expected at most 256");
+  // audit_trails_intact
+  expect_file_error(error("  - {id: c, expect: audit_trails_intact, at_least: 1}"), 7,
+                    "checks.0.at_least",
+                    "not valid with expect: audit_trails_intact; expected one of id, expect");
+  expect_file_error(error("  - {id: c, expect: audit_trails_intact, trail: acme}"), 7,
+                    "checks.0.trail", "not valid with expect: audit_trails_intact");
+  // Without organizations, only the platform's trail exists.
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+sites: [{name: lund, devices: [{count: 2}]}]
+checks:
+  - {id: c, expect: audit_entries, trail: acme, topic: device.registered, at_least: 1}
+)"),
+                    5, "checks.0.trail", "expected one of platform");
+}
+
+TEST(ScenarioOverrides, OnboardingReferencesBrokenByAnOverrideNameIt) {
+  const std::string file = R"(
+name: x
+duration: 1h
+profiles:
+  p: {mode: managed}
+organizations:
+  - name: acme
+    default_profile: p
+    sites: [{name: lund, devices: [{count: 2}]}]
+timeline:
+  - {at: 1m, do: onboard, devices: all}
+checks: [{id: up, expect: all_devices_connected}]
+)";
+  expect_override_error(parse_error(file, {{"organizations.0.default_profile", "q"}}),
+                        "organizations.0.default_profile=q", "organizations.0.default_profile",
+                        "\"q\" is not a profile; expected one of p");
+  expect_override_error(parse_error(file, {{"timeline.0.attempts", "0"}}), "timeline.0.attempts=0",
+                        "timeline.0.attempts", "1..100");
+  const Scenario scenario = parse(file, {{"organizations.0.licenses", "{device-management: 1}"},
+                                         {"timeline.0.oak", "wrong"},
+                                         {"latest_lts", "lts-2025"}});
+  ASSERT_EQ(scenario.organizations[0].licenses.size(), 1u);
+  EXPECT_EQ(scenario.organizations[0].licenses[0].seats, 1u);
+  EXPECT_TRUE(scenario.actions[0].wrong_oak);
+  EXPECT_EQ(scenario.latest_lts_track, "lts-2025");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Overrides
 
 TEST(ScenarioOverrides, ParseOverrideSplitsAtTheFirstEquals) {
@@ -875,10 +1735,10 @@ checks: [{id: up, expect: all_devices_connected}]
 )",
                                             {{"fleet.camras", "5"}});
   expect_override_error(unknown, "fleet.camras=5", "fleet.camras",
-                        "unknown key; expected one of cameras, sites, model, os, region, uplink");
+                        "unknown key; expected one of cameras, sites, model, os, track, region,");
   EXPECT_EQ(std::string(unknown.what()),
             "--set fleet.camras=5: fleet.camras: unknown key; expected one of cameras, sites, "
-            "model, os, region, uplink");
+            "model, os, track, region, uplink, organization");
   expect_override_error(parse_error(kSmall, {{"sites.0.devices.0.count", "abc"}}),
                         "sites.0.devices.0.count=abc", "sites.0.devices.0.count",
                         "got \"abc\"; expected a whole number");

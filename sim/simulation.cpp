@@ -310,9 +310,20 @@ class Cloud {
     w.trace.record(now, core::TraceEvent::kAction, index, w.selected[index].size());
     platform::ControlPlane& plane = *w.control_plane;
     switch (action.kind) {
-      case scenarios::ActionKind::kOnboard:
-        for (std::uint32_t device : w.selected[index]) onboard(now, action, device);
+      case scenarios::ActionKind::kOnboard: {
+        // Claims spread evenly over `over`: the k-th of n at at + over * k / n. The action's
+        // timer comes back for the next claim due.
+        const std::vector<std::uint32_t>& devices = w.selected[index];
+        if (claims_done_.empty()) claims_done_.assign(w.scenario.actions.size(), 0);
+        std::size_t& done = claims_done_[index];
+        const auto due = [&](std::size_t k) {
+          return action.at + action.over * static_cast<std::int64_t>(k) /
+                                 static_cast<std::int64_t>(devices.size());
+        };
+        while (done < devices.size() && due(done) <= now) onboard(now, action, devices[done++]);
+        if (done < devices.size()) group_.add_timer(due(done), index, kAction);
         break;
+      }
       case scenarios::ActionKind::kSetLatestLts:
         (void)plane.registry.set_latest_lts_track(now, action.track);
         break;
@@ -369,6 +380,7 @@ class Cloud {
   }
 
   static constexpr std::uint32_t kNoHost = UINT32_MAX;
+  std::vector<std::size_t> claims_done_;  // by action: claims made so far
 
   // The host a local discovery goes through: the device's own carrier, else the site's first
   // recorder or edge host (kNoHost when the site has none: the claim then names the device

@@ -1,0 +1,161 @@
+// Commands as JSON: the form in which the REST adapter and the scenario engine hand a command to
+// the control plane, and the form of its reply.
+//
+//   request: {"command": "<name>", "actor": "<user id>", "params": {...}}
+//   reply:   {"ok": true, "result": {...}}
+//            {"ok": false, "error": {"code": "<error_code_name>", "message": "..."}}
+//
+// Decoding checks the request's shape only: size, nesting, presence and type of every field,
+// integer ranges, and that no field is unknown or repeated; every error names the field
+// ("params.serial: expected a string"). The values themselves (identifiers, names, lengths,
+// rights) are checked by the services the command runs on, so one rule lives in one place.
+// Decoding never quotes a value back, and quotes a field name only cut short and with anything
+// outside [A-Za-z0-9._-] replaced, since both come from whoever sent the request.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/node.h"
+#include "platform/audit_log.h"
+#include "platform/control_plane.h"
+#include "platform/device_registry.h"
+#include "platform/permissions.h"
+#include "platform/service_result.h"
+
+namespace ccsim::platform {
+
+// Requests larger than this are refused before parsing.
+inline constexpr std::size_t kCommandBytesMax = 64 * 1024;
+// Objects and arrays nested deeper than this are refused before parsing; the deepest valid
+// request (define_profile's allowed_apps) nests 4 deep.
+inline constexpr std::size_t kCommandNestingMax = 8;
+// Devices one list_devices reply holds, at most and by default.
+inline constexpr std::size_t kDevicePageEntriesMax = 500;
+inline constexpr std::size_t kDevicePageEntriesDefault = 100;
+// How much of a field name an error message quotes.
+inline constexpr std::size_t kCommandFieldQuoteBytesMax = 64;
+
+// Parameters of each command, typed; the comment says which service call runs it.
+struct RegisterUser {  // IdentityStore::register_user; takes no actor
+  std::string email;
+  std::string display_name;
+};
+struct CreateOrganization {  // Tenancy::create_organization, the actor becoming its owner
+  std::string name;
+  std::string region;
+};
+struct Invite {  // Tenancy::invite
+  std::string organization;
+  std::string email;
+  Role role = Role::kViewer;
+  std::optional<std::string> scope;
+};
+struct AcceptInvitation {  // Tenancy::accept_invitation, the actor joining
+  std::string invitation;
+};
+struct AssignRole {  // Tenancy::assign_role
+  std::string organization;
+  std::string member;
+  Role role = Role::kViewer;
+  std::optional<std::string> scope;
+};
+struct RevokeRole {  // Tenancy::revoke_role
+  std::string organization;
+  std::string member;
+  Role role = Role::kViewer;
+  std::optional<std::string> scope;
+};
+struct CreateResourceGroup {  // Tenancy::create_resource_group
+  std::string organization;
+  std::string name;
+};
+struct SetLicense {  // Tenancy::set_license
+  std::string organization;
+  std::string service;
+  std::uint32_t seats = 0;
+};
+struct DeleteOrganization {  // Tenancy::delete_organization
+  std::string organization;
+};
+struct DefineProfile {  // DeviceRegistry::define_profile
+  std::string organization;
+  DeviceProfile profile;
+};
+struct SetDefaultProfile {  // DeviceRegistry::set_default_profile
+  std::string organization;
+  std::string profile;
+};
+struct ClaimDevice {  // DeviceRegistry::claim
+  std::string organization;
+  std::string serial;
+  std::string oak;
+  std::optional<std::string> profile;
+};
+struct ClaimDeviceViaHost {  // DeviceRegistry::claim_via_host
+  std::string organization;
+  std::string host;
+  std::string serial;
+  std::string oak;
+  std::optional<std::string> profile;
+};
+struct RequestCapability {  // DeviceRegistry::request_capability
+  std::string organization;
+  std::string serial;
+  std::string capability;
+};
+// DeviceRegistry::device. A device an organization owns is shown to those who may view its
+// video there (kGetDevicePermission); an unowned one (factory facts, no tenant data) to any
+// known user.
+struct GetDevice {
+  std::string serial;
+};
+// DeviceRegistry::devices_of, after authorizing kListDevicesPermission: a page of at most
+// `limit` devices (1..kDevicePageEntriesMax, kDevicePageEntriesDefault when absent) by serial,
+// those after serial `after` when given. The reply's "next_after" is the last serial shown when
+// more follow, else "".
+struct ListDevices {
+  std::string organization;
+  std::optional<std::uint32_t> limit;
+  std::optional<std::string> after;
+};
+// AuditLog::search, after authorizing kSearchAuditPermission. The query's organization, topic,
+// device, actor (a filter, not the caller), limit and cursor come from params; an absent limit
+// is kAuditPageEntriesDefault.
+struct SearchAudit {
+  AuditQuery query;
+};
+
+// The weakest permission every role holds: anyone in the organization may see its devices.
+inline constexpr Permission kListDevicesPermission = Permission::kViewLiveVideo;
+inline constexpr Permission kGetDevicePermission = Permission::kViewLiveVideo;
+inline constexpr Permission kSearchAuditPermission = Permission::kReadAuditLog;
+
+using CommandParams =
+    std::variant<RegisterUser, CreateOrganization, Invite, AcceptInvitation, AssignRole, RevokeRole,
+                 CreateResourceGroup, SetLicense, DeleteOrganization, DefineProfile,
+                 SetDefaultProfile, ClaimDevice, ClaimDeviceViaHost, RequestCapability, GetDevice,
+                 ListDevices, SearchAudit>;
+
+// One decoded request.
+struct Command {
+  std::string actor;  // the caller's user id; empty for register_user
+  CommandParams params;
+};
+
+// The request's "command" name of `params`' alternative ("register_user", ...).
+std::string_view command_name(const CommandParams& params);
+
+// Decodes and type-checks one request; kInvalidArgument naming the field otherwise.
+Result<Command> decode_command(std::string_view request_json);
+
+// Decodes one request and runs it against `plane` at `now`; the reply as compact JSON. Never
+// throws: every failure is an {"ok": false} reply (running out of memory terminates).
+std::string execute_command(ControlPlane& plane, core::Time now,
+                            std::string_view request_json) noexcept;
+
+}  // namespace ccsim::platform
