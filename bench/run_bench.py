@@ -7,6 +7,10 @@ format, trace and checks), SimGrid with one actor per camera, and SimGrid with o
 of 100 cameras. It prints, per row, wall time, simulated messages, cost per message and peak
 memory (max RSS of each process), and ccsim's cost per message as a ratio to each yardstick.
 Results go to OUT/bench.json and OUT/bench.md (a table to paste into docs/PERFORMANCE.md).
+
+With --onboarding-scenario it also runs the onboarding benchmark: a fleet registered, connected,
+claimed one-click and provisioned (bench/onboarding-fleet.yaml), and reports its wall time, peak
+memory, cost per message, claims per wall-clock second and when the last camera was onboarded.
 """
 import argparse
 import json
@@ -83,6 +87,40 @@ def run_row(args, cameras, out):
     return row
 
 
+def run_onboarding(args, cameras, out):
+    sites = max(1, cameras // CAMERAS_PER_SITE)
+    run_dir = out / f"onboarding-{cameras}"
+    wall, rss, _ = measure([args.ccsim, "run", args.onboarding_scenario, "--seed", "1", "--quiet",
+                            "--out", str(run_dir),
+                            "--set", f"fleet.cameras={cameras}",
+                            "--set", f"fleet.sites={sites}"], f"onboarding {cameras}")
+    result = json.loads((run_dir / "result.json").read_text())
+    if not result["passed"]:
+        sys.exit(f"bench: the onboarding run failed its checks: {run_dir}/result.json")
+    metrics = result["metrics"]
+    onboarded = next(c for c in result["checks"] if c["id"] == "all-onboarded")["detail"]
+    last = re.search(r"last at ([0-9.]+)s", onboarded)
+    return {"cameras": cameras, "wall_s": wall, "peak_mib": rss,
+            "messages": int(metrics["messages_delivered"]),
+            "us_per_message": 1e6 * wall / metrics["messages_delivered"],
+            "claims": int(metrics["claims_accepted"]),
+            "onboarded": int(metrics["onboardings_completed"]),
+            "audit_entries": int(metrics["audit_entries"]),
+            "last_onboarded_s": float(last.group(1)) if last else None}
+
+
+def onboarding_table(rows):
+    lines = ["| cameras | wall s | messages | µs/message | peak MiB | claims | claims per wall s "
+             "| audit entries | last onboarded (sim) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        last = f"{r['last_onboarded_s']:.1f} s" if r["last_onboarded_s"] is not None else "?"
+        lines.append(f"| {r['cameras']:,} | {r['wall_s']:.1f} | {r['messages']:,} "
+                     f"| {r['us_per_message']:.2f} | {r['peak_mib']:.0f} | {r['claims']:,} "
+                     f"| {r['claims'] / r['wall_s']:,.0f} | {r['audit_entries']:,} | {last} |")
+    return "\n".join(lines)
+
+
 def table(rows):
     lines = ["| cameras | run | wall s | messages | µs/message | peak MiB | ccsim cost ratio |",
              "|---:|---|---:|---:|---:|---:|---:|"]
@@ -106,6 +144,12 @@ def main():
     parser.add_argument("--per-camera", required=True, help="simgrid_actor_per_camera binary")
     parser.add_argument("--per-site", required=True, help="simgrid_actor_per_site binary")
     parser.add_argument("--scenario", required=True, help="bench/heartbeat-fleet.yaml")
+    parser.add_argument("--onboarding-scenario", help="bench/onboarding-fleet.yaml; runs the "
+                        "onboarding benchmark too")
+    parser.add_argument("--onboarding-cameras", default="10000",
+                        help="comma-separated fleet sizes to onboard (default: %(default)s)")
+    parser.add_argument("--only-onboarding", action="store_true",
+                        help="skip the heartbeat rows")
     parser.add_argument("--out", required=True, help="folder for results")
     parser.add_argument("--cameras", default="1000,10000,100000",
                         help="comma-separated fleet sizes (default: %(default)s)")
@@ -126,13 +170,20 @@ def main():
     if any(n < CAMERAS_PER_SITE or n % CAMERAS_PER_SITE for n in sizes):
         sys.exit(f"bench: --cameras: each size must be a multiple of {CAMERAS_PER_SITE}")
     rows = []
-    for cameras in sizes:
+    for cameras in [] if args.only_onboarding else sizes:
         print(f"bench: {cameras:,} cameras x {args.hours} h, heartbeat every {args.interval} s, "
               f"{args.start_order} start",
               file=sys.stderr, flush=True)
         rows.append(run_row(args, cameras, out))
         (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")
-    text = table(rows)
+    text = table(rows) if rows else ""
+    if args.onboarding_scenario:
+        onboarding = []
+        for cameras in [int(x) for x in args.onboarding_cameras.split(",")]:
+            print(f"bench: onboarding {cameras:,} cameras", file=sys.stderr, flush=True)
+            onboarding.append(run_onboarding(args, cameras, out))
+            (out / "onboarding.json").write_text(json.dumps(onboarding, indent=2) + "\n")
+        text += ("\n\n" if text else "") + onboarding_table(onboarding)
     (out / "bench.md").write_text(text + "\n")
     print(text)
     print(f"\nresults: {out / 'bench.json'}, {out / 'bench.md'}")
