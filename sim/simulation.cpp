@@ -15,6 +15,7 @@
 
 #include "devices/device_agent.h"
 #include "sim/network_conditions.h"
+#include "sim/tenants.h"
 
 namespace sg4 = simgrid::s4u;
 
@@ -65,14 +66,6 @@ bool acts_on_devices(scenarios::ActionKind kind) {
 
 class Cloud;
 class Site;
-
-// The scenario's organizations as the control plane knows them: ids, and a user per role.
-struct Tenants {
-  std::vector<std::string> organization_ids;      // by scenario organization
-  std::vector<std::array<std::string, 4>> users;  // by organization, by ActingRole
-  std::vector<std::string> oaks;                  // by device: what its label says
-  std::string wrong_oak;                          // a well-formed key of no device
-};
 
 std::unique_ptr<platform::ControlPlane> make_control_plane(const scenarios::Scenario& scenario,
                                                            std::uint64_t seed) {
@@ -338,7 +331,7 @@ class Cloud {
         }
         break;
       case scenarios::ActionKind::kDeleteOrganization: {
-        const int organization = organization_index(action.organization);
+        const int organization = organization_index(w.scenario, action.organization);
         (void)plane.tenancy.delete_organization(now,
                                                 user(organization, scenarios::ActingRole::kOwner),
                                                 w.tenants.organization_ids[organization]);
@@ -354,22 +347,12 @@ class Cloud {
 
   void onboard(Time now, const scenarios::Action& action, std::uint32_t device) {
     World& w = world_;
-    const int organization = action.organization.empty() ? organization_of(device)
-                                                         : organization_index(action.organization);
-    if (organization < 0) return;  // a device of no organization's site, and none named
-    platform::ClaimRequest claim;
-    claim.actor = user(organization, action.as);
-    claim.organization = w.tenants.organization_ids[organization];
-    claim.serial = device_serial(device);
-    claim.oak = action.wrong_oak ? w.tenants.wrong_oak : w.tenants.oaks[device];
-    if (!action.profile.empty()) claim.profile = action.profile;
-    if (action.method == scenarios::ClaimMethod::kLocal) {
-      const std::uint32_t host = local_host(device);
-      claim.host = device_serial(host == kNoHost ? device : host);
-    }
+    const std::optional<platform::ClaimRequest> claim =
+        claim_request(w.scenario, w.layout, w.tenants, action, device);
+    if (!claim) return;  // a device of no organization's site, and none named
     for (std::uint32_t attempt = 0; attempt < action.attempts; ++attempt) {
       ++w.actions.claims_attempted;
-      const auto claimed = w.platform.claim(now, claim, out_);
+      const auto claimed = w.platform.claim(now, *claim, out_);
       if (claimed.ok()) {
         ++w.actions.claims_accepted;
       } else {
@@ -379,41 +362,14 @@ class Cloud {
     }
   }
 
-  static constexpr std::uint32_t kNoHost = UINT32_MAX;
   std::vector<std::size_t> claims_done_;  // by action: claims made so far
-
-  // The host a local discovery goes through: the device's own carrier, else the site's first
-  // recorder or edge host (kNoHost when the site has none: the claim then names the device
-  // itself, which the platform refuses as no host).
-  std::uint32_t local_host(std::uint32_t device) const {
-    const FleetLayout& layout = world_.layout;
-    if (layout.hosted(device)) return layout.device_of_agent[layout.agent_of_device[device]];
-    const std::uint32_t site = layout.site_of_device[device];
-    for (std::uint32_t d = layout.first_device_of_site[site];
-         d < layout.first_device_of_site[site + 1]; ++d) {
-      const scenarios::DeviceGroup& group =
-          world_.scenario.sites[site].devices[layout.group_of_device[d]];
-      if (group.kind != "camera") return d;
-    }
-    return kNoHost;
-  }
 
   int organization_of(std::uint32_t device) const {
     return world_.scenario.sites[world_.layout.site_of_device[device]].organization;
   }
 
-  int organization_index(const std::string& name) const {
-    const auto& organizations = world_.scenario.organizations;
-    for (std::size_t i = 0; i < organizations.size(); ++i) {
-      if (organizations[i].name == name) return static_cast<int>(i);
-    }
-    assert(false && "the loader checks organization names");
-    return -1;
-  }
-
   const std::string& user(int organization, scenarios::ActingRole role) const {
-    return world_.tenants
-        .users[static_cast<std::size_t>(organization)][static_cast<std::size_t>(role)];
+    return acting_user(world_.tenants, organization, role);
   }
 
   void run_probe(Time now, std::uint32_t index) {
@@ -632,100 +588,6 @@ void create_agents(World& w) {
   }
 }
 
-platform::DeviceKind device_kind(const std::string& kind) {
-  if (kind == "recorder") return platform::DeviceKind::kRecorder;
-  if (kind == "edge_host") return platform::DeviceKind::kEdgeHost;
-  return platform::DeviceKind::kCamera;
-}
-
-template <typename T>
-T must(platform::Result<T> result, const char* what) {
-  if (!result.ok()) {
-    throw std::runtime_error(std::string("setting up the platform: ") + what + ": " +
-                             result.error().message);
-  }
-  return std::move(result).value();
-}
-
-// Gives the control plane the scenario's organizations (an owner, then one administrator,
-// operator and viewer each), licenses and profiles, and registers every device as its factory
-// would, each with an OAK drawn from the factory's stream.
-void set_up_tenants(World& w) {
-  if (!w.control_plane) return;
-  const scenarios::Scenario& s = w.scenario;
-  platform::ControlPlane& plane = *w.control_plane;
-  const Time start(0);
-  constexpr std::array<std::string_view, 4> kRoleNames = {"owner", "administrator", "operator",
-                                                          "viewer"};
-  for (const scenarios::Organization& organization : s.organizations) {
-    std::array<std::string, 4> users;
-    for (std::size_t role = 0; role < kRoleNames.size(); ++role) {
-      users[role] = must(plane.identity_store.register_user(
-                             std::string(kRoleNames[role]) + "@" + organization.name + ".example",
-                             std::string(kRoleNames[role]) + " of " + organization.name),
-                         "register_user");
-    }
-    const std::string id = must(
-        plane.tenancy.create_organization(start, users[0], organization.name, organization.region),
-        "create_organization");
-    for (std::size_t role = 1; role < kRoleNames.size(); ++role) {
-      const platform::Role granted = must(platform::parse_role(kRoleNames[role]), "parse_role");
-      const std::string invitation =
-          must(plane.tenancy.invite(
-                   start, users[0], id,
-                   std::string(kRoleNames[role]) + "@" + organization.name + ".example", granted),
-               "invite");
-      must(plane.tenancy.accept_invitation(start, users[role], invitation), "accept_invitation");
-    }
-    for (const scenarios::License& license : organization.licenses) {
-      must(plane.tenancy.set_license(start, users[0], id, license.service, license.seats),
-           "set_license");
-    }
-    for (const scenarios::Profile& profile : s.profiles) {
-      platform::DeviceProfile defined;
-      defined.name = profile.name;
-      defined.mode =
-          profile.managed ? platform::DeviceMode::kManaged : platform::DeviceMode::kConnected;
-      defined.os_track = profile.os_track;
-      defined.allowed_apps.insert(profile.allowed_apps.begin(), profile.allowed_apps.end());
-      defined.capabilities.insert(profile.capabilities.begin(), profile.capabilities.end());
-      must(plane.registry.define_profile(start, users[0], id, defined), "define_profile");
-    }
-    if (!organization.default_profile.empty()) {
-      must(plane.registry.set_default_profile(start, users[0], id, organization.default_profile),
-           "set_default_profile");
-    }
-    w.tenants.organization_ids.push_back(id);
-    w.tenants.users.push_back(std::move(users));
-  }
-  must(plane.registry.set_latest_lts_track(start, s.latest_lts_track), "set_latest_lts_track");
-
-  core::RandomStream factory(w.options.seed, core::kFactoryStream);
-  const FleetLayout& layout = w.layout;
-  std::vector<platform::FactoryRecord> batch;
-  w.tenants.oaks.reserve(layout.device_count());
-  for (std::uint32_t device = 0; device < layout.device_count(); ++device) {
-    const std::uint32_t site = layout.site_of_device[device];
-    const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
-    platform::FactoryRecord record;
-    record.serial = device_serial(device);
-    record.model = group.model;
-    record.kind = device_kind(group.kind);
-    record.tier = group.tier == 2 ? platform::DeviceTier::kTier2 : platform::DeviceTier::kTier1;
-    record.oak = platform::generate_owner_key(factory);
-    record.warranty_end = std::chrono::hours(24 * 365 * 3);
-    record.end_of_support = std::chrono::hours(24 * 365 * 7);
-    record.recommended_os = group.os_version;
-    w.tenants.oaks.push_back(record.oak);
-    batch.push_back(std::move(record));
-    if (batch.size() == platform::kRegistrationBatchMax || device + 1 == layout.device_count()) {
-      must(plane.registry.register_devices(start, batch), "register_devices");
-      batch.clear();
-    }
-  }
-  w.tenants.wrong_oak = platform::generate_owner_key(factory);
-}
-
 // SimGrid takes its settings as command-line arguments. The network model keeps SimGrid's
 // default (LV08) but without its correction factors: they multiply the latency of small messages
 // by 13 to mimic TCP slow start on a fresh connection, whereas device frames travel on
@@ -818,7 +680,9 @@ SimulationOutcome simulate(const scenarios::Scenario& scenario, const Simulation
   int argc = static_cast<int>(args.size());
   sg4::Engine engine(&argc, argv.data());
   World world(scenario, options);
-  set_up_tenants(world);
+  if (world.control_plane) {
+    world.tenants = set_up_tenants(scenario, world.layout, options.seed, *world.control_plane);
+  }
   for (const scenarios::Action& action : scenario.actions) {
     world.selected.push_back(select_devices(scenario, world.layout, action.devices));
   }

@@ -55,16 +55,15 @@ Summary simulate_in_child(const scenarios::Scenario& scenario, std::uint64_t see
     options.seed = seed;
     std::uint64_t per_site[2] = {0, 0};
     if (probe_at > core::Time::zero()) {
-      options.probes.push_back(
-          {probe_at, [&](core::Time, const PlatformView& view) {
-             const platform::PlatformNode& p = view.platform;
-             const FleetLayout& layout = view.layout;
-             for (const platform::DeviceConnection& r : p.devices()) {
-               if (r.status == platform::ConnectionStatus::kConnected) {
-                 ++per_site[layout.site_of_agent(r.connection)];
-               }
-             }
-           }});
+      options.probes.push_back({probe_at, [&](core::Time, const PlatformView& view) {
+                                  const platform::PlatformNode& p = view.platform;
+                                  const FleetLayout& layout = view.layout;
+                                  for (const platform::DeviceConnection& r : p.devices()) {
+                                    if (r.status == platform::ConnectionStatus::kConnected) {
+                                      ++per_site[layout.site_of_agent(r.connection)];
+                                    }
+                                  }
+                                }});
     }
     const SimulationOutcome o = simulate(scenario, options, true);
     std::ostringstream out;
@@ -169,13 +168,13 @@ TEST(Simulation, StaggeredStartConnectsDevicesInOrderAtEvenSpacing) {
   const std::string text = run_in_child([&] {
     SimulationOptions options;
     std::ostringstream out;
-    options.probes.push_back(
-        {4min, [&](core::Time, const PlatformView& view) {
-           const platform::PlatformNode& p = view.platform;
-           for (const platform::DeviceConnection& r : p.devices()) {
-             out << r.connection << ' ' << r.first_connected_at.count() << '\n';
-           }
-         }});
+    options.probes.push_back({4min, [&](core::Time, const PlatformView& view) {
+                                const platform::PlatformNode& p = view.platform;
+                                for (const platform::DeviceConnection& r : p.devices()) {
+                                  out << r.connection << ' ' << r.first_connected_at.count()
+                                      << '\n';
+                                }
+                              }});
     simulate(scenario, options);
     return out.str();
   });

@@ -1,0 +1,155 @@
+#include "sim/tenants.h"
+
+#include <array>
+#include <cassert>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+namespace ccsim::sim {
+namespace {
+
+using core::Time;
+
+platform::DeviceKind device_kind(const std::string& kind) {
+  if (kind == "recorder") return platform::DeviceKind::kRecorder;
+  if (kind == "edge_host") return platform::DeviceKind::kEdgeHost;
+  return platform::DeviceKind::kCamera;
+}
+
+template <typename T>
+T must(platform::Result<T> result, const char* what) {
+  if (!result.ok()) {
+    throw std::runtime_error(std::string("setting up the platform: ") + what + ": " +
+                             result.error().message);
+  }
+  return std::move(result).value();
+}
+
+// The host a local discovery goes through: the device's own carrier, else the site's first
+// recorder or edge host; none when the site has neither.
+std::optional<std::uint32_t> local_host(const scenarios::Scenario& scenario,
+                                        const FleetLayout& layout, std::uint32_t device) {
+  if (layout.hosted(device)) return layout.device_of_agent[layout.agent_of_device[device]];
+  const std::uint32_t site = layout.site_of_device[device];
+  for (std::uint32_t d = layout.first_device_of_site[site];
+       d < layout.first_device_of_site[site + 1]; ++d) {
+    if (scenario.sites[site].devices[layout.group_of_device[d]].kind != "camera") return d;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, std::uint64_t seed,
+                       platform::ControlPlane& plane) {
+  Tenants tenants;
+  const Time start(0);
+  constexpr std::array<std::string_view, 4> kRoleNames = {"owner", "administrator", "operator",
+                                                          "viewer"};
+  for (const scenarios::Organization& organization : s.organizations) {
+    std::array<std::string, 4> users;
+    for (std::size_t role = 0; role < kRoleNames.size(); ++role) {
+      users[role] = must(plane.identity_store.register_user(
+                             std::string(kRoleNames[role]) + "@" + organization.name + ".example",
+                             std::string(kRoleNames[role]) + " of " + organization.name),
+                         "register_user");
+    }
+    const std::string id = must(
+        plane.tenancy.create_organization(start, users[0], organization.name, organization.region),
+        "create_organization");
+    for (std::size_t role = 1; role < kRoleNames.size(); ++role) {
+      const platform::Role granted = must(platform::parse_role(kRoleNames[role]), "parse_role");
+      const std::string invitation =
+          must(plane.tenancy.invite(
+                   start, users[0], id,
+                   std::string(kRoleNames[role]) + "@" + organization.name + ".example", granted),
+               "invite");
+      must(plane.tenancy.accept_invitation(start, users[role], invitation), "accept_invitation");
+    }
+    for (const scenarios::License& license : organization.licenses) {
+      must(plane.tenancy.set_license(start, users[0], id, license.service, license.seats),
+           "set_license");
+    }
+    for (const scenarios::Profile& profile : s.profiles) {
+      platform::DeviceProfile defined;
+      defined.name = profile.name;
+      defined.mode =
+          profile.managed ? platform::DeviceMode::kManaged : platform::DeviceMode::kConnected;
+      defined.os_track = profile.os_track;
+      defined.allowed_apps.insert(profile.allowed_apps.begin(), profile.allowed_apps.end());
+      defined.capabilities.insert(profile.capabilities.begin(), profile.capabilities.end());
+      must(plane.registry.define_profile(start, users[0], id, defined), "define_profile");
+    }
+    if (!organization.default_profile.empty()) {
+      must(plane.registry.set_default_profile(start, users[0], id, organization.default_profile),
+           "set_default_profile");
+    }
+    tenants.organization_ids.push_back(id);
+    tenants.users.push_back(std::move(users));
+  }
+  must(plane.registry.set_latest_lts_track(start, s.latest_lts_track), "set_latest_lts_track");
+
+  core::RandomStream factory(seed, core::kFactoryStream);
+  std::vector<platform::FactoryRecord> batch;
+  tenants.oaks.reserve(layout.device_count());
+  for (std::uint32_t device = 0; device < layout.device_count(); ++device) {
+    const std::uint32_t site = layout.site_of_device[device];
+    const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
+    platform::FactoryRecord record;
+    record.serial = device_serial(device);
+    record.model = group.model;
+    record.kind = device_kind(group.kind);
+    record.tier = group.tier == 2 ? platform::DeviceTier::kTier2 : platform::DeviceTier::kTier1;
+    record.oak = platform::generate_owner_key(factory);
+    record.warranty_end = std::chrono::hours(24 * 365 * 3);
+    record.end_of_support = std::chrono::hours(24 * 365 * 7);
+    record.recommended_os = group.os_version;
+    tenants.oaks.push_back(record.oak);
+    batch.push_back(std::move(record));
+    if (batch.size() == platform::kRegistrationBatchMax || device + 1 == layout.device_count()) {
+      must(plane.registry.register_devices(start, batch), "register_devices");
+      batch.clear();
+    }
+  }
+  tenants.wrong_oak = platform::generate_owner_key(factory);
+  return tenants;
+}
+
+int organization_index(const scenarios::Scenario& scenario, const std::string& name) {
+  for (std::size_t i = 0; i < scenario.organizations.size(); ++i) {
+    if (scenario.organizations[i].name == name) return static_cast<int>(i);
+  }
+  assert(false && "the loader checks organization names");
+  return -1;
+}
+
+const std::string& acting_user(const Tenants& tenants, int organization,
+                               scenarios::ActingRole role) {
+  assert(organization >= 0 && static_cast<std::size_t>(organization) < tenants.users.size());
+  return tenants.users[static_cast<std::size_t>(organization)][static_cast<std::size_t>(role)];
+}
+
+std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& scenario,
+                                                    const FleetLayout& layout,
+                                                    const Tenants& tenants,
+                                                    const scenarios::Action& action,
+                                                    std::uint32_t device) {
+  const int organization = action.organization.empty()
+                               ? scenario.sites[layout.site_of_device[device]].organization
+                               : organization_index(scenario, action.organization);
+  if (organization < 0) return std::nullopt;
+  platform::ClaimRequest claim;
+  claim.actor = acting_user(tenants, organization, action.as);
+  claim.organization = tenants.organization_ids[static_cast<std::size_t>(organization)];
+  claim.serial = device_serial(device);
+  claim.oak = action.wrong_oak ? tenants.wrong_oak : tenants.oaks[device];
+  if (!action.profile.empty()) claim.profile = action.profile;
+  if (action.method == scenarios::ClaimMethod::kLocal) {
+    // Without a host at the site the claim names the device itself, which the platform refuses.
+    claim.host = device_serial(local_host(scenario, layout, device).value_or(device));
+  }
+  return claim;
+}
+
+}  // namespace ccsim::sim

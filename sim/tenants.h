@@ -1,0 +1,49 @@
+// The scenario's organizations in the control plane: what the simulator sets up before a run
+// (each organization with an owner, an administrator, an operator and a viewer, its licenses and
+// the scenario's profiles; every device registered as its factory would, with an OAK drawn from
+// the run's factory stream), and the claims the timeline's onboard actions make. Shared by the
+// simulated driver and the tests that run the same claims on real sockets.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/control_plane.h"
+#include "platform/platform_node.h"
+#include "scenarios/scenario.h"
+#include "sim/simulation.h"
+
+namespace ccsim::sim {
+
+struct Tenants {
+  std::vector<std::string> organization_ids;      // by scenario organization
+  std::vector<std::array<std::string, 4>> users;  // by organization, by ActingRole
+  std::vector<std::string> oaks;                  // by device: what its label says
+  std::string wrong_oak;                          // a well-formed key of no device
+};
+
+// Sets the scenario up in `plane` at time zero. Throws std::runtime_error when the control plane
+// refuses something the loader let through (a defect on one side or the other).
+Tenants set_up_tenants(const scenarios::Scenario& scenario, const FleetLayout& layout,
+                       std::uint64_t seed, platform::ControlPlane& plane);
+
+// The index of the organization named `name` (the loader checked it exists).
+int organization_index(const scenarios::Scenario& scenario, const std::string& name);
+
+// The user acting with `role` in scenario organization `organization`.
+const std::string& acting_user(const Tenants& tenants, int organization,
+                               scenarios::ActingRole role);
+
+// The claim an onboard action makes for `device`: by its acting user, into the named
+// organization or else the one owning the device's site, with the device's OAK (or a wrong
+// one), through the device's host for local discovery. None when no organization applies.
+std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& scenario,
+                                                    const FleetLayout& layout,
+                                                    const Tenants& tenants,
+                                                    const scenarios::Action& action,
+                                                    std::uint32_t device);
+
+}  // namespace ccsim::sim
