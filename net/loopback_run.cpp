@@ -43,6 +43,9 @@ void check_config(const LoopbackConfig& config) {
   if (config.agent.heartbeat_limit == 0) {
     throw std::invalid_argument("loopback run: agent.heartbeat_limit must be > 0 to finish");
   }
+  if (!config.claims.empty() && config.control_plane == nullptr) {
+    throw std::invalid_argument("loopback run: claims need a control plane");
+  }
   if (config.devices.size() > kLoopbackDevicesMax) {
     throw std::invalid_argument("loopback run: " + std::to_string(config.devices.size()) +
                                 " devices, at most " + std::to_string(kLoopbackDevicesMax));
@@ -74,8 +77,11 @@ LoopbackResult run_on_loopback(const LoopbackConfig& config) {
   // Declared in the order of need, so they are destroyed clients first, io_context last.
   boost::asio::io_context io(1);
   const DriverClock clock;
-  platform::PlatformNode node(config.policy, std::max<std::size_t>(1, config.devices.size()),
-                              nullptr);
+  std::size_t fleet_size = 0;  // the devices the platform will know: agents and those they carry
+  for (const devices::DeviceIdentity& device : config.devices)
+    fleet_size += 1 + device.hosted.size();
+  platform::PlatformNode node(config.policy, std::max<std::size_t>(1, fleet_size), nullptr,
+                              config.control_plane);
   PlatformServer server(io, credentials, node, clock);
   server.start();
   boost::asio::ssl::context client_tls = make_client_tls(credentials.ca_cert_pem);
@@ -94,8 +100,24 @@ LoopbackResult run_on_loopback(const LoopbackConfig& config) {
   }
 
   LoopbackResult result;
+  bool claimed = config.claims.empty();
+  const auto all_online = [&] {
+    return std::all_of(agents.begin(), agents.end(), [](const devices::DeviceAgent& agent) {
+      return agent.state() == devices::AgentState::kOnline;
+    });
+  };
   result.all_agents_done = run_until(
-      io, [&] { return fleet_finished(agents, node, server); }, config.wall_time_max);
+      io,
+      [&] {
+        if (!claimed && all_online()) {
+          for (const platform::ClaimRequest& claim : config.claims) {
+            result.claims.push_back(server.claim(claim));
+          }
+          claimed = true;
+        }
+        return claimed && node.onboardings_pending() == 0 && fleet_finished(agents, node, server);
+      },
+      config.wall_time_max);
   for (auto& client : clients) client->stop();
   server.stop();
   drain(io, kShutdownTimeMax);

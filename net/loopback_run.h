@@ -30,6 +30,11 @@ struct LoopbackConfig {
   std::vector<devices::DeviceIdentity> devices;
   // Device i draws from core::RandomStream(seed, core::kDeviceStreamBase + i).
   std::uint64_t seed = 1;
+  // With a control plane the platform checks hellos against its registry, and `claims` are
+  // made through the server once every agent is online; the run then also waits for every
+  // claimed device's onboarding to end. Must outlive the run.
+  platform::ControlPlane* control_plane = nullptr;
+  std::vector<platform::ClaimRequest> claims;
   std::chrono::milliseconds wall_time_max{10000};
 };
 
@@ -40,7 +45,8 @@ struct LoopbackResult {
   // Every agent ended (done or refused) and the platform saw each done agent's goodbye, before
   // wall_time_max.
   bool all_agents_done = false;
-  std::vector<devices::AgentState> agent_states;  // in config.devices order
+  std::vector<devices::AgentState> agent_states;                 // in config.devices order
+  std::vector<platform::Result<platform::DeviceRecord>> claims;  // in config.claims order
 };
 
 // Runs the fleet until all_agents_done or wall_time_max, then shuts down cleanly. Throws

@@ -94,6 +94,13 @@ void PlatformServer::on_accept(asio::ip::tcp::socket socket) {
                     WebsocketSession::accept(std::move(socket), tls_, limits_, std::move(events)));
 }
 
+platform::Result<platform::DeviceRecord> PlatformServer::claim(
+    const platform::ClaimRequest& request) {
+  auto claimed = node_.claim(clock_.now(), request, outbox_);
+  execute();
+  return claimed;
+}
+
 void PlatformServer::on_frame(core::ConnectionId connection, std::string_view frame) {
   ++metrics_.frames_received;
   node_.on_frame(clock_.now(), connection, frame, outbox_);

@@ -68,6 +68,10 @@ class PlatformServer {
   // Stops listening and closes every session gracefully; the io_context finishes the closes.
   void stop();
 
+  // A user's claim through the platform's API (the node needs a control plane): the node claims
+  // and provisions the device on its session, at the driver's time.
+  platform::Result<platform::DeviceRecord> claim(const platform::ClaimRequest& request);
+
   std::uint16_t port() const { return port_; }
   const PlatformServerMetrics& metrics() const { return metrics_; }
   std::size_t session_count() const { return sessions_.size(); }

@@ -566,25 +566,11 @@ void build_platform(World& w) {
 }
 
 void create_agents(World& w) {
-  const scenarios::Scenario& s = w.scenario;
-  const FleetLayout& layout = w.layout;
-  w.agents.reserve(layout.agent_count());
-  for (std::uint32_t agent = 0; agent < layout.agent_count(); ++agent) {
-    const std::uint32_t device = layout.device_of_agent[agent];
-    const std::uint32_t site = layout.site_of_device[device];
-    const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
-    devices::DeviceIdentity identity{
-        device_serial(device), group.model, group.os_version, group.tier, group.os_track,
-        s.sites[site].name,    {}};
-    // The devices this one carries follow it in its site, in device order.
-    for (std::uint32_t d = device + 1; d < layout.first_device_of_site[site + 1]; ++d) {
-      if (layout.agent_of_device[d] != agent) continue;
-      const scenarios::DeviceGroup& carried = s.sites[site].devices[layout.group_of_device[d]];
-      identity.hosted.push_back(devices::HostedIdentity{device_serial(d), carried.model,
-                                                        carried.os_version, carried.os_track});
-    }
-    w.agents.emplace_back(std::move(identity), w.agent_config,
-                          core::RandomStream(w.options.seed, core::kDeviceStreamBase + device));
+  w.agents.reserve(w.layout.agent_count());
+  for (std::uint32_t agent = 0; agent < w.layout.agent_count(); ++agent) {
+    w.agents.emplace_back(agent_identity(w.scenario, w.layout, agent), w.agent_config,
+                          core::RandomStream(w.options.seed, core::kDeviceStreamBase +
+                                                                 w.layout.device_of_agent[agent]));
   }
 }
 
@@ -638,6 +624,24 @@ FleetLayout::FleetLayout(const scenarios::Scenario& scenario) {
   }
   first_device_of_site.push_back(static_cast<std::uint32_t>(site_of_device.size()));
   first_agent_of_site.push_back(static_cast<std::uint32_t>(device_of_agent.size()));
+}
+
+devices::DeviceIdentity agent_identity(const scenarios::Scenario& s, const FleetLayout& layout,
+                                       std::uint32_t agent) {
+  const std::uint32_t device = layout.device_of_agent[agent];
+  const std::uint32_t site = layout.site_of_device[device];
+  const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
+  devices::DeviceIdentity identity{
+      device_serial(device), group.model, group.os_version, group.tier, group.os_track,
+      s.sites[site].name,    {}};
+  // The devices this one carries follow it in its site, in device order.
+  for (std::uint32_t d = device + 1; d < layout.first_device_of_site[site + 1]; ++d) {
+    if (layout.agent_of_device[d] != agent) continue;
+    const scenarios::DeviceGroup& carried = s.sites[site].devices[layout.group_of_device[d]];
+    identity.hosted.push_back(devices::HostedIdentity{device_serial(d), carried.model,
+                                                      carried.os_version, carried.os_track});
+  }
+  return identity;
 }
 
 std::vector<std::uint32_t> select_devices(const scenarios::Scenario& scenario,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "devices/device_agent.h"
 #include "platform/platform_node.h"
 #include "scenarios/scenario.h"
 
@@ -48,6 +49,11 @@ struct FleetLayout {
     return device_of_agent[agent_of_device[device]] != device;
   }
 };
+
+// Agent `agent` as it says hello: its own device's identity, on its site's LAN, with the devices
+// it carries.
+devices::DeviceIdentity agent_identity(const scenarios::Scenario& scenario,
+                                       const FleetLayout& layout, std::uint32_t agent);
 
 // The devices a selection picks, in device order.
 std::vector<std::uint32_t> select_devices(const scenarios::Scenario& scenario,
