@@ -193,6 +193,12 @@ Result<AuditLog::Trail*> AuditLog::trail_for_write(std::string_view organization
     return error(ErrorCode::kFailedPrecondition,
                  "organization: audit trail of '" + std::string(organization) + "' is closed");
   }
+  // A trail with a retention is a rolling window: when full, its oldest entry makes room.
+  if (found != trails_.end() && found->second.retention && !found->second.entries.empty() &&
+      found->second.entries.size() >=
+          std::min(found->second.retention->entries_max, limits_.organization_entries_max)) {
+    drop_oldest(found->second);
+  }
   if (entries_total_ >= limits_.entries_max) {
     return error(ErrorCode::kResourceExhausted,
                  "audit log full: " + std::to_string(limits_.entries_max) + " entries kept");
@@ -379,16 +385,20 @@ std::size_t AuditLog::prune(Trail& trail, core::Time now) {
   std::size_t dropped = 0;
   while (!trail.entries.empty() && (trail.entries.size() > retention.entries_max ||
                                     now - trail.entries.front().at > retention.age_max)) {
-    AuditEntry& oldest = trail.entries.front();
-    trail.anchor_hash = std::move(oldest.hash);
-    trail.anchor_sequence = oldest.sequence;
-    trail.anchor_at = oldest.at;
-    trail.entries.pop_front();
+    drop_oldest(trail);
     ++dropped;
   }
-  assert(entries_total_ >= dropped);
-  entries_total_ -= dropped;
   return dropped;
+}
+
+void AuditLog::drop_oldest(Trail& trail) {
+  assert(!trail.entries.empty() && entries_total_ > 0);
+  AuditEntry& oldest = trail.entries.front();
+  trail.anchor_hash = std::move(oldest.hash);
+  trail.anchor_sequence = oldest.sequence;
+  trail.anchor_at = oldest.at;
+  trail.entries.pop_front();
+  --entries_total_;
 }
 
 std::size_t AuditLog::enforce_retention(core::Time now) {

@@ -127,7 +127,8 @@ class AuditLog {
   Result<AuditPage> search(const AuditQuery& query) const;
 
   // Sets (or replaces) an organization's retention; without one, a trail is only capped by
-  // organization_entries_max, past which appends are refused.
+  // organization_entries_max, past which appends are refused. With one, the trail is a rolling
+  // window: an append to a full trail first drops its oldest entry.
   Result<Done> set_retention(std::string_view organization, AuditRetention retention);
   // Drops, in every trail with a retention, the oldest entries beyond its entries_max and those
   // older than age_max (now - at > age_max). Returns how many entries were dropped.
@@ -167,6 +168,7 @@ class AuditLog {
   std::optional<VerifyReport> verify_trail(const std::string& organization, const Trail& trail,
                                            std::uint64_t& entries_checked) const;
   std::size_t prune(Trail& trail, core::Time now);
+  void drop_oldest(Trail& trail);  // moves the anchor past it
   std::pair<std::string, std::size_t> locate_for_test(std::uint64_t sequence);
 
   AuditLogLimits limits_;

@@ -586,8 +586,6 @@ TEST(AuditLogRetention, ByCountKeepsNewestAndStaysVerifiable) {
   EXPECT_EQ(log.organization_size("globex"), 5u);
   EXPECT_TRUE(log.verify().intact) << log.verify().reason;
   EXPECT_EQ(log.enforce_retention(at_s(15)), 0u);  // idempotent
-  must_append(log, at_s(16), record("acme"));
-  EXPECT_TRUE(log.verify().intact) << log.verify().reason;
 
   AuditLog tampered = log;
   tampered.entry_for_test(8).detail = "b";  // the first entry after the anchor
@@ -600,6 +598,27 @@ TEST(AuditLogRetention, ByCountKeepsNewestAndStaysVerifiable) {
   report = dropped.verify();
   EXPECT_FALSE(report.intact);
   EXPECT_EQ(report.broken_sequence, 9u) << report.reason;
+}
+
+TEST(AuditLogRetention, AFullTrailWithARetentionRollsInsteadOfRefusing) {
+  AuditLogLimits limits;
+  limits.organization_entries_max = 4;
+  AuditLog log(limits);
+  ASSERT_TRUE(log.set_retention("acme", {3, kAuditRetentionAgeMax}).ok());
+  for (int i = 0; i < 10; ++i) must_append(log, at_s(i), record("acme"));
+  EXPECT_EQ(sequences(must_search(log, query_of("acme")).entries),
+            (std::vector<std::uint64_t>{8, 9, 10}));
+  EXPECT_TRUE(log.verify().intact) << log.verify().reason;
+  // Without a retention the trail stops at its cap instead.
+  for (int i = 10; i < 14; ++i) must_append(log, at_s(i), record("globex"));
+  auto refused = log.append(at_s(14), record("globex"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kResourceExhausted);
+  // Given a retention (here as wide as the cap), it rolls instead.
+  ASSERT_TRUE(log.set_retention("globex", {4, kAuditRetentionAgeMax}).ok());
+  EXPECT_EQ(must_append(log, at_s(15), record("globex")), 15u);
+  EXPECT_EQ(log.organization_size("globex"), 4u);
+  EXPECT_TRUE(log.verify().intact) << log.verify().reason;
 }
 
 TEST(AuditLogRetention, ByAgeDropsEntriesOlderThanAgeMax) {

@@ -282,11 +282,16 @@ CommandParams decode_set_default_profile(FieldReader& p) {
 }
 CommandParams decode_claim_device(FieldReader& p) {
   return ClaimDevice{p.string("organization"), p.string("serial"), p.string("oak"),
-                     p.optional_string("profile")};
+                     p.optional_string("profile"), p.optional_string("resource_group")};
 }
 CommandParams decode_claim_device_via_host(FieldReader& p) {
-  return ClaimDeviceViaHost{p.string("organization"), p.string("host"), p.string("serial"),
-                            p.string("oak"), p.optional_string("profile")};
+  return ClaimDeviceViaHost{p.string("organization"),     p.string("host"),
+                            p.string("serial"),           p.string("oak"),
+                            p.optional_string("profile"), p.optional_string("resource_group")};
+}
+CommandParams decode_assign_resource_group(FieldReader& p) {
+  return AssignResourceGroup{p.string("organization"), p.string("serial"),
+                             p.optional_string("resource_group")};
 }
 CommandParams decode_request_capability(FieldReader& p) {
   return RequestCapability{p.string("organization"), p.string("serial"), p.string("capability")};
@@ -331,6 +336,7 @@ constexpr std::array<CommandEntry, std::variant_size_v<CommandParams>> kCommands
     {"set_default_profile", true, decode_set_default_profile},
     {"claim_device", true, decode_claim_device},
     {"claim_device_via_host", true, decode_claim_device_via_host},
+    {"assign_resource_group", true, decode_assign_resource_group},
     {"request_capability", true, decode_request_capability},
     {"get_device", true, decode_get_device},
     {"list_devices", true, decode_list_devices},
@@ -416,6 +422,7 @@ Out device_json(const DeviceRecord& record) {
              {"status", std::string(onboarding_status_name(state.status))},
              {"failure_reason", state.failure_reason},
              {"organization", state.organization},
+             {"resource_group", state.resource_group},
              {"profile", state.profile},
              {"host", state.host},
              {"mode", std::string(device_mode_name(state.mode))},
@@ -497,12 +504,17 @@ Result<Out> run(const Context& c, const SetDefaultProfile& p) {
   return nothing(c.plane.registry.set_default_profile(c.now, c.actor, p.organization, p.profile));
 }
 Result<Out> run(const Context& c, const ClaimDevice& p) {
-  return device_result(
-      c.plane.registry.claim(c.now, c.actor, p.organization, p.serial, p.oak, view(p.profile)));
+  return device_result(c.plane.registry.claim(c.now, c.actor, p.organization, p.serial, p.oak,
+                                              view(p.profile), view(p.resource_group)));
 }
 Result<Out> run(const Context& c, const ClaimDeviceViaHost& p) {
   return device_result(c.plane.registry.claim_via_host(c.now, c.actor, p.organization, p.host,
-                                                       p.serial, p.oak, view(p.profile)));
+                                                       p.serial, p.oak, view(p.profile),
+                                                       view(p.resource_group)));
+}
+Result<Out> run(const Context& c, const AssignResourceGroup& p) {
+  return device_result(c.plane.registry.assign_resource_group(c.now, c.actor, p.organization,
+                                                              p.serial, view(p.resource_group)));
 }
 Result<Out> run(const Context& c, const RequestCapability& p) {
   return nothing(
@@ -515,9 +527,14 @@ Result<Out> run(const Context& c, const GetDevice& p) {
   }
   auto found = c.plane.registry.device(p.serial);
   if (!found.ok()) return found.error();
-  const std::string& owner = found.value().state.organization;
-  // Outsiders learn no more than of a serial that does not exist.
-  if (!owner.empty() && !c.plane.tenancy.authorize(c.actor, owner, kGetDevicePermission).ok()) {
+  const DeviceState& state = found.value().state;
+  const std::optional<std::string_view> group =
+      state.resource_group.empty() ? std::nullopt
+                                   : std::optional<std::string_view>(state.resource_group);
+  // Outsiders, and members whose roles do not cover the device's group, learn no more than of a
+  // serial that does not exist.
+  if (!state.organization.empty() &&
+      !c.plane.tenancy.authorize(c.actor, state.organization, kGetDevicePermission, group).ok()) {
     return error(ErrorCode::kNotFound, "serial: no such device");
   }
   return device_result(found);

@@ -95,6 +95,7 @@ struct ClaimDevice {  // DeviceRegistry::claim
   std::string serial;
   std::string oak;
   std::optional<std::string> profile;
+  std::optional<std::string> resource_group;
 };
 struct ClaimDeviceViaHost {  // DeviceRegistry::claim_via_host
   std::string organization;
@@ -102,6 +103,14 @@ struct ClaimDeviceViaHost {  // DeviceRegistry::claim_via_host
   std::string serial;
   std::string oak;
   std::optional<std::string> profile;
+  std::optional<std::string> resource_group;
+};
+// DeviceRegistry::assign_resource_group: into `resource_group`, or out of every group when it is
+// absent.
+struct AssignResourceGroup {
+  std::string organization;
+  std::string serial;
+  std::optional<std::string> resource_group;
 };
 struct RequestCapability {  // DeviceRegistry::request_capability
   std::string organization;
@@ -109,12 +118,13 @@ struct RequestCapability {  // DeviceRegistry::request_capability
   std::string capability;
 };
 // DeviceRegistry::device. A device an organization owns is shown to those who may view its
-// video there (kGetDevicePermission); an unowned one (factory facts, no tenant data) to any
-// known user.
+// video there (kGetDevicePermission in its resource group, else organization-wide); an unowned
+// one (factory facts, no tenant data) to any known user.
 struct GetDevice {
   std::string serial;
 };
-// DeviceRegistry::devices_of, after authorizing kListDevicesPermission: a page of at most
+// DeviceRegistry::devices_of, after authorizing kListDevicesPermission organization-wide (a role
+// scoped to a resource group does not list the fleet): a page of at most
 // `limit` devices (1..kDevicePageEntriesMax, kDevicePageEntriesDefault when absent) by serial,
 // those after serial `after` when given. The reply's "next_after" is the last serial shown when
 // more follow, else "".
@@ -138,8 +148,8 @@ inline constexpr Permission kSearchAuditPermission = Permission::kReadAuditLog;
 using CommandParams =
     std::variant<RegisterUser, CreateOrganization, Invite, AcceptInvitation, AssignRole, RevokeRole,
                  CreateResourceGroup, SetLicense, DeleteOrganization, DefineProfile,
-                 SetDefaultProfile, ClaimDevice, ClaimDeviceViaHost, RequestCapability, GetDevice,
-                 ListDevices, SearchAudit>;
+                 SetDefaultProfile, ClaimDevice, ClaimDeviceViaHost, AssignResourceGroup,
+                 RequestCapability, GetDevice, ListDevices, SearchAudit>;
 
 // One decoded request.
 struct Command {

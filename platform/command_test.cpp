@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -226,6 +227,51 @@ TEST_F(CommandTest, ListsDevicesInPages) {
                ErrorCode::kInvalidArgument, "limit: must be 1..500");
 }
 
+TEST_F(CommandTest, GroupsDevicesIntoResourceGroups) {
+  const std::string north =
+      ok(request("create_resource_group", alice_,
+                 {{"organization", acme_}, {"name", "north"}}))["resource_group"]
+          .get<std::string>();
+  const Json claimed = ok(request("claim_device", alice_,
+                                  {{"organization", acme_},
+                                   {"serial", "CAM-1"},
+                                   {"oak", oaks_.at("CAM-1")},
+                                   {"resource_group", north}}))["device"];
+  EXPECT_EQ(claimed["resource_group"], north);
+  ok(claim(alice_, "CAM-2"));  // in no group
+  const std::string invitation = ok(request("invite", alice_,
+                                            {{"organization", acme_},
+                                             {"email", "bob@acme.example"},
+                                             {"role", "viewer"},
+                                             {"scope", north}}))["invitation"]
+                                     .get<std::string>();
+  ok(request("accept_invitation", bob_, {{"invitation", invitation}}));
+  // Bob, a viewer in the group only, sees its device and no other.
+  EXPECT_EQ(ok(request("get_device", bob_, {{"serial", "CAM-1"}}))["device"]["resource_group"],
+            north);
+  expect_error(request("get_device", bob_, {{"serial", "CAM-2"}}), ErrorCode::kNotFound,
+               "serial: no such device");
+  // Moving devices moves them in and out of his sight.
+  const auto assign = [&](const std::string& serial, std::optional<std::string> group) {
+    Json params = {{"organization", acme_}, {"serial", serial}};
+    if (group) params["resource_group"] = *group;
+    return request("assign_resource_group", alice_, std::move(params));
+  };
+  EXPECT_EQ(ok(assign("CAM-2", north))["device"]["resource_group"], north);
+  EXPECT_EQ(ok(assign("CAM-1", std::nullopt))["device"]["resource_group"], "");
+  EXPECT_EQ(ok(request("get_device", bob_, {{"serial", "CAM-2"}}))["device"]["serial"], "CAM-2");
+  expect_error(request("get_device", bob_, {{"serial", "CAM-1"}}), ErrorCode::kNotFound,
+               "serial: no such device");
+  const Json listed = ok(request("list_devices", alice_, {{"organization", acme_}}));
+  ASSERT_EQ(listed["devices"].size(), 2u);
+  EXPECT_EQ(listed["devices"][0]["resource_group"], "");
+  EXPECT_EQ(listed["devices"][1]["resource_group"], north);
+  expect_error(assign("CAM-1", "rg-000099"), ErrorCode::kNotFound, "resource_group");
+  expect_error(
+      request("assign_resource_group", bob_, {{"organization", acme_}, {"serial", "CAM-2"}}),
+      ErrorCode::kPermissionDenied, "the whole organization");
+}
+
 TEST(CommandDecodeTest, DecodesTypedParameters) {
   const Result<Command> decoded = decode_command(R"({
     "command": "define_profile", "actor": "user-000001",
@@ -347,6 +393,12 @@ TEST(CommandDecodeTest, RefusesBadRequestsNamingTheField) {
       {R"({"command": "search_audit", "actor": "u", "params": {"organization": "o",
           "limit": "all"}})",
        "params.limit: expected an integer"},
+      {R"({"command": "assign_resource_group", "actor": "u", "params": {"organization": "o",
+          "serial": "s", "resource_group": 7}})",
+       "params.resource_group: expected a string"},
+      {R"({"command": "claim_device", "actor": "u", "params": {"organization": "o",
+          "serial": "s", "oak": "k", "resource_group": null}})",
+       "params.resource_group: expected a string"},
   };
   ControlPlane plane(1);
   for (const BadRequest& bad : cases) {

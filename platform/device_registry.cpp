@@ -115,6 +115,11 @@ DeviceRecord DeviceRegistry::record_of(const Device& device) {
   return DeviceRecord{device.facts, device.state};
 }
 
+std::optional<std::string_view> DeviceRegistry::group_of(const Device& device) {
+  if (device.state.resource_group.empty()) return std::nullopt;
+  return device.state.resource_group;
+}
+
 Result<std::size_t> DeviceRegistry::register_devices(core::Time now,
                                                      const std::vector<FactoryRecord>& records) {
   if (records.size() > limits_.registration_batch_max) {
@@ -201,24 +206,30 @@ Result<Done> DeviceRegistry::set_default_profile(core::Time now, std::string_vie
 Result<DeviceRecord> DeviceRegistry::claim(core::Time now, std::string_view actor,
                                            std::string_view organization, std::string_view serial,
                                            std::string_view oak,
-                                           std::optional<std::string_view> profile) {
-  return claim_through(now, actor, organization, serial, oak, profile, ClaimRoute{});
+                                           std::optional<std::string_view> profile,
+                                           std::optional<std::string_view> resource_group) {
+  return claim_through(now, actor, organization, serial, oak, profile, resource_group,
+                       ClaimRoute{});
 }
 
-Result<DeviceRecord> DeviceRegistry::claim_via_host(core::Time now, std::string_view actor,
-                                                    std::string_view organization,
-                                                    std::string_view host, std::string_view serial,
-                                                    std::string_view oak,
-                                                    std::optional<std::string_view> profile) {
-  return claim_through(now, actor, organization, serial, oak, profile, ClaimRoute{host});
+Result<DeviceRecord> DeviceRegistry::claim_via_host(
+    core::Time now, std::string_view actor, std::string_view organization, std::string_view host,
+    std::string_view serial, std::string_view oak, std::optional<std::string_view> profile,
+    std::optional<std::string_view> resource_group) {
+  return claim_through(now, actor, organization, serial, oak, profile, resource_group,
+                       ClaimRoute{host});
 }
 
 Result<DeviceRecord> DeviceRegistry::claim_through(core::Time now, std::string_view actor,
                                                    std::string_view organization,
                                                    std::string_view serial, std::string_view oak,
                                                    std::optional<std::string_view> profile,
+                                                   std::optional<std::string_view> resource_group,
                                                    ClaimRoute route) {
-  auto allowed = tenancy_.authorize(actor, organization, Permission::kOnboardDevices);
+  // In the group the device is to join (which tenancy finds in the organization, or says
+  // kNotFound), else organization-wide.
+  auto allowed =
+      tenancy_.authorize(actor, organization, Permission::kOnboardDevices, resource_group);
   if (!allowed.ok()) return allowed.error();
   if (auto e = check_name("serial", serial, kSerialBytesMax)) return *e;
   if (oak.size() > kOwnerKeyInputBytesMax) {
@@ -230,7 +241,7 @@ Result<DeviceRecord> DeviceRegistry::claim_through(core::Time now, std::string_v
   std::string detail = "method=one_click";
   if (route.host) {
     if (auto e = check_name("host", *route.host, kSerialBytesMax)) return *e;
-    auto host_ok = check_host(organization, *route.host, device);
+    auto host_ok = check_host(actor, organization, *route.host, device);
     if (!host_ok.ok()) return host_ok.error();
     detail = "method=local_discovery host=" + std::string(*route.host);
   } else if (device.facts.tier == DeviceTier::kTier2) {
@@ -248,14 +259,15 @@ Result<DeviceRecord> DeviceRegistry::claim_through(core::Time now, std::string_v
                      ? "serial: already onboarded in this organization"
                      : "serial: owned by another organization (no takeover)");
   }
-  auto onboarding = onboard(now, actor, organization, device, *chosen.value(), std::move(detail));
+  auto onboarding =
+      onboard(now, actor, organization, device, *chosen.value(), resource_group, std::move(detail));
   if (!onboarding.ok()) return onboarding;
   if (route.host) device.state.host = std::string(*route.host);
   return record_of(device);
 }
 
-Result<Done> DeviceRegistry::check_host(std::string_view organization, std::string_view host,
-                                        const Device& device) const {
+Result<Done> DeviceRegistry::check_host(std::string_view actor, std::string_view organization,
+                                        std::string_view host, const Device& device) const {
   const auto it = devices_.find(host);
   if (it == devices_.end()) return error(ErrorCode::kNotFound, "host: no such device");
   const Device& found = it->second;
@@ -266,6 +278,11 @@ Result<Done> DeviceRegistry::check_host(std::string_view organization, std::stri
       found.state.organization != organization) {
     return error(ErrorCode::kFailedPrecondition, "host: not onboarded in this organization");
   }
+  // The claim acts through the host (it carries the device's provisioning), so the actor needs
+  // the right to onboard where the host is, too.
+  auto allowed =
+      tenancy_.authorize(actor, organization, Permission::kOnboardDevices, group_of(found));
+  if (!allowed.ok()) return allowed.error();
   if (found.state.lan.empty() || found.state.lan != device.state.lan) {
     return error(ErrorCode::kFailedPrecondition, "host: not on the device's LAN");
   }
@@ -306,14 +323,18 @@ Result<Done> DeviceRegistry::check_oak(core::Time now, std::string_view actor,
 
 Result<DeviceRecord> DeviceRegistry::onboard(core::Time now, std::string_view actor,
                                              std::string_view organization, Device& device,
-                                             const DeviceProfile& profile, std::string detail) {
+                                             const DeviceProfile& profile,
+                                             std::optional<std::string_view> resource_group,
+                                             std::string detail) {
   const std::string& serial = device.facts.serial;
-  auto started = record(now, organization, actor, kTopicDeviceOnboarding, serial,
-                        detail + " profile=" + profile.name);
+  detail += " profile=" + profile.name;
+  if (resource_group) detail += " resource_group=" + std::string(*resource_group);
+  auto started = record(now, organization, actor, kTopicDeviceOnboarding, serial, detail);
   if (!started.ok()) return started.error();
   device.state.status = OnboardingStatus::kOnboarding;
   device.state.failure_reason.clear();
   device.state.organization = std::string(organization);
+  device.state.resource_group = std::string(resource_group.value_or(""));
   device.state.profile = profile.name;
   devices_by_organization_[device.state.organization].insert(serial);
 
@@ -385,6 +406,7 @@ Result<Done> DeviceRegistry::mark_failed(core::Time now, std::string_view actor,
   device.state.status = OnboardingStatus::kFailed;
   device.state.failure_reason = std::move(reason);
   device.state.organization.clear();
+  device.state.resource_group.clear();
   device.state.profile.clear();
   device.state.host.clear();
   return Done{};
@@ -422,6 +444,7 @@ std::vector<std::string> DeviceRegistry::release_organization(core::Time now,
                  "organization=" + std::string(organization) + " cause=organization_deleted");
     device.state.status = OnboardingStatus::kRegistered;
     device.state.failure_reason.clear();
+    device.state.resource_group.clear();
     device.state.profile.clear();
     device.state.host.clear();
     device.state.mode = DeviceMode::kStandalone;
@@ -429,6 +452,35 @@ std::vector<std::string> DeviceRegistry::release_organization(core::Time now,
   }
   devices_by_organization_.erase(owned);
   return released;
+}
+
+Result<DeviceRecord> DeviceRegistry::assign_resource_group(
+    core::Time now, std::string_view actor, std::string_view organization, std::string_view serial,
+    std::optional<std::string_view> resource_group) {
+  auto allowed = tenancy_.authorize(actor, organization, Permission::kOnboardDevices);
+  if (!allowed.ok()) return allowed.error();
+  if (resource_group) {
+    // Allowed organization-wide, so in every group: this asks tenancy whether the group is one
+    // of the organization's (kNotFound) and well formed (kInvalidArgument).
+    auto known =
+        tenancy_.authorize(actor, organization, Permission::kOnboardDevices, resource_group);
+    if (!known.ok()) return known.error();
+  }
+  if (auto e = check_name("serial", serial, kSerialBytesMax)) return *e;
+  const auto it = devices_.find(serial);
+  if (it == devices_.end() || it->second.state.organization != organization) {
+    return error(ErrorCode::kNotFound, "serial: no such device in this organization");
+  }
+  Device& device = it->second;
+  std::string next(resource_group.value_or(""));
+  if (device.state.resource_group == next) return record_of(device);  // nothing to record
+  const auto shown = [](const std::string& group) { return group.empty() ? "none" : group; };
+  auto recorded =
+      record(now, organization, actor, kTopicDeviceGroupAssigned, serial,
+             "resource_group=" + shown(next) + " previous=" + shown(device.state.resource_group));
+  if (!recorded.ok()) return recorded.error();
+  device.state.resource_group = std::move(next);
+  return record_of(device);
 }
 
 Result<Done> DeviceRegistry::set_latest_lts_track(core::Time now, std::string_view track) {
@@ -520,14 +572,16 @@ Result<Done> DeviceRegistry::request_capability(std::string_view actor,
                                                 std::string_view organization,
                                                 std::string_view serial,
                                                 std::string_view capability) const {
-  auto allowed = tenancy_.authorize(actor, organization, Permission::kViewLiveVideo);
+  // Judged in the device's group when `organization` owns it, else organization-wide. Looking
+  // the serial up first tells a non-member nothing: they are refused alike either way.
+  const auto it = devices_.find(serial);
+  const bool owned = it != devices_.end() && it->second.state.organization == organization;
+  auto allowed = tenancy_.authorize(actor, organization, Permission::kViewLiveVideo,
+                                    owned ? group_of(it->second) : std::nullopt);
   if (!allowed.ok()) return allowed.error();
   if (auto e = check_name("serial", serial, kSerialBytesMax)) return *e;
   if (auto e = check_name("capability", capability, kRegistryNameBytesMax)) return *e;
-  const auto it = devices_.find(serial);
-  if (it == devices_.end() || it->second.state.organization != organization) {
-    return error(ErrorCode::kNotFound, "serial: no such device in this organization");
-  }
+  if (!owned) return error(ErrorCode::kNotFound, "serial: no such device in this organization");
   const DeviceState& state = it->second.state;
   if (state.status != OnboardingStatus::kOnboarded) {
     return error(ErrorCode::kFailedPrecondition, "serial: not onboarded");

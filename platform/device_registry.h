@@ -21,6 +21,13 @@
 // refusals before that (bad input, rights, wrong key, lock, another organization's device) leave it
 // as it was, and wrong keys and locks are audited as kTopicDeviceClaimRefused in the claimant's
 // trail.
+//
+// Resource groups. A device an organization owns belongs to at most one of its resource groups
+// (tenancy.h: a site, say), chosen by the claim or later by assign_resource_group, and the rights
+// a user has on the device are those tenancy grants in that group: a role scoped to the group
+// counts there, and an organization-wide one everywhere. A device in no group needs an
+// organization-wide grant. The group goes with the ownership: failing the onboarding or releasing
+// the device clears it.
 #pragma once
 
 #include <cstddef>
@@ -74,6 +81,7 @@ inline constexpr std::string_view kTopicDeviceAppInstalled = "device.app_install
 inline constexpr std::string_view kTopicDeviceLocalAdministratorUsed =
     "device.local_administrator_used";
 inline constexpr std::string_view kTopicDeviceConnection = "device.connection";
+inline constexpr std::string_view kTopicDeviceGroupAssigned = "device.group_assigned";
 inline constexpr std::string_view kTopicProfileDefined = "profile.defined";
 inline constexpr std::string_view kTopicProfileDefaultSet = "profile.default_set";
 inline constexpr std::string_view kTopicLatestLtsSet = "os.latest_lts_set";
@@ -113,6 +121,7 @@ struct DeviceState {
   OnboardingStatus status = OnboardingStatus::kRegistered;
   std::string failure_reason;  // of the last failed onboarding; empty otherwise
   std::string organization;    // owner; empty unless onboarding or onboarded
+  std::string resource_group;  // the owner's resource group it belongs to; empty: none
   std::string profile;         // chosen by the claim; empty unless onboarding or onboarded
   std::string host;            // the recorder or edge host it was claimed through; else empty
   core::Time onboarded_at{};   // when it last became onboarded
@@ -167,21 +176,34 @@ class DeviceRegistry {
   Result<Done> set_default_profile(core::Time now, std::string_view actor,
                                    std::string_view organization, std::string_view profile);
 
-  // One-click onboarding (serial + OAK) into `organization` by `actor` (kOnboardDevices), with
-  // `profile` or else the organization's default; the device is then onboarding, waiting for
-  // complete_onboarding. Tier-2 devices: kFailedPrecondition. Wrong OAK: kPermissionDenied;
-  // locked: kLocked; owned by another organization: kAlreadyExists; no device-management seat:
-  // kResourceExhausted, and the device is failed with that reason.
+  // One-click onboarding (serial + OAK) into `organization` by `actor`, with `profile` or else
+  // the organization's default, into `resource_group` when given; the device is then onboarding,
+  // waiting for complete_onboarding. Needs kOnboardDevices in `resource_group` (a role scoped to
+  // it will do), else organization-wide; kNotFound for a group not in the organization.
+  // Tier-2 devices: kFailedPrecondition. Wrong OAK: kPermissionDenied; locked: kLocked; owned by
+  // another organization: kAlreadyExists; no device-management seat: kResourceExhausted, and the
+  // device is failed with that reason.
   Result<DeviceRecord> claim(core::Time now, std::string_view actor, std::string_view organization,
                              std::string_view serial, std::string_view oak,
-                             std::optional<std::string_view> profile = std::nullopt);
+                             std::optional<std::string_view> profile = std::nullopt,
+                             std::optional<std::string_view> resource_group = std::nullopt);
 
   // Local discovery: as claim, through `host` (a recorder or edge host onboarded in
   // `organization`, on the device's LAN: else kFailedPrecondition). Tier-2 devices allowed.
-  Result<DeviceRecord> claim_via_host(core::Time now, std::string_view actor,
-                                      std::string_view organization, std::string_view host,
-                                      std::string_view serial, std::string_view oak,
-                                      std::optional<std::string_view> profile = std::nullopt);
+  // Acting through the host, `actor` needs kOnboardDevices in the host's resource group too.
+  Result<DeviceRecord> claim_via_host(
+      core::Time now, std::string_view actor, std::string_view organization, std::string_view host,
+      std::string_view serial, std::string_view oak,
+      std::optional<std::string_view> profile = std::nullopt,
+      std::optional<std::string_view> resource_group = std::nullopt);
+
+  // Moves a device `organization` owns (onboarding or onboarded) into `resource_group`, or out of
+  // every group when absent. Needs kOnboardDevices organization-wide, as creating a group does:
+  // grouping devices is managing the fleet. kNotFound for a group not in the organization or a
+  // device it does not own. Returns the device; moving it where it is records nothing.
+  Result<DeviceRecord> assign_resource_group(core::Time now, std::string_view actor,
+                                             std::string_view organization, std::string_view serial,
+                                             std::optional<std::string_view> resource_group);
 
   // The device accepted its provisioning and runs `os_version` on `os_track`: onboarding ->
   // onboarded, in the mode of its profile, then judged on its OS as report_os does.
@@ -192,9 +214,9 @@ class DeviceRegistry {
   // kFailedPrecondition unless it is onboarding.
   Result<Done> fail_onboarding(core::Time now, std::string_view serial, std::string_view reason);
 
-  // Releases every device `organization` owns or is onboarding (registered again, no owner,
-  // standalone) and returns their serials, sorted. Its profiles are forgotten. Audited in the
-  // platform trail, since the organization's own is closed by now.
+  // Releases every device `organization` owns or is onboarding (registered again, no owner, no
+  // resource group, standalone) and returns their serials, sorted. Its profiles are forgotten.
+  // Audited in the platform trail, since the organization's own is closed by now.
   std::vector<std::string> release_organization(core::Time now, std::string_view organization);
 
   // The newest LTS track (e.g. "lts-2024"); managed devices on it stay managed.
@@ -209,7 +231,8 @@ class DeviceRegistry {
   Result<Done> report_connection(core::Time now, std::string_view serial,
                                  ConnectionStatus connection);
 
-  // Whether `actor` may use `capability` on `serial` in `organization` (kViewLiveVideo):
+  // Whether `actor` may use `capability` on `serial` in `organization` (kViewLiveVideo in the
+  // device's resource group; organization-wide for a device in none or not in `organization`):
   // kFailedPrecondition when the device is not onboarded there, its profile lacks the
   // capability, or the capability is WebRTC and the device is not managed.
   Result<Done> request_capability(std::string_view actor, std::string_view organization,
@@ -239,16 +262,18 @@ class DeviceRegistry {
   Result<DeviceRecord> claim_through(core::Time now, std::string_view actor,
                                      std::string_view organization, std::string_view serial,
                                      std::string_view oak, std::optional<std::string_view> profile,
+                                     std::optional<std::string_view> resource_group,
                                      ClaimRoute route);
-  Result<Done> check_host(std::string_view organization, std::string_view host,
-                          const Device& device) const;
+  Result<Done> check_host(std::string_view actor, std::string_view organization,
+                          std::string_view host, const Device& device) const;
   Result<const DeviceProfile*> resolve_profile(std::string_view organization,
                                                std::optional<std::string_view> profile) const;
   Result<Done> check_oak(core::Time now, std::string_view actor, std::string_view organization,
                          Device& device, std::string_view oak);
   Result<DeviceRecord> onboard(core::Time now, std::string_view actor,
                                std::string_view organization, Device& device,
-                               const DeviceProfile& profile, std::string detail);
+                               const DeviceProfile& profile,
+                               std::optional<std::string_view> resource_group, std::string detail);
   Result<Done> mark_failed(core::Time now, std::string_view actor, Device& device,
                            std::string reason, bool seat_held);
   Result<Done> judge_os_track(core::Time now, Device& device, std::string_view track);
@@ -257,6 +282,8 @@ class DeviceRegistry {
   Result<Done> record(core::Time now, std::string_view trail, std::string_view actor,
                       std::string_view topic, std::string_view device, std::string detail);
   static DeviceRecord record_of(const Device& device);
+  // The resource group `device` belongs to, as tenancy's authorize takes it.
+  static std::optional<std::string_view> group_of(const Device& device);
 
   AuditLog& audit_log_;
   Tenancy& tenancy_;

@@ -92,10 +92,27 @@ class DeviceRegistryFixture : public ::testing::Test {
                                          profile.os_track);
   }
 
-  // Claims as Alice for Acme and completes the onboarding.
+  // Claims as Alice for Acme, into `group` when given, and completes the onboarding.
   Result<DeviceRecord> claim(const std::string& serial,
-                             std::optional<std::string_view> profile = std::nullopt) {
-    return complete(registry_.claim(tick(), alice_, acme_, serial, oaks_.at(serial), profile));
+                             std::optional<std::string_view> profile = std::nullopt,
+                             std::optional<std::string_view> group = std::nullopt) {
+    return complete(
+        registry_.claim(tick(), alice_, acme_, serial, oaks_.at(serial), profile, group));
+  }
+
+  // A new resource group of Acme, made by its owner.
+  ResourceGroupId acme_group(std::string_view name) {
+    return must(tenancy_.create_resource_group(tick(), alice_, acme_, name));
+  }
+
+  // A new member of Acme holding `role` at `scope` (organization-wide when absent).
+  UserId join_acme(const std::string& email, Role role,
+                   std::optional<std::string_view> scope = std::nullopt) {
+    const UserId user = must(identities_.register_user(email, "Member"));
+    const InvitationId invitation =
+        must(tenancy_.invite(tick(), alice_, acme_, email, role, scope));
+    EXPECT_TRUE(tenancy_.accept_invitation(tick(), user, invitation).ok());
+    return user;
   }
 
   core::Time now_{};
@@ -113,6 +130,7 @@ class DeviceRegistryFixture : public ::testing::Test {
 using DeviceRegistryTest = DeviceRegistryFixture;
 using OnboardingTest = DeviceRegistryFixture;
 using DeviceModeTest = DeviceRegistryFixture;
+using ResourceGroupTest = DeviceRegistryFixture;
 
 TEST_F(DeviceRegistryTest, RegistersFactoryRecordsWithLightFactsOnly) {
   const DeviceRecord cam = must(registry_.device("CAM-2"));
@@ -460,6 +478,194 @@ TEST_F(DeviceModeTest, WebRtcIsRefusedForConnectedDevices) {
                ErrorCode::kFailedPrecondition, "connected mode");
   expect_error(registry_.request_capability(bob_, acme_, "CAM-1", kCapabilityWebRtc),
                ErrorCode::kPermissionDenied, "");
+}
+
+TEST_F(ResourceGroupTest, AScopedAdministratorClaimsIntoTheirGroupOnly) {
+  const ResourceGroupId north = acme_group("north");
+  const ResourceGroupId south = acme_group("south");
+  const UserId carol = join_acme("carol@acme.example", Role::kAdministrator, north);
+  const DeviceRecord cam =
+      must(registry_.claim(tick(), carol, acme_, "CAM-1", oaks_.at("CAM-1"), std::nullopt, north));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarding);
+  EXPECT_EQ(cam.state.resource_group, north);
+  EXPECT_EQ(must(complete(cam)).state.resource_group, north);
+  const auto onboarding = audit(acme_, kTopicDeviceOnboarding, "CAM-1");
+  ASSERT_EQ(onboarding.size(), 1u);
+  EXPECT_EQ(onboarding[0].actor, carol);
+  EXPECT_EQ(onboarding[0].detail, "method=one_click profile=managed-lts resource_group=" + north);
+  // Not into another group, nor into none: that needs an organization-wide grant.
+  expect_error(
+      registry_.claim(tick(), carol, acme_, "CAM-3", oaks_.at("CAM-3"), std::nullopt, south),
+      ErrorCode::kPermissionDenied, "resource group " + south);
+  expect_error(registry_.claim(tick(), carol, acme_, "CAM-3", oaks_.at("CAM-3")),
+               ErrorCode::kPermissionDenied, "the whole organization");
+  EXPECT_EQ(must(registry_.device("CAM-3")).state.status, OnboardingStatus::kRegistered);
+  EXPECT_TRUE(audit(acme_, kTopicDeviceOnboarding, "CAM-3").empty());
+  // The owner, organization-wide, claims into any group or none.
+  EXPECT_EQ(must(claim("CAM-3", std::nullopt, south)).state.resource_group, south);
+  EXPECT_EQ(must(claim("REC-1")).state.resource_group, "");
+}
+
+TEST_F(ResourceGroupTest, GroupsOutsideTheOrganizationAreRefused) {
+  const ResourceGroupId north = acme_group("north");
+  const ResourceGroupId east = must(tenancy_.create_resource_group(tick(), bob_, globex_, "east"));
+  const auto claim_into = [&](std::string_view group) {
+    return registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1"), std::nullopt, group);
+  };
+  expect_error(claim_into("rg-000099"), ErrorCode::kNotFound,
+               "resource_group: rg-000099 not found in " + acme_);
+  expect_error(claim_into(east), ErrorCode::kNotFound, "resource_group: " + east + " not found");
+  expect_error(claim_into("north"), ErrorCode::kInvalidArgument, "resource_group");
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.status, OnboardingStatus::kRegistered);
+  ASSERT_TRUE(claim("CAM-1").ok());
+  expect_error(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", "rg-000099"),
+               ErrorCode::kNotFound, "resource_group: rg-000099 not found");
+  expect_error(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", east),
+               ErrorCode::kNotFound, "resource_group: " + east + " not found");
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.resource_group, "");
+  EXPECT_TRUE(audit(acme_, kTopicDeviceGroupAssigned).empty());
+  EXPECT_TRUE(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", north).ok());
+}
+
+TEST_F(ResourceGroupTest, AScopedViewerWatchesTheirGroupsDevicesOnly) {
+  const ResourceGroupId north = acme_group("north");
+  const ResourceGroupId south = acme_group("south");
+  const UserId vera = join_acme("vera@acme.example", Role::kViewer, north);
+  ASSERT_TRUE(claim("CAM-1", "managed-lts", north).ok());
+  ASSERT_TRUE(claim("REC-1", "connected", north).ok());
+  ASSERT_TRUE(claim("CAM-3", "managed-lts", south).ok());
+  ASSERT_TRUE(claim("EDGE-1", "managed-lts").ok());
+  const auto watch = [&](const UserId& user, std::string_view serial) {
+    return registry_.request_capability(user, acme_, serial, kCapabilityWebRtc);
+  };
+  EXPECT_TRUE(watch(vera, "CAM-1").ok());
+  // In the group, yet connected: the rights hold, the mode refuses.
+  expect_error(watch(vera, "REC-1"), ErrorCode::kFailedPrecondition, "connected mode");
+  expect_error(watch(vera, "CAM-3"), ErrorCode::kPermissionDenied, "resource group " + south);
+  expect_error(watch(vera, "EDGE-1"), ErrorCode::kPermissionDenied, "the whole organization");
+  // A serial Acme does not own is judged organization-wide.
+  expect_error(watch(vera, "CAM-2"), ErrorCode::kPermissionDenied, "the whole organization");
+  expect_error(watch(vera, "NOPE"), ErrorCode::kPermissionDenied, "the whole organization");
+  // The owner watches every group's devices.
+  EXPECT_TRUE(watch(alice_, "CAM-3").ok());
+  EXPECT_TRUE(watch(alice_, "EDGE-1").ok());
+  expect_error(watch(alice_, "CAM-2"), ErrorCode::kNotFound, "no such device in this");
+  // Moving a device into the viewer's group brings it into view, and out of it out of view.
+  ASSERT_TRUE(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-3", north).ok());
+  EXPECT_TRUE(watch(vera, "CAM-3").ok());
+  ASSERT_TRUE(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", std::nullopt).ok());
+  expect_error(watch(vera, "CAM-1"), ErrorCode::kPermissionDenied, "the whole organization");
+}
+
+TEST_F(ResourceGroupTest, AssigningMovesAnOwnedDeviceAndIsAudited) {
+  const ResourceGroupId north = acme_group("north");
+  const ResourceGroupId south = acme_group("south");
+  ASSERT_TRUE(claim("CAM-1").ok());
+  EXPECT_EQ(must(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", north))
+                .state.resource_group,
+            north);
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.resource_group, north);
+  ASSERT_TRUE(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", south).ok());
+  EXPECT_EQ(must(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", std::nullopt))
+                .state.resource_group,
+            "");
+  const auto assigned = audit(acme_, kTopicDeviceGroupAssigned, "CAM-1");
+  ASSERT_EQ(assigned.size(), 3u);
+  EXPECT_EQ(assigned[0].actor, alice_);
+  EXPECT_EQ(assigned[0].detail, "resource_group=" + north + " previous=none");
+  EXPECT_EQ(assigned[1].detail, "resource_group=" + south + " previous=" + north);
+  EXPECT_EQ(assigned[2].detail, "resource_group=none previous=" + south);
+  // Moving it where it is changes nothing, so records nothing.
+  ASSERT_TRUE(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-1", std::nullopt).ok());
+  EXPECT_EQ(audit(acme_, kTopicDeviceGroupAssigned, "CAM-1").size(), 3u);
+  // A device still onboarding may be grouped too.
+  ASSERT_TRUE(registry_.claim(tick(), alice_, acme_, "CAM-3", oaks_.at("CAM-3")).ok());
+  EXPECT_EQ(must(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-3", south))
+                .state.resource_group,
+            south);
+}
+
+TEST_F(ResourceGroupTest, AssigningNeedsAnOrganizationWideGrantAndAnOwnedDevice) {
+  const ResourceGroupId north = acme_group("north");
+  const UserId carol = join_acme("carol@acme.example", Role::kAdministrator, north);
+  const UserId oscar = join_acme("oscar@acme.example", Role::kOperator);
+  ASSERT_TRUE(claim("CAM-1", std::nullopt, north).ok());
+  // Grouping is fleet management: not even within the scoped administrator's own group.
+  expect_error(registry_.assign_resource_group(tick(), carol, acme_, "CAM-1", std::nullopt),
+               ErrorCode::kPermissionDenied, "the whole organization");
+  expect_error(registry_.assign_resource_group(tick(), carol, acme_, "CAM-1", north),
+               ErrorCode::kPermissionDenied, "the whole organization");
+  expect_error(registry_.assign_resource_group(tick(), oscar, acme_, "CAM-1", std::nullopt),
+               ErrorCode::kPermissionDenied, "may not onboard_devices");
+  expect_error(registry_.assign_resource_group(tick(), bob_, acme_, "CAM-1", std::nullopt),
+               ErrorCode::kPermissionDenied, "not a member");
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.resource_group, north);
+  // Only Acme's own devices: not an unowned one, a failed one, nor Globex's.
+  expect_error(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-3", north),
+               ErrorCode::kNotFound, "no such device in this organization");
+  ASSERT_TRUE(registry_.claim(tick(), bob_, globex_, "CAM-3", oaks_.at("CAM-3")).ok());
+  expect_error(registry_.assign_resource_group(tick(), alice_, acme_, "CAM-3", north),
+               ErrorCode::kNotFound, "no such device in this organization");
+  expect_error(registry_.assign_resource_group(tick(), alice_, acme_, "NOPE", north),
+               ErrorCode::kNotFound, "no such device");
+  expect_error(registry_.assign_resource_group(tick(), alice_, acme_, "", north),
+               ErrorCode::kInvalidArgument, "serial");
+  EXPECT_TRUE(audit(acme_, kTopicDeviceGroupAssigned).empty());
+}
+
+TEST_F(ResourceGroupTest, LocalDiscoveryNeedsTheRightToOnboardWhereTheHostIs) {
+  const ResourceGroupId north = acme_group("north");
+  const ResourceGroupId south = acme_group("south");
+  const UserId carol = join_acme("carol@acme.example", Role::kAdministrator, north);
+  ASSERT_TRUE(claim("REC-1", std::nullopt, south).ok());
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "REC-1", "lund-lan").ok());
+  ASSERT_TRUE(registry_.place_on_lan(tick(), "CAM-2", "lund-lan").ok());
+  const auto via_rec = [&](const UserId& actor) {
+    return registry_.claim_via_host(tick(), actor, acme_, "REC-1", "CAM-2", oaks_.at("CAM-2"),
+                                    std::nullopt, north);
+  };
+  expect_error(via_rec(carol), ErrorCode::kPermissionDenied, "resource group " + south);
+  EXPECT_EQ(must(registry_.device("CAM-2")).state.status, OnboardingStatus::kRegistered);
+  ASSERT_TRUE(registry_.assign_resource_group(tick(), alice_, acme_, "REC-1", north).ok());
+  const DeviceRecord cam = must(complete(via_rec(carol)));
+  EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarded);
+  EXPECT_EQ(cam.state.host, "REC-1");
+  EXPECT_EQ(cam.state.resource_group, north);
+  EXPECT_EQ(audit(acme_, kTopicDeviceOnboarding, "CAM-2").at(0).detail,
+            "method=local_discovery host=REC-1 profile=managed-lts resource_group=" + north);
+}
+
+TEST_F(ResourceGroupTest, FailingAnOnboardingOrReleasingTheFleetClearsTheGroup) {
+  const ResourceGroupId north = acme_group("north");
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "CAM-3", oaks_.at("CAM-3"), std::nullopt, north).ok());
+  ASSERT_TRUE(registry_.fail_onboarding(tick(), "CAM-3", "device did not connect").ok());
+  EXPECT_EQ(must(registry_.device("CAM-3")).state.resource_group, "");
+  // Claimed again with no group, it is in none.
+  EXPECT_EQ(must(claim("CAM-3")).state.resource_group, "");
+  // Seats running out fail the onboarding too.
+  ASSERT_TRUE(tenancy_.set_license(tick(), alice_, acme_, "device-management", 1).ok());
+  expect_error(claim("EDGE-1", std::nullopt, north), ErrorCode::kResourceExhausted, "seats");
+  EXPECT_EQ(must(registry_.device("EDGE-1")).state.resource_group, "");
+  ASSERT_TRUE(tenancy_.set_license(tick(), alice_, acme_, "device-management", 10).ok());
+
+  ASSERT_TRUE(claim("CAM-1", std::nullopt, north).ok());
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "REC-1", oaks_.at("REC-1"), std::nullopt,
+                      north)
+          .ok());  // still onboarding
+  const auto released = must(tenancy_.delete_organization(tick(), alice_, acme_));
+  EXPECT_EQ(released, (std::vector<std::string>{"CAM-1", "CAM-3", "REC-1"}));
+  for (const std::string serial : {"CAM-1", "CAM-3", "REC-1"}) {
+    SCOPED_TRACE(serial);
+    const DeviceRecord device = must(registry_.device(serial));
+    EXPECT_EQ(device.state.status, OnboardingStatus::kRegistered);
+    EXPECT_EQ(device.state.resource_group, "");
+  }
+  // Globex claims it afresh, in none of its groups.
+  EXPECT_EQ(
+      must(registry_.claim(tick(), bob_, globex_, "CAM-1", oaks_.at("CAM-1"))).state.resource_group,
+      "");
 }
 
 }  // namespace
