@@ -1,5 +1,7 @@
 #include "platform/control_plane.h"
 
+#include <cassert>
+
 namespace ccsim::platform {
 
 ControlPlane::ControlPlane(std::uint64_t seed, ControlPlaneLimits limits)
@@ -10,6 +12,13 @@ ControlPlane::ControlPlane(std::uint64_t seed, ControlPlaneLimits limits)
       registry(audit_log, tenancy, registry_random, limits.registry, limits.lockout),
       apps(core::RandomStream(seed, core::kAppAuthorizationStream), limits.apps) {
   registry.connect_to(tenancy);
+  // The platform's own trail (registrations, LAN placements, releases) grows with the fleet;
+  // it keeps the newest entries, as many as a trail may hold.
+  const auto kept = audit_log.set_retention(
+      kRegistryAuditTrail,
+      AuditRetention{limits.audit_log.organization_entries_max, kAuditRetentionAgeMax});
+  assert(kept.ok());
+  (void)kept;
 }
 
 }  // namespace ccsim::platform

@@ -238,11 +238,15 @@ Result<DeviceRecord> PlatformNode::claim(Time now, const ClaimRequest& request, 
   DeviceRegistry& registry = control_plane_->registry;
   const std::optional<std::string_view> profile =
       request.profile ? std::optional<std::string_view>(*request.profile) : std::nullopt;
+  const std::optional<std::string_view> group =
+      request.resource_group ? std::optional<std::string_view>(*request.resource_group)
+                             : std::nullopt;
   Result<DeviceRecord> claimed =
-      request.host ? registry.claim_via_host(now, request.actor, request.organization,
-                                             *request.host, request.serial, request.oak, profile)
-                   : registry.claim(now, request.actor, request.organization, request.serial,
-                                    request.oak, profile);
+      request.host
+          ? registry.claim_via_host(now, request.actor, request.organization, *request.host,
+                                    request.serial, request.oak, profile, group)
+          : registry.claim(now, request.actor, request.organization, request.serial, request.oak,
+                           profile, group);
   if (!claimed.ok()) return claimed;
   onboarding_deadlines_[request.serial] = now + onboarding_.timeout;
   if (trace_) {
@@ -516,6 +520,7 @@ void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
   if (now < next_sweep_) return;  // a wake-up that no longer matches the sweep deadline
   sweep(now);
   if (!onboarding_deadlines_.empty()) expire_onboardings(now, out);
+  if (control_plane_ != nullptr) control_plane_->audit_log.enforce_retention(now);
   next_sweep_ = now + policy_.interval;
   out.wakeups.push_back(next_sweep_);
 }

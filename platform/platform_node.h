@@ -15,7 +15,8 @@
 //   sweep);
 // - device reports (an app installed, the local administrator used, a new OS) go to the
 //   registry, and a device whose mode changes is told with a ModeChange;
-// - connection changes of onboarded devices are kept among the registry's deep facts.
+// - connection changes of onboarded devices are kept among the registry's deep facts;
+// - audit trails with a retention are pruned by age at each sweep.
 // Without one (connection-only runs) every hello is accepted and nothing else happens.
 #pragma once
 
@@ -60,8 +61,9 @@ struct ClaimRequest {
   std::string organization;
   std::string serial;
   std::string oak;
-  std::optional<std::string> profile;  // else the organization's default
-  std::optional<std::string> host;     // a recorder or edge host on the device's LAN
+  std::optional<std::string> profile;         // else the organization's default
+  std::optional<std::string> host;            // a recorder or edge host on the device's LAN
+  std::optional<std::string> resource_group;  // the group the device joins (a site, say)
 };
 
 enum class DisconnectReason : std::uint8_t {

@@ -617,7 +617,9 @@ class OnboardingNodeTest : public ::testing::Test {
                              std::optional<std::string> host = std::nullopt) {
     out_.clear();
     return node_.claim(
-        now, ClaimRequest{owner_, organization_, serial, oaks_.at(serial), profile, host}, out_);
+        now,
+        ClaimRequest{owner_, organization_, serial, oaks_.at(serial), profile, host, std::nullopt},
+        out_);
   }
   // Hello on `connection`, claim, accepted ack: `serial` is onboarded at `now`.
   void onboard(Time now, ConnectionId connection, const std::string& serial,

@@ -75,6 +75,10 @@ struct Organization {
   std::string region = "eu-west";
   std::vector<License> licenses;  // device-management defaults to one seat per device
   std::string default_profile;    // empty: none; onboarding must then name one
+  // The audit trail keeps at most this many entries, none older than audit_age_max; 0: no
+  // retention (the trail stops at the log's per-organization cap).
+  std::uint64_t audit_entries_max = 0;
+  Duration audit_age_max{};
 };
 
 // The cloud end: one platform node on one host.
@@ -133,6 +137,9 @@ struct Action {
   DeviceSelection devices;
   std::string organization;  // onboard: the claiming one (default: each device's own)
   ActingRole as = ActingRole::kOwner;
+  // onboard, request_live_video: the acting user's role is scoped to this site's resource group
+  // (empty: organization-wide).
+  std::string scope;
   ClaimMethod method = ClaimMethod::kOneClick;
   std::string profile;     // onboard: empty for the organization's default
   bool wrong_oak = false;  // onboard: claim with a key that is not the device's

@@ -906,7 +906,8 @@ std::vector<Organization> read_organizations(const Reader& reader,
   for (const Field& item :
        open_list(reader, *field, kOrganizationsPerScenarioMax, "organizations")) {
     const MapView map =
-        open_map(reader, item, {"name", "region", "licenses", "default_profile", "sites"});
+        open_map(reader, item,
+                 {"name", "region", "licenses", "default_profile", "audit_retention", "sites"});
     Organization organization;
     const Field name = map.require("name", kIdentifierExpected);
     organization.name = read_identifier(reader, name);
@@ -936,6 +937,17 @@ std::vector<Organization> read_organizations(const Reader& reader,
     }
     if (auto profile = map.find("default_profile")) {
       organization.default_profile = read_identifier(reader, *profile);
+    }
+    if (auto retention = map.find("audit_retention")) {
+      const MapView kept = open_map(reader, *retention, {"entries", "age"});
+      organization.audit_entries_max =
+          read_whole_number(reader, kept.require("entries", "how many entries the trail keeps"), 1,
+                            platform::kAuditOrganizationEntriesMax);
+      organization.audit_age_max = platform::kAuditRetentionAgeMax;
+      if (auto age = kept.find("age")) {
+        organization.audit_age_max =
+            read_duration(reader, *age, 1us, platform::kAuditRetentionAgeMax);
+      }
     }
     if (auto owned = map.find("sites")) {
       sites.push_back(OrganizationSites{static_cast<int>(organizations.size()), *owned});
@@ -1046,6 +1058,7 @@ struct Names {
   std::vector<std::string> organizations;  // in file order
   std::vector<std::string> profiles;       // in file order
   std::set<std::string> models;
+  std::set<std::string> owned_sites;  // sites of an organization (each a resource group)
 };
 
 Names names_of(const Scenario& scenario) {
@@ -1056,6 +1069,7 @@ Names names_of(const Scenario& scenario) {
     names.site_list.push_back(site.name);
     names.regions.insert(site.region);
     for (const DeviceGroup& group : site.devices) names.models.insert(group.model);
+    if (site.organization >= 0) names.owned_sites.insert(site.name);
   }
   names.region_list.assign(names.regions.begin(), names.regions.end());
   for (const Organization& organization : scenario.organizations) {
@@ -1161,12 +1175,13 @@ struct ActionShape {
 const std::array<ActionShape, 7> kActionShapes = {{
     {"onboard",
      ActionKind::kOnboard,
-     {"at", "do", "devices", "organization", "as", "method", "profile", "oak", "attempts", "over"}},
+     {"at", "do", "devices", "organization", "as", "scope", "method", "profile", "oak", "attempts",
+      "over"}},
     {"install_app", ActionKind::kInstallApp, {"at", "do", "devices", "app"}},
     {"use_local_administrator", ActionKind::kUseLocalAdministrator, {"at", "do", "devices"}},
     {"install_os", ActionKind::kInstallOs, {"at", "do", "devices", "version", "track"}},
     {"set_latest_lts", ActionKind::kSetLatestLts, {"at", "do", "track"}},
-    {"request_live_video", ActionKind::kRequestLiveVideo, {"at", "do", "devices", "as"}},
+    {"request_live_video", ActionKind::kRequestLiveVideo, {"at", "do", "devices", "as", "scope"}},
     {"delete_organization", ActionKind::kDeleteOrganization, {"at", "do", "organization"}},
 }};
 
@@ -1204,6 +1219,19 @@ Action read_action(const Reader& reader, const Field& field, const MapView& map,
                 : role == "administrator" ? ActingRole::kAdministrator
                 : role == "operator"      ? ActingRole::kOperator
                                           : ActingRole::kViewer;
+  }
+  if (auto scope = map.find("scope")) {
+    action.scope = read_site_reference(reader, *scope, names);
+    if (names.owned_sites.count(action.scope) == 0) {
+      reader.fail(*scope, quote(action.scope) +
+                              " belongs to no organization, so it has no resource group; expected "
+                              "a site of an organization");
+    }
+    if (action.as == ActingRole::kOwner) {
+      reader.fail(*scope,
+                  "given for the owner, whose role is organization-wide; expected as: "
+                  "administrator, operator or viewer");
+    }
   }
   if (auto method = map.find("method")) {
     action.method = read_word(reader, *method, {"one-click", "local"}) == "local"
@@ -1438,7 +1466,7 @@ void read_timeline(const Reader& reader, const std::optional<Field>& field, cons
     }
     const MapView map = open_map(reader, item,
                                  {"at", "do", "devices", "organization", "as", "method", "profile",
-                                  "oak", "attempts", "over", "app", "version", "track"});
+                                  "oak", "attempts", "over", "app", "version", "track", "scope"});
     scenario.actions.push_back(read_action(reader, item, map, word, names));
   }
 }

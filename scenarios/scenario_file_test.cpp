@@ -1,5 +1,7 @@
 #include "scenarios/scenario_file.h"
 
+#include "platform/audit_log.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -1153,6 +1155,72 @@ TEST(ScenarioFile, OnboardClaimsAllAtOnceUnlessSpreadOver) {
   EXPECT_EQ(scenario.actions[1].over, 50min);  // up to the end of the scenario
 }
 
+TEST(ScenarioFile, ScopedActorsAndAuditRetention) {
+  const Scenario scenario = parse(R"(
+name: scoped
+duration: 1h
+organizations:
+  - name: acme
+    audit_retention: {entries: 300, age: 30d}
+    sites:
+      - {name: lund, devices: [{count: 2}]}
+  - name: globex
+    audit_retention: {entries: 10}
+    sites:
+      - {name: boston, devices: [{count: 2}]}
+timeline:
+  - {at: 1m, do: onboard, as: administrator, scope: lund}
+  - {at: 2m, do: request_live_video, as: viewer, scope: boston}
+checks:
+  - {id: up, expect: all_devices_connected}
+)");
+  EXPECT_EQ(scenario.organizations[0].audit_entries_max, 300u);
+  EXPECT_EQ(scenario.organizations[0].audit_age_max, 30 * 24h);
+  EXPECT_EQ(scenario.organizations[1].audit_entries_max, 10u);
+  EXPECT_EQ(scenario.organizations[1].audit_age_max, platform::kAuditRetentionAgeMax);
+  ASSERT_EQ(scenario.actions.size(), 2u);
+  EXPECT_EQ(scenario.actions[0].scope, "lund");
+  EXPECT_EQ(scenario.actions[0].as, ActingRole::kAdministrator);
+  EXPECT_EQ(scenario.actions[1].scope, "boston");
+}
+
+TEST(ScenarioFileErrors, ScopesAndRetention) {
+  const std::string head = R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    sites:
+      - {name: lund, devices: [{count: 2}]}
+sites:
+  - {name: free, devices: [{count: 1}]}
+checks:
+  - {id: up, expect: all_devices_connected}
+timeline:
+)";
+  const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
+  expect_file_error(error("  - {at: 1m, do: onboard, scope: lund}"), 12, "timeline.0.scope",
+                    "whose role is organization-wide");
+  expect_file_error(error("  - {at: 1m, do: onboard, as: viewer, scope: free}"), 12,
+                    "timeline.0.scope", "belongs to no organization");
+  expect_file_error(error("  - {at: 1m, do: onboard, as: viewer, scope: nowhere}"), 12,
+                    "timeline.0.scope", "is not a site");
+  expect_file_error(error("  - {at: 1m, do: install_app, app: a, scope: lund}"), 12,
+                    "timeline.0.scope", "not valid with do: install_app");
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    audit_retention: {entries: 0}
+    sites:
+      - {name: lund, devices: [{count: 2}]}
+checks:
+  - {id: up, expect: all_devices_connected}
+)"),
+                    5, "organizations.0.audit_retention.entries", "1..1000000");
+}
+
 TEST(ScenarioFile, DeviceSelectionAllIsEmpty) {
   const Scenario scenario = parse(std::string(kSmallOwned) + R"(timeline:
   - {at: 1m, do: use_local_administrator, devices: all}
@@ -1287,7 +1355,7 @@ organizations:
                       "as its users' addresses owner@NAME.example need");
   }
   expect_file_error(error("  - {name: globex, colour: red}"), 8, "organizations.1.colour",
-                    "unknown key; expected one of name, region, licenses, default_profile, sites");
+                    "unknown key; expected one of name, region, licenses, default_profile, audit_retention, sites");
   expect_file_error(error("  - {name: globex, region: mars}"), 8, "organizations.1.region",
                     "got \"mars\"; expected one of eu-west, eu-central, us-east, us-west, "
                     "ap-south, ap-northeast");
@@ -1427,7 +1495,7 @@ timeline:
                     "unknown key; expected one of at, do, devices");
   expect_file_error(error("  - {at: 1m, do: onboard, app: motion-guard}"), 13, "timeline.0.app",
                     "not valid with do: onboard; expected one of at, do, devices, organization, "
-                    "as, method, profile, oak, attempts");
+                    "as, scope, method, profile, oak, attempts");
   expect_file_error(error("  - {at: 1m, do: set_latest_lts, devices: all, track: lts-2025}"), 13,
                     "timeline.0.devices",
                     "not valid with do: set_latest_lts; expected one of at, do, track");

@@ -325,8 +325,9 @@ class Cloud {
           const int organization = organization_of(device);
           if (organization < 0) continue;
           const auto granted = plane.registry.request_capability(
-              user(organization, action.as), w.tenants.organization_ids[organization],
-              device_serial(device), platform::kCapabilityWebRtc);
+              acting_user(w.scenario, w.tenants, action, organization),
+              w.tenants.organization_ids[organization], device_serial(device),
+              platform::kCapabilityWebRtc);
           ++(granted.ok() ? w.actions.live_video_granted : w.actions.live_video_refused);
         }
         break;

@@ -85,8 +85,46 @@ Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, 
       must(plane.registry.set_default_profile(start, users[0], id, organization.default_profile),
            "set_default_profile");
     }
+    if (organization.audit_entries_max > 0) {
+      must(
+          plane.audit_log.set_retention(id, platform::AuditRetention{organization.audit_entries_max,
+                                                                     organization.audit_age_max}),
+          "set_retention");
+    }
     tenants.organization_ids.push_back(id);
     tenants.users.push_back(std::move(users));
+  }
+  // Each site of an organization is one of its resource groups; the roles actions take scoped
+  // to a site get a user of their own, invited with that scope.
+  tenants.site_groups.resize(s.sites.size());
+  for (std::size_t site = 0; site < s.sites.size(); ++site) {
+    const int organization = s.sites[site].organization;
+    if (organization < 0) continue;
+    const auto o = static_cast<std::size_t>(organization);
+    tenants.site_groups[site] =
+        must(plane.tenancy.create_resource_group(start, tenants.users[o][0],
+                                                 tenants.organization_ids[o], s.sites[site].name),
+             "create_resource_group");
+  }
+  for (const scenarios::Action& action : s.actions) {
+    if (action.scope.empty()) continue;
+    const std::size_t site = site_index(s, action.scope);
+    const auto o = static_cast<std::size_t>(s.sites[site].organization);
+    const ScopedRole key{site, action.as};
+    if (tenants.scoped_users.contains(key)) continue;
+    const std::string role_name(kRoleNames[static_cast<std::size_t>(action.as)]);
+    const std::string email =
+        role_name + "." + s.sites[site].name + "@" + s.organizations[o].name + ".example";
+    const std::string user =
+        must(plane.identity_store.register_user(email, role_name + " of " + s.sites[site].name),
+             "register_user");
+    const std::string invitation =
+        must(plane.tenancy.invite(start, tenants.users[o][0], tenants.organization_ids[o], email,
+                                  must(platform::parse_role(role_name), "parse_role"),
+                                  tenants.site_groups[site]),
+             "invite");
+    must(plane.tenancy.accept_invitation(start, user, invitation), "accept_invitation");
+    tenants.scoped_users.emplace(key, user);
   }
   must(plane.registry.set_latest_lts_track(start, s.latest_lts_track), "set_latest_lts_track");
 
@@ -130,6 +168,20 @@ const std::string& acting_user(const Tenants& tenants, int organization,
   return tenants.users[static_cast<std::size_t>(organization)][static_cast<std::size_t>(role)];
 }
 
+std::size_t site_index(const scenarios::Scenario& scenario, const std::string& name) {
+  for (std::size_t i = 0; i < scenario.sites.size(); ++i) {
+    if (scenario.sites[i].name == name) return i;
+  }
+  assert(false && "the loader checks site names");
+  return 0;
+}
+
+const std::string& acting_user(const scenarios::Scenario& scenario, const Tenants& tenants,
+                               const scenarios::Action& action, int organization) {
+  if (action.scope.empty()) return acting_user(tenants, organization, action.as);
+  return tenants.scoped_users.at(ScopedRole{site_index(scenario, action.scope), action.as});
+}
+
 std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& scenario,
                                                     const FleetLayout& layout,
                                                     const Tenants& tenants,
@@ -140,11 +192,16 @@ std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& s
                                : organization_index(scenario, action.organization);
   if (organization < 0) return std::nullopt;
   platform::ClaimRequest claim;
-  claim.actor = acting_user(tenants, organization, action.as);
+  claim.actor = acting_user(scenario, tenants, action, organization);
   claim.organization = tenants.organization_ids[static_cast<std::size_t>(organization)];
   claim.serial = device_serial(device);
   claim.oak = action.wrong_oak ? tenants.wrong_oak : tenants.oaks[device];
   if (!action.profile.empty()) claim.profile = action.profile;
+  // Into the device's site's group, when the claiming organization is the site's.
+  const std::uint32_t site = layout.site_of_device[device];
+  if (scenario.sites[site].organization == organization) {
+    claim.resource_group = tenants.site_groups[site];
+  }
   if (action.method == scenarios::ClaimMethod::kLocal) {
     // Without a host at the site the claim names the device itself, which the platform refuses.
     claim.host = device_serial(local_host(scenario, layout, device).value_or(device));

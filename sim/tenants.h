@@ -7,8 +7,10 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform/control_plane.h"
@@ -18,11 +20,16 @@
 
 namespace ccsim::sim {
 
+// A role scoped to one site's resource group: (site index, role).
+using ScopedRole = std::pair<std::size_t, scenarios::ActingRole>;
+
 struct Tenants {
   std::vector<std::string> organization_ids;      // by scenario organization
   std::vector<std::array<std::string, 4>> users;  // by organization, by ActingRole
-  std::vector<std::string> oaks;                  // by device: what its label says
-  std::string wrong_oak;                          // a well-formed key of no device
+  std::vector<std::string> site_groups;  // by site: its resource group; empty for unowned sites
+  std::map<ScopedRole, std::string> scoped_users;  // for the scopes actions name
+  std::vector<std::string> oaks;                   // by device: what its label says
+  std::string wrong_oak;                           // a well-formed key of no device
 };
 
 // Sets the scenario up in `plane` at time zero. Throws std::runtime_error when the control plane
@@ -37,9 +44,18 @@ int organization_index(const scenarios::Scenario& scenario, const std::string& n
 const std::string& acting_user(const Tenants& tenants, int organization,
                                scenarios::ActingRole role);
 
+// The index of the site named `name` (the loader checked it exists).
+std::size_t site_index(const scenarios::Scenario& scenario, const std::string& name);
+
+// The user an action acts as in scenario organization `organization`: the one holding its role
+// organization-wide, or scoped to its `scope` site.
+const std::string& acting_user(const scenarios::Scenario& scenario, const Tenants& tenants,
+                               const scenarios::Action& action, int organization);
+
 // The claim an onboard action makes for `device`: by its acting user, into the named
 // organization or else the one owning the device's site, with the device's OAK (or a wrong
-// one), through the device's host for local discovery. None when no organization applies.
+// one), into its site's resource group (when the site is that organization's), through the device's
+// host for local discovery. None when no organization applies.
 std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& scenario,
                                                     const FleetLayout& layout,
                                                     const Tenants& tenants,
