@@ -252,7 +252,8 @@ CheckResult judge_control_plane(const Scenario& scenario, const Check& check,
       sim::select_devices(scenario, view.layout, check.devices);
   std::uint64_t matched = 0;
   Time last{};
-  std::vector<std::string> others;  // devices that do not match, named in the detail
+  // A few devices of each side, named in the detail of a failed check.
+  std::vector<std::string> matching, others;
   for (std::uint32_t device : selected) {
     const platform::DeviceRecord record =
         plane->registry.device(sim::device_serial(device)).value();
@@ -274,16 +275,25 @@ CheckResult judge_control_plane(const Scenario& scenario, const Check& check,
       default:
         assert(false && "not a device check");
     }
-    if (match) {
-      ++matched;
-    } else if (others.size() < kDevicesNamedMax) {
-      others.push_back(device_state_text(record));
-    }
+    std::vector<std::string>& named = match ? matching : others;
+    if (match) ++matched;
+    if (named.size() < kDevicesNamedMax) named.push_back(device_state_text(record));
   }
   const std::string of =
       " of " + std::to_string(selected.size()) + " devices" + selection_text(check.devices);
-  std::string unmatched;
-  for (const std::string& other : others) unmatched += (unmatched.empty() ? "" : ", ") + other;
+  const auto join_named = [](const std::vector<std::string>& devices) {
+    std::string text;
+    for (const std::string& device : devices) text += (text.empty() ? "" : ", ") + device;
+    return text;
+  };
+  const std::string unmatched = join_named(others);
+  // When too many devices match, name some of them; when too few, some of the others.
+  const auto culprits = [&] {
+    if (static_cast<double>(matched) > check.at_most && !matching.empty()) {
+      return "; for example: " + join_named(matching);
+    }
+    return unmatched.empty() ? std::string() : "; others: " + unmatched;
+  };
   switch (check.kind) {
     case CheckKind::kAllDevicesOnboarded:
       r.passed = matched == selected.size() && !selected.empty();
@@ -296,14 +306,12 @@ CheckResult judge_control_plane(const Scenario& scenario, const Check& check,
       r.passed = within_bounds(static_cast<double>(matched), check);
       r.detail = std::to_string(matched) + of + " " + check.status +
                  (check.reason.empty() ? "" : " with reason containing '" + check.reason + "'") +
-                 "; expected " + bounds_text(check) +
-                 (r.passed || unmatched.empty() ? "" : "; others: " + unmatched);
+                 "; expected " + bounds_text(check) + (r.passed ? "" : culprits());
       break;
     default:
       r.passed = within_bounds(static_cast<double>(matched), check);
       r.detail = std::to_string(matched) + of + " in " + check.mode + " mode; expected " +
-                 bounds_text(check) +
-                 (r.passed || unmatched.empty() ? "" : "; others: " + unmatched);
+                 bounds_text(check) + (r.passed ? "" : culprits());
       break;
   }
   return r;

@@ -591,3 +591,45 @@ def test_report_to_unwritable_path_exits_2(cli, tmp_path, handful_seed7):
         assert str(target) in r.stderr
     else:  # or it creates the folder
         assert r.returncode == EXIT_PASSED and target.is_file()
+
+
+ONBOARDING = SOURCE_DIR / "scenarios" / "onboarding"
+
+
+def test_an_onboarding_run_reports_claims_and_the_audit_trail(cli, tmp_path):
+    r = cli("run", ONBOARDING / "wrong-oak-lockout.yaml", "--seed", "2", "--out", tmp_path,
+            "--quiet")
+    assert r.returncode == EXIT_PASSED, r.stdout + r.stderr
+    result = read_result(tmp_path)
+    metrics = result["metrics"]
+    assert metrics["claims_refused_permission_denied"] == 50
+    assert metrics["claims_refused_locked"] == 10
+    assert metrics["claims_accepted"] == 10
+    checks = {c["id"]: c for c in result["checks"]}
+    assert checks["locks-audited"]["detail"].startswith("10 device.claim_refused entries")
+    assert checks["trail-intact"]["passed"] and "entries verified" in checks["trail-intact"]["detail"]
+
+
+def test_a_tier2_camera_without_its_host_names_file_line_and_key(cli, tmp_path):
+    source = ONBOARDING / "tier2-through-recorder.yaml"
+    bad = edited_copy(source, tmp_path / "no-via.yaml", (", via: rec-1}", "}"))
+    line = line_of(bad, "model: tier2-dome, count: 40")
+    r = cli("run", bad, "--out", tmp_path / "out")
+    assert r.returncode == EXIT_BAD_INPUT
+    assert f"{bad}:{line}: organizations.0.sites.0.devices.1" in r.stderr
+    assert "expected via:" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_onboarding_check_that_fails_prints_the_devices_and_the_command(cli, tmp_path):
+    # Fewer seats than cameras: some fail to onboard; the verdict names them and how to rerun.
+    r = cli("run", ONBOARDING / "one-click.yaml", "--seed", "5", "--out", tmp_path,
+            "--set", "fleet.cameras=30", "--set", "fleet.sites=3",
+            "--set", "organizations.0.licenses.device-management=25")
+    assert r.returncode == EXIT_FAILED
+    assert "FAIL all-onboarded: 25 of 30 devices onboarded by 10m" in r.stdout
+    assert ("B8A44F000019 failed (license for device-management in org-000001: all 25 seats "
+            "in use) standalone") in r.stdout
+    assert "FAIL none-failed: 5 of 30 devices failed; expected at most 0; for example: " \
+        "B8A44F000019 failed" in r.stdout
+    assert "--set organizations.0.licenses.device-management=25" in r.stdout
