@@ -65,8 +65,10 @@ Knowledge simulated() {
   return k;
 }
 
-Knowledge on_real_sockets() {
-  const scenarios::Scenario scenario = exchange_scenario();
+// The real driver's settings for a scenario's one site: the same agents, settings and seed as
+// the simulated run.
+LoopbackConfig loopback_config(const scenarios::Scenario& scenario,
+                               const sim::FleetLayout& layout) {
   LoopbackConfig config;
   config.seed = kSeed;
   config.policy = {scenario.heartbeat.interval, scenario.heartbeat.missed_max};
@@ -74,18 +76,15 @@ Knowledge on_real_sockets() {
   config.agent.unacked_heartbeats_max = scenario.heartbeat.missed_max;
   config.agent.start_spread = scenario.start_within;
   config.agent.heartbeat_limit = scenario.heartbeat.limit;
-  std::uint64_t index = 0;
-  for (const scenarios::DeviceGroup& group : scenario.sites[0].devices) {
-    for (std::uint32_t i = 0; i < group.count; ++i, ++index) {
-      config.devices.push_back({sim::device_serial(index),
-                                group.model,
-                                group.os_version,
-                                group.tier,
-                                group.os_track,
-                                scenario.sites[0].name,
-                                {}});
-    }
+  for (std::uint32_t agent = 0; agent < layout.agent_count(); ++agent) {
+    config.devices.push_back(sim::agent_identity(scenario, layout, agent));
   }
+  return config;
+}
+
+Knowledge on_real_sockets() {
+  const scenarios::Scenario scenario = exchange_scenario();
+  const LoopbackConfig config = loopback_config(scenario, sim::FleetLayout(scenario));
   const LoopbackResult result = run_on_loopback(config);
   EXPECT_TRUE(result.all_agents_done);
   return {platform::describe_knowledge(result.devices), result.metrics.hellos_accepted,
@@ -208,17 +207,8 @@ Onboarded onboarded_on_real_sockets() {
   const sim::FleetLayout layout(scenario);
   platform::ControlPlane plane(kSeed);
   const sim::Tenants tenants = sim::set_up_tenants(scenario, layout, kSeed, plane);
-  LoopbackConfig config;
-  config.seed = kSeed;
-  config.policy = {scenario.heartbeat.interval, scenario.heartbeat.missed_max};
-  config.agent.heartbeat_interval = scenario.heartbeat.interval;
-  config.agent.unacked_heartbeats_max = scenario.heartbeat.missed_max;
-  config.agent.start_spread = scenario.start_within;
-  config.agent.heartbeat_limit = scenario.heartbeat.limit;
+  LoopbackConfig config = loopback_config(scenario, layout);
   config.control_plane = &plane;
-  for (std::uint32_t agent = 0; agent < layout.agent_count(); ++agent) {
-    config.devices.push_back(sim::agent_identity(scenario, layout, agent));
-  }
   for (const scenarios::Action& action : scenario.actions) {
     for (std::uint32_t device : sim::select_devices(scenario, layout, action.devices)) {
       config.claims.push_back(*sim::claim_request(scenario, layout, tenants, action, device));
