@@ -1,4 +1,5 @@
 #include "platform/device_registry.h"
+#include "platform/result_expectations.h"
 
 #include <gtest/gtest.h>
 
@@ -14,21 +15,6 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::seconds;
-
-template <typename T>
-T must(Result<T> result) {
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message);
-  if (!result.ok()) return T{};
-  return std::move(result).value();
-}
-
-template <typename T>
-void expect_error(const Result<T>& result, ErrorCode code, std::string_view text) {
-  ASSERT_FALSE(result.ok()) << "expected " << error_code_name(code) << " (" << text << ")";
-  EXPECT_EQ(error_code_name(result.error().code), error_code_name(code)) << result.error().message;
-  EXPECT_NE(result.error().message.find(text), std::string::npos)
-      << "message '" << result.error().message << "' lacks '" << text << "'";
-}
 
 class DeviceRegistryFixture : public ::testing::Test {
  protected:

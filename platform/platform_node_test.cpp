@@ -2,6 +2,7 @@
 // (onboarding, hosts and their Tier-2 devices, device reports and modes), then in a loop with
 // device agents over an in-memory network, including a cut and its healing.
 #include "platform/platform_node.h"
+#include "platform/result_expectations.h"
 
 #include <gtest/gtest.h>
 
@@ -471,13 +472,6 @@ TEST(PlatformNode, NamesAreStable) {
 // With a control plane: onboarding and modes over the wire. One organization with an owner, a
 // device-management license, a managed profile (the default) and a connected one; the factory
 // registered two Tier-1 cameras, two Tier-2 cameras and a recorder.
-
-template <typename T>
-T must(Result<T> result) {
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message);
-  if (!result.ok()) return T{};
-  return std::move(result).value();
-}
 
 constexpr Duration kOnboardingTimeout = minutes(10);
 

@@ -1,4 +1,5 @@
 #include "platform/tenancy.h"
+#include "platform/result_expectations.h"
 
 #include <gtest/gtest.h>
 
@@ -13,22 +14,6 @@ namespace {
 using std::chrono::hours;
 using std::chrono::microseconds;
 using std::chrono::seconds;
-
-template <typename T>
-T must(Result<T> result) {
-  EXPECT_TRUE(result.ok()) << (result.ok() ? "" : result.error().message);
-  if (!result.ok()) return T{};
-  return std::move(result).value();
-}
-
-// Passes when `result` failed with `code` and a message containing `text`.
-template <typename T>
-void expect_error(const Result<T>& result, ErrorCode code, std::string_view text) {
-  ASSERT_FALSE(result.ok()) << "expected " << error_code_name(code) << " (" << text << ")";
-  EXPECT_EQ(error_code_name(result.error().code), error_code_name(code)) << result.error().message;
-  EXPECT_NE(result.error().message.find(text), std::string::npos)
-      << "message '" << result.error().message << "' lacks '" << text << "'";
-}
 
 // ---------------------------------------------------------------------------------------------
 // Identity store
