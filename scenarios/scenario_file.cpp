@@ -17,6 +17,7 @@
 #include <set>
 #include <span>
 
+#include "core/yaml_documents.h"
 #include "platform/device_registry.h"
 #include "platform/tenancy.h"
 #include "scenarios/metrics.h"
@@ -1566,23 +1567,32 @@ YAML::Node load_document(std::string_view yaml_text, const std::string& file_lab
                         std::to_string(yaml_text.size()) + " bytes; expected at most " +
                             std::to_string(kScenarioFileBytesMax));
   }
-  std::vector<YAML::Node> documents;
+  const std::string text(yaml_text);
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    // Not YAML::LoadAll, which loops on a stray ',' (core/yaml_documents.h).
+    const core::YamlDocuments scan = core::scan_yaml_documents(text);
+    if (scan.stalled_at) {
+      throw ScenarioError(file_label, scan.stalled_at->line + 1, "",
+                          "invalid YAML: unexpected character at column " +
+                              std::to_string(scan.stalled_at->column + 1) +
+                              "; expected a key, a value or a list item (a ',' outside [] or {}?)");
+    }
+    if (scan.second_at) {
+      throw ScenarioError(file_label, scan.second_at->line + 1, "",
+                          "a second YAML document; expected one scenario per file");
+    }
+    document = YAML::Load(text);
   } catch (const YAML::Exception& error) {
     throw ScenarioError(file_label, error.mark.line >= 0 ? error.mark.line + 1 : 0, "",
                         "invalid YAML: " + error.msg);
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (!document.IsDefined() || document.IsNull()) {
     throw ScenarioError(file_label, 1, "",
                         "empty document; expected a map with name, duration, sites or fleet, "
                         "and checks");
   }
-  if (documents.size() > 1) {
-    throw ScenarioError(file_label, documents[1].Mark().line + 1, "",
-                        "a second YAML document; expected one scenario per file");
-  }
-  return documents.front();
+  return document;
 }
 
 }  // namespace
