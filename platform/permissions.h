@@ -24,16 +24,19 @@ enum class Permission : std::uint8_t {
   kManageLicenses,
   kReadAuditLog,
   kDeleteOrganization,
+  // Deploy an OS or app version to a device (a firmware upgrade or downgrade task): managing the
+  // device's software, as administrators do; an operator only operates devices.
+  kUpdateSoftware,
 };
-inline constexpr std::size_t kPermissionCount = 10;
+inline constexpr std::size_t kPermissionCount = 11;
 
 // The matrix, one row per role in Role order, one column per permission in Permission order.
 inline constexpr std::array<std::array<bool, kPermissionCount>, kRoleCount> kPermissionMatrix = {{
-    //  invite assign onboard profile operate live  record license audit  delete
-    {{true, true, true, true, true, true, true, true, true, true}},           // owner
-    {{true, true, true, true, true, true, true, true, true, false}},          // administrator
-    {{false, false, false, false, true, true, true, false, false, false}},    // operator
-    {{false, false, false, false, false, true, false, false, false, false}},  // viewer
+    //  invite assign onboard profile operate live  record license audit  delete software
+    {{true, true, true, true, true, true, true, true, true, true, true}},          // owner
+    {{true, true, true, true, true, true, true, true, true, false, true}},         // administrator
+    {{false, false, false, false, true, true, true, false, false, false, false}},  // operator
+    {{false, false, false, false, false, true, false, false, false, false, false}},  // viewer
 }};
 
 constexpr bool role_allows(Role role, Permission permission) {
@@ -76,6 +79,8 @@ constexpr std::string_view permission_name(Permission permission) {
       return "read_audit_log";
     case Permission::kDeleteOrganization:
       return "delete_organization";
+    case Permission::kUpdateSoftware:
+      return "update_software";
   }
   return "unknown";
 }

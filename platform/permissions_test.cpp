@@ -43,7 +43,8 @@ INSTANTIATE_TEST_SUITE_P(Owner, PermissionMatrix,
                                          Cell{R::kOwner, P::kReadRecordings, true},
                                          Cell{R::kOwner, P::kManageLicenses, true},
                                          Cell{R::kOwner, P::kReadAuditLog, true},
-                                         Cell{R::kOwner, P::kDeleteOrganization, true}),
+                                         Cell{R::kOwner, P::kDeleteOrganization, true},
+                                         Cell{R::kOwner, P::kUpdateSoftware, true}),
                          cell_name);
 
 INSTANTIATE_TEST_SUITE_P(Administrator, PermissionMatrix,
@@ -56,7 +57,8 @@ INSTANTIATE_TEST_SUITE_P(Administrator, PermissionMatrix,
                                          Cell{R::kAdministrator, P::kReadRecordings, true},
                                          Cell{R::kAdministrator, P::kManageLicenses, true},
                                          Cell{R::kAdministrator, P::kReadAuditLog, true},
-                                         Cell{R::kAdministrator, P::kDeleteOrganization, false}),
+                                         Cell{R::kAdministrator, P::kDeleteOrganization, false},
+                                         Cell{R::kAdministrator, P::kUpdateSoftware, true}),
                          cell_name);
 
 INSTANTIATE_TEST_SUITE_P(Operator, PermissionMatrix,
@@ -69,7 +71,8 @@ INSTANTIATE_TEST_SUITE_P(Operator, PermissionMatrix,
                                          Cell{R::kOperator, P::kReadRecordings, true},
                                          Cell{R::kOperator, P::kManageLicenses, false},
                                          Cell{R::kOperator, P::kReadAuditLog, false},
-                                         Cell{R::kOperator, P::kDeleteOrganization, false}),
+                                         Cell{R::kOperator, P::kDeleteOrganization, false},
+                                         Cell{R::kOperator, P::kUpdateSoftware, false}),
                          cell_name);
 
 INSTANTIATE_TEST_SUITE_P(Viewer, PermissionMatrix,
@@ -82,7 +85,8 @@ INSTANTIATE_TEST_SUITE_P(Viewer, PermissionMatrix,
                                          Cell{R::kViewer, P::kReadRecordings, false},
                                          Cell{R::kViewer, P::kManageLicenses, false},
                                          Cell{R::kViewer, P::kReadAuditLog, false},
-                                         Cell{R::kViewer, P::kDeleteOrganization, false}),
+                                         Cell{R::kViewer, P::kDeleteOrganization, false},
+                                         Cell{R::kViewer, P::kUpdateSoftware, false}),
                          cell_name);
 
 TEST(PermissionNames, AreDistinctForEveryRoleAndPermission) {
