@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ccsim::core {
 
@@ -45,6 +47,20 @@ class RandomStream {
 
   std::uint64_t state_;
 };
+
+// `count` bytes drawn from `random`, each draw's 8 bytes little-endian (keys, codes, tokens).
+inline std::string random_bytes(RandomStream& random, std::size_t count) {
+  constexpr std::size_t kBitsPerByte = 8;
+  std::string bytes;
+  bytes.reserve(count);
+  while (bytes.size() < count) {
+    const std::uint64_t draw = random.next_u64();
+    for (std::size_t b = 0; b < sizeof(draw) && bytes.size() < count; ++b) {
+      bytes += static_cast<char>((draw >> (b * kBitsPerByte)) & 0xffU);
+    }
+  }
+  return bytes;
+}
 
 // Well-known stream ids, so subsystems never share a stream by accident. Device streams are
 // kDeviceStreamBase + device index.

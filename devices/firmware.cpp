@@ -25,20 +25,6 @@ unsigned char* bytes_of(std::string& text) {
   return reinterpret_cast<unsigned char*>(text.data());
 }
 
-// `count` bytes from `random`, each draw's bytes little-endian (as platform/app_authorization.cpp).
-std::string random_bytes(core::RandomStream& random, std::size_t count) {
-  constexpr std::size_t kBitsPerByte = 8;
-  std::string bytes;
-  bytes.reserve(count);
-  while (bytes.size() < count) {
-    const std::uint64_t draw = random.next_u64();
-    for (std::size_t b = 0; b < sizeof(draw) && bytes.size() < count; ++b) {
-      bytes += static_cast<char>((draw >> (b * kBitsPerByte)) & 0xffU);
-    }
-  }
-  return bytes;
-}
-
 bool model_character(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
@@ -166,7 +152,7 @@ void FirmwareSigner::KeyDeleter::operator()(evp_pkey_st* key) const {
 }
 
 FirmwareSigner::FirmwareSigner(core::RandomStream random) {
-  std::string private_key = random_bytes(random, kFirmwareKeyBytes);
+  std::string private_key = core::random_bytes(random, kFirmwareKeyBytes);
   key_.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, bytes_of(private_key),
                                           private_key.size()));
   OPENSSL_cleanse(private_key.data(), private_key.size());

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "core/digest.h"
+#include "core/json_text.h"
 
 namespace ccsim::devices {
 
@@ -73,34 +74,6 @@ std::string shown(std::string_view text) {
   }
   if (text.size() > kQuotedBytesMax) out += "...";
   return out;
-}
-
-// Deepest nesting of objects and arrays, counted lexically so that a hostile request is refused
-// before a parser builds it; stops counting past kLocalRequestNestingMax.
-std::size_t nesting_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > kLocalRequestNestingMax) break;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 // The body as a JSON object; a key repeated within one object is refused, since parsers
@@ -335,19 +308,6 @@ LocalEvent local_event(LocalEventKind kind, core::Time at) {
   return e;
 }
 
-// `count` bytes from `random`, each draw's bytes little-endian.
-std::string random_bytes(core::RandomStream& random, std::size_t count) {
-  constexpr std::size_t kBitsPerByte = 8;
-  std::string bytes;
-  while (bytes.size() < count) {
-    const std::uint64_t draw = random.next_u64();
-    for (std::size_t b = 0; b < sizeof(draw) && bytes.size() < count; ++b) {
-      bytes += static_cast<char>((draw >> (b * kBitsPerByte)) & 0xffU);
-    }
-  }
-  return bytes;
-}
-
 Out app_json(const InstalledApp& app) {
   return Out{{"name", app.name}, {"version", app.version}};
 }
@@ -553,7 +513,7 @@ std::string LocalApi::Dispatch::handle(LocalApi& device, core::Time now,
   if (api == nullptr) {
     return answer(fail(LocalErrorCode::kUnknownApi, "no API at " + shown(request.path)));
   }
-  if (nesting_depth(request.body) > kLocalRequestNestingMax) {
+  if (core::json_nesting_depth(request.body, kLocalRequestNestingMax) > kLocalRequestNestingMax) {
     return answer(fail(LocalErrorCode::kRequestTooLarge,
                        "request nested deeper than " + std::to_string(kLocalRequestNestingMax)));
   }
@@ -827,7 +787,7 @@ Outcome LocalApi::Dispatch::login(LocalApi& device, const Call& call) {
   }
   std::string token;
   do {
-    token = core::hex(random_bytes(device.random_, kSessionTokenBytes));
+    token = core::hex(core::random_bytes(device.random_, kSessionTokenBytes));
   } while (device.sessions_.contains(token));
   device.sessions_.emplace(token, call.now + kLocalSessionLifetime);
   device.event(call.effects, local_event(LocalEventKind::kLocalAdministratorLogin, call.now));

@@ -49,20 +49,6 @@ unsigned char* bytes_of(std::string& text) {
   return reinterpret_cast<unsigned char*>(text.data());
 }
 
-// `count` bytes from `random`, each draw's bytes little-endian.
-std::string random_bytes(core::RandomStream& random, std::size_t count) {
-  constexpr std::size_t kBitsPerByte = 8;
-  std::string bytes;
-  bytes.reserve(count);
-  while (bytes.size() < count) {
-    const std::uint64_t draw = random.next_u64();
-    for (std::size_t b = 0; b < sizeof(draw) && bytes.size() < count; ++b) {
-      bytes += static_cast<char>((draw >> (b * kBitsPerByte)) & 0xffU);
-    }
-  }
-  return bytes;
-}
-
 int base64url_value(char c) {
   const std::size_t at = kBase64UrlAlphabet.find(c);
   return at == std::string_view::npos ? -1 : static_cast<int>(at);
@@ -402,7 +388,7 @@ AppAuthorization::AppAuthorization(core::RandomStream random, AppAuthorizationPo
     assert(limit >= 1 && limit <= kEntriesMaxCeiling);
     (void)limit;
   }
-  std::string private_key = random_bytes(random_, kSigningKeyBytes);
+  std::string private_key = core::random_bytes(random_, kSigningKeyBytes);
   key_.reset(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, bytes_of(private_key),
                                           private_key.size()));
   OPENSSL_cleanse(private_key.data(), private_key.size());
@@ -519,7 +505,7 @@ Result<std::string> AppAuthorization::authorize(core::Time now,
                            now};
     grants_.emplace(std::pair(grant.organization_id, grant.client_id), std::move(grant));
   }
-  std::string code = base64url_encode(random_bytes(random_, kAuthorizationCodeBytes));
+  std::string code = base64url_encode(core::random_bytes(random_, kAuthorizationCodeBytes));
   assert(code.size() == kAuthorizationCodeChars);
   std::string digest = sha256(code);
   assert(!pending_codes_.contains(digest) && !redeemed_codes_.contains(digest));
@@ -790,7 +776,7 @@ bool AppAuthorization::signature_valid(std::string_view signing_input,
 }
 
 std::string AppAuthorization::draw_hex_id(std::size_t bytes) {
-  return hex(random_bytes(random_, bytes));
+  return hex(core::random_bytes(random_, bytes));
 }
 
 }  // namespace ccsim::platform

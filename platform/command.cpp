@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_text.h"
+
 namespace ccsim::platform {
 namespace {
 
@@ -31,34 +33,6 @@ std::string shown(std::string_view text) {
   }
   if (text.size() > kCommandFieldQuoteBytesMax) out += "...";
   return out;
-}
-
-// Deepest nesting of objects and arrays in `text`, counted lexically so that a hostile request
-// is refused before a parser builds it; stops counting past kCommandNestingMax.
-std::size_t nesting_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > kCommandNestingMax) break;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 // Parses the request, refusing a key repeated within one object (parsers disagree on which
@@ -592,7 +566,7 @@ Result<Command> decode_command(std::string_view request_json) {
     return invalid("request", std::to_string(request_json.size()) + " bytes, over the limit of " +
                                   std::to_string(kCommandBytesMax));
   }
-  if (nesting_depth(request_json) > kCommandNestingMax) {
+  if (core::json_nesting_depth(request_json, kCommandNestingMax) > kCommandNestingMax) {
     return invalid("request", "nested deeper than " + std::to_string(kCommandNestingMax));
   }
   auto parsed = parse_request(request_json);
