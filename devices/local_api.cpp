@@ -7,7 +7,6 @@
 #include <cassert>
 #include <charconv>
 #include <functional>
-#include <set>
 #include <tuple>
 #include <utility>
 #include <variant>
@@ -79,32 +78,12 @@ std::string shown(std::string_view text) {
 // The body as a JSON object; a key repeated within one object is refused, since parsers
 // disagree on which value wins.
 std::variant<Json, LocalError> parse_body(std::string_view text) {
-  std::vector<std::set<std::string, std::less<>>> open_objects;
-  bool repeated = false;
-  const Json::parser_callback_t callback = [&](int /*depth*/, Json::parse_event_t event,
-                                               Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      assert(!open_objects.empty());
-      open_objects.pop_back();
-    } else if (event == Json::parse_event_t::key) {
-      assert(!open_objects.empty() && parsed.is_string());
-      if (!open_objects.back().insert(parsed.get<std::string>()).second) repeated = true;
-    }
-    return true;
-  };
   const LocalErrorCode code = LocalErrorCode::kInvalidJson;
-  try {
-    Json parsed = Json::parse(text.begin(), text.end(), callback);
-    if (repeated) return fail(code, "a key is repeated in one object");
-    if (!parsed.is_object()) return fail(code, "the body is not a JSON object");
-    return parsed;
-  } catch (const Json::parse_error& e) {
-    return fail(code, "not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
-  } catch (const Json::exception&) {
-    return fail(code, "not JSON");
-  }
+  core::StrictJson parsed = core::parse_json_strict(text);
+  if (!parsed.error.empty()) return fail(code, parsed.error);
+  if (parsed.repeated_key) return fail(code, "a key is repeated in one object");
+  if (!parsed.value.is_object()) return fail(code, "the body is not a JSON object");
+  return std::move(parsed.value);
 }
 
 std::optional<std::uint32_t> small_number(std::string_view text) {

@@ -1,5 +1,6 @@
 #include "devices/model_catalog.h"
 
+#include "core/file_text.h"
 #include "core/yaml_documents.h"
 
 #include <yaml-cpp/eventhandler.h>
@@ -475,22 +476,11 @@ ModelCatalog parse_model_catalog(std::string_view yaml_text, const std::string& 
 }
 
 ModelCatalog load_model_catalog(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ModelCatalogError(path, 0, "",
-                            std::string("cannot be read (") + std::strerror(errno) +
-                                "); expected a readable model catalog");
+  const core::FileText file = core::read_file_text(path, kModelCatalogBytesMax);
+  if (!file.error.empty()) {
+    throw ModelCatalogError(path, 0, "", file.error + "; expected a readable model catalog");
   }
-  std::string text;
-  char buffer[64 * 1024];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kModelCatalogBytesMax) break;  // load_document reports the size
-  }
-  if (in.bad()) {
-    throw ModelCatalogError(path, 0, "", "cannot be read; expected a readable model catalog");
-  }
-  return parse_model_catalog(text, path);
+  return parse_model_catalog(file.text, path);  // it reports a text over the size limit
 }
 
 }  // namespace ccsim::devices

@@ -598,6 +598,9 @@ TEST(AuditLogRetention, ByCountKeepsNewestAndStaysVerifiable) {
   report = dropped.verify();
   EXPECT_FALSE(report.intact);
   EXPECT_EQ(report.broken_sequence, 9u) << report.reason;
+  // Appending after pruning keeps the trail verifiable (the full trail now rolls).
+  must_append(log, at_s(16), record("acme"));
+  EXPECT_TRUE(log.verify().intact) << log.verify().reason;
 }
 
 TEST(AuditLogRetention, AFullTrailWithARetentionRollsInsteadOfRefusing) {

@@ -35,38 +35,14 @@ std::string shown(std::string_view text) {
   return out;
 }
 
-// Parses the request, refusing a key repeated within one object (parsers disagree on which
-// value wins, so a repeated key could mean one thing to a proxy and another here).
+// Parses the request, refusing a key repeated within one object (core/json_text.h).
 Result<Json> parse_request(std::string_view text) {
-  std::vector<std::set<std::string, std::less<>>> open_objects;
-  std::optional<std::string> repeated;
-  const Json::parser_callback_t callback = [&](int /*depth*/, Json::parse_event_t event,
-                                               Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      assert(!open_objects.empty());
-      open_objects.pop_back();
-    } else if (event == Json::parse_event_t::key) {
-      assert(!open_objects.empty() && parsed.is_string());
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!open_objects.back().insert(key).second && !repeated) repeated = key;
-    }
-    return true;
-  };
-  try {
-    Json parsed = Json::parse(text.begin(), text.end(), callback);
-    if (repeated) {
-      return invalid("request", "field '" + shown(*repeated) + "' repeated in one object");
-    }
-    return parsed;
-  } catch (const Json::parse_error& e) {
-    return invalid("request", "not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
-  } catch (const Json::out_of_range&) {
-    return invalid("request", "not JSON (a number overflows)");
-  } catch (const Json::exception&) {
-    return invalid("request", "not JSON");
+  core::StrictJson parsed = core::parse_json_strict(text);
+  if (!parsed.error.empty()) return invalid("request", parsed.error);
+  if (parsed.repeated_key) {
+    return invalid("request", "field '" + shown(*parsed.repeated_key) + "' repeated in one object");
   }
+  return std::move(parsed.value);
 }
 
 // Reads the fields of one JSON object by name, type-checked. The first error is kept in a slot

@@ -17,6 +17,7 @@
 #include <set>
 #include <span>
 
+#include "core/file_text.h"
 #include "core/yaml_documents.h"
 #include "platform/device_registry.h"
 #include "platform/tenancy.h"
@@ -1648,22 +1649,11 @@ Scenario parse_scenario(std::string_view yaml_text, const std::string& file_labe
 }
 
 Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw ScenarioError(path, 0, "",
-                        std::string("cannot be read (") + std::strerror(errno) +
-                            "); expected a readable scenario file");
+  const core::FileText file = core::read_file_text(path, kScenarioFileBytesMax);
+  if (!file.error.empty()) {
+    throw ScenarioError(path, 0, "", file.error + "; expected a readable scenario file");
   }
-  std::string text;
-  char buffer[64 * 1024];
-  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-    text.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kScenarioFileBytesMax) break;  // load_document reports the size
-  }
-  if (in.bad()) {
-    throw ScenarioError(path, 0, "", "cannot be read; expected a readable scenario file");
-  }
-  return parse_scenario(text, path, overrides);
+  return parse_scenario(file.text, path, overrides);  // it reports a text over the size limit
 }
 
 Duration parse_duration(std::string_view text) {
