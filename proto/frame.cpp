@@ -66,6 +66,73 @@ std::optional<FrameError> check_report(const DeviceReport& r) {
   return FrameError{FrameErrorCode::kUnknownBody, "device_report carries no fact this node knows"};
 }
 
+std::optional<FrameError> check_parameters(
+    const char* field, const google::protobuf::Map<std::string, std::string>& parameters) {
+  if (parameters.size() > kTaskParametersMax) {
+    return FrameError{FrameErrorCode::kFieldOutOfRange,
+                      std::string(field) + ": " + std::to_string(parameters.size()) +
+                          " entries, expected at most " + std::to_string(kTaskParametersMax)};
+  }
+  for (const auto& [key, value] : parameters) {
+    if (auto e = check(field, key, kIdentifierBytesMax)) return e;
+    if (auto e = check(field, value, kTextBytesMax, true)) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<FrameError> check_task_update(const TaskUpdate& u) {
+  if (auto e = check("task_update.task", u.task(), kIdentifierBytesMax)) return e;
+  switch (u.event_case()) {
+    case TaskUpdate::kAcknowledged:
+    case TaskUpdate::kStarted:
+      return std::nullopt;
+    case TaskUpdate::kRefused:
+      return check("task_update.refused", u.refused(), kTextBytesMax);
+    case TaskUpdate::kResult:
+      if (auto e = check("task_update.result.outcome", u.result().outcome(), kIdentifierBytesMax)) {
+        return e;
+      }
+      return check("task_update.result.detail", u.result().detail(), kTextBytesMax, true);
+    case TaskUpdate::kCreated:
+      if (auto e = check("task_update.created.device", u.created().device(), kIdentifierBytesMax)) {
+        return e;
+      }
+      if (auto e = check("task_update.created.action", u.created().action(), kIdentifierBytesMax)) {
+        return e;
+      }
+      return check_parameters("task_update.created.parameters", u.created().parameters());
+    case TaskUpdate::EVENT_NOT_SET:
+      break;
+  }
+  return FrameError{FrameErrorCode::kFieldOutOfRange, "task_update: no event"};
+}
+
+std::optional<FrameError> check_offer(const ReleaseOffer& o) {
+  if (static_cast<std::size_t>(o.offers_size()) > kDeviceOffersMax) {
+    return FrameError{FrameErrorCode::kFieldOutOfRange,
+                      "release_offer.offers: " + std::to_string(o.offers_size()) +
+                          " entries, expected at most " + std::to_string(kDeviceOffersMax)};
+  }
+  for (const DeviceOffer& d : o.offers()) {
+    if (auto e = check("release_offer.offers.serial", d.serial(), kIdentifierBytesMax)) return e;
+    if (auto e = check("release_offer.offers.kind", d.kind(), kIdentifierBytesMax)) return e;
+    if (auto e = check("release_offer.offers.version", d.version(), kIdentifierBytesMax)) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<FrameError> check_telemetry(const Telemetry& t) {
+  if (auto e = check("telemetry.serial", t.serial(), kIdentifierBytesMax)) return e;
+  if (t.load_permille() > kPermilleMax || t.sd_card_health_permille() > kPermilleMax ||
+      t.crashes() > kTelemetryCrashesMax) {
+    return FrameError{FrameErrorCode::kFieldOutOfRange,
+                      "telemetry: load and SD card health expected in 0..1000 thousandths, "
+                      "crashes in 0.." +
+                          std::to_string(kTelemetryCrashesMax)};
+  }
+  return std::nullopt;
+}
+
 std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
   if (!within(e.source(), kIdentifierBytesMax)) {
     return out_of_range("source", e.source().size(), kIdentifierBytesMax);
@@ -107,8 +174,8 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
                              !a.accepted())) {
         return *error;
       }
-      if (auto error = check("provision_ack.os_track", a.os_track(), kIdentifierBytesMax,
-                             !a.accepted())) {
+      if (auto error =
+              check("provision_ack.os_track", a.os_track(), kIdentifierBytesMax, !a.accepted())) {
         return *error;
       }
       if (auto error = check("provision_ack.reason", a.reason(), kTextBytesMax, true)) {
@@ -126,6 +193,44 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
       if (auto error = check("mode_change.cause", m.cause(), kIdentifierBytesMax)) return *error;
       return {};
     }
+    case Envelope::kTaskDispatch: {
+      const TaskDispatch& d = e.task_dispatch();
+      if (auto error = check("task_dispatch.task", d.task(), kIdentifierBytesMax)) return *error;
+      if (auto error = check("task_dispatch.device", d.device(), kIdentifierBytesMax)) {
+        return *error;
+      }
+      if (auto error = check("task_dispatch.action", d.action(), kIdentifierBytesMax)) {
+        return *error;
+      }
+      if (auto error = check_parameters("task_dispatch.parameters", d.parameters())) return *error;
+      return {};
+    }
+    case Envelope::kTaskCancel:
+      if (auto error = check("task_cancel.task", e.task_cancel().task(), kIdentifierBytesMax)) {
+        return *error;
+      }
+      return {};
+    case Envelope::kTaskReceipt:
+      if (auto error = check("task_receipt.task", e.task_receipt().task(), kIdentifierBytesMax)) {
+        return *error;
+      }
+      return {};
+    case Envelope::kTaskUpdate:
+      if (auto error = check_task_update(e.task_update())) return *error;
+      return {};
+    case Envelope::kReleaseOffer:
+      if (auto error = check_offer(e.release_offer())) return *error;
+      return {};
+    case Envelope::kDiagnosticsConsent:
+      if (auto error = check("diagnostics_consent.serial", e.diagnostics_consent().serial(),
+                             kIdentifierBytesMax)) {
+        return *error;
+      }
+      return {};
+    case Envelope::kTelemetry:
+      if (auto error = check_telemetry(e.telemetry())) return *error;
+      return {};
+    case Envelope::kReleaseCheck:
     case Envelope::kHeartbeat:
     case Envelope::kHeartbeatAck:
       return {};

@@ -21,6 +21,13 @@ inline constexpr std::size_t kIdentifierBytesMax = 64;
 inline constexpr std::size_t kTextBytesMax = 256;
 // Most devices one recorder or edge host declares in its hello.
 inline constexpr std::size_t kHostedDevicesMax = 256;
+// Most parameters one task carries (key up to kIdentifierBytesMax, value up to kTextBytesMax).
+inline constexpr std::size_t kTaskParametersMax = 8;
+// A release offer answers for a host and every device it carries.
+inline constexpr std::size_t kDeviceOffersMax = kHostedDevicesMax + 1;
+// Telemetry: shares in thousandths, and crashes since the previous sample.
+inline constexpr std::uint32_t kPermilleMax = 1000;
+inline constexpr std::uint32_t kTelemetryCrashesMax = 100'000;
 
 enum class FrameErrorCode : std::uint8_t {
   kOversized,        // more than kFrameBytesMax bytes

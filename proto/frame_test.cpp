@@ -5,8 +5,10 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <set>
 #include <string>
+#include <utility>
 #include <variant>
 
 namespace ccsim::wire {
@@ -123,6 +125,136 @@ TEST(Frame, RoundTripsOnboardingAndModeBodies) {
   mode.mutable_mode_change()->set_mode("connected");
   mode.mutable_mode_change()->set_cause("local_administrator_used");
   expect_round_trip(mode);
+}
+
+TEST(Frame, RoundTripsTaskBodies) {
+  Envelope dispatch = addressed("platform", "ACCC8E000001");
+  TaskDispatch* d = dispatch.mutable_task_dispatch();
+  d->set_task("task-00000001");
+  d->set_device("ACCC8E000002");
+  d->set_action("set_overlay_text");
+  (*d->mutable_parameters())["text"] = "Entrance";
+  d->set_time_left_us(300'000'000);
+  d->set_rerun_after_restart(true);
+  d->set_delivery(2);
+  expect_round_trip(dispatch);
+
+  Envelope cancel = addressed("platform", "ACCC8E000001");
+  cancel.mutable_task_cancel()->set_task("task-00000001");
+  expect_round_trip(cancel);
+
+  Envelope receipt = addressed("platform", "ACCC8E000001");
+  receipt.mutable_task_receipt()->set_task("ACCC8E000001:local-000001");
+  receipt.mutable_task_receipt()->set_host_task(true);
+  expect_round_trip(receipt);
+
+  Envelope update = addressed("ACCC8E000001", "platform");
+  update.mutable_task_update()->set_task("task-00000001");
+  update.mutable_task_update()->set_acknowledged(true);
+  expect_round_trip(update);
+  update.mutable_task_update()->set_refused("queue full");
+  expect_round_trip(update);
+  update.mutable_task_update()->set_started(true);
+  expect_round_trip(update);
+  update.mutable_task_update()->mutable_result()->set_outcome("failed");
+  update.mutable_task_update()->mutable_result()->set_detail("rolled back to 11.11.0");
+  expect_round_trip(update);
+  HostTask* created = update.mutable_task_update()->mutable_created();
+  created->set_device("ACCC8E000003");
+  created->set_action("adopt_device");
+  created->set_timeout_us(1'800'000'000);
+  created->set_started(true);
+  expect_round_trip(update);
+}
+
+TEST(Frame, RoundTripsReleaseAndDiagnosticsBodies) {
+  Envelope check = addressed("ACCC8E000001", "platform");
+  check.mutable_release_check()->set_sequence(3);
+  expect_round_trip(check);
+
+  Envelope offer = addressed("platform", "ACCC8E000001");
+  offer.mutable_release_offer()->set_sequence(3);
+  DeviceOffer* o = offer.mutable_release_offer()->add_offers();
+  o->set_serial("ACCC8E000001");
+  o->set_kind("install_in_window");
+  o->set_version("11.11.5");
+  o->set_size_bytes(150'000'000);
+  o->set_start_after_us(10);
+  o->set_start_before_us(20);
+  expect_round_trip(offer);
+
+  Envelope consent = addressed("platform", "ACCC8E000001");
+  consent.mutable_diagnostics_consent()->set_serial("ACCC8E000001");
+  consent.mutable_diagnostics_consent()->set_granted(true);
+  expect_round_trip(consent);
+
+  Envelope telemetry = addressed("ACCC8E000001", "platform");
+  Telemetry* t = telemetry.mutable_telemetry();
+  t->set_serial("ACCC8E000001");
+  t->set_load_permille(kPermilleMax);
+  t->set_sd_card_health_permille(0);
+  t->set_crashes(kTelemetryCrashesMax);
+  expect_round_trip(telemetry);
+}
+
+TEST(Frame, TaskAndReleaseLimitsNameTheField) {
+  const std::pair<std::string, std::function<void(Envelope&)>> cases[] = {
+      {"task_dispatch.task", [](Envelope& e) { e.mutable_task_dispatch()->set_task(""); }},
+      {"task_dispatch.parameters",
+       [](Envelope& e) {
+         TaskDispatch* d = e.mutable_task_dispatch();
+         d->set_task("t");
+         d->set_device("d");
+         d->set_action("a");
+         for (std::size_t i = 0; i <= kTaskParametersMax; ++i) {
+           (*d->mutable_parameters())["k" + std::to_string(i)] = "v";
+         }
+       }},
+      {"task_update: no event", [](Envelope& e) { e.mutable_task_update()->set_task("t"); }},
+      {"task_update.result.detail",
+       [](Envelope& e) {
+         e.mutable_task_update()->set_task("t");
+         e.mutable_task_update()->mutable_result()->set_outcome("failed");
+         e.mutable_task_update()->mutable_result()->set_detail(std::string(kTextBytesMax + 1, 'x'));
+       }},
+      {"task_update.created.device",
+       [](Envelope& e) {
+         e.mutable_task_update()->set_task("t");
+         e.mutable_task_update()->mutable_created()->set_action("adopt_device");
+       }},
+      {"release_offer.offers:",
+       [](Envelope& e) {
+         for (std::size_t i = 0; i <= kDeviceOffersMax; ++i) {
+           DeviceOffer* o = e.mutable_release_offer()->add_offers();
+           o->set_serial("S");
+           o->set_kind("recommend");
+           o->set_version("1.2.3");
+         }
+       }},
+      {"release_offer.offers.version",
+       [](Envelope& e) {
+         DeviceOffer* o = e.mutable_release_offer()->add_offers();
+         o->set_serial("S");
+         o->set_kind("recommend");
+       }},
+      {"telemetry:",
+       [](Envelope& e) {
+         e.mutable_telemetry()->set_serial("S");
+         e.mutable_telemetry()->set_load_permille(kPermilleMax + 1);
+       }},
+      {"telemetry:",
+       [](Envelope& e) {
+         e.mutable_telemetry()->set_serial("S");
+         e.mutable_telemetry()->set_crashes(kTelemetryCrashesMax + 1);
+       }},
+  };
+  for (const auto& [field, corrupt] : cases) {
+    Envelope e = addressed("ACCC8E000001", "platform");
+    corrupt(e);
+    const FrameError error = decode_error(encode_frame(e));
+    EXPECT_EQ(error.code, FrameErrorCode::kFieldOutOfRange) << field;
+    EXPECT_NE(error.message.find(field), std::string::npos) << error.message;
+  }
 }
 
 TEST(Frame, AReportWithoutAFactIsUnknownBody) {

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/node.h"
+#include "platform/update_window.h"
 
 namespace ccsim::scenarios {
 
@@ -23,6 +25,12 @@ inline constexpr Duration kScenarioDurationMax = std::chrono::hours(24 * 366);
 inline constexpr std::size_t kOrganizationsPerScenarioMax = 1'000;
 inline constexpr std::size_t kProfilesPerScenarioMax = 100;
 inline constexpr std::uint32_t kClaimAttemptsMax = 100;  // `attempts:` of one onboard action
+inline constexpr std::size_t kReleasesPerScenarioMax = 100;
+inline constexpr std::uint64_t kReleaseBytesMax = std::uint64_t{4} << 30;  // 4 GiB
+inline constexpr std::size_t kRolloutStagesMax = 100;
+inline constexpr std::size_t kOverlayTextBytesMax = 128;  // as the Task Manager's limit
+inline constexpr Duration kReleaseCheckIntervalMin = std::chrono::minutes(1);
+inline constexpr Duration kReleaseCheckIntervalMax = std::chrono::hours(24 * 7);
 
 // The network between one site and the cloud.
 struct Uplink {
@@ -42,6 +50,12 @@ struct DeviceGroup {
   std::string os_track;  // empty: the device does not say, and takes its profile's
   std::uint32_t count = 1;
   std::string via;  // the name of the host group carrying these devices; empty: none
+  // What the devices measure of themselves, sent as telemetry while diagnostics are consented.
+  struct Telemetry {
+    double load = 0.3;             // CPU load, in [0, 1]
+    double sd_card_health = 1.0;   // remaining SD card endurance, in [0, 1]
+    double crashes_per_day = 0.0;  // application crashes, in [0, 1000]
+  } telemetry;
 };
 
 struct Site {
@@ -52,6 +66,18 @@ struct Site {
   // Index into Scenario::organizations of the organization the site belongs to; -1: none (its
   // devices are registered but nobody owns them).
   int organization = -1;
+  // The site's IANA time zone, in which its devices' update windows are read.
+  std::string time_zone = "UTC";
+};
+
+// How a managed device keeps its OS: the newest release on its track, or one pinned version.
+enum class UpdatePolicy : std::uint8_t { kLatest, kPinned };
+
+// A weekly update window; the zone is the site's.
+struct ProfileUpdateWindow {
+  platform::WeekdaySet days;
+  std::chrono::minutes start{0};
+  std::chrono::minutes duration{0};
 };
 
 // A device profile every organization of the scenario defines.
@@ -61,6 +87,22 @@ struct Profile {
   std::string os_track = "lts-2024";
   std::vector<std::string> allowed_apps;
   std::vector<std::string> capabilities;
+  UpdatePolicy update_policy = UpdatePolicy::kLatest;
+  std::string pinned_version;  // kPinned: the version the devices keep
+  // Managed devices install only inside it (when their organization's offering allows windows);
+  // none: they install as soon as a release applies.
+  std::optional<ProfileUpdateWindow> update_window;
+};
+
+// An OS release the platform publishes on a track at `published_at`.
+struct Release {
+  std::string version;  // "11.12.0": three dot-separated numbers
+  std::string track;    // "active", "lts-2024", ...
+  Duration published_at{};
+  std::uint64_t size_bytes = 150'000'000;  // the image devices download
+  double failure_share = 0.0;  // share of installs that fail (the device rolls back), in [0, 1]
+  bool tampered = false;       // the published image's signature does not verify
+  int line = 0;
 };
 
 struct License {
@@ -79,6 +121,9 @@ struct Organization {
   // retention (the trail stops at the log's per-organization cap).
   std::uint64_t audit_entries_max = 0;
   Duration audit_age_max{};
+  // Whether the organization's offering includes update windows; without, managed devices
+  // install as soon as a release applies, whatever their profile's window.
+  bool update_windows = true;
 };
 
 // The cloud end: one platform node on one host.
@@ -125,6 +170,25 @@ enum class ActionKind : std::uint8_t {
   kSetLatestLts,           // the platform learns of a newer LTS track
   kRequestLiveVideo,       // a user asks for WebRTC live video from each selected device
   kDeleteOrganization,
+  kSetOverlayText,    // a task series: set `text` as the overlay of the selected devices
+  kDeploy,            // a task series: upgrade (or downgrade) the selected devices to `version`
+  kRollout,           // a staged rollout of `version` to the selected devices (`rollout`)
+  kRestartHost,       // at the devices: the selected hosts restart; tasks survive in a journal
+  kAddDeviceLocally,  // at the devices: each selected Tier-2 device is added on its edge host,
+                      // which creates an adopt_device task itself and reports it
+  kSetDiagnostics,    // a user grants (or, with `granted: false`, revokes) diagnostics consent
+};
+
+// The safety rules of a rollout action (platform/rollout.h).
+struct RolloutStage {
+  std::uint64_t devices = 0;  // 0 in the last stage: every device left
+  double success_threshold = 1.0;
+};
+struct RolloutSpec {
+  std::vector<RolloutStage> stages;     // default: one stage of every device
+  std::uint32_t starts_per_minute = 0;  // 0: no limit
+  double abort_failure_share = 1.0;
+  std::uint64_t abort_after = 1;
 };
 
 enum class ClaimMethod : std::uint8_t { kOneClick, kLocal };
@@ -148,8 +212,12 @@ struct Action {
   // zero: all at once.
   Duration over{};
   std::string app;      // install_app
-  std::string version;  // install_os
   std::string track;    // install_os, set_latest_lts
+  std::string version;  // install_os, deploy, rollout
+  std::string text;     // set_overlay_text
+  std::string name;     // set_overlay_text, deploy, rollout: the series' or rollout's name
+  RolloutSpec rollout;  // rollout
+  bool granted = true;  // set_diagnostics
   int line = 0;
 };
 
@@ -163,6 +231,11 @@ enum class CheckKind : std::uint8_t {
   kDevicesInMode,         // at the end, how many selected devices are in `mode`
   kAuditEntries,          // at the end, how many entries of `topic` an audit trail holds
   kAuditTrailsIntact,     // at the end, every audit trail verifies
+  kDevicesOnVersion,      // at `at` (default: the end), how many selected devices run `version`
+  kUpdatesOutsideWindow,  // how many policy updates started outside their device's window
+  kRolloutState,          // rollout `rollout` ended in `state`; its finished devices in bounds
+  kTasks,                 // how many tasks of the selected devices match action/status/origin
+  kInsights,              // how many selected devices have the insight `insight` at the end
 };
 
 struct Check {
@@ -175,13 +248,20 @@ struct Check {
   std::string site;         // restricts fraction checks to one site; empty: all
   std::string metric;       // kMetric
   DeviceSelection devices;  // onboarding and mode checks
-  std::string status;       // kDevicesWithStatus: registered, onboarding, onboarded, failed
-  std::string reason;       // kDevicesWithStatus: a text the failure reason must contain
-  std::string mode;         // kDevicesInMode: standalone, connected, managed
-  std::string trail;        // kAuditEntries: an organization's name, or "platform"
-  std::string topic;        // kAuditEntries
-  std::string detail;       // kAuditEntries: a text the entry's detail must contain
-  int line = 0;             // line of the check in its file, for messages
+  // kDevicesWithStatus: registered, onboarding, onboarded, failed; kTasks: a task status
+  std::string status;
+  std::string reason;   // kDevicesWithStatus: a text the failure reason must contain
+  std::string mode;     // kDevicesInMode: standalone, connected, managed
+  std::string trail;    // kAuditEntries: an organization's name, or "platform"
+  std::string topic;    // kAuditEntries
+  std::string detail;   // kAuditEntries: a text the entry's detail must contain
+  std::string version;  // kDevicesOnVersion
+  std::string rollout;  // kRolloutState: the rollout action's name
+  std::string state;    // kRolloutState: running, finished or aborted
+  std::string action;   // kTasks: a task action (set_overlay_text, ...); empty: any
+  std::string origin;   // kTasks: user or host; empty: any
+  std::string insight;  // kInsights: overload, sd_card_replace, crash_loop
+  int line = 0;         // line of the check in its file, for messages
 };
 
 // How devices spread their first connection over start_within.
@@ -201,6 +281,15 @@ struct Scenario {
   StartOrder start_order = StartOrder::kRandom;
   std::vector<Organization> organizations;
   std::vector<Profile> profiles;
+  std::vector<Release> releases;
+  // The UTC instant at which the run starts (a Monday, by default); update windows are read
+  // against it.
+  platform::RunEpoch epoch{std::chrono::sys_days{std::chrono::year{2026} / 1 / 5}};
+  // Device hosts and edge hosts ask for applicable releases this often, each at a phase drawn
+  // from the seed.
+  Duration release_check_interval = std::chrono::hours(2);
+  // Diagnostics-consented devices send telemetry this often.
+  Duration telemetry_interval = std::chrono::hours(1);
   std::string latest_lts_track = "lts-2024";
   // How long a claimed device has to accept its provisioning.
   Duration onboarding_timeout = std::chrono::minutes(10);
