@@ -32,6 +32,14 @@ class RandomStream {
     return next_u64() % bound;
   }
 
+  // An independent stream derived from this one's current state, which stays as it was: a
+  // device's sub-system draws from it without shifting the device's own draws.
+  RandomStream fork(std::uint64_t salt) const {
+    RandomStream forked(0, 0);
+    forked.state_ = mix(state_ ^ mix(salt + 0x2545f4914f6cdd1dULL));
+    return forked;
+  }
+
   // True with probability p, 0 <= p <= 1.
   bool chance(double p) {
     assert(p >= 0.0 && p <= 1.0);
@@ -70,7 +78,11 @@ enum StreamId : std::uint64_t {
   kDeviceRegistryStream = 3,    // OAK salts
   kAppAuthorizationStream = 4,  // signing key, codes, token ids
   kFactoryStream = 5,           // the OAKs a simulated factory prints on its devices
+  kFirmwareSigningStream = 6,   // the vendor's image signing key
   kDeviceStreamBase = 1'000'000,
 };
+
+// Salts of the streams a device forks from its own.
+inline constexpr std::uint64_t kDeviceHostSubstream = 1;  // tasks, release checks, telemetry
 
 }  // namespace ccsim::core

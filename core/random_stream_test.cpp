@@ -48,6 +48,20 @@ TEST(RandomStream, SequenceIsPinned) {
                                         0xccac3bc322b69d15ULL}));
 }
 
+TEST(RandomStream, AForkLeavesItsParentAsItWasAndDiffersFromIt) {
+  RandomStream parent(7, 3);
+  RandomStream twin(7, 3);
+  RandomStream forked = parent.fork(1);
+  RandomStream forked_again = parent.fork(1);
+  RandomStream other_salt = parent.fork(2);
+  const std::uint64_t first = forked.next_u64();
+  EXPECT_EQ(first, forked_again.next_u64());  // the same state and salt give the same stream
+  EXPECT_NE(first, other_salt.next_u64());
+  const std::uint64_t parent_draw = parent.next_u64();
+  EXPECT_EQ(parent_draw, twin.next_u64());  // forking drew nothing from the parent
+  EXPECT_NE(first, parent_draw);
+}
+
 TEST(RandomStream, DifferentStreamsAndSeedsDiffer) {
   const std::vector<std::vector<std::uint64_t>> sequences = {
       draws(7, 3, 64),

@@ -87,7 +87,48 @@ void DeviceAgent::start_at(Time at, core::Outbox& out) {
   arm(at, Deadline::kConnect, out);
 }
 
+DeviceHost& DeviceAgent::host() {
+  if (!host_) {
+    host_ = std::make_unique<DeviceHost>(identity_.serial, config_.host,
+                                         random_.fork(core::kDeviceHostSubstream));
+  }
+  return *host_;
+}
+
+void DeviceAgent::send_host_work(Time now, core::Outbox& out) {
+  for (wire::Envelope& envelope : host_sends_) send(now, envelope, out);
+  host_sends_.clear();
+  out.wakeups.insert(out.wakeups.end(), host_wakeups_.begin(), host_wakeups_.end());
+  host_wakeups_.clear();
+}
+
+void DeviceAgent::restart(Time now, core::Outbox& out) {
+  ++metrics_.restarts;
+  if (state_ != AgentState::kIdle && state_ != AgentState::kDone) {
+    out.closes.push_back({kPlatformConnection});
+  }
+  if (state_ == AgentState::kDone) return;
+  state_ = AgentState::kIdle;
+  backoff_step_ = 0;
+  host().restart(now, identity_, host_wakeups_);
+  send_host_work(now, out);
+  arm(now + kHostBootTime, Deadline::kConnect, out);
+}
+
+bool DeviceAgent::add_device_locally(Time now, std::string_view serial, core::Outbox& out) {
+  const std::size_t index = local_index(serial);
+  if (index == std::string_view::npos || index == 0) return false;
+  const bool adopted = host().adopt(now, serial, identity_, state_ == AgentState::kOnline,
+                                    host_sends_, host_wakeups_);
+  send_host_work(now, out);
+  return adopted;
+}
+
 void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
+  if (host_) {
+    host_->on_wakeup(now, identity_, state_ == AgentState::kOnline, host_sends_, host_wakeups_);
+    send_host_work(now, out);
+  }
   if (deadline_kind_ == Deadline::kNone || now < deadline_) return;  // stale wake-up
   const Deadline kind = deadline_kind_;
   deadline_kind_ = Deadline::kNone;
@@ -170,6 +211,9 @@ void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) 
     on_provision(now, envelope.provision(), out);
   } else if (envelope.has_mode_change()) {
     on_mode_change(envelope.mode_change());
+  } else if (state_ == AgentState::kOnline &&
+             host().on_envelope(now, envelope, identity_, host_sends_, host_wakeups_)) {
+    send_host_work(now, out);
   } else {
     ++metrics_.frame_errors;  // a body that travels device-to-cloud only
   }
@@ -191,6 +235,10 @@ void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox
   heartbeat_sequence_ = 0;
   arm(now + heartbeat_interval_, Deadline::kHeartbeat, out);
   flush_reports(now, out);
+  if (host_ || config_.host.release_check_interval > Duration::zero()) {
+    host().on_online(now, identity_, host_sends_, host_wakeups_);
+    send_host_work(now, out);
+  }
 }
 
 std::size_t DeviceAgent::local_index(std::string_view serial) const {

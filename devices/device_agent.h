@@ -8,12 +8,14 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/node.h"
 #include "core/random_stream.h"
+#include "devices/device_host.h"
 #include "proto/frame.h"
 
 namespace ccsim::devices {
@@ -21,12 +23,20 @@ namespace ccsim::devices {
 using core::Duration;
 using core::Time;
 
+// What a device measures of itself, sent as telemetry once its owner consents to diagnostics.
+struct TelemetryProfile {
+  double load = 0.3;             // CPU load, in [0, 1]
+  double sd_card_health = 1.0;   // remaining SD card endurance, in [0, 1]
+  double crashes_per_day = 0.0;  // application crashes, on average
+};
+
 // A Tier-2 device a recorder or edge host carries on its LAN.
 struct HostedIdentity {
   std::string serial;
   std::string model;
   std::string os_version;
   std::string os_track;
+  TelemetryProfile telemetry;
 };
 
 struct DeviceIdentity {
@@ -37,6 +47,8 @@ struct DeviceIdentity {
   std::string os_track;                // empty: not said in the hello
   std::string lan;                     // the LAN it sits on; empty: not said
   std::vector<HostedIdentity> hosted;  // recorders and edge hosts only
+  TelemetryProfile telemetry;
+  std::uint64_t uplink_bps = 50'000'000;  // its site's link, which image downloads cross
 };
 
 // Reports a device keeps while it cannot send them (offline); past this the oldest is dropped.
@@ -56,6 +68,8 @@ struct DeviceAgentConfig {
   // After this many acknowledged heartbeats, say goodbye and stop; 0 means never (tests use it
   // to end both drivers in the same state).
   std::uint64_t heartbeat_limit = 0;
+  // The device host's work: tasks, release checks, telemetry.
+  DeviceHostConfig host;
 };
 
 // Reconnection delays before jitter; the last one repeats.
@@ -85,6 +99,7 @@ struct AgentMetrics {
   std::uint32_t reports_sent = 0;
   std::uint32_t reports_dropped = 0;  // the queue was full while offline
   std::uint32_t mode_changes = 0;
+  std::uint32_t restarts = 0;
 };
 
 class DeviceAgent {
@@ -112,7 +127,16 @@ class DeviceAgent {
   bool install_os(Time now, std::string_view serial, std::string_view version,
                   std::string_view track, core::Outbox& out);
 
+  // The device restarts: the connection drops, and the agent connects again once booted
+  // (kHostBootTime). Its device host's task journal survives.
+  void restart(Time now, core::Outbox& out);
+  // A Tier-2 device (`serial`, one this host carries) was added on the LAN: the host adopts it
+  // with a task of its own. False when `serial` is not carried here or the engine is full.
+  bool add_device_locally(Time now, std::string_view serial, core::Outbox& out);
+
   const DeviceIdentity& identity() const { return identity_; }
+  // The device host, once it has had work (null before).
+  const DeviceHost* host() const { return host_.get(); }
   // The mode of this device (index 0) or of its hosted device index-1, as last told.
   LocalMode mode(std::size_t index = 0) const { return modes_[index]; }
   AgentState state() const { return state_; }
@@ -133,6 +157,9 @@ class DeviceAgent {
   std::size_t local_index(std::string_view serial) const;
   void report(Time now, wire::DeviceReport report, core::Outbox& out);
   void flush_reports(Time now, core::Outbox& out);
+  DeviceHost& host();
+  // Sends the device host's envelopes and passes on its wake-ups.
+  void send_host_work(Time now, core::Outbox& out);
 
   DeviceIdentity identity_;
   const DeviceAgentConfig& config_;
@@ -148,6 +175,10 @@ class DeviceAgent {
   std::vector<LocalMode> modes_;  // this device, then each hosted one
   std::vector<wire::DeviceReport> reports_queued_;
   AgentMetrics metrics_;
+  // Created at its first work; on the heap, so the agent moves freely.
+  std::unique_ptr<DeviceHost> host_;
+  std::vector<wire::Envelope> host_sends_;
+  std::vector<Time> host_wakeups_;
 };
 
 }  // namespace ccsim::devices

@@ -1,11 +1,7 @@
-// A device's operating system: versions and the release tracks they belong to, signed OS images,
-// and the upgrade a device runs through (download, verify, install, reboot, then the new version).
-//
-// Tracks follow the public habit the white paper leaves out (ARCHITECTURE.md): the active track
-// ships every 2-3 months and only its latest version is supported; an LTS track starts every two
-// years, lives about five, and is the major.minor line named in kLtsTracks. Every version outside
-// that table is on the active track (kActiveTrack); whether it is still supported is the release
-// catalog's business, not this unit's.
+// A device's operating system: signed OS images, and the upgrade a device runs through (download,
+// verify, install, reboot, then the new version). Versions and the release tracks they belong to
+// live in core/os_version.h, shared with the platform; they are named here so device code reads
+// them unqualified.
 //
 // Images: (model, version, size, digest) signed with Ed25519 (RFC 8032) by the vendor's key. The
 // signed message is a fixed text layout with a domain prefix, so a signature over anything else
@@ -18,17 +14,15 @@
 // it at deadline() and drops stale wake-ups, as with core::Outbox.
 #pragma once
 
-#include <array>
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
 #include "core/node.h"
+#include "core/os_version.h"
 #include "core/random_stream.h"
 
 // OpenSSL's key type, declared rather than included: OpenSSL stays a private dependency.
@@ -39,46 +33,17 @@ namespace ccsim::devices {
 struct DeviceModel;
 
 // ---------------------------------------------------------------------------------------------
-// Versions and tracks
+// Versions and tracks (core/os_version.h)
 
-// "11.11.120": three decimal parts, no sign, no leading zero, each at most kOsVersionPartMax.
-inline constexpr std::uint32_t kOsVersionPartMax = 99'999;
-inline constexpr std::size_t kOsVersionCharsMax = 17;  // "99999.99999.99999"
-
-struct OsVersion {
-  std::uint32_t major = 0;
-  std::uint32_t minor = 0;
-  std::uint32_t patch = 0;
-
-  std::string text() const;  // "11.11.120"
-  friend auto operator<=>(const OsVersion&, const OsVersion&) = default;
-};
-
-// Nullopt for anything but the exact form above.
-std::optional<OsVersion> parse_os_version(std::string_view text);
-
-inline constexpr std::string_view kActiveTrack = "active";
-
-// One LTS track: the major.minor line it follows, its name, and the years it is supported.
-struct LtsTrack {
-  std::uint32_t major;
-  std::uint32_t minor;
-  std::string_view name;
-  std::uint32_t first_year;
-  std::uint32_t last_year;  // about five years after the first
-};
-
-// The LTS lines the platform knows, oldest first. A new LTS adds a row here; nothing else
-// changes. Source: ARCHITECTURE.md, "Where the white paper is silent".
-inline constexpr std::array<LtsTrack, 2> kLtsTracks = {{
-    {10, 12, "lts-2022", 2022, 2027},
-    {11, 11, "lts-2024", 2024, 2029},
-}};
-
-// The track `version` belongs to: the LTS whose major.minor it has in `table`, else kActiveTrack.
-std::string_view track_of(const OsVersion& version, std::span<const LtsTrack> table = kLtsTracks);
-// Whether `name` is kActiveTrack or a track of `table`.
-bool is_known_track(std::string_view name, std::span<const LtsTrack> table = kLtsTracks);
+using core::is_known_track;
+using core::kActiveTrack;
+using core::kLtsTracks;
+using core::kOsVersionCharsMax;
+using core::kOsVersionPartMax;
+using core::LtsTrack;
+using core::OsVersion;
+using core::parse_os_version;
+using core::track_of;
 
 // ---------------------------------------------------------------------------------------------
 // Signed images

@@ -122,7 +122,14 @@ scenarios::Scenario onboarding_scenario() {
   scenarios::Scenario s = exchange_scenario();
   s.name = "driver-parity-onboarding";
   s.heartbeat.limit = kOnboardingHeartbeats;
-  s.profiles.push_back({"managed-lts", true, "lts-2024", {}, {}});
+  s.profiles.push_back({"managed-lts",
+                        true,
+                        "lts-2024",
+                        {},
+                        {},
+                        scenarios::UpdatePolicy::kLatest,
+                        "",
+                        std::nullopt});
   scenarios::Organization acme;
   acme.name = "acme";
   acme.default_profile = "managed-lts";

@@ -95,6 +95,15 @@ void PlatformNode::on_frame(Time now, ConnectionId connection, std::string_view 
     case wire::Envelope::kDeviceReport:
       on_device_report(now, connection, scratch_, out);
       break;
+    case wire::Envelope::kTaskUpdate:
+      on_task_update(now, connection, scratch_, out);
+      break;
+    case wire::Envelope::kReleaseCheck:
+      on_release_check(now, connection, scratch_, out);
+      break;
+    case wire::Envelope::kTelemetry:
+      on_telemetry(now, connection, scratch_);
+      break;
     default:
       // Acknowledgements travel cloud-to-device only; one arriving here is a confused peer.
       ++metrics_.frame_errors[static_cast<std::size_t>(wire::FrameErrorCode::kUnknownBody)];
@@ -193,6 +202,7 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
     }
   }
   provision_pending(now, index, out);
+  host_online(now, index, out);
 }
 
 void PlatformNode::update_hosted(Time now, std::uint32_t host, const wire::DeviceHello& hello,
@@ -517,6 +527,10 @@ void PlatformNode::unbind(ConnectionId connection) {
 }
 
 void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
+  if (control_plane_ != nullptr && tasks_wakeup_ && *tasks_wakeup_ <= now) {
+    tasks_wakeup_.reset();
+    flush_tasks(now, out);
+  }
   if (now < next_sweep_) return;  // a wake-up that no longer matches the sweep deadline
   sweep(now);
   if (!onboarding_deadlines_.empty()) expire_onboardings(now, out);
@@ -564,6 +578,9 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
                    static_cast<std::uint64_t>(reason));
   }
   report_connection(now, index, ConnectionStatus::kDisconnected);
+  if (control_plane_ != nullptr && record.host == DeviceConnection::kNoHost) {
+    control_plane_->tasks.host_disconnected(now, record.serial);
+  }
   for (std::uint32_t hosted : record.hosted) mark_disconnected(now, hosted, reason);
 }
 

@@ -13,6 +13,12 @@
 //   ProvisionAck completes the onboarding, or fails it with the device's reason; a device that
 //   has not answered `onboarding.timeout` after the claim fails with that reason (found by the
 //   sweep);
+// - device hosts and edge hosts are the Task Manager's hosts: their hello tells it they are
+//   connected, its dispatches, cancels and receipts go to them, their task updates come back to
+//   it, and rollouts advance as its tasks finish (platform_node_work.cpp);
+// - a host's release check is answered with what each of its devices should do (install now,
+//   inside a window, or a recommendation for a connected device); telemetry of consented
+//   devices feeds the insights, and a host learns which of its devices are consented;
 // - device reports (an app installed, the local administrator used, a new OS) go to the
 //   registry, and a device whose mode changes is told with a ModeChange;
 // - connection changes of onboarded devices are kept among the registry's deep facts;
@@ -22,6 +28,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -114,6 +121,13 @@ struct PlatformMetrics {
   std::uint64_t mode_changes_sent = 0;
   std::uint64_t commands_refused = 0;           // reports or acks the control plane refused
   std::uint64_t provision_acks_unexpected = 0;  // for no pending onboarding (repeated, late)
+  std::uint64_t task_updates = 0;               // task messages from hosts
+  std::uint64_t task_notifications = 0;         // series completions users were told of
+  std::uint64_t release_checks = 0;
+  std::uint64_t install_offers = 0;   // managed devices told to install (now, or in a window)
+  std::uint64_t recommendations = 0;  // connected devices shown a version to deploy
+  std::uint64_t telemetry_recorded = 0;
+  std::uint64_t telemetry_refused = 0;  // without consent, or out of range
   std::uint64_t frame_errors_total() const;
 };
 
@@ -131,6 +145,23 @@ class PlatformNode {
   // A user's claim (needs a control plane), as DeviceRegistry::claim or claim_via_host; on
   // success the device is provisioned at once if it is connected, else when it says hello.
   Result<DeviceRecord> claim(Time now, const ClaimRequest& request, core::Outbox& out);
+
+  // User commands of the Task Manager, rollouts and insights (they need a control plane), with
+  // what they send to hosts. A firmware version must be a published release (kNotFound).
+  Result<TaskSeries> create_task_series(Time now, std::string_view actor,
+                                        std::string_view organization,
+                                        const TaskSeriesRequest& request, core::Outbox& out);
+  Result<const RolloutRecord*> start_rollout(Time now, std::string_view actor,
+                                             std::string_view organization, RolloutRequest request,
+                                             core::Outbox& out);
+  Result<Done> set_diagnostics(Time now, std::string_view actor, std::string_view organization,
+                               std::string_view device, bool granted, core::Outbox& out);
+  // The version last recommended to each connected device, by serial, and why.
+  const std::map<std::string, std::string, std::less<>>& recommendations() const {
+    return recommendations_;
+  }
+  // Series completions, newest last (at most kNotificationsKeptMax).
+  const std::deque<TaskNotification>& notifications() const { return notifications_; }
 
   // Arms the first sweep.
   void start(Time now, core::Outbox& out);
@@ -174,6 +205,18 @@ class PlatformNode {
   void mark_connected(Time now, std::uint32_t index, bool hosted_too = true);
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
   void sweep(Time now);
+  // Device work (platform_node_work.cpp).
+  void on_task_update(Time now, ConnectionId connection, const wire::Envelope& in,
+                      core::Outbox& out);
+  void on_release_check(Time now, ConnectionId connection, const wire::Envelope& in,
+                        core::Outbox& out);
+  void on_telemetry(Time now, ConnectionId connection, const wire::Envelope& in);
+  // A host said hello: what the Task Manager holds for it, and its devices' consents.
+  void host_online(Time now, std::uint32_t index, core::Outbox& out);
+  // Sends what the Task Manager has for connected hosts, advances rollouts, and arms the next
+  // wake-up the Task Manager or a rollout needs.
+  void flush_tasks(Time now, core::Outbox& out);
+  void send_host_messages(Time now, const HostMessages& messages, core::Outbox& out);
   void send(Time now, ConnectionId connection, const std::string& destination,
             wire::Envelope& envelope, std::uint64_t correlation_id, core::Outbox& out);
 
@@ -203,6 +246,10 @@ class PlatformNode {
   PlatformMetrics metrics_;
   wire::Envelope scratch_;  // reused for decoding, to spare allocations per frame
   wire::Envelope reply_;    // reused for answers
+  static constexpr std::size_t kNotificationsKeptMax = 10'000;
+  std::deque<TaskNotification> notifications_;
+  std::map<std::string, std::string, std::less<>> recommendations_;
+  std::optional<Time> tasks_wakeup_;  // the earliest wake-up asked for the Task Manager
 };
 
 }  // namespace ccsim::platform

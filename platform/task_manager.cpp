@@ -592,6 +592,8 @@ TaskManagerOutbox TaskManager::take_outbox(core::Time now) {
   out.notifications.assign(std::make_move_iterator(notifications_.begin()),
                            std::make_move_iterator(notifications_.end()));
   notifications_.clear();
+  out.finished = std::move(finished_);
+  finished_.clear();
   out.wakeup = next_wakeup();
   return out;
 }
@@ -757,6 +759,7 @@ void TaskManager::set_status(core::Time now, Task& task, TaskStatus status) {
   if (status == TaskStatus::kRunning && !task.started_at) task.started_at = now;
   if (!is_final(status)) return;
   task.finished_at = now;
+  finished_.push_back(task.id);
   deadlines_.erase({task.deadline, task.id});
   clear_ack_timer(task.id);
   HostState& host = host_state(task.host);

@@ -278,6 +278,7 @@ struct HostMessages {
 struct TaskManagerOutbox {
   std::vector<HostMessages> hosts;  // connected hosts only, by serial
   std::vector<TaskNotification> notifications;
+  std::vector<TaskId> finished;      // tasks that reached a final status since the last call
   std::optional<core::Time> wakeup;  // call on_wakeup() then, or earlier
 };
 
@@ -454,6 +455,7 @@ class TaskManager {
   std::map<TaskId, core::Time, std::less<>> ack_due_of_;
   std::set<std::string, std::less<>> hosts_pending_;  // hosts with something to send
   std::deque<TaskNotification> notifications_;
+  std::vector<TaskId> finished_;  // since the last take_outbox()
   TaskManagerCounters counters_;
   std::uint64_t last_task_serial_ = 0;
   std::uint64_t last_series_serial_ = 0;

@@ -142,6 +142,7 @@ class Wire {
       ASSERT_LT(round, 10'000) << "messages never settle";
       TaskManagerOutbox out = manager_.take_outbox(now_);
       notifications.insert(notifications.end(), out.notifications.begin(), out.notifications.end());
+      finished.insert(finished.end(), out.finished.begin(), out.finished.end());
       manager_wakeup_ = out.wakeup;
       if (out.hosts.empty()) return;
       for (const HostMessages& messages : out.hosts) to_host(messages.host, messages);
@@ -176,6 +177,7 @@ class Wire {
 
   Executions executions;
   std::vector<TaskNotification> notifications;
+  std::vector<TaskId> finished;  // as the outboxes listed them
   std::size_t lose_dispatches = 0;    // the next this many dispatches vanish on the way
   bool duplicate_dispatches = false;  // every dispatch arrives twice
 
@@ -370,6 +372,9 @@ TEST_F(TaskManagerTest, FiveHundredOverlayTasksFlowThroughTwoHostsWithBoundedCon
   EXPECT_EQ(wire_.notifications[0].series, series.id);
   EXPECT_EQ(wire_.notifications[0].user, alice_);
   EXPECT_EQ(wire_.notifications[0].progress.succeeded, 500u);
+  // Each task is listed finished once, in the outbox after its result.
+  EXPECT_EQ(wire_.finished.size(), 500u);
+  EXPECT_EQ(std::set<TaskId>(wire_.finished.begin(), wire_.finished.end()).size(), 500u);
   EXPECT_EQ(manager_.counters().redeliveries, 0u);
   EXPECT_EQ(manager_.counters().duplicate_reports, 0u);
 }

@@ -7,11 +7,13 @@
 
 namespace ccsim::scenarios {
 
-inline constexpr std::array<std::string_view, 39> kMetricNames = {
+inline constexpr std::array<std::string_view, 59> kMetricNames = {
     "devices",                // devices in the scenario
     "devices_connected_end",  // devices the platform shows connected at the end
     "hellos_accepted",        // platform side
-    "hellos_refused", "heartbeats_received", "goodbyes_received",
+    "hellos_refused",
+    "heartbeats_received",
+    "goodbyes_received",
     "disconnects_detected",  // devices marked disconnected for missed heartbeats
     "reconnects",            // devices connected again after a disconnection
     "frame_errors",          // frames the platform rejected (oversized, malformed, ...)
@@ -46,6 +48,27 @@ inline constexpr std::array<std::string_view, 39> kMetricNames = {
     "live_video_granted",     // WebRTC live video requests the platform allowed
     "live_video_refused",
     "audit_entries",  // entries in the audit log at the end
+    // Tasks, software and insights (scenarios with organizations):
+    "tasks_created",  // tasks the Task Manager holds at the end, users' and hosts'
+    "tasks_succeeded",
+    "tasks_failed",
+    "tasks_cancelled",
+    "tasks_timed_out",     // by status at the end
+    "task_redeliveries",   // dispatches sent again for want of an acknowledgement
+    "task_executions",     // task runs the hosts' engines started (a re-run counts again)
+    "task_notifications",  // series completions users were notified of
+    "work_accepted",       // task series and rollouts the platform accepted from the timeline
+    "work_refused",        // ... and refused (a role without the right, an unknown version)
+    "release_checks",      // release checks the platform answered or found nothing for
+    "install_offers",      // managed devices told to install a release (now or in a window)
+    "recommendations",     // connected devices shown a version to deploy
+    "policy_installs",     // installs hosts started on their own, following a policy
+    "upgrades_succeeded",  // firmware upgrades (or downgrades) that took, at the devices
+    "upgrades_failed",     // rolled back, image refused or missing, cancelled, timed out
+    "rollouts_aborted",
+    "telemetry_recorded",  // telemetry samples the insights took (consented devices)
+    "telemetry_refused",   // samples dropped: no consent, or out of range
+    "insights_raised",
 };
 
 }  // namespace ccsim::scenarios

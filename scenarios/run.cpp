@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +22,7 @@ namespace ccsim::scenarios {
 namespace {
 
 using core::Time;
+using platform::TaskStatus;
 
 std::string format_fraction(double value) {
   char text[32];
@@ -141,6 +145,26 @@ std::vector<std::pair<std::string, double>> collect_metrics(const sim::Simulatio
       static_cast<double>(a.live_video_granted),
       static_cast<double>(a.live_video_refused),
       static_cast<double>(o.audit_entries),
+      static_cast<double>(o.tasks.created),
+      static_cast<double>(o.tasks.by_status[static_cast<std::size_t>(TaskStatus::kSucceeded)]),
+      static_cast<double>(o.tasks.by_status[static_cast<std::size_t>(TaskStatus::kFailed)]),
+      static_cast<double>(o.tasks.by_status[static_cast<std::size_t>(TaskStatus::kCancelled)]),
+      static_cast<double>(o.tasks.by_status[static_cast<std::size_t>(TaskStatus::kTimedOut)]),
+      static_cast<double>(o.tasks.redeliveries),
+      static_cast<double>(o.fleet.task_executions),
+      static_cast<double>(p.task_notifications),
+      static_cast<double>(a.work_accepted),
+      static_cast<double>(a.work_refused),
+      static_cast<double>(p.release_checks),
+      static_cast<double>(p.install_offers),
+      static_cast<double>(p.recommendations),
+      static_cast<double>(o.fleet.installs_created),
+      static_cast<double>(o.fleet.upgrades_succeeded),
+      static_cast<double>(o.fleet.upgrades_failed),
+      static_cast<double>(o.tasks.rollouts_aborted),
+      static_cast<double>(p.telemetry_recorded),
+      static_cast<double>(p.telemetry_refused),
+      static_cast<double>(o.tasks.insights_raised),
   };
   // The claims_refused_* names follow platform::ErrorCode's order.
   static_assert(static_cast<int>(platform::ErrorCode::kInvalidArgument) == 0);
@@ -180,6 +204,13 @@ bool judged_by_control_plane(CheckKind kind) {
   return kind == CheckKind::kAllDevicesOnboarded || kind == CheckKind::kDevicesWithStatus ||
          kind == CheckKind::kDevicesInMode || kind == CheckKind::kAuditEntries ||
          kind == CheckKind::kAuditTrailsIntact;
+}
+
+// The checks of tasks, software and insights; kDevicesOnVersion is judged at its `at`.
+bool judged_on_work(CheckKind kind) {
+  return kind == CheckKind::kDevicesOnVersion || kind == CheckKind::kUpdatesOutsideWindow ||
+         kind == CheckKind::kRolloutState || kind == CheckKind::kTasks ||
+         kind == CheckKind::kInsights;
 }
 
 // Devices named in a detail at most, so a failing check on a large fleet stays readable.
@@ -317,6 +348,163 @@ CheckResult judge_control_plane(const Scenario& scenario, const Check& check,
   return r;
 }
 
+// Policy updates (upgrades a host started on its own) that started outside the window of their
+// device: its profile's window in its site's zone, where its organization's offering allows
+// windows. Returns {outside, started} and names a few of the outside ones.
+struct WindowAudit {
+  std::uint64_t started = 0;
+  std::uint64_t outside = 0;
+  std::vector<std::string> examples;
+};
+
+WindowAudit audit_update_windows(const Scenario& scenario, const sim::PlatformView& view,
+                                 const platform::ControlPlane& plane) {
+  WindowAudit audit;
+  std::map<std::pair<std::uint32_t, std::string>, std::optional<platform::UpdateWindow>> windows;
+  for (const std::string& organization : view.organization_ids) {
+    for (const platform::Task& task : plane.tasks.tasks_of(organization)) {
+      if (task.origin != platform::TaskOrigin::kHost ||
+          task.payload.action != platform::kActionUpgradeFirmware || !task.started_at) {
+        continue;
+      }
+      ++audit.started;
+      const std::optional<std::uint64_t> device = sim::device_index(task.device);
+      if (!device || *device >= view.layout.device_count()) continue;
+      const std::uint32_t site = view.layout.site_of_device[*device];
+      const Site& where = scenario.sites[site];
+      const platform::DeviceState state = plane.registry.device(task.device).value().state;
+      auto [cached, fresh] = windows.try_emplace({site, state.profile});
+      if (fresh && where.organization >= 0 &&
+          scenario.organizations[static_cast<std::size_t>(where.organization)].update_windows) {
+        for (const Profile& profile : scenario.profiles) {
+          if (profile.name != state.profile || !profile.update_window) continue;
+          const ProfileUpdateWindow& w = *profile.update_window;
+          auto window = platform::UpdateWindow::create(
+              platform::UpdateWindowSchedule{w.days, w.start, w.duration, where.time_zone},
+              scenario.epoch);
+          if (window.ok()) cached->second.emplace(std::move(window).value());
+        }
+      }
+      if (!cached->second || cached->second->is_open(*task.started_at)) continue;
+      ++audit.outside;
+      if (audit.examples.size() < kDevicesNamedMax) {
+        audit.examples.push_back(task.device + " at " + core::duration_text(*task.started_at) +
+                                 " (" + platform::update_window_text(cached->second->schedule()) +
+                                 ")");
+      }
+    }
+  }
+  return audit;
+}
+
+// The checks of tasks, software and insights.
+CheckResult judge_work(const Scenario& scenario, const Check& check,
+                       const sim::PlatformView& view) {
+  CheckResult r{check.id, false, ""};
+  const platform::ControlPlane* plane = view.platform.control_plane();
+  if (plane == nullptr) {
+    r.detail = "the scenario has no organizations, so no platform to look at";
+    return r;
+  }
+  const auto join = [](const std::vector<std::string>& items) {
+    std::string text;
+    for (const std::string& item : items) text += (text.empty() ? "" : ", ") + item;
+    return text;
+  };
+  if (check.kind == CheckKind::kUpdatesOutsideWindow) {
+    const WindowAudit audit = audit_update_windows(scenario, view, *plane);
+    r.passed = within_bounds(static_cast<double>(audit.outside), check);
+    r.detail = std::to_string(audit.outside) + " of " + std::to_string(audit.started) +
+               " policy updates started outside their device's window; expected " +
+               bounds_text(check) +
+               (audit.examples.empty() ? "" : "; for example: " + join(audit.examples));
+    return r;
+  }
+  if (check.kind == CheckKind::kRolloutState) {
+    const platform::RolloutRecord* found = nullptr;
+    for (const std::string& organization : view.organization_ids) {
+      if ((found = plane->rollouts.find(organization, check.rollout)) != nullptr) break;
+    }
+    if (found == nullptr) {
+      r.detail = "no rollout named " + check.rollout + " was started";
+      return r;
+    }
+    const platform::Rollout& rollout = found->rollout;
+    const std::string state(platform::rollout_state_name(rollout.state()));
+    r.passed =
+        state == check.state && within_bounds(static_cast<double>(rollout.finished()), check);
+    r.detail = "rollout " + check.rollout + " " + state + " with " +
+               std::to_string(rollout.succeeded()) + " succeeded and " +
+               std::to_string(rollout.failed()) + " failed" +
+               (rollout.abort_reason().empty() ? "" : " (" + rollout.abort_reason() + ")") +
+               "; expected " + check.state +
+               (bounds_text(check).empty() ? "" : " with finished devices " + bounds_text(check));
+    return r;
+  }
+  const std::vector<std::uint32_t> selected =
+      sim::select_devices(scenario, view.layout, check.devices);
+  const std::string of =
+      " of " + std::to_string(selected.size()) + " devices" + selection_text(check.devices);
+  std::uint64_t matched = 0;
+  std::vector<std::string> others;
+  if (check.kind == CheckKind::kTasks) {
+    std::set<std::string> devices;
+    for (std::uint32_t device : selected) devices.insert(sim::device_serial(device));
+    std::uint64_t considered = 0;
+    for (const std::string& organization : view.organization_ids) {
+      for (const platform::Task& task : plane->tasks.tasks_of(organization)) {
+        if (!devices.contains(task.device)) continue;
+        if (!check.action.empty() && task.payload.action != check.action) continue;
+        const bool host = task.origin == platform::TaskOrigin::kHost;
+        if (!check.origin.empty() && (check.origin == "host") != host) continue;
+        ++considered;
+        if (check.status.empty() || platform::task_status_name(task.status) == check.status) {
+          ++matched;
+        } else if (others.size() < kDevicesNamedMax) {
+          others.push_back(task.id + " on " + task.device + " " +
+                           std::string(platform::task_status_name(task.status)) +
+                           (task.detail.empty() ? "" : " (" + task.detail + ")"));
+        }
+      }
+    }
+    r.passed = within_bounds(static_cast<double>(matched), check);
+    r.detail = std::to_string(matched) + " of " + std::to_string(considered) + " tasks" +
+               (check.action.empty() ? "" : " " + check.action) +
+               (check.origin.empty() ? "" : " from the " + check.origin) +
+               (check.status.empty() ? "" : " " + check.status) + " on devices" +
+               selection_text(check.devices) + "; expected " + bounds_text(check) +
+               (r.passed || others.empty() ? "" : "; others: " + join(others));
+    return r;
+  }
+  for (std::uint32_t device : selected) {
+    const std::string serial = sim::device_serial(device);
+    bool match = false;
+    std::string seen;
+    if (check.kind == CheckKind::kDevicesOnVersion) {
+      seen = plane->registry.device(serial).value().state.os_version;
+      match = seen == check.version;
+    } else {
+      for (const platform::Insight& insight : plane->insights.insights_of(serial)) {
+        const std::string_view kind = platform::insight_kind_name(insight.kind);
+        seen += (seen.empty() ? "" : ",") + std::string(kind);
+        match = match || kind == check.insight;
+      }
+    }
+    if (match) {
+      ++matched;
+    } else if (others.size() < kDevicesNamedMax) {
+      others.push_back(serial + " " + (seen.empty() ? "none" : seen));
+    }
+  }
+  r.passed = within_bounds(static_cast<double>(matched), check);
+  const std::string what = check.kind == CheckKind::kDevicesOnVersion
+                               ? " on " + check.version + " at " + core::duration_text(check.at)
+                               : " with insight " + check.insight;
+  r.detail = std::to_string(matched) + of + what + "; expected " + bounds_text(check) +
+             (r.passed || others.empty() ? "" : "; others: " + join(others));
+  return r;
+}
+
 }  // namespace
 
 namespace {
@@ -364,6 +552,15 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
   // The end of the run: first connections, judged once the platform knows everything.
   std::vector<FirstConnections> first_by_check(scenario.checks.size());
   std::vector<CheckResult> judged_at_end(scenario.checks.size());
+  // Versions are judged when the check says (by a deadline); the other work checks at the end.
+  for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
+    const Check& check = scenario.checks[i];
+    if (!judged_on_work(check.kind)) continue;
+    const Time at = check.kind == CheckKind::kDevicesOnVersion ? check.at : scenario.duration;
+    options.probes.push_back({at, [&, i](Time, const sim::PlatformView& view) {
+                                judged_at_end[i] = judge_work(scenario, scenario.checks[i], view);
+                              }});
+  }
   options.probes.push_back({scenario.duration, [&](Time, const sim::PlatformView& view) {
                               for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
                                 const Check& check = scenario.checks[i];
@@ -416,6 +613,11 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
       case CheckKind::kDevicesInMode:
       case CheckKind::kAuditEntries:
       case CheckKind::kAuditTrailsIntact:
+      case CheckKind::kDevicesOnVersion:
+      case CheckKind::kUpdatesOutsideWindow:
+      case CheckKind::kRolloutState:
+      case CheckKind::kTasks:
+      case CheckKind::kInsights:
         result.checks.push_back(std::move(judged_at_end[i]));
         break;
     }

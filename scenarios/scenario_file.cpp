@@ -18,8 +18,12 @@
 #include <span>
 
 #include "core/file_text.h"
+#include "core/os_version.h"
 #include "core/yaml_documents.h"
 #include "platform/device_registry.h"
+#include "platform/insights.h"
+#include "platform/rollout.h"
+#include "platform/task_manager.h"
 #include "platform/tenancy.h"
 #include "scenarios/metrics.h"
 
@@ -46,6 +50,9 @@ constexpr int kFleetSiteDigitsMin = 4;
 constexpr std::size_t kNamesListedMax = 5;  // in "expected one of ..." for sites and regions
 constexpr std::uint64_t kHostedDevicesPerHostMax = 256;  // wire::kHostedDevicesMax
 constexpr Duration kOnboardingTimeoutMax = 24h;
+constexpr Duration kTelemetryIntervalMin = 1min;
+constexpr Duration kTelemetryIntervalMax = 24h;
+constexpr double kCrashesPerDayMax = 1'000;  // as the platform's per-sample limit
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
@@ -620,6 +627,104 @@ std::string format_duration(Duration duration) {
   return text;
 }
 
+bool read_bool(const Reader& reader, const Field& field) {
+  return read_word(reader, field, {"true", "false"}) == "true";
+}
+
+// A time at which something happens in the run: `0s` up to, not including, its end.
+Duration read_time_before_end(const Reader& reader, const Field& field, Duration duration) {
+  const Duration when =
+      read_duration(reader, field, Duration::zero(), duration, "the scenario's duration");
+  if (when == duration) {
+    reader.fail(field, "got " + quote(field.node.Scalar()) +
+                           "; expected a time before the end of the scenario (duration " +
+                           format_duration(duration) + ")");
+  }
+  return when;
+}
+
+// What a platform parser found wrong, without the field name it starts with ("update window
+// start: got ..."): the scenario error names the key instead.
+std::string platform_expected(const platform::ServiceError& error) {
+  const std::size_t colon = error.message.find(": ");
+  if (error.code != platform::ErrorCode::kInvalidArgument || colon == std::string::npos) {
+    return error.message;
+  }
+  return error.message.substr(colon + 2);
+}
+
+constexpr std::string_view kVersionExpected =
+    "an OS version of three numbers without leading zeros, such as 11.12.0";
+
+std::string read_version(const Reader& reader, const Field& field) {
+  const std::string& text = read_scalar(reader, field, kVersionExpected);
+  if (!core::parse_os_version(text)) {
+    reader.fail(field, "got " + quote(text) + "; expected " + std::string(kVersionExpected));
+  }
+  return text;
+}
+
+struct SizeUnit {
+  std::string_view name;
+  std::uint64_t bytes;
+};
+constexpr std::array<SizeUnit, 4> kSizeUnits = {{
+    {"B", 1},
+    {"kB", 1'000},
+    {"MB", 1'000'000},
+    {"GB", 1'000'000'000},
+}};
+
+// "150MB", "1.5GB", "900B": decimal units, whole bytes; nullopt for anything else.
+std::optional<std::uint64_t> to_size_bytes(std::string_view text) {
+  constexpr std::size_t kFractionDigitsMax = 9;  // the digits of the largest unit
+  std::string_view rest = text;
+  const std::optional<NumberAndUnit> part = take_number_and_unit(rest);
+  if (!part || !rest.empty()) return std::nullopt;
+  const auto unit = std::find_if(kSizeUnits.begin(), kSizeUnits.end(),
+                                 [&](const SizeUnit& u) { return u.name == part->unit; });
+  const std::optional<std::uint64_t> whole = to_whole_number(part->whole);
+  std::uint64_t bytes = 0;
+  if (unit == kSizeUnits.end() || !whole || __builtin_mul_overflow(*whole, unit->bytes, &bytes)) {
+    return std::nullopt;
+  }
+  if (part->fraction.empty()) return bytes;
+  if (part->fraction.size() > kFractionDigitsMax) return std::nullopt;
+  std::uint64_t scale = 1;
+  for (std::size_t i = 0; i < part->fraction.size(); ++i) scale *= 10;
+  const std::uint64_t fraction = *to_whole_number(part->fraction) * unit->bytes;
+  if (fraction % scale != 0 || __builtin_add_overflow(bytes, fraction / scale, &bytes)) {
+    return std::nullopt;
+  }
+  return bytes;
+}
+
+std::uint64_t read_size_bytes(const Reader& reader, const Field& field, std::uint64_t max) {
+  const std::string range = "from 1B to " + std::to_string(max) + "B";
+  const std::string expected =
+      "a size in whole bytes with a unit B, kB, MB or GB (1000-based), such as 150MB, " + range;
+  const std::string& text = read_scalar(reader, field, expected);
+  const std::optional<std::uint64_t> bytes = to_size_bytes(text);
+  if (!bytes) reader.fail(field, "got " + quote(text) + "; expected " + expected);
+  if (*bytes < 1 || *bytes > max) {
+    reader.fail(field, "got " + quote(text) + "; expected a size " + range);
+  }
+  return *bytes;
+}
+
+// An IANA zone the machine's tz database has, as update windows need.
+std::string read_time_zone(const Reader& reader, const Field& field) {
+  const std::string& name =
+      read_scalar(reader, field, "an IANA time zone name such as Europe/Stockholm");
+  platform::UpdateWindowSchedule probe;  // a valid schedule but for the zone in question
+  probe.days.set(0);
+  probe.duration = platform::kUpdateWindowDurationMin;
+  probe.time_zone = name;
+  const platform::Result<platform::Done> valid = platform::validate_update_window_schedule(probe);
+  if (!valid.ok()) reader.fail(field, platform_expected(valid.error()));
+  return name;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sections
 
@@ -677,9 +782,27 @@ std::uint32_t tier_of_model(std::string_view model) {
   return model.starts_with("tier2") ? 2 : 1;
 }
 
+DeviceGroup::Telemetry read_telemetry(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"load", "sd_card_health", "crashes_per_day"});
+  DeviceGroup::Telemetry telemetry;
+  if (auto load = map.find("load")) telemetry.load = read_fraction(reader, *load);
+  if (auto health = map.find("sd_card_health")) {
+    telemetry.sd_card_health = read_fraction(reader, *health);
+  }
+  if (auto crashes = map.find("crashes_per_day")) {
+    telemetry.crashes_per_day = read_number(reader, *crashes);
+    if (telemetry.crashes_per_day < 0 || telemetry.crashes_per_day > kCrashesPerDayMax) {
+      reader.fail(*crashes, "got " + quote(crashes->node.Scalar()) +
+                                "; expected a number of crashes a day from 0 to " +
+                                std::to_string(static_cast<int>(kCrashesPerDayMax)));
+    }
+  }
+  return telemetry;
+}
+
 DeviceGroup read_device_group(const Reader& reader, const Field& field) {
-  const MapView map =
-      open_map(reader, field, {"kind", "name", "model", "count", "os", "track", "via"});
+  const MapView map = open_map(
+      reader, field, {"kind", "name", "model", "count", "os", "track", "via", "telemetry"});
   DeviceGroup group;
   if (auto kind = map.find("kind")) {
     group.kind = read_word(reader, *kind, {"camera", "recorder", "edge_host"});
@@ -710,6 +833,7 @@ DeviceGroup read_device_group(const Reader& reader, const Field& field) {
     }
     group.via = read_identifier(reader, *via);
   }
+  if (auto telemetry = map.find("telemetry")) group.telemetry = read_telemetry(reader, *telemetry);
   group.tier = group.kind == "camera" ? tier_of_model(group.model) : 1;
   if (group.tier == 2 && group.via.empty()) {
     reader.fail(map.field(), "a Tier-2 camera (model " + quote(group.model) +
@@ -769,12 +893,13 @@ class DeviceTally {
 
 Site read_site(const Reader& reader, const Field& field, DeviceTally& tally,
                const Organization* organization = nullptr, int organization_index = -1) {
-  const MapView map = open_map(reader, field, {"name", "region", "uplink", "devices"});
+  const MapView map = open_map(reader, field, {"name", "region", "time_zone", "uplink", "devices"});
   Site site;
   site.organization = organization_index;
   site.name = read_identifier(reader, map.require("name", kIdentifierExpected));
   if (organization != nullptr) site.region = organization->region;
   if (auto region = map.find("region")) site.region = read_identifier(reader, *region);
+  if (auto zone = map.find("time_zone")) site.time_zone = read_time_zone(reader, *zone);
   if (auto uplink = map.find("uplink")) site.uplink = read_uplink(reader, *uplink);
   const Field devices = map.require("devices", "a list of device groups");
   const std::vector<Field> groups =
@@ -807,13 +932,29 @@ struct Fleet {
   Field cameras_field;
 };
 
+// The index of the organization `field` names.
+int read_organization_index(const Reader& reader, const Field& field,
+                            const std::vector<Organization>& organizations) {
+  const std::string name = read_identifier(reader, field);
+  const auto owner = std::find_if(organizations.begin(), organizations.end(),
+                                  [&](const Organization& o) { return o.name == name; });
+  if (owner == organizations.end()) {
+    std::vector<std::string> known;
+    for (const Organization& o : organizations) known.push_back(o.name);
+    reader.fail(field, quote(name) + " is not an organization" +
+                           (known.empty() ? "; the scenario defines none"
+                                          : "; expected one of " + join(known, kNamesListedMax)));
+  }
+  return static_cast<int>(owner - organizations.begin());
+}
+
 // The `fleet:` shorthand: cameras spread evenly over generated sites, the first
 // (cameras % sites) sites taking one more.
 Fleet read_fleet(const Reader& reader, const Field& field,
                  const std::vector<Organization>& organizations) {
-  const MapView map =
-      open_map(reader, field,
-               {"cameras", "sites", "model", "os", "track", "region", "uplink", "organization"});
+  const MapView map = open_map(reader, field,
+                               {"cameras", "sites", "model", "os", "track", "region", "time_zone",
+                                "uplink", "organization", "telemetry"});
   Fleet fleet;
   fleet.cameras_field = map.require("cameras", "a whole number of cameras");
   fleet.cameras = read_whole_number(reader, fleet.cameras_field, 1, kDevicesPerScenarioMax);
@@ -832,22 +973,13 @@ Fleet read_fleet(const Reader& reader, const Field& field,
   if (auto model = map.find("model")) group.model = read_identifier(reader, *model);
   if (auto os = map.find("os")) group.os_version = read_identifier(reader, *os);
   if (auto track = map.find("track")) group.os_track = read_identifier(reader, *track);
+  if (auto telemetry = map.find("telemetry")) group.telemetry = read_telemetry(reader, *telemetry);
   if (auto organization = map.find("organization")) {
-    const std::string name = read_identifier(reader, *organization);
-    const auto owner = std::find_if(organizations.begin(), organizations.end(),
-                                    [&](const Organization& o) { return o.name == name; });
-    if (owner == organizations.end()) {
-      std::vector<std::string> known;
-      for (const Organization& o : organizations) known.push_back(o.name);
-      reader.fail(*organization,
-                  quote(name) + " is not an organization" +
-                      (known.empty() ? "; the scenario defines none"
-                                     : "; expected one of " + join(known, kNamesListedMax)));
-    }
-    prototype.organization = static_cast<int>(owner - organizations.begin());
-    prototype.region = owner->region;
+    prototype.organization = read_organization_index(reader, *organization, organizations);
+    prototype.region = organizations[static_cast<std::size_t>(prototype.organization)].region;
   }
   if (auto region = map.find("region")) prototype.region = read_identifier(reader, *region);
+  if (auto zone = map.find("time_zone")) prototype.time_zone = read_time_zone(reader, *zone);
   if (auto uplink = map.find("uplink")) prototype.uplink = read_uplink(reader, *uplink);
   group.tier = tier_of_model(group.model);
   fleet.sites.reserve(site_count);
@@ -907,9 +1039,9 @@ std::vector<Organization> read_organizations(const Reader& reader,
   std::map<std::string, std::string> names;  // lower-cased -> as given: addresses ignore case
   for (const Field& item :
        open_list(reader, *field, kOrganizationsPerScenarioMax, "organizations")) {
-    const MapView map =
-        open_map(reader, item,
-                 {"name", "region", "licenses", "default_profile", "audit_retention", "sites"});
+    const MapView map = open_map(reader, item,
+                                 {"name", "region", "licenses", "default_profile",
+                                  "audit_retention", "update_windows", "sites"});
     Organization organization;
     const Field name = map.require("name", kIdentifierExpected);
     organization.name = read_identifier(reader, name);
@@ -951,6 +1083,9 @@ std::vector<Organization> read_organizations(const Reader& reader,
             read_duration(reader, *age, 1us, platform::kAuditRetentionAgeMax);
       }
     }
+    if (auto windows = map.find("update_windows")) {
+      organization.update_windows = read_bool(reader, *windows);
+    }
     if (auto owned = map.find("sites")) {
       sites.push_back(OrganizationSites{static_cast<int>(organizations.size()), *owned});
     }
@@ -968,7 +1103,66 @@ std::vector<std::string> read_names(const Reader& reader, const Field& field,
   return names;
 }
 
-// `profiles:`, a map from name to {mode, track, allowed_apps, capabilities}.
+// `update_window:` of a profile; the zone is each site's.
+ProfileUpdateWindow read_update_window(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"days", "start", "duration"});
+  ProfileUpdateWindow window;
+  const Field days = map.require("days", "a list of day names such as [sat, sun]");
+  std::vector<std::string> names;
+  for (const Field& item :
+       open_list(reader, days, platform::kUpdateWindowDayNamesMax, "day names such as sat")) {
+    names.push_back(read_scalar(reader, item, "a day name such as sat"));
+    // The names so far: the first unknown or repeated one is the one blamed.
+    const platform::Result<platform::WeekdaySet> so_far = platform::parse_update_window_days(names);
+    if (!so_far.ok()) reader.fail(item, platform_expected(so_far.error()));
+  }
+  const platform::Result<platform::WeekdaySet> parsed = platform::parse_update_window_days(names);
+  if (!parsed.ok()) reader.fail(days, platform_expected(parsed.error()));
+  window.days = parsed.value();
+  const Field start = map.require("start", "a local time HH:MM such as 02:00");
+  const platform::Result<std::chrono::minutes> start_minutes = platform::parse_update_window_start(
+      read_scalar(reader, start, "a local time HH:MM such as 02:00"));
+  if (!start_minutes.ok()) reader.fail(start, platform_expected(start_minutes.error()));
+  window.start = start_minutes.value();
+  const Field length = map.require("duration", "how long it is open, such as 3h");
+  const platform::Result<std::chrono::minutes> minutes_open =
+      platform::parse_update_window_duration(
+          read_scalar(reader, length, "how long it is open, such as 3h"));
+  if (!minutes_open.ok()) reader.fail(length, platform_expected(minutes_open.error()));
+  window.duration = minutes_open.value();
+  return window;
+}
+
+// A profile's update_policy, pinned_version and update_window.
+void read_profile_updates(const Reader& reader, const MapView& map, Profile& profile) {
+  if (auto policy = map.find("update_policy")) {
+    profile.update_policy = read_word(reader, *policy, {"latest", "pinned"}) == "pinned"
+                                ? UpdatePolicy::kPinned
+                                : UpdatePolicy::kLatest;
+  }
+  const bool pinned = profile.update_policy == UpdatePolicy::kPinned;
+  if (auto version = map.find("pinned_version")) {
+    if (!pinned) {
+      reader.fail(*version,
+                  "given with update_policy latest; expected pinned_version only with "
+                  "update_policy: pinned");
+    }
+    profile.pinned_version = read_version(reader, *version);
+  } else if (pinned) {
+    map.require("pinned_version",
+                "the version the devices keep, such as 11.11.0, with update_policy: pinned");
+  }
+  if (auto window = map.find("update_window")) {
+    profile.update_window = read_update_window(reader, *window);
+  }
+}
+
+constexpr std::array<std::string_view, 7> kProfileKeys = {
+    "mode",          "track",          "allowed_apps", "capabilities",
+    "update_policy", "pinned_version", "update_window"};
+
+// `profiles:`, a map from name to {mode, track, allowed_apps, capabilities, update_policy,
+// pinned_version, update_window}.
 std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Field>& field) {
   std::vector<Profile> profiles;
   if (!field) return profiles;
@@ -978,8 +1172,8 @@ std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Fie
   }
   if (!field->node.IsMap()) {
     reader.fail(*field, "got " + std::string(describe_node(field->node)) +
-                            "; expected a map from profile name to {mode, track, allowed_apps, "
-                            "capabilities}");
+                            "; expected a map from profile name to {" + join_words(kProfileKeys) +
+                            "}");
   }
   for (const auto& pair : field->node) {
     const Field key{pair.first, field->path, pair.first.Mark()};
@@ -992,7 +1186,7 @@ std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Fie
                   "given twice; expected each profile once");
     }
     const Field body{pair.second, child_path(field->path, profile.name), pair.first.Mark()};
-    const MapView map = open_map(reader, body, {"mode", "track", "allowed_apps", "capabilities"});
+    const MapView map = open_map(reader, body, kProfileKeys);
     profile.managed = read_word(reader, map.require("mode", "connected or managed"),
                                 {"connected", "managed"}) == "managed";
     if (auto track = map.find("track")) profile.os_track = read_identifier(reader, *track);
@@ -1002,9 +1196,53 @@ std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Fie
     if (auto capabilities = map.find("capabilities")) {
       profile.capabilities = read_names(reader, *capabilities, platform::kProfileCapabilitiesMax);
     }
+    read_profile_updates(reader, map, profile);
     profiles.push_back(std::move(profile));
   }
   return profiles;
+}
+
+Release read_release(const Reader& reader, const Field& field, Duration duration) {
+  const MapView map =
+      open_map(reader, field, {"version", "track", "at", "size", "failure_share", "tampered"});
+  Release release;
+  release.line = reader.line_of(field);
+  release.version = read_version(reader, map.require("version", kVersionExpected));
+  const std::string_view track = core::track_of(*core::parse_os_version(release.version));
+  release.track = std::string(track);
+  if (auto given = map.find("track")) {
+    const std::string name = read_identifier(reader, *given);
+    if (name != track) {
+      reader.fail(*given, "got " + quote(name) + "; expected " + std::string(track) +
+                              ", the track of " + release.version +
+                              " (leave track out and it is filled in)");
+    }
+  }
+  if (auto at = map.find("at")) release.published_at = read_time_before_end(reader, *at, duration);
+  if (auto size = map.find("size")) {
+    release.size_bytes = read_size_bytes(reader, *size, kReleaseBytesMax);
+  }
+  if (auto share = map.find("failure_share")) release.failure_share = read_fraction(reader, *share);
+  if (auto tampered = map.find("tampered")) release.tampered = read_bool(reader, *tampered);
+  return release;
+}
+
+// `releases:`, each version once.
+std::vector<Release> read_releases(const Reader& reader, const std::optional<Field>& field,
+                                   Duration duration) {
+  std::vector<Release> releases;
+  if (!field) return releases;
+  std::map<std::string, std::string> versions;  // version -> the release that has it
+  for (const Field& item : open_list(reader, *field, kReleasesPerScenarioMax, "releases")) {
+    releases.push_back(read_release(reader, item, duration));
+    const auto [it, added] = versions.emplace(releases.back().version, item.path);
+    if (!added) {
+      reader.fail(open_map_field(item, "version"), quote(releases.back().version) +
+                                                       " is already released by " + it->second +
+                                                       "; expected a unique version");
+    }
+  }
+  return releases;
 }
 
 // Explicit sites first, then the organizations', then the fleet's, every name unique.
@@ -1061,18 +1299,27 @@ struct Names {
   std::vector<std::string> profiles;       // in file order
   std::set<std::string> models;
   std::set<std::string> owned_sites;  // sites of an organization (each a resource group)
+  // Versions deploy and rollout may name: the releases' and the device groups', sorted.
+  std::vector<std::string> versions;
+  std::vector<std::string> rollouts;  // names of the timeline's rollouts, once it is read
 };
 
 Names names_of(const Scenario& scenario) {
   Names names;
   names.duration = scenario.duration;
+  std::set<std::string> versions;
+  for (const Release& release : scenario.releases) versions.insert(release.version);
   for (const Site& site : scenario.sites) {
     names.sites.insert(site.name);
     names.site_list.push_back(site.name);
     names.regions.insert(site.region);
-    for (const DeviceGroup& group : site.devices) names.models.insert(group.model);
+    for (const DeviceGroup& group : site.devices) {
+      names.models.insert(group.model);
+      versions.insert(group.os_version);
+    }
     if (site.organization >= 0) names.owned_sites.insert(site.name);
   }
+  names.versions.assign(versions.begin(), versions.end());
   names.region_list.assign(names.regions.begin(), names.regions.end());
   for (const Organization& organization : scenario.organizations) {
     names.organizations.push_back(organization.name);
@@ -1129,15 +1376,8 @@ DeviceSelection read_selection(const Reader& reader, const Field& field, const N
 
 // `at:` of a timeline entry: within the run, before its end.
 Duration read_entry_time(const Reader& reader, const MapView& map, const Names& names) {
-  const Field at = map.require("at", "the time it happens, such as 10m");
-  const Duration when =
-      read_duration(reader, at, Duration::zero(), names.duration, "the scenario's duration");
-  if (when == names.duration) {
-    reader.fail(at, "got " + quote(at.node.Scalar()) +
-                        "; expected a time before the end of the scenario (duration " +
-                        format_duration(names.duration) + ")");
-  }
-  return when;
+  return read_time_before_end(reader, map.require("at", "the time it happens, such as 10m"),
+                              names.duration);
 }
 
 Fault read_fault(const Reader& reader, const Field& field, const Names& names) {
@@ -1164,9 +1404,12 @@ Fault read_fault(const Reader& reader, const Field& field, const Names& names) {
   return fault;
 }
 
-constexpr std::array<std::string_view, 8> kActionWords = {
-    "fault",      "onboard",        "install_app",        "use_local_administrator",
-    "install_os", "set_latest_lts", "request_live_video", "delete_organization"};
+constexpr std::array<std::string_view, 14> kActionWords = {
+    "fault", "onboard", "install_app", "use_local_administrator", "install_os", "set_latest_lts",
+    "request_live_video", "delete_organization",
+    // Tasks, software updates and diagnostics.
+    "set_overlay_text", "deploy", "rollout", "restart_host", "add_device_locally",
+    "set_diagnostics"};
 
 struct ActionShape {
   std::string_view word;
@@ -1174,7 +1417,7 @@ struct ActionShape {
   std::initializer_list<std::string_view> keys;
 };
 
-const std::array<ActionShape, 7> kActionShapes = {{
+const std::array<ActionShape, 13> kActionShapes = {{
     {"onboard",
      ActionKind::kOnboard,
      {"at", "do", "devices", "organization", "as", "scope", "method", "profile", "oak", "attempts",
@@ -1185,7 +1428,119 @@ const std::array<ActionShape, 7> kActionShapes = {{
     {"set_latest_lts", ActionKind::kSetLatestLts, {"at", "do", "track"}},
     {"request_live_video", ActionKind::kRequestLiveVideo, {"at", "do", "devices", "as", "scope"}},
     {"delete_organization", ActionKind::kDeleteOrganization, {"at", "do", "organization"}},
+    {"set_overlay_text",
+     ActionKind::kSetOverlayText,
+     {"at", "do", "devices", "as", "scope", "text", "name"}},
+    {"deploy", ActionKind::kDeploy, {"at", "do", "devices", "as", "scope", "version", "name"}},
+    {"rollout",
+     ActionKind::kRollout,
+     {"at", "do", "devices", "as", "scope", "version", "name", "stages", "starts_per_minute",
+      "abort"}},
+    {"restart_host", ActionKind::kRestartHost, {"at", "do", "devices"}},
+    {"add_device_locally", ActionKind::kAddDeviceLocally, {"at", "do", "devices"}},
+    {"set_diagnostics",
+     ActionKind::kSetDiagnostics,
+     {"at", "do", "devices", "as", "scope", "granted"}},
 }};
+
+// The overlay text of a set_overlay_text task, as the Task Manager takes it.
+std::string read_overlay_text(const Reader& reader, const Field& field) {
+  const std::string& text = read_scalar(reader, field, "text");
+  if (text.size() > kOverlayTextBytesMax) {
+    reader.fail(field, std::to_string(text.size()) + " bytes; expected at most " +
+                           std::to_string(kOverlayTextBytesMax) + " (the Task Manager's limit)");
+  }
+  const auto control = std::find_if(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+  if (control != text.end()) {
+    reader.fail(field, "a control character at byte " +
+                           std::to_string(std::distance(text.begin(), control)) +
+                           "; expected text without control characters (newlines and tabs "
+                           "included)");
+  }
+  return text;
+}
+
+// A version deploy and rollout may install: a release's or some device group's.
+std::string read_known_version(const Reader& reader, const Field& field, const Names& names) {
+  std::string version = read_version(reader, field);
+  if (!std::binary_search(names.versions.begin(), names.versions.end(), version)) {
+    reader.fail(field, quote(version) +
+                           " is an unknown version: no release and no device group has it; "
+                           "expected one of " +
+                           join(names.versions, kNamesListedMax));
+  }
+  return version;
+}
+
+std::vector<RolloutStage> read_rollout_stages(const Reader& reader, const Field& field) {
+  constexpr std::string_view kStage = "stages such as {devices: 10, success_threshold: 90%}";
+  const std::vector<Field> items = open_list(reader, field, kRolloutStagesMax, kStage);
+  if (items.empty()) {
+    reader.fail(field, "an empty list; expected at least one of the " + std::string(kStage) +
+                           ", or no stages: one stage of every device");
+  }
+  std::vector<RolloutStage> stages;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const MapView map = open_map(reader, items[i], {"devices", "success_threshold"});
+    RolloutStage stage;
+    const Field devices = map.require(
+        "devices", "how many devices the stage takes (0 in the last stage: every device left)");
+    stage.devices = read_whole_number(reader, devices, 0, kDevicesPerScenarioMax);
+    if (stage.devices == 0 && i + 1 < items.size()) {
+      reader.fail(devices,
+                  "0 in a stage before the last; expected at least 1 (only the last stage may "
+                  "take 0: every device left)");
+    }
+    if (auto threshold = map.find("success_threshold")) {
+      stage.success_threshold = read_fraction(reader, *threshold);
+    }
+    stages.push_back(stage);
+  }
+  return stages;
+}
+
+RolloutSpec read_rollout_spec(const Reader& reader, const MapView& map) {
+  RolloutSpec spec;
+  if (auto stages = map.find("stages")) spec.stages = read_rollout_stages(reader, *stages);
+  if (auto rate = map.find("starts_per_minute")) {
+    spec.starts_per_minute = static_cast<std::uint32_t>(
+        read_whole_number(reader, *rate, 0, platform::kRolloutStartsPerMinuteMax));
+  }
+  if (auto abort = map.find("abort")) {
+    const MapView rule = open_map(reader, *abort, {"failure_share", "after"});
+    if (auto share = rule.find("failure_share")) {
+      spec.abort_failure_share = read_fraction(reader, *share);
+    }
+    if (auto after = rule.find("after")) {
+      spec.abort_after = read_whole_number(reader, *after, 1, kDevicesPerScenarioMax);
+    }
+  }
+  return spec;
+}
+
+// The keys of set_overlay_text, deploy, rollout and set_diagnostics.
+void read_task_action(const Reader& reader, const MapView& map, const Names& names,
+                      Action& action) {
+  if (action.kind == ActionKind::kSetOverlayText) {
+    action.text = read_overlay_text(
+        reader, map.require("text", "the overlay text, at most " +
+                                        std::to_string(kOverlayTextBytesMax) + " bytes"));
+  }
+  if (action.kind == ActionKind::kDeploy || action.kind == ActionKind::kRollout) {
+    action.version = read_known_version(
+        reader, map.require("version", "the OS version to install, such as 11.12.0"), names);
+  }
+  if (auto name = map.find("name")) {
+    action.name = read_identifier(reader, *name);
+  } else if (action.kind == ActionKind::kRollout) {
+    map.require("name", "a name for the rollout, unique among rollouts, such as lts-rollout");
+  }
+  if (action.kind == ActionKind::kRollout) action.rollout = read_rollout_spec(reader, map);
+  if (auto granted = map.find("granted")) action.granted = read_bool(reader, *granted);
+}
 
 Action read_action(const Reader& reader, const Field& field, const MapView& map,
                    const std::string& word, const Names& names) {
@@ -1263,6 +1618,7 @@ Action read_action(const Reader& reader, const Field& field, const MapView& map,
   if (action.kind == ActionKind::kInstallOs || action.kind == ActionKind::kSetLatestLts) {
     action.track = read_identifier(reader, map.require("track", "an OS track such as lts-2024"));
   }
+  read_task_action(reader, map, names, action);
   return action;
 }
 
@@ -1279,6 +1635,16 @@ constexpr std::array<std::string_view, 6> kModeKeys = {"id",      "expect",   "m
 constexpr std::array<std::string_view, 7> kAuditKeys = {"id",     "expect",   "trail",  "topic",
                                                         "detail", "at_least", "at_most"};
 constexpr std::array<std::string_view, 2> kIntactKeys = {"id", "expect"};
+constexpr std::array<std::string_view, 7> kOnVersionKeys = {"id", "expect",   "version", "devices",
+                                                            "at", "at_least", "at_most"};
+constexpr std::array<std::string_view, 4> kOutsideWindowKeys = {"id", "expect", "at_least",
+                                                                "at_most"};
+constexpr std::array<std::string_view, 6> kRolloutStateKeys = {"id",    "expect",   "rollout",
+                                                               "state", "at_least", "at_most"};
+constexpr std::array<std::string_view, 8> kTasksKeys = {"id",     "expect",  "action",   "status",
+                                                        "origin", "devices", "at_least", "at_most"};
+constexpr std::array<std::string_view, 6> kInsightsKeys = {"id",      "expect",   "insight",
+                                                           "devices", "at_least", "at_most"};
 
 struct CheckShape {
   std::string_view expect;
@@ -1286,7 +1652,7 @@ struct CheckShape {
   std::span<const std::string_view> keys;  // the keys valid with this `expect`
 };
 
-constexpr std::array<CheckShape, 9> kCheckShapes = {{
+constexpr std::array<CheckShape, 14> kCheckShapes = {{
     {"all_devices_connected", CheckKind::kAllDevicesConnected, kAllConnectedKeys},
     {"connected_fraction", CheckKind::kConnectedFraction, kFractionKeys},
     {"disconnected_fraction", CheckKind::kDisconnectedFraction, kFractionKeys},
@@ -1296,12 +1662,19 @@ constexpr std::array<CheckShape, 9> kCheckShapes = {{
     {"devices_in_mode", CheckKind::kDevicesInMode, kModeKeys},
     {"audit_entries", CheckKind::kAuditEntries, kAuditKeys},
     {"audit_trails_intact", CheckKind::kAuditTrailsIntact, kIntactKeys},
+    {"devices_on_version", CheckKind::kDevicesOnVersion, kOnVersionKeys},
+    {"updates_outside_window", CheckKind::kUpdatesOutsideWindow, kOutsideWindowKeys},
+    {"rollout_state", CheckKind::kRolloutState, kRolloutStateKeys},
+    {"tasks", CheckKind::kTasks, kTasksKeys},
+    {"insights", CheckKind::kInsights, kInsightsKeys},
 }};
 
-constexpr std::array<std::string_view, 9> kCheckWords = {
-    "all_devices_connected", "connected_fraction",  "disconnected_fraction", "metric",
-    "all_devices_onboarded", "devices_with_status", "devices_in_mode",       "audit_entries",
-    "audit_trails_intact"};
+constexpr std::array<std::string_view, 14> kCheckWords = {
+    "all_devices_connected", "connected_fraction", "disconnected_fraction", "metric",
+    "all_devices_onboarded", "devices_with_status", "devices_in_mode", "audit_entries",
+    "audit_trails_intact",
+    // Software updates, tasks and insights.
+    "devices_on_version", "updates_outside_window", "rollout_state", "tasks", "insights"};
 
 CheckKind read_check_kind(const Reader& reader, const MapView& map) {
   const Field expect = map.require("expect", "one of " + join_words(kCheckWords));
@@ -1373,16 +1746,91 @@ void read_bounds(const Reader& reader, const MapView& map, Check& check) {
   }
 }
 
+// The Task Manager's actions and statuses, which tasks checks may name, and the insights the
+// platform raises.
+const std::vector<std::string_view>& task_action_words() {
+  static const std::vector<std::string_view> words = [] {
+    std::vector<std::string_view> all;
+    for (const platform::TaskActionSpec& spec : platform::kTaskActions) all.push_back(spec.name);
+    return all;
+  }();
+  return words;
+}
+const std::vector<std::string_view>& task_status_words() {
+  static const std::vector<std::string_view> words = [] {
+    std::vector<std::string_view> all;
+    for (std::size_t i = 0; i < platform::kTaskStatusCount; ++i) {
+      all.push_back(platform::task_status_name(static_cast<platform::TaskStatus>(i)));
+    }
+    return all;
+  }();
+  return words;
+}
+const std::vector<std::string_view>& insight_words() {
+  static const std::vector<std::string_view> words = [] {
+    std::vector<std::string_view> all;
+    for (std::size_t i = 0; i < platform::kInsightKindCount; ++i) {
+      all.push_back(platform::insight_kind_name(static_cast<platform::InsightKind>(i)));
+    }
+    return all;
+  }();
+  return words;
+}
+
+// devices_on_version, updates_outside_window, rollout_state, tasks and insights; false for the
+// other checks, which it leaves alone.
+bool read_update_check(const Reader& reader, const MapView& map, const Names& names, Check& check) {
+  switch (check.kind) {
+    case CheckKind::kDevicesOnVersion:
+      check.version = read_version(reader, map.require("version", kVersionExpected));
+      check.at = names.duration;
+      if (auto at = map.find("at")) {
+        check.at =
+            read_duration(reader, *at, Duration::zero(), names.duration, "the scenario's duration");
+      }
+      break;
+    case CheckKind::kRolloutState:
+      check.rollout = read_reference(reader, map.require("rollout", "the name of a rollout"),
+                                     names.rollouts, "a rollout (the name of a do: rollout entry)");
+      check.state = read_word(reader, map.require("state", "running, finished or aborted"),
+                              {"running", "finished", "aborted"});
+      if (!map.find("at_least") && !map.find("at_most")) return true;  // the state alone
+      break;
+    case CheckKind::kTasks:
+      if (auto action = map.find("action")) {
+        check.action = read_word(reader, *action, task_action_words());
+      }
+      if (auto status = map.find("status")) {
+        check.status = read_word(reader, *status, task_status_words());
+      }
+      if (auto origin = map.find("origin")) {
+        check.origin = read_word(reader, *origin, {"user", "host"});
+      }
+      break;
+    case CheckKind::kInsights:
+      check.insight = read_word(
+          reader, map.require("insight", "one of " + join_words(insight_words())), insight_words());
+      break;
+    case CheckKind::kUpdatesOutsideWindow:
+      break;
+    default:
+      return false;
+  }
+  read_bounds(reader, map, check);
+  return true;
+}
+
 Check read_check(const Reader& reader, const Field& field, const Names& names) {
-  const MapView map =
-      open_map(reader, field,
-               {"id", "expect", "within", "at", "site", "metric", "at_least", "at_most", "devices",
-                "status", "reason", "mode", "trail", "topic", "detail"});
+  const MapView map = open_map(
+      reader, field, {"id",      "expect",  "within",  "at",     "site",   "metric", "at_least",
+                      "at_most", "devices", "status",  "reason", "mode",   "trail",  "topic",
+                      "detail",  "version", "rollout", "state",  "action", "origin", "insight"});
   Check check;
   check.id = read_identifier(reader, map.require("id", kIdentifierExpected));
   check.kind = read_check_kind(reader, map);
   check.line = reader.line_of(field);
   if (auto devices = map.find("devices")) check.devices = read_selection(reader, *devices, names);
+  if (read_update_check(reader, map, names, check)) return check;
   switch (check.kind) {
     case CheckKind::kAllDevicesOnboarded:
       check.within = names.duration;
@@ -1450,6 +1898,7 @@ Check read_check(const Reader& reader, const Field& field, const Names& names) {
 void read_timeline(const Reader& reader, const std::optional<Field>& field, const Names& names,
                    Scenario& scenario) {
   if (!field) return;
+  std::map<std::string, std::string> rollouts;  // name -> the entry that has it
   for (const Field& item : open_list(reader, *field, kTimelineEntriesMax, "timeline entries")) {
     if (!item.node.IsMap()) {
       reader.fail(item, "got " + std::string(describe_node(item.node)) +
@@ -1466,10 +1915,21 @@ void read_timeline(const Reader& reader, const std::optional<Field>& field, cons
       scenario.timeline.push_back(read_fault(reader, item, names));
       continue;
     }
-    const MapView map = open_map(reader, item,
-                                 {"at", "do", "devices", "organization", "as", "method", "profile",
-                                  "oak", "attempts", "over", "app", "version", "track", "scope"});
+    const MapView map =
+        open_map(reader, item,
+                 {"at",      "do",     "devices",  "organization", "as",     "method",
+                  "profile", "oak",    "attempts", "over",         "app",    "version",
+                  "track",   "scope",  "text",     "name",         "stages", "starts_per_minute",
+                  "abort",   "granted"});
     scenario.actions.push_back(read_action(reader, item, map, word, names));
+    const Action& action = scenario.actions.back();
+    if (action.kind != ActionKind::kRollout) continue;
+    const auto [it, added] = rollouts.emplace(action.name, item.path);
+    if (!added) {
+      reader.fail(open_map_field(item, "name"), quote(action.name) + " already names the rollout " +
+                                                    it->second +
+                                                    "; expected a unique rollout name");
+    }
   }
 }
 
@@ -1519,12 +1979,31 @@ void check_organizations(const Reader& reader, const MapView& root, Scenario& sc
   }
 }
 
+// epoch, release_check_interval, telemetry_interval and releases.
+void read_update_settings(const Reader& reader, const MapView& root, Scenario& scenario) {
+  if (auto epoch = root.find("epoch")) {
+    const platform::Result<platform::RunEpoch> parsed = platform::parse_run_epoch(
+        read_scalar(reader, *epoch, "an instant in UTC such as 2026-03-23T00:00:00Z"));
+    if (!parsed.ok()) reader.fail(*epoch, platform_expected(parsed.error()));
+    scenario.epoch = parsed.value();
+  }
+  if (auto interval = root.find("release_check_interval")) {
+    scenario.release_check_interval =
+        read_duration(reader, *interval, kReleaseCheckIntervalMin, kReleaseCheckIntervalMax);
+  }
+  if (auto interval = root.find("telemetry_interval")) {
+    scenario.telemetry_interval =
+        read_duration(reader, *interval, kTelemetryIntervalMin, kTelemetryIntervalMax);
+  }
+  scenario.releases = read_releases(reader, root.find("releases"), scenario.duration);
+}
+
 Scenario read_scenario(const Reader& reader, const Field& root_field, const std::string& file) {
-  const MapView root =
-      open_map(reader, root_field,
-               {"name", "description", "duration", "start_within", "start_order", "heartbeat",
-                "cloud", "latest_lts", "onboarding_timeout", "profiles", "organizations", "fleet",
-                "sites", "timeline", "checks"});
+  const MapView root = open_map(
+      reader, root_field,
+      {"name", "description", "duration", "start_within", "start_order", "heartbeat", "cloud",
+       "latest_lts", "onboarding_timeout", "epoch", "release_check_interval", "telemetry_interval",
+       "releases", "profiles", "organizations", "fleet", "sites", "timeline", "checks"});
   Scenario scenario;
   scenario.file = file;
   scenario.name = read_identifier(reader, root.require("name", kIdentifierExpected));
@@ -1550,13 +2029,17 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
   if (auto timeout = root.find("onboarding_timeout")) {
     scenario.onboarding_timeout = read_duration(reader, *timeout, 1s, kOnboardingTimeoutMax);
   }
+  read_update_settings(reader, root, scenario);
   scenario.profiles = read_profiles(reader, root.find("profiles"));
   std::vector<OrganizationSites> owned;
   scenario.organizations = read_organizations(reader, root.find("organizations"), owned);
   scenario.sites = read_all_sites(reader, root, scenario.organizations, owned);
-  const Names names = names_of(scenario);
+  Names names = names_of(scenario);
   check_organizations(reader, root, scenario, names);
   read_timeline(reader, root.find("timeline"), names, scenario);
+  for (const Action& action : scenario.actions) {
+    if (action.kind == ActionKind::kRollout) names.rollouts.push_back(action.name);
+  }
   scenario.checks =
       read_checks(reader, root.require("checks", "a list of at least one check"), names);
   return scenario;

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -1323,7 +1325,7 @@ profiles: [p]
 )"),
                     3, "profiles",
                     "got a list; expected a map from profile name to {mode, track, allowed_apps, "
-                    "capabilities}");
+                    "capabilities, update_policy, pinned_version, update_window}");
   std::string many = "name: x\nduration: 1h\nprofiles:\n";
   for (int i = 0; i < 101; ++i) many += "  p" + std::to_string(i) + ": {mode: managed}\n";
   expect_file_error(parse_error(many), 3, "profiles", "101 profiles; expected at most 100");
@@ -1359,7 +1361,7 @@ organizations:
   }
   expect_file_error(error("  - {name: globex, colour: red}"), 8, "organizations.1.colour",
                     "unknown key; expected one of name, region, licenses, default_profile, "
-                    "audit_retention, sites");
+                    "audit_retention, update_windows, sites");
   expect_file_error(error("  - {name: globex, region: mars}"), 8, "organizations.1.region",
                     "got \"mars\"; expected one of eu-west, eu-central, us-east, us-west, "
                     "ap-south, ap-northeast");
@@ -1723,6 +1725,698 @@ checks: [{id: up, expect: all_devices_connected}]
 }
 
 // ---------------------------------------------------------------------------------------------
+// Software updates, tasks and insights
+
+TEST(ScenarioFile, UpdatesFileGivesEveryField) {
+  const Scenario scenario = parse(R"(
+name: updates-full
+duration: 1d
+epoch: 2026-03-23T00:00:00Z
+release_check_interval: 30m
+telemetry_interval: 15m
+releases:
+  - version: 11.11.5
+    track: lts-2024
+    at: 1h
+    size: 1.5GB
+    failure_share: 5%
+    tampered: true
+  - {version: 11.12.0}
+  - {version: 10.12.9, size: 900B, tampered: false}
+profiles:
+  office:
+    mode: managed
+    update_policy: pinned
+    pinned_version: 11.11.0
+    update_window: {days: [sat, sun], start: "02:00", duration: 3h}
+  plain: {mode: connected, update_policy: latest}
+organizations:
+  - name: acme
+    default_profile: office
+    update_windows: false
+    sites:
+      - name: lund
+        time_zone: Europe/Stockholm
+        devices:
+          - kind: edge_host
+            name: edge-1
+            telemetry: {load: 95%, sd_card_health: 0.1, crashes_per_day: 5}
+          - {model: tier2-box, count: 3, via: edge-1}
+          - {count: 2, os: 10.12.5}
+fleet:
+  cameras: 4
+  sites: 2
+  organization: acme
+  time_zone: America/New_York
+  telemetry: {crashes_per_day: 0.5}
+sites:
+  - {name: free, devices: [{count: 1}]}
+timeline:
+  - at: 1m
+    do: set_overlay_text
+    devices: {site: lund}
+    as: operator
+    scope: lund
+    text: "Lobby: north door"
+    name: overlay-1
+  - {at: 2m, do: deploy, devices: {organization: acme}, as: administrator, version: 11.11.5}
+  - at: 3m
+    do: rollout
+    devices: {site: lund}
+    as: administrator
+    scope: lund
+    version: 10.12.5
+    name: wave
+    stages: [{devices: 1, success_threshold: 90%}, {devices: 0}]
+    starts_per_minute: 10
+    abort: {failure_share: 20%, after: 2}
+  - {at: 4m, do: rollout, version: 11.12.0, name: plain-wave, devices: {site: site-0001}}
+  - {at: 5m, do: restart_host, devices: {model: edge-host}}
+  - {at: 6m, do: add_device_locally, devices: {model: tier2-box, count: 1}}
+  - {at: 7m, do: set_diagnostics, devices: all, as: administrator, granted: false}
+  - {at: 8m, do: set_diagnostics, devices: {site: lund}}
+checks:
+  - id: on-patch
+    expect: devices_on_version
+    version: 11.11.5
+    devices: {site: lund}
+    at: 12h
+    at_least: 1
+  - {id: none-on-active, expect: devices_on_version, version: 11.12.0, at_most: 0}
+  - {id: in-window, expect: updates_outside_window, at_most: 0}
+  - {id: wave-done, expect: rollout_state, rollout: wave, state: finished, at_least: 5}
+  - {id: plain-aborted, expect: rollout_state, rollout: plain-wave, state: aborted}
+  - id: overlays
+    expect: tasks
+    action: set_overlay_text
+    status: succeeded
+    origin: user
+    devices: {site: lund}
+    at_least: 5
+    at_most: 6
+  - {id: any-task, expect: tasks, at_least: 1}
+  - {id: worn, expect: insights, insight: sd_card_replace, devices: {model: edge-host}, at_least: 1}
+)");
+  EXPECT_EQ(scenario.epoch.utc, std::chrono::sys_days{std::chrono::year{2026} / 3 / 23});
+  EXPECT_EQ(scenario.release_check_interval, 30min);
+  EXPECT_EQ(scenario.telemetry_interval, 15min);
+
+  ASSERT_EQ(scenario.releases.size(), 3u);
+  const Release& patch = scenario.releases[0];
+  EXPECT_EQ(patch.version, "11.11.5");
+  EXPECT_EQ(patch.track, "lts-2024");
+  EXPECT_EQ(patch.published_at, 1h);
+  EXPECT_EQ(patch.size_bytes, 1'500'000'000u);
+  EXPECT_DOUBLE_EQ(patch.failure_share, 0.05);
+  EXPECT_TRUE(patch.tampered);
+  EXPECT_EQ(patch.line, 7);
+  const Release& active = scenario.releases[1];
+  EXPECT_EQ(active.track, "active");  // filled in from the version
+  EXPECT_EQ(active.published_at, 0s);
+  EXPECT_EQ(active.size_bytes, 150'000'000u);
+  EXPECT_DOUBLE_EQ(active.failure_share, 0.0);
+  EXPECT_FALSE(active.tampered);
+  EXPECT_EQ(active.line, 13);
+  EXPECT_EQ(scenario.releases[2].track, "lts-2022");
+  EXPECT_EQ(scenario.releases[2].size_bytes, 900u);
+  EXPECT_FALSE(scenario.releases[2].tampered);
+
+  ASSERT_EQ(scenario.profiles.size(), 2u);
+  const Profile& office = scenario.profiles[0];
+  EXPECT_EQ(office.update_policy, UpdatePolicy::kPinned);
+  EXPECT_EQ(office.pinned_version, "11.11.0");
+  ASSERT_TRUE(office.update_window.has_value());
+  EXPECT_EQ(office.update_window->days,
+            platform::WeekdaySet()
+                .set(static_cast<std::size_t>(platform::Weekday::kSaturday))
+                .set(static_cast<std::size_t>(platform::Weekday::kSunday)));
+  EXPECT_EQ(office.update_window->start, 2h);
+  EXPECT_EQ(office.update_window->duration, 3h);
+  const Profile& plain = scenario.profiles[1];
+  EXPECT_EQ(plain.update_policy, UpdatePolicy::kLatest);
+  EXPECT_EQ(plain.pinned_version, "");
+  EXPECT_FALSE(plain.update_window.has_value());
+
+  ASSERT_EQ(scenario.organizations.size(), 1u);
+  EXPECT_FALSE(scenario.organizations[0].update_windows);
+
+  ASSERT_EQ(scenario.sites.size(), 4u);  // free, lund, then the fleet's two
+  EXPECT_EQ(scenario.sites[0].time_zone, "UTC");
+  const Site& lund = scenario.sites[1];
+  EXPECT_EQ(lund.time_zone, "Europe/Stockholm");
+  ASSERT_EQ(lund.devices.size(), 3u);
+  EXPECT_DOUBLE_EQ(lund.devices[0].telemetry.load, 0.95);
+  EXPECT_DOUBLE_EQ(lund.devices[0].telemetry.sd_card_health, 0.1);
+  EXPECT_DOUBLE_EQ(lund.devices[0].telemetry.crashes_per_day, 5.0);
+  EXPECT_DOUBLE_EQ(lund.devices[1].telemetry.load, 0.3);
+  EXPECT_DOUBLE_EQ(lund.devices[1].telemetry.sd_card_health, 1.0);
+  EXPECT_DOUBLE_EQ(lund.devices[1].telemetry.crashes_per_day, 0.0);
+  for (std::size_t i = 2; i < 4; ++i) {
+    EXPECT_EQ(scenario.sites[i].time_zone, "America/New_York");
+    EXPECT_DOUBLE_EQ(scenario.sites[i].devices[0].telemetry.crashes_per_day, 0.5);
+    EXPECT_DOUBLE_EQ(scenario.sites[i].devices[0].telemetry.load, 0.3);
+  }
+
+  ASSERT_EQ(scenario.actions.size(), 8u);
+  const Action& overlay = scenario.actions[0];
+  EXPECT_EQ(overlay.kind, ActionKind::kSetOverlayText);
+  EXPECT_EQ(overlay.devices.site, "lund");
+  EXPECT_EQ(overlay.as, ActingRole::kOperator);
+  EXPECT_EQ(overlay.scope, "lund");
+  EXPECT_EQ(overlay.text, "Lobby: north door");
+  EXPECT_EQ(overlay.name, "overlay-1");
+  EXPECT_EQ(overlay.line, 44);
+  const Action& deploy = scenario.actions[1];
+  EXPECT_EQ(deploy.kind, ActionKind::kDeploy);
+  EXPECT_EQ(deploy.devices.organization, "acme");
+  EXPECT_EQ(deploy.as, ActingRole::kAdministrator);
+  EXPECT_EQ(deploy.version, "11.11.5");
+  EXPECT_EQ(deploy.name, "");
+  const Action& wave = scenario.actions[2];
+  EXPECT_EQ(wave.kind, ActionKind::kRollout);
+  EXPECT_EQ(wave.at, 3min);
+  EXPECT_EQ(wave.scope, "lund");
+  EXPECT_EQ(wave.version, "10.12.5");  // a device group's version
+  EXPECT_EQ(wave.name, "wave");
+  ASSERT_EQ(wave.rollout.stages.size(), 2u);
+  EXPECT_EQ(wave.rollout.stages[0].devices, 1u);
+  EXPECT_DOUBLE_EQ(wave.rollout.stages[0].success_threshold, 0.9);
+  EXPECT_EQ(wave.rollout.stages[1].devices, 0u);
+  EXPECT_DOUBLE_EQ(wave.rollout.stages[1].success_threshold, 1.0);
+  EXPECT_EQ(wave.rollout.starts_per_minute, 10u);
+  EXPECT_DOUBLE_EQ(wave.rollout.abort_failure_share, 0.2);
+  EXPECT_EQ(wave.rollout.abort_after, 2u);
+  const Action& plain_wave = scenario.actions[3];
+  EXPECT_EQ(plain_wave.name, "plain-wave");
+  EXPECT_TRUE(plain_wave.rollout.stages.empty());  // one stage of every device
+  EXPECT_EQ(plain_wave.rollout.starts_per_minute, 0u);
+  EXPECT_DOUBLE_EQ(plain_wave.rollout.abort_failure_share, 1.0);
+  EXPECT_EQ(plain_wave.rollout.abort_after, 1u);
+  EXPECT_EQ(scenario.actions[4].kind, ActionKind::kRestartHost);
+  EXPECT_EQ(scenario.actions[4].devices.model, "edge-host");
+  EXPECT_EQ(scenario.actions[5].kind, ActionKind::kAddDeviceLocally);
+  EXPECT_EQ(scenario.actions[5].devices.count, 1u);
+  EXPECT_EQ(scenario.actions[6].kind, ActionKind::kSetDiagnostics);
+  EXPECT_FALSE(scenario.actions[6].granted);
+  EXPECT_EQ(scenario.actions[6].as, ActingRole::kAdministrator);
+  EXPECT_TRUE(scenario.actions[7].granted);
+
+  ASSERT_EQ(scenario.checks.size(), 8u);
+  const Check& on_patch = scenario.checks[0];
+  EXPECT_EQ(on_patch.kind, CheckKind::kDevicesOnVersion);
+  EXPECT_EQ(on_patch.version, "11.11.5");
+  EXPECT_EQ(on_patch.devices.site, "lund");
+  EXPECT_EQ(on_patch.at, 12h);
+  EXPECT_DOUBLE_EQ(on_patch.at_least, 1.0);
+  EXPECT_EQ(scenario.checks[1].at, 24h);  // the end
+  EXPECT_DOUBLE_EQ(scenario.checks[1].at_most, 0.0);
+  EXPECT_EQ(scenario.checks[2].kind, CheckKind::kUpdatesOutsideWindow);
+  EXPECT_DOUBLE_EQ(scenario.checks[2].at_most, 0.0);
+  const Check& wave_done = scenario.checks[3];
+  EXPECT_EQ(wave_done.kind, CheckKind::kRolloutState);
+  EXPECT_EQ(wave_done.rollout, "wave");
+  EXPECT_EQ(wave_done.state, "finished");
+  EXPECT_DOUBLE_EQ(wave_done.at_least, 5.0);
+  EXPECT_EQ(scenario.checks[4].state, "aborted");  // no bound: the state alone
+  EXPECT_EQ(scenario.checks[4].at_least, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(scenario.checks[4].at_most, std::numeric_limits<double>::infinity());
+  const Check& overlays = scenario.checks[5];
+  EXPECT_EQ(overlays.kind, CheckKind::kTasks);
+  EXPECT_EQ(overlays.action, "set_overlay_text");
+  EXPECT_EQ(overlays.status, "succeeded");
+  EXPECT_EQ(overlays.origin, "user");
+  EXPECT_EQ(overlays.devices.site, "lund");
+  EXPECT_DOUBLE_EQ(overlays.at_least, 5.0);
+  EXPECT_DOUBLE_EQ(overlays.at_most, 6.0);
+  EXPECT_EQ(scenario.checks[6].action, "");
+  EXPECT_EQ(scenario.checks[6].status, "");
+  EXPECT_EQ(scenario.checks[6].origin, "");
+  const Check& worn = scenario.checks[7];
+  EXPECT_EQ(worn.kind, CheckKind::kInsights);
+  EXPECT_EQ(worn.insight, "sd_card_replace");
+  EXPECT_EQ(worn.devices.model, "edge-host");
+}
+
+TEST(ScenarioFile, UpdateKeysHaveDefaults) {
+  const Scenario scenario = parse(R"(
+name: x
+duration: 1h
+profiles:
+  p: {mode: managed}
+organizations:
+  - name: acme
+    sites: [{name: lund, devices: [{count: 2}]}]
+timeline:
+  - {at: 1m, do: set_diagnostics}
+  - {at: 2m, do: set_overlay_text, text: ""}
+checks:
+  - {id: none, expect: devices_on_version, version: 11.11.0, at_least: 0}
+)");
+  EXPECT_EQ(scenario.epoch.utc, std::chrono::sys_days{std::chrono::year{2026} / 1 / 5});
+  EXPECT_EQ(scenario.release_check_interval, 2h);
+  EXPECT_EQ(scenario.telemetry_interval, 1h);
+  EXPECT_TRUE(scenario.releases.empty());
+  EXPECT_EQ(scenario.profiles[0].update_policy, UpdatePolicy::kLatest);
+  EXPECT_FALSE(scenario.profiles[0].update_window.has_value());
+  EXPECT_TRUE(scenario.organizations[0].update_windows);
+  EXPECT_EQ(scenario.sites[0].time_zone, "UTC");
+  const DeviceGroup::Telemetry& telemetry = scenario.sites[0].devices[0].telemetry;
+  EXPECT_DOUBLE_EQ(telemetry.load, 0.3);
+  EXPECT_DOUBLE_EQ(telemetry.sd_card_health, 1.0);
+  EXPECT_DOUBLE_EQ(telemetry.crashes_per_day, 0.0);
+  ASSERT_EQ(scenario.actions.size(), 2u);
+  EXPECT_TRUE(scenario.actions[0].granted);
+  EXPECT_EQ(scenario.actions[1].text, "");  // an overlay may be emptied
+  EXPECT_EQ(scenario.checks[0].at, 1h);
+}
+
+TEST(ScenarioFileErrors, UpdateSettingsAndReleases) {
+  // kSmall's 8 lines come first.
+  const auto error = [](const std::string& lines) {
+    return parse_error(std::string(kSmall) + lines + "\n");
+  };
+  expect_file_error(error("epoch: 2026-03-23"), 9, "epoch",
+                    "got \"2026-03-23\"; expected an instant in UTC written YYYY-MM-DDTHH:MM:SSZ");
+  expect_file_error(error("epoch: 2026-02-30T00:00:00Z"), 9, "epoch", "which is no such instant");
+  expect_file_error(error("epoch: 2040-01-01T00:00:00Z"), 9, "epoch",
+                    "expected an instant from 2000-01-01T00:00:00Z to 2036-01-01T00:00:00Z");
+  expect_file_error(error("release_check_interval: 30s"), 9, "release_check_interval",
+                    "got \"30s\"; expected a duration of at least 1m and at most 7d");
+  expect_file_error(error("telemetry_interval: 25h"), 9, "telemetry_interval",
+                    "got \"25h\"; expected a duration of at least 1m and at most 1d");
+  // The release given is on line 10.
+  const auto release = [&](const std::string& item) { return error("releases:\n" + item); };
+  expect_file_error(release("  - {version: 11.11.5, track: active}"), 10, "releases.0.track",
+                    "got \"active\"; expected lts-2024, the track of 11.11.5");
+  expect_file_error(release("  - {version: 11.12.0, track: lts-2024}"), 10, "releases.0.track",
+                    "got \"lts-2024\"; expected active, the track of 11.12.0");
+  expect_file_error(release("  - {version: 11.11.5}\n  - {version: 11.11.5, size: 1GB}"), 11,
+                    "releases.1.version",
+                    "\"11.11.5\" is already released by releases.0; expected a unique version");
+  expect_file_error(release("  - {track: active}"), 10, "releases.0.version",
+                    "missing; expected an OS version of three numbers");
+  for (const char* version : {"11.11", "11.11.5.1", "v11.11.5", "11.011.5", "11.11.100000"}) {
+    expect_file_error(release("  - {version: '" + std::string(version) + "'}"), 10,
+                      "releases.0.version", "expected an OS version of three numbers");
+  }
+  expect_file_error(release("  - {version: 11.11.5, at: 1h}"), 10, "releases.0.at",
+                    "expected a time before the end of the scenario");
+  expect_file_error(release("  - {version: 11.11.5, size: 5GB}"), 10, "releases.0.size",
+                    "got \"5GB\"; expected a size from 1B to 4000000000B");
+  expect_file_error(release("  - {version: 11.11.5, size: 0B}"), 10, "releases.0.size",
+                    "expected a size from 1B");
+  for (const char* size : {"150 MB", "150mb", "150", "1.5B", "150MiB"}) {
+    expect_file_error(release("  - {version: 11.11.5, size: '" + std::string(size) + "'}"), 10,
+                      "releases.0.size",
+                      "expected a size in whole bytes with a unit B, kB, MB or GB (1000-based)");
+  }
+  expect_file_error(release("  - {version: 11.11.5, failure_share: 150%}"), 10,
+                    "releases.0.failure_share", "is not a fraction");
+  expect_file_error(release("  - {version: 11.11.5, tampered: yes}"), 10, "releases.0.tampered",
+                    "got \"yes\"; expected one of true, false");
+  expect_file_error(release("  - {version: 11.11.5, signed: false}"), 10, "releases.0.signed",
+                    "unknown key; expected one of version, track, at, size, failure_share, "
+                    "tampered");
+  std::string many = "releases:\n";
+  for (int i = 0; i < 101; ++i) many += "  - {version: 12.0." + std::to_string(i) + "}\n";
+  expect_file_error(error(many), 9, "releases", "101 items; expected at most 100");
+}
+
+TEST(ScenarioFileErrors, UpdatePoliciesAndWindows) {
+  const std::string head = R"(
+name: x
+duration: 1h
+profiles:
+  p: {mode: managed}
+)";
+  const std::string tail = R"(sites:
+  - {name: lund, devices: [{count: 1}]}
+checks: [{id: up, expect: all_devices_connected}]
+)";
+  // The profile given starts on line 5.
+  const auto error = [&](const std::string& profile) {
+    return parse_error(head + profile + "\n" + tail);
+  };
+  expect_file_error(error("  q: {mode: managed, update_policy: pinned}"), 5,
+                    "profiles.q.pinned_version",
+                    "missing; expected the version the devices keep, such as 11.11.0");
+  expect_file_error(error("  q: {mode: managed, pinned_version: 11.11.0}"), 5,
+                    "profiles.q.pinned_version",
+                    "given with update_policy latest; expected pinned_version only with "
+                    "update_policy: pinned");
+  expect_file_error(error("  q: {mode: managed, update_policy: pinned, pinned_version: 11}"), 5,
+                    "profiles.q.pinned_version", "got \"11\"; expected an OS version");
+  expect_file_error(error("  q: {mode: managed, update_policy: weekly}"), 5,
+                    "profiles.q.update_policy", "got \"weekly\"; expected one of latest, pinned");
+  const auto window = [&](const std::string& body) {
+    return error("  q:\n    mode: managed\n    update_window:\n" + body);
+  };
+  // update_window is on line 7, its keys from line 8.
+  expect_file_error(window("      days: [sat]\n      start: \"25:00\"\n      duration: 3h"), 9,
+                    "profiles.q.update_window.start",
+                    "got \"25:00\"; expected HH:MM from 00:00 to 23:59, such as 02:00");
+  expect_file_error(window("      days: [sat]\n      start: 2:00\n      duration: 3h"), 9,
+                    "profiles.q.update_window.start", "got \"2:00\"; expected HH:MM");
+  expect_file_error(window("      days: [sat]\n      start: 02:00\n      duration: 0m"), 10,
+                    "profiles.q.update_window.duration",
+                    "got \"0m\", 0 minutes; expected from 1m to 1430m (23h50m)");
+  expect_file_error(window("      days: [sat]\n      start: 02:00\n      duration: 24h"), 10,
+                    "profiles.q.update_window.duration", "expected from 1m to 1430m");
+  expect_file_error(window("      days: [sat]\n      start: 02:00\n      duration: 3 hours"), 10,
+                    "profiles.q.update_window.duration",
+                    "got \"3 hours\"; expected hours and minutes, largest first");
+  expect_file_error(window("      days: [sat, fun]\n      start: 02:00\n      duration: 3h"), 8,
+                    "profiles.q.update_window.days.1",
+                    "got \"fun\"; expected day names among mon, tue, wed, thu, fri, sat, sun");
+  expect_file_error(window("      days: [sat, Sun]\n      start: 02:00\n      duration: 3h"), 8,
+                    "profiles.q.update_window.days.1", "got \"Sun\"; expected day names");
+  expect_file_error(window("      days: [sat, sat]\n      start: 02:00\n      duration: 3h"), 8,
+                    "profiles.q.update_window.days.1", "got \"sat\" twice; expected each day once");
+  expect_file_error(window("      days: []\n      start: 02:00\n      duration: 3h"), 8,
+                    "profiles.q.update_window.days",
+                    "got an empty list; expected at least one of mon, tue");
+  expect_file_error(window("      days: sat\n      start: 02:00\n      duration: 3h"), 8,
+                    "profiles.q.update_window.days", "got a value; expected a list of day names");
+  expect_file_error(window("      days: [sat]\n      duration: 3h"), 7,
+                    "profiles.q.update_window.start", "missing; expected a local time HH:MM");
+  expect_file_error(window("      start: 02:00\n      duration: 3h"), 7,
+                    "profiles.q.update_window.days", "missing; expected a list of day names");
+  expect_file_error(window("      days: [sat]\n      start: 02:00"), 7,
+                    "profiles.q.update_window.duration", "missing; expected how long it is open");
+  expect_file_error(
+      window("      days: [sat]\n      start: 02:00\n      duration: 3h\n      zone: UTC"), 11,
+      "profiles.q.update_window.zone", "unknown key; expected one of days, start, duration");
+  expect_file_error(error("  q: {mode: managed, update_window: weekends}"), 5,
+                    "profiles.q.update_window", "got a value; expected a map of days, start");
+
+  // Organizations' offering.
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+organizations:
+  - {name: acme, update_windows: maybe}
+checks: [{id: up, expect: all_devices_connected}]
+)"),
+                    4, "organizations.0.update_windows",
+                    "got \"maybe\"; expected one of true, false");
+}
+
+TEST(ScenarioFileErrors, TimeZonesAndTelemetry) {
+  // The site starts on line 4; the keys given are on line 5 and after.
+  const auto site = [](const std::string& keys) {
+    return parse_error("name: x\nduration: 1h\nsites:\n  - name: lund\n" + keys +
+                       "\nchecks: [{id: up, expect: all_devices_connected}]\n");
+  };
+  expect_file_error(site("    time_zone: Mars/Olympus\n    devices: [{count: 1}]"), 5,
+                    "sites.0.time_zone", "got \"Mars/Olympus\", which is not in the tz database");
+  expect_file_error(site("    time_zone: europe/stockholm\n    devices: [{count: 1}]"), 5,
+                    "sites.0.time_zone", "names are case-sensitive");
+  expect_file_error(site("    time_zone: localtime\n    devices: [{count: 1}]"), 5,
+                    "sites.0.time_zone",
+                    "got \"localtime\"; expected an IANA time zone name such as Europe/Stockholm");
+  expect_file_error(site("    time_zone: [UTC]\n    devices: [{count: 1}]"), 5, "sites.0.time_zone",
+                    "got a list; expected an IANA time zone name");
+  expect_file_error(site("    devices: [{count: 1, telemetry: {load: 120%}}]"), 5,
+                    "sites.0.devices.0.telemetry.load", "\"120%\" is not a fraction");
+  expect_file_error(site("    devices: [{count: 1, telemetry: {sd_card_health: -0.1}}]"), 5,
+                    "sites.0.devices.0.telemetry.sd_card_health", "is not a fraction");
+  expect_file_error(site("    devices: [{count: 1, telemetry: {crashes_per_day: 1001}}]"), 5,
+                    "sites.0.devices.0.telemetry.crashes_per_day",
+                    "got \"1001\"; expected a number of crashes a day from 0 to 1000");
+  expect_file_error(site("    devices: [{count: 1, telemetry: {crashes_per_day: -1}}]"), 5,
+                    "sites.0.devices.0.telemetry.crashes_per_day", "from 0 to 1000");
+  expect_file_error(site("    devices: [{count: 1, telemetry: {temperature: 90}}]"), 5,
+                    "sites.0.devices.0.telemetry.temperature",
+                    "unknown key; expected one of load, sd_card_health, crashes_per_day");
+  // An organization's sites and the fleet's take the same keys.
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    sites: [{name: lund, time_zone: Nowhere/City, devices: [{count: 1}]}]
+checks: [{id: up, expect: all_devices_connected}]
+)"),
+                    5, "organizations.0.sites.0.time_zone", "\"Nowhere/City\"");
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+fleet:
+  cameras: 5
+  time_zone: CEST
+checks: [{id: up, expect: all_devices_connected}]
+)"),
+                    5, "fleet.time_zone", "got \"CEST\", which is not in the tz database");
+  expect_file_error(parse_error(R"(
+name: x
+duration: 1h
+fleet:
+  cameras: 5
+  telemetry: {load: high}
+checks: [{id: up, expect: all_devices_connected}]
+)"),
+                    5, "fleet.telemetry.load", "\"high\" is not a fraction");
+}
+
+TEST(ScenarioFileErrors, TaskActionsAndRollouts) {
+  const std::string head = R"(
+name: x
+duration: 1h
+releases: [{version: 11.12.0}]
+organizations:
+  - name: acme
+    sites:
+      - name: lund
+        devices:
+          - {kind: edge_host, name: edge}
+          - {model: tier2-box, count: 2, via: edge}
+checks: [{id: up, expect: all_devices_connected}]
+timeline:
+)";
+  // The entry is on line 13: timeline.0.
+  const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
+  expect_file_error(error("  - {at: 1m, do: deploy, version: 12.0.0}"), 13, "timeline.0.version",
+                    "\"12.0.0\" is an unknown version: no release and no device group has it; "
+                    "expected one of 11.11.0, 11.12.0");
+  expect_file_error(error("  - {at: 1m, do: rollout, name: r, version: 11.13.0}"), 13,
+                    "timeline.0.version", "\"11.13.0\" is an unknown version");
+  expect_file_error(error("  - {at: 1m, do: deploy, version: latest}"), 13, "timeline.0.version",
+                    "got \"latest\"; expected an OS version of three numbers");
+  expect_file_error(error("  - {at: 1m, do: deploy}"), 13, "timeline.0.version",
+                    "missing; expected the OS version to install");
+  expect_file_error(error("  - {at: 1m, do: deploy, version: 11.12.0, stages: []}"), 13,
+                    "timeline.0.stages",
+                    "not valid with do: deploy; expected one of at, do, devices, as, scope, "
+                    "version, name");
+  expect_file_error(error("  - {at: 1m, do: deploy, version: 11.12.0, name: 'a b'}"), 13,
+                    "timeline.0.name", "1-64 characters");
+  // set_overlay_text
+  expect_file_error(error("  - {at: 1m, do: set_overlay_text}"), 13, "timeline.0.text",
+                    "missing; expected the overlay text, at most 128 bytes");
+  expect_file_error(
+      error("  - {at: 1m, do: set_overlay_text, text: '" + std::string(129, 't') + "'}"), 13,
+      "timeline.0.text", "129 bytes; expected at most 128 (the Task Manager's limit)");
+  // 64 two-byte characters are 128 bytes: the limit counts bytes.
+  std::string umlauts;
+  for (int i = 0; i < 64; ++i) umlauts += "\xc3\xa4";
+  EXPECT_EQ(parse(head + "  - {at: 1m, do: set_overlay_text, text: '" + umlauts + "'}\n")
+                .actions[0]
+                .text.size(),
+            128u);
+  expect_file_error(error("  - {at: 1m, do: set_overlay_text, text: '" + umlauts + "x'}"), 13,
+                    "timeline.0.text", "129 bytes");
+  expect_file_error(error("  - {at: 1m, do: set_overlay_text, text: \"gate\\tnorth\"}"), 13,
+                    "timeline.0.text",
+                    "a control character at byte 4; expected text without control characters");
+  expect_file_error(error("  - {at: 1m, do: set_overlay_text, text: [a]}"), 13, "timeline.0.text",
+                    "got a list; expected text");
+  expect_file_error(error("  - {at: 1m, do: set_overlay_text, text: a, version: 11.12.0}"), 13,
+                    "timeline.0.version", "not valid with do: set_overlay_text");
+  // rollout
+  expect_file_error(error("  - {at: 1m, do: rollout, version: 11.12.0}"), 13, "timeline.0.name",
+                    "missing; expected a name for the rollout, unique among rollouts");
+  expect_file_error(
+      parse_error(head + "  - {at: 1m, do: rollout, version: 11.12.0, name: wave}\n"
+                         "  - {at: 2m, do: rollout, version: 11.11.0, name: wave}\n"),
+      14, "timeline.1.name",
+      "\"wave\" already names the rollout timeline.0; expected a unique rollout name");
+  const auto rollout = [&](const std::string& keys) {
+    return error("  - {at: 1m, do: rollout, version: 11.12.0, name: wave, " + keys + "}");
+  };
+  expect_file_error(rollout("stages: [{devices: 0}, {devices: 1}]"), 13,
+                    "timeline.0.stages.0.devices",
+                    "0 in a stage before the last; expected at least 1 (only the last stage may "
+                    "take 0: every device left)");
+  expect_file_error(rollout("stages: []"), 13, "timeline.0.stages",
+                    "an empty list; expected at least one of the stages");
+  expect_file_error(rollout("stages: [{success_threshold: 90%}]"), 13,
+                    "timeline.0.stages.0.devices", "missing; expected how many devices");
+  expect_file_error(rollout("stages: [{devices: 1, success_threshold: 2}]"), 13,
+                    "timeline.0.stages.0.success_threshold", "\"2\" is not a fraction");
+  expect_file_error(rollout("stages: [{devices: 1, share: 1}]"), 13, "timeline.0.stages.0.share",
+                    "unknown key; expected one of devices, success_threshold");
+  std::string stages;
+  for (int i = 0; i < 101; ++i) stages += (i == 0 ? "{devices: 1}" : ", {devices: 1}");
+  expect_file_error(rollout("stages: [" + stages + "]"), 13, "timeline.0.stages",
+                    "101 items; expected at most 100");
+  expect_file_error(rollout("starts_per_minute: 100001"), 13, "timeline.0.starts_per_minute",
+                    "got \"100001\"; expected a whole number in 0..100000");
+  expect_file_error(rollout("abort: {failure_share: 20%, after: 0}"), 13, "timeline.0.abort.after",
+                    "got \"0\"; expected a whole number in 1..1000000");
+  expect_file_error(rollout("abort: {failure_share: lots}"), 13, "timeline.0.abort.failure_share",
+                    "\"lots\" is not a fraction");
+  expect_file_error(rollout("abort: {when: 5}"), 13, "timeline.0.abort.when",
+                    "unknown key; expected one of failure_share, after");
+  expect_file_error(rollout("scope: lund"), 13, "timeline.0.scope",
+                    "given for the owner, whose role is organization-wide");
+  // The others.
+  expect_file_error(error("  - {at: 1m, do: restart_host, as: operator}"), 13, "timeline.0.as",
+                    "not valid with do: restart_host; expected one of at, do, devices");
+  expect_file_error(error("  - {at: 1m, do: add_device_locally, name: cam}"), 13, "timeline.0.name",
+                    "not valid with do: add_device_locally");
+  expect_file_error(error("  - {at: 1m, do: set_diagnostics, granted: 'no'}"), 13,
+                    "timeline.0.granted", "got \"no\"; expected one of true, false");
+  expect_file_error(error("  - {at: 1m, do: set_diagnostics, text: hi}"), 13, "timeline.0.text",
+                    "not valid with do: set_diagnostics; expected one of at, do, devices, as, "
+                    "scope, granted");
+  expect_file_error(error("  - {at: 1m, do: upgrade}"), 13, "timeline.0.do",
+                    "delete_organization, set_overlay_text, deploy, rollout, restart_host, "
+                    "add_device_locally, set_diagnostics");
+  // Like the other platform actions, these need organizations.
+  expect_file_error(parse_error(std::string(kSmall) + R"(timeline:
+  - {at: 1m, do: restart_host}
+)"),
+                    10, "timeline.0.do",
+                    "do: restart_host acts on a platform with tenants; expected organizations:");
+}
+
+TEST(ScenarioFileErrors, UpdateTaskAndInsightChecks) {
+  const std::string head = R"(
+name: x
+duration: 1h
+organizations:
+  - name: acme
+    sites: [{name: lund, devices: [{count: 2}]}]
+timeline:
+  - {at: 1m, do: rollout, version: 11.11.0, name: wave}
+checks:
+)";
+  // The check is on line 9: checks.0.
+  const auto error = [&](const std::string& check) { return parse_error(head + check + "\n"); };
+  // devices_on_version
+  expect_file_error(error("  - {id: c, expect: devices_on_version, at_least: 1}"), 9,
+                    "checks.0.version", "missing; expected an OS version of three numbers");
+  expect_file_error(error("  - {id: c, expect: devices_on_version, version: 12, at_least: 1}"), 9,
+                    "checks.0.version", "got \"12\"; expected an OS version");
+  expect_file_error(
+      error("  - {id: c, expect: devices_on_version, version: 11.11.0, at: 2h, at_least: 1}"), 9,
+      "checks.0.at", "at most 1h (the scenario's duration)");
+  expect_file_error(error("  - {id: c, expect: devices_on_version, version: 11.11.0}"), 9,
+                    "checks.0", "has no bound");
+  expect_file_error(
+      error("  - {id: c, expect: devices_on_version, version: 11.11.0, state: x, at_least: 1}"), 9,
+      "checks.0.state",
+      "not valid with expect: devices_on_version; expected one of id, expect, version, devices, "
+      "at, at_least, at_most");
+  // updates_outside_window
+  expect_file_error(error("  - {id: c, expect: updates_outside_window}"), 9, "checks.0",
+                    "has no bound");
+  expect_file_error(error("  - {id: c, expect: updates_outside_window, devices: all, at_most: 0}"),
+                    9, "checks.0.devices",
+                    "not valid with expect: updates_outside_window; expected one of id, expect, "
+                    "at_least, at_most");
+  // rollout_state
+  expect_file_error(error("  - {id: c, expect: rollout_state, rollout: nope, state: finished}"), 9,
+                    "checks.0.rollout",
+                    "\"nope\" is not a rollout (the name of a do: rollout entry); expected one "
+                    "of wave");
+  expect_file_error(error("  - {id: c, expect: rollout_state, state: finished}"), 9,
+                    "checks.0.rollout", "missing; expected the name of a rollout");
+  expect_file_error(error("  - {id: c, expect: rollout_state, rollout: wave}"), 9, "checks.0.state",
+                    "missing; expected running, finished or aborted");
+  expect_file_error(error("  - {id: c, expect: rollout_state, rollout: wave, state: done}"), 9,
+                    "checks.0.state", "got \"done\"; expected one of running, finished, aborted");
+  expect_file_error(error("  - {id: c, expect: rollout_state, rollout: wave, state: finished, "
+                          "at_least: 2, at_most: 1}"),
+                    9, "checks.0.at_most", "at_least <= at_most");
+  expect_file_error(
+      parse_error(std::string(kSmallOwned) + "  - {id: c, expect: rollout_state, rollout: wave, "
+                                             "state: running}\n"),
+      11, "checks.1.rollout",
+      "\"wave\" is not a rollout (the name of a do: rollout entry); the scenario "
+      "defines none");
+  // tasks
+  expect_file_error(error("  - {id: c, expect: tasks, status: done, at_least: 1}"), 9,
+                    "checks.0.status",
+                    "got \"done\"; expected one of queued, dispatched, running, succeeded, "
+                    "failed, cancelled, timed_out");
+  expect_file_error(error("  - {id: c, expect: tasks, action: upgrade, at_least: 1}"), 9,
+                    "checks.0.action",
+                    "got \"upgrade\"; expected one of set_overlay_text, upgrade_firmware, reboot, "
+                    "adopt_device");
+  expect_file_error(error("  - {id: c, expect: tasks, origin: cloud, at_least: 1}"), 9,
+                    "checks.0.origin", "got \"cloud\"; expected one of user, host");
+  expect_file_error(error("  - {id: c, expect: tasks, status: failed}"), 9, "checks.0",
+                    "has no bound");
+  expect_file_error(error("  - {id: c, expect: tasks, insight: overload, at_least: 1}"), 9,
+                    "checks.0.insight",
+                    "not valid with expect: tasks; expected one of id, expect, action, status, "
+                    "origin, devices, at_least, at_most");
+  // insights
+  expect_file_error(error("  - {id: c, expect: insights, insight: overheat, at_least: 1}"), 9,
+                    "checks.0.insight",
+                    "got \"overheat\"; expected one of overload, sd_card_replace, crash_loop");
+  expect_file_error(error("  - {id: c, expect: insights, at_least: 1}"), 9, "checks.0.insight",
+                    "missing; expected one of overload, sd_card_replace, crash_loop");
+  expect_file_error(error("  - {id: c, expect: insights, insight: crash_loop}"), 9, "checks.0",
+                    "has no bound");
+  expect_file_error(error("  - {id: c, expect: insights, insight: crash_loop, devices: {site: "
+                          "malmo}, at_least: 1}"),
+                    9, "checks.0.devices.site", "\"malmo\" is not a site");
+  expect_file_error(error("  - {id: c, expect: firmware, at_least: 1}"), 9, "checks.0.expect",
+                    "audit_trails_intact, devices_on_version, updates_outside_window, "
+                    "rollout_state, tasks, insights");
+}
+
+TEST(ScenarioOverrides, UpdateKeysAreValidatedAndNameTheOverride) {
+  const std::string file = R"(
+name: x
+duration: 1h
+profiles:
+  office:
+    mode: managed
+    update_window: {days: [sat], start: "02:00", duration: 3h}
+organizations:
+  - name: acme
+    sites: [{name: lund, devices: [{count: 2}]}]
+checks: [{id: up, expect: all_devices_connected}]
+)";
+  expect_override_error(parse_error(file, {{"profiles.office.update_window.start", "25:00"}}),
+                        "profiles.office.update_window.start=25:00",
+                        "profiles.office.update_window.start", "got \"25:00\"; expected HH:MM");
+  expect_override_error(parse_error(file, {{"organizations.0.sites.0.time_zone", "Nowhere/City"}}),
+                        "organizations.0.sites.0.time_zone=Nowhere/City",
+                        "organizations.0.sites.0.time_zone", "not in the tz database");
+  expect_override_error(parse_error(file, {{"releases", "[{version: 11.11.5, track: active}]"}}),
+                        "releases=[{version: 11.11.5, track: active}]", "releases.0.track",
+                        "expected lts-2024, the track of 11.11.5");
+  const Scenario scenario = parse(file, {{"epoch", "2026-10-24T00:00:00Z"},
+                                         {"profiles.office.update_window.days", "[mon, tue]"},
+                                         {"organizations.0.sites.0.time_zone", "Asia/Tokyo"},
+                                         {"organizations.0.update_windows", "false"},
+                                         {"releases", "[{version: 11.12.0, at: 30m}]"},
+                                         {"timeline", "[{at: 1m, do: deploy, version: 11.12.0}]"}});
+  EXPECT_EQ(scenario.epoch.utc, std::chrono::sys_days{std::chrono::year{2026} / 10 / 24});
+  EXPECT_EQ(scenario.profiles[0].update_window->days.count(), 2u);
+  EXPECT_EQ(scenario.sites[0].time_zone, "Asia/Tokyo");
+  EXPECT_FALSE(scenario.organizations[0].update_windows);
+  ASSERT_EQ(scenario.releases.size(), 1u);
+  EXPECT_EQ(scenario.releases[0].published_at, 30min);
+  EXPECT_EQ(scenario.releases[0].line, 0);
+  EXPECT_EQ(scenario.actions[0].version, "11.12.0");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Overrides
 
 TEST(ScenarioOverrides, ParseOverrideSplitsAtTheFirstEquals) {
@@ -1810,7 +2504,7 @@ checks: [{id: up, expect: all_devices_connected}]
                         "unknown key; expected one of cameras, sites, model, os, track, region,");
   EXPECT_EQ(std::string(unknown.what()),
             "--set fleet.camras=5: fleet.camras: unknown key; expected one of cameras, sites, "
-            "model, os, track, region, uplink, organization");
+            "model, os, track, region, time_zone, uplink, organization, telemetry");
   expect_override_error(parse_error(kSmall, {{"sites.0.devices.0.count", "abc"}}),
                         "sites.0.devices.0.count=abc", "sites.0.devices.0.count",
                         "got \"abc\"; expected a whole number");

@@ -8,11 +8,14 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <queue>
+#include <set>
 #include <stdexcept>
 #include <string>
 
+#include "core/digest.h"
 #include "devices/device_agent.h"
 #include "sim/network_conditions.h"
 #include "sim/tenants.h"
@@ -61,7 +64,8 @@ double seconds(Time t) {
 bool acts_on_devices(scenarios::ActionKind kind) {
   return kind == scenarios::ActionKind::kInstallApp ||
          kind == scenarios::ActionKind::kUseLocalAdministrator ||
-         kind == scenarios::ActionKind::kInstallOs;
+         kind == scenarios::ActionKind::kInstallOs || kind == scenarios::ActionKind::kRestartHost ||
+         kind == scenarios::ActionKind::kAddDeviceLocally;
 }
 
 class Cloud;
@@ -70,7 +74,34 @@ class Site;
 std::unique_ptr<platform::ControlPlane> make_control_plane(const scenarios::Scenario& scenario,
                                                            std::uint64_t seed) {
   if (scenario.organizations.empty()) return nullptr;
-  return std::make_unique<platform::ControlPlane>(seed);
+  return std::make_unique<platform::ControlPlane>(seed, platform::ControlPlaneLimits{},
+                                                  scenario.epoch);
+}
+
+// The vendor's images of every release for every model of the fleet, signed with a key drawn
+// from the run's seed; a release marked tampered gets a signature that does not verify.
+std::unique_ptr<devices::FirmwareDownloads> publish_images(const scenarios::Scenario& scenario,
+                                                           std::uint64_t seed) {
+  if (scenario.releases.empty()) return nullptr;
+  const devices::FirmwareSigner signer(core::RandomStream(seed, core::kFirmwareSigningStream));
+  auto downloads = std::make_unique<devices::FirmwareDownloads>(signer.public_key());
+  std::set<std::string> models;
+  for (const scenarios::Site& site : scenario.sites) {
+    for (const scenarios::DeviceGroup& group : site.devices) models.insert(group.model);
+  }
+  for (const scenarios::Release& release : scenario.releases) {
+    const std::optional<core::OsVersion> version = core::parse_os_version(release.version);
+    assert(version && "the loader checks release versions");
+    for (const std::string& model : models) {
+      devices::FirmwareImage image =
+          signer.sign(model, *version, release.size_bytes,
+                      core::sha256("image of " + model + " " + release.version));
+      if (release.tampered) image.signature[0] = static_cast<char>(image.signature[0] ^ 1);
+      downloads->images.emplace(std::pair(model, release.version),
+                                devices::PublishedImage{std::move(image), release.failure_share});
+    }
+  }
+  return downloads;
 }
 
 // Everything the actors share. Owned by simulate(); actors hold a reference.
@@ -81,6 +112,7 @@ struct World {
   core::Trace trace;
   NetworkConditions network;
   devices::DeviceAgentConfig agent_config;
+  std::unique_ptr<devices::FirmwareDownloads> downloads;  // with releases only
   std::unique_ptr<platform::ControlPlane> control_plane;  // with organizations only
   Tenants tenants;
   std::vector<std::vector<std::uint32_t>> selected;  // by action: the devices it acts on
@@ -101,6 +133,7 @@ struct World {
         options(o),
         layout(s),
         network(s, o.seed),
+        downloads(publish_images(s, o.seed)),
         control_plane(make_control_plane(s, o.seed)),
         platform({s.heartbeat.interval, s.heartbeat.missed_max},
                  std::max<std::size_t>(1, layout.device_count()), &trace, control_plane.get(),
@@ -110,6 +143,20 @@ struct World {
     agent_config.unacked_heartbeats_max = s.heartbeat.missed_max;
     agent_config.start_spread = s.start_within;
     agent_config.heartbeat_limit = s.heartbeat.limit;
+    // Hosts check for releases only when the platform publishes some.
+    if (!s.releases.empty()) agent_config.host.release_check_interval = s.release_check_interval;
+    agent_config.host.telemetry_interval = s.telemetry_interval;
+    agent_config.host.downloads = downloads.get();
+  }
+
+  // Tells the cloud that an agent closed its connection (a restart): the platform sees the
+  // websocket close one uplink latency later, unless the site is cut off. Not counted as a
+  // message: no frame crosses.
+  void transmit_close(Time now, std::uint32_t agent) {
+    const std::uint32_t site = layout.site_of_agent(agent);
+    if (network.partitioned(site, now)) return;
+    std::string none;
+    cloud_mailbox->put_init(take_datagram(agent, none), kWireOverheadBytes)->detach(free_datagram);
   }
 
   // Hands a frame to the network between `device`'s site and the cloud, or drops it.
@@ -273,6 +320,10 @@ class Cloud {
         },
         [this](Time now, const Datagram& datagram) {
           World& world = world_;
+          if (datagram.frame.empty()) {  // the agent closed its connection
+            world.platform.on_connection_closed(now, datagram.device);
+            return;
+          }
           world.delivered(now, datagram, true);
           world.platform.on_frame(now, datagram.device, datagram.frame, out_);
           dispatch(now, out_);
@@ -338,12 +389,86 @@ class Cloud {
                                                 w.tenants.organization_ids[organization]);
         break;
       }
+      case scenarios::ActionKind::kSetOverlayText:
+      case scenarios::ActionKind::kDeploy:
+      case scenarios::ActionKind::kRollout:
+        for (const auto& [organization, serials] : devices_by_organization(index)) {
+          start_work(now, action, organization, serials);
+        }
+        break;
+      case scenarios::ActionKind::kSetDiagnostics:
+        for (std::uint32_t device : w.selected[index]) {
+          const int organization = organization_of(device);
+          if (organization < 0) continue;
+          const auto set = w.platform.set_diagnostics(
+              now, acting_user(w.scenario, w.tenants, action, organization),
+              w.tenants.organization_ids[organization], device_serial(device), action.granted,
+              out_);
+          ++(set.ok() ? w.actions.consents_set : w.actions.consents_refused);
+          dispatch(now, out_);
+        }
+        break;
       case scenarios::ActionKind::kInstallApp:
       case scenarios::ActionKind::kUseLocalAdministrator:
       case scenarios::ActionKind::kInstallOs:
+      case scenarios::ActionKind::kRestartHost:
+      case scenarios::ActionKind::kAddDeviceLocally:
         assert(false && "device actions run on their site's actor");
         break;
     }
+  }
+
+  // The selected devices of action `index`, by owning organization, as serials in device order.
+  std::map<int, std::vector<std::string>> devices_by_organization(std::uint32_t index) const {
+    std::map<int, std::vector<std::string>> grouped;
+    for (std::uint32_t device : world_.selected[index]) {
+      const int organization = organization_of(device);
+      if (organization >= 0) grouped[organization].push_back(device_serial(device));
+    }
+    return grouped;
+  }
+
+  // A task series (overlay, deploy) or a rollout on one organization's selected devices.
+  void start_work(Time now, const scenarios::Action& action, int organization,
+                  std::vector<std::string> serials) {
+    World& w = world_;
+    const std::string& actor = acting_user(w.scenario, w.tenants, action, organization);
+    const std::string& id = w.tenants.organization_ids[organization];
+    bool accepted = false;
+    if (action.kind == scenarios::ActionKind::kRollout) {
+      platform::RolloutPolicy policy;
+      for (const scenarios::RolloutStage& stage : action.rollout.stages) {
+        policy.groups.push_back({static_cast<std::size_t>(stage.devices), stage.success_threshold});
+      }
+      if (policy.groups.empty()) policy.groups.push_back({0, 0.0});  // one group of every device
+      policy.starts_per_minute = action.rollout.starts_per_minute;
+      policy.abort_failure_share = action.rollout.abort_failure_share;
+      policy.abort_after_min = static_cast<std::size_t>(action.rollout.abort_after);
+      accepted = w.platform
+                     .start_rollout(now, actor, id,
+                                    platform::RolloutRequest{action.name, action.version,
+                                                             std::move(serials), policy},
+                                    out_)
+                     .ok();
+    } else {
+      platform::TaskPayload payload;
+      if (action.kind == scenarios::ActionKind::kSetOverlayText) {
+        payload = {std::string(platform::kActionSetOverlayText),
+                   {{std::string(platform::kParameterText), action.text}}};
+      } else {
+        payload = {std::string(platform::kActionUpgradeFirmware),
+                   {{std::string(platform::kParameterVersion), action.version}}};
+      }
+      accepted =
+          w.platform
+              .create_task_series(now, actor, id,
+                                  platform::TaskSeriesRequest{action.name, payload,
+                                                              std::move(serials), std::nullopt},
+                                  out_)
+              .ok();
+    }
+    ++(accepted ? w.actions.work_accepted : w.actions.work_refused);
+    dispatch(now, out_);
   }
 
   void onboard(Time now, const scenarios::Action& action, std::uint32_t device) {
@@ -491,6 +616,20 @@ class Site {
         case scenarios::ActionKind::kInstallOs:
           done = carrier.install_os(now, serial, action.version, action.track, out_);
           break;
+        case scenarios::ActionKind::kRestartHost:
+          // A host restarts once, however many of the devices it carries were selected.
+          if (w.layout.hosted(device)) continue;
+          carrier.restart(now, out_);
+          done = true;
+          break;
+        case scenarios::ActionKind::kAddDeviceLocally:
+          done = w.layout.hosted(device) && carrier.add_device_locally(now, serial, out_);
+          if (!done) {
+            ++w.actions.device_actions_refused;
+            dispatch(now, agent, out_);
+            continue;
+          }
+          break;
         default:
           assert(false && "platform actions run on the cloud's actor");
       }
@@ -509,6 +648,7 @@ class Site {
         world_.transmit(now, device, send.frame, true);
       }
       for (Time at : out.wakeups) group_.add_timer(at, device - first_, kAgentWakeup);
+      if (!out.closes.empty()) world_.transmit_close(now, device);
       const bool connect = out.connect;
       out.clear();
       if (!connect) return;
@@ -627,20 +767,30 @@ FleetLayout::FleetLayout(const scenarios::Scenario& scenario) {
   first_agent_of_site.push_back(static_cast<std::uint32_t>(device_of_agent.size()));
 }
 
+namespace {
+devices::TelemetryProfile telemetry_profile(const scenarios::DeviceGroup& group) {
+  return {group.telemetry.load, group.telemetry.sd_card_health, group.telemetry.crashes_per_day};
+}
+}  // namespace
+
 devices::DeviceIdentity agent_identity(const scenarios::Scenario& s, const FleetLayout& layout,
                                        std::uint32_t agent) {
   const std::uint32_t device = layout.device_of_agent[agent];
   const std::uint32_t site = layout.site_of_device[device];
   const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
+  const auto uplink_bps = static_cast<std::uint64_t>(
+      std::clamp(s.sites[site].uplink.bandwidth_bps, 1.0,
+                 static_cast<double>(devices::kDownloadBandwidthBpsMax)));
   devices::DeviceIdentity identity{
-      device_serial(device), group.model, group.os_version, group.tier, group.os_track,
-      s.sites[site].name,    {}};
+      device_serial(device), group.model, group.os_version,         group.tier, group.os_track,
+      s.sites[site].name,    {},          telemetry_profile(group), uplink_bps};
   // The devices this one carries follow it in its site, in device order.
   for (std::uint32_t d = device + 1; d < layout.first_device_of_site[site + 1]; ++d) {
     if (layout.agent_of_device[d] != agent) continue;
     const scenarios::DeviceGroup& carried = s.sites[site].devices[layout.group_of_device[d]];
     identity.hosted.push_back(devices::HostedIdentity{device_serial(d), carried.model,
-                                                      carried.os_version, carried.os_track});
+                                                      carried.os_version, carried.os_track,
+                                                      telemetry_profile(carried)});
   }
   return identity;
 }
@@ -672,6 +822,23 @@ std::string device_serial(std::uint64_t index) {
   char serial[32];
   std::snprintf(serial, sizeof serial, "B8A44F%06" PRIX64, index);
   return serial;
+}
+
+std::optional<std::uint64_t> device_index(std::string_view serial) {
+  constexpr std::string_view kPrefix = "B8A44F";
+  constexpr std::size_t kHexDigitsMax = 15;
+  if (!serial.starts_with(kPrefix)) return std::nullopt;
+  const std::string_view hex = serial.substr(kPrefix.size());
+  if (hex.size() < 6 || hex.size() > kHexDigitsMax) return std::nullopt;
+  std::uint64_t index = 0;
+  for (char c : hex) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool letter = c >= 'A' && c <= 'F';
+    if (!digit && !letter) return std::nullopt;
+    index = index * 16 + static_cast<std::uint64_t>(digit ? c - '0' : c - 'A' + 10);
+  }
+  if (device_serial(index) != serial) return std::nullopt;  // leading zeros beyond six digits
+  return index;
 }
 
 SimulationOutcome simulate(const scenarios::Scenario& scenario, const SimulationOptions& options,
@@ -706,6 +873,32 @@ SimulationOutcome simulate(const scenarios::Scenario& scenario, const Simulation
     outcome.fleet.frame_errors += m.frame_errors;
     outcome.fleet.provisions_accepted += m.provisions_accepted;
     outcome.fleet.reports_sent += m.reports_sent;
+    outcome.fleet.restarts += m.restarts;
+    if (const devices::DeviceHost* host = agent.host()) {
+      const devices::DeviceHostMetrics& h = host->metrics();
+      outcome.fleet.task_executions += host->engine().counters().executions;
+      outcome.fleet.release_checks += h.release_checks;
+      outcome.fleet.installs_created += h.installs_created;
+      outcome.fleet.upgrades_succeeded += h.upgrades_succeeded;
+      outcome.fleet.upgrades_failed += h.upgrades_failed;
+      outcome.fleet.telemetry_sent += h.telemetry_sent;
+    }
+  }
+  if (const platform::ControlPlane* plane = world.control_plane.get()) {
+    TaskCounters& tasks = outcome.tasks;
+    tasks.created = plane->tasks.task_count();
+    for (const std::string& organization : world.tenants.organization_ids) {
+      for (const platform::Task& task : plane->tasks.tasks_of(organization)) {
+        ++tasks.by_status[static_cast<std::size_t>(task.status)];
+      }
+    }
+    tasks.redeliveries = plane->tasks.counters().redeliveries;
+    for (const platform::RolloutRecord& rollout : plane->rollouts.rollouts()) {
+      if (rollout.rollout.state() == platform::RolloutState::kAborted) ++tasks.rollouts_aborted;
+    }
+    for (std::uint64_t raised : plane->insights.counters().insights_raised) {
+      tasks.insights_raised += raised;
+    }
   }
   outcome.network = world.counters;
   outcome.actions = world.actions;

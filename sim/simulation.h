@@ -17,7 +17,9 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/node.h"
@@ -62,6 +64,8 @@ std::vector<std::uint32_t> select_devices(const scenarios::Scenario& scenario,
 
 // The serial number of device `index` ("B8A44F000001" style: a vendor prefix, then hex).
 std::string device_serial(std::uint64_t index);
+// The index of the device with serial `serial`; nullopt for a serial device_serial never made.
+std::optional<std::uint64_t> device_index(std::string_view serial);
 
 // What a probe may look at: the platform node (and its control plane, when the scenario has
 // organizations), the fleet's layout, and the control plane's id of each scenario organization.
@@ -84,7 +88,12 @@ struct ActionCounters {
   std::array<std::uint64_t, 8> claims_refused{};  // indexed by platform::ErrorCode
   std::uint64_t live_video_granted = 0;
   std::uint64_t live_video_refused = 0;
-  std::uint64_t device_actions = 0;  // local actions done on devices
+  std::uint64_t device_actions = 0;          // local actions done on devices
+  std::uint64_t device_actions_refused = 0;  // e.g. adopting a device on a host that is full
+  std::uint64_t work_accepted = 0;  // task series and rollouts the platform took, by organization
+  std::uint64_t work_refused = 0;
+  std::uint64_t consents_set = 0;  // diagnostics consents granted or revoked
+  std::uint64_t consents_refused = 0;
 };
 
 struct SimulationOptions {
@@ -110,6 +119,23 @@ struct FleetCounters {
   std::uint64_t frame_errors = 0;
   std::uint64_t provisions_accepted = 0;
   std::uint64_t reports_sent = 0;
+  // Device hosts' work:
+  std::uint64_t task_executions = 0;  // task runs started by the hosts' engines
+  std::uint64_t release_checks = 0;
+  std::uint64_t installs_created = 0;  // policy installs the hosts started as their own tasks
+  std::uint64_t upgrades_succeeded = 0;
+  std::uint64_t upgrades_failed = 0;
+  std::uint64_t telemetry_sent = 0;
+  std::uint64_t restarts = 0;
+};
+
+// The Task Manager's tasks at the end of a run, by status, and its counters.
+struct TaskCounters {
+  std::uint64_t created = 0;
+  std::array<std::uint64_t, platform::kTaskStatusCount> by_status{};
+  std::uint64_t redeliveries = 0;
+  std::uint64_t rollouts_aborted = 0;
+  std::uint64_t insights_raised = 0;
 };
 
 struct SimulationOutcome {
@@ -117,6 +143,7 @@ struct SimulationOutcome {
   FleetCounters fleet;
   NetworkCounters network;
   ActionCounters actions;
+  TaskCounters tasks;               // with a control plane
   std::uint64_t audit_entries = 0;  // with a control plane
   std::uint64_t devices = 0;
   std::uint64_t devices_connected_end = 0;

@@ -41,6 +41,46 @@ std::optional<std::uint32_t> local_host(const scenarios::Scenario& scenario,
 
 }  // namespace
 
+namespace {
+
+// The releases the platform publishes, each organization's offering, its profiles' update
+// policies and its sites' time zones.
+void set_up_software(const scenarios::Scenario& s, const Tenants& tenants,
+                     platform::ControlPlane& plane) {
+  platform::SoftwareUpdates& software = plane.software;
+  for (const scenarios::Release& release : s.releases) {
+    must(software.catalog().publish(platform::Release{release.version, release.track,
+                                                      release.size_bytes, release.published_at}),
+         "publish");
+  }
+  for (std::size_t o = 0; o < s.organizations.size(); ++o) {
+    const std::string& id = tenants.organization_ids[o];
+    must(software.set_offering(id, s.organizations[o].update_windows), "set_offering");
+    for (const scenarios::Profile& profile : s.profiles) {
+      std::optional<platform::UpdateWindowRule> window;
+      if (profile.update_window) {
+        const scenarios::ProfileUpdateWindow& w = *profile.update_window;
+        window.emplace(platform::UpdateWindowRule{w.days, w.start, w.duration});
+      }
+      const platform::ProfileUpdatePolicy policy{
+          profile.update_policy == scenarios::UpdatePolicy::kPinned
+              ? platform::UpdatePolicyKind::kPinned
+              : platform::UpdatePolicyKind::kLatest,
+          profile.pinned_version, window};
+      must(software.set_profile_policy(id, profile.name, policy), "set_profile_policy");
+    }
+  }
+  for (std::size_t site = 0; site < s.sites.size(); ++site) {
+    const int organization = s.sites[site].organization;
+    if (organization < 0) continue;
+    must(software.set_time_zone(tenants.organization_ids[static_cast<std::size_t>(organization)],
+                                tenants.site_groups[site], s.sites[site].time_zone),
+         "set_time_zone");
+  }
+}
+
+}  // namespace
+
 Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, std::uint64_t seed,
                        platform::ControlPlane& plane) {
   Tenants tenants;
@@ -127,6 +167,7 @@ Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, 
     tenants.scoped_users.emplace(key, user);
   }
   must(plane.registry.set_latest_lts_track(start, s.latest_lts_track), "set_latest_lts_track");
+  set_up_software(s, tenants, plane);
 
   core::RandomStream factory(seed, core::kFactoryStream);
   std::vector<platform::FactoryRecord> batch;
