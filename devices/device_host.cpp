@@ -369,6 +369,7 @@ void DeviceHost::restart(core::Time now, DeviceIdentity& identity,
   ++metrics_.restarts;
   identity_in_call_ = &identity;
   TaskEngineJournal journal = engine_->journal();
+  metrics_.executions_before_restart += engine_->counters().executions;
   effects_.clear();  // what ran is re-run (and re-planned) or lost
   engine_ = std::make_unique<TaskEngine>(
       serial_, [this](core::Time at, const TaskAssignment& task) { return execute(at, task); },

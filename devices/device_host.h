@@ -81,6 +81,7 @@ struct DeviceHostMetrics {
   std::uint32_t telemetry_sent = 0;
   std::uint32_t restarts = 0;
   std::uint32_t local_tasks_refused = 0;  // the engine was full
+  std::uint64_t executions_before_restart = 0;  // task runs of the engines a restart replaced
 };
 
 class DeviceHost {
@@ -110,6 +111,10 @@ class DeviceHost {
 
   const TaskEngine& engine() const { return *engine_; }
   const DeviceHostMetrics& metrics() const { return metrics_; }
+  // Task runs started by this host's engines, across its restarts.
+  std::uint64_t executions() const {
+    return metrics_.executions_before_restart + engine_->counters().executions;
+  }
   // The overlay text a task set on `device`; empty when none.
   std::string overlay_text(std::string_view device) const;
 

@@ -23,6 +23,7 @@
 #include "platform/device_registry.h"
 #include "platform/insights.h"
 #include "platform/rollout.h"
+#include "platform/rollout_manager.h"
 #include "platform/task_manager.h"
 #include "platform/tenancy.h"
 #include "scenarios/metrics.h"
@@ -1720,7 +1721,15 @@ const std::vector<std::string>& audit_topics() {
                                    p::kTopicDeviceConnection,
                                    p::kTopicProfileDefined,
                                    p::kTopicProfileDefaultSet,
-                                   p::kTopicLatestLtsSet}) {
+                                   p::kTopicLatestLtsSet,
+                                   p::kTopicTaskSeriesCreated,
+                                   p::kTopicTaskSeriesCancelled,
+                                   p::kTopicTaskCancelled,
+                                   p::kTopicTaskHostCreated,
+                                   p::kTopicRolloutStarted,
+                                   p::kTopicRolloutEnded,
+                                   p::kTopicDiagnosticsConsentGranted,
+                                   p::kTopicDiagnosticsConsentRevoked}) {
       all.emplace_back(topic);
     }
     return all;

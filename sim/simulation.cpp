@@ -876,7 +876,7 @@ SimulationOutcome simulate(const scenarios::Scenario& scenario, const Simulation
     outcome.fleet.restarts += m.restarts;
     if (const devices::DeviceHost* host = agent.host()) {
       const devices::DeviceHostMetrics& h = host->metrics();
-      outcome.fleet.task_executions += host->engine().counters().executions;
+      outcome.fleet.task_executions += host->executions();
       outcome.fleet.release_checks += h.release_checks;
       outcome.fleet.installs_created += h.installs_created;
       outcome.fleet.upgrades_succeeded += h.upgrades_succeeded;
