@@ -11,6 +11,10 @@ Results go to OUT/bench.json and OUT/bench.md (a table to paste into docs/PERFOR
 With --onboarding-scenario it also runs the onboarding benchmark: a fleet registered, connected,
 claimed one-click and provisioned (bench/onboarding-fleet.yaml), and reports its wall time, peak
 memory, cost per message, claims per wall-clock second and when the last camera was onboarded.
+
+With --rollout-scenario it also runs the rollout benchmark: a managed fleet that installs a new
+release inside nightly update windows over 8 simulated days (bench/rollout-fleet.yaml), and
+reports its wall time, peak memory, cost per message, installs and when the last one finished.
 """
 import argparse
 import json
@@ -109,6 +113,44 @@ def run_onboarding(args, cameras, out):
             "last_onboarded_s": float(last.group(1)) if last else None}
 
 
+def run_rollout(args, cameras, out):
+    sites = max(1, cameras // CAMERAS_PER_SITE)
+    run_dir = out / f"rollout-{cameras}"
+    wall, rss, _ = measure([args.ccsim, "run", args.rollout_scenario, "--seed", "1", "--quiet",
+                            "--out", str(run_dir),
+                            "--set", f"fleet.cameras={cameras}",
+                            "--set", f"fleet.sites={sites}"], f"rollout {cameras}")
+    result = json.loads((run_dir / "result.json").read_text())
+    if not result["passed"]:
+        sys.exit(f"bench: the rollout run failed its checks: {run_dir}/result.json")
+    metrics = result["metrics"]
+    upgraded = next(c for c in result["checks"] if c["id"] == "all-upgraded")["detail"]
+    count = re.match(r"([0-9]+) of ([0-9]+)", upgraded)
+    if not count or count.group(1) != count.group(2):
+        sys.exit(f"bench: not every camera upgraded: {upgraded}")
+    return {"cameras": cameras, "wall_s": wall, "peak_mib": rss,
+            "sim_days": result["sim_time_s"] / 86400,
+            "messages": int(metrics["messages_delivered"]),
+            "us_per_message": 1e6 * wall / metrics["messages_delivered"],
+            "release_checks": int(metrics["release_checks"]),
+            "installs": int(metrics["policy_installs"]),
+            "upgraded": int(metrics["upgrades_succeeded"]),
+            "tasks": int(metrics["tasks_created"]),
+            "audit_entries": int(metrics["audit_entries"])}
+
+
+def rollout_table(rows):
+    lines = ["| cameras | simulated days | wall s | messages | µs/message | peak MiB "
+             "| release checks | installs (tasks) | upgraded | audit entries |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['cameras']:,} | {r['sim_days']:.0f} | {r['wall_s']:.1f} "
+                     f"| {r['messages']:,} | {r['us_per_message']:.2f} | {r['peak_mib']:.0f} "
+                     f"| {r['release_checks']:,} | {r['installs']:,} ({r['tasks']:,}) "
+                     f"| {r['upgraded']:,} | {r['audit_entries']:,} |")
+    return "\n".join(lines)
+
+
 def onboarding_table(rows):
     lines = ["| cameras | wall s | messages | µs/message | peak MiB | claims | claims per wall s "
              "| audit entries | last onboarded (sim) |",
@@ -148,8 +190,13 @@ def main():
                         "onboarding benchmark too")
     parser.add_argument("--onboarding-cameras", default="10000",
                         help="comma-separated fleet sizes to onboard (default: %(default)s)")
-    parser.add_argument("--only-onboarding", action="store_true",
-                        help="skip the heartbeat rows")
+    parser.add_argument("--rollout-scenario", help="bench/rollout-fleet.yaml; runs the rollout "
+                        "benchmark too")
+    parser.add_argument("--rollout-cameras", default="10000",
+                        help="comma-separated fleet sizes to roll out to (default: %(default)s)")
+    parser.add_argument("--only-onboarding", "--skip-heartbeat", action="store_true",
+                        help="skip the heartbeat rows (run only the onboarding and rollout "
+                             "benchmarks asked for)")
     parser.add_argument("--out", required=True, help="folder for results")
     parser.add_argument("--cameras", default="1000,10000,100000",
                         help="comma-separated fleet sizes (default: %(default)s)")
@@ -184,6 +231,14 @@ def main():
             onboarding.append(run_onboarding(args, cameras, out))
             (out / "onboarding.json").write_text(json.dumps(onboarding, indent=2) + "\n")
         text += ("\n\n" if text else "") + onboarding_table(onboarding)
+    if args.rollout_scenario:
+        rollout = []
+        for cameras in [int(x) for x in args.rollout_cameras.split(",")]:
+            print(f"bench: rollout to {cameras:,} cameras over 8 simulated days", file=sys.stderr,
+                  flush=True)
+            rollout.append(run_rollout(args, cameras, out))
+            (out / "rollout.json").write_text(json.dumps(rollout, indent=2) + "\n")
+        text += ("\n\n" if text else "") + rollout_table(rollout)
     (out / "bench.md").write_text(text + "\n")
     print(text)
     print(f"\nresults: {out / 'bench.json'}, {out / 'bench.md'}")
