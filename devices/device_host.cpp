@@ -108,6 +108,15 @@ TaskExecution DeviceHost::execute(core::Time, const TaskAssignment& task) {
   }
   const core::Duration download =
       download_duration(published->image.size_bytes, identity_in_call_->uplink_bps);
+  if (download > kDownloadDurationMax) {
+    // Refused as DeviceFirmware refuses it: it would not finish while the link holds, and a run
+    // that long could pass kTaskRunMax, which the engine asserts.
+    return {core::Duration::zero(), false,
+            "download of " + version->second + " would take over " +
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::hours>(kDownloadDurationMax).count()) +
+                " h; kept " + running};
+  }
   if (config_.downloads->verifier.verify(published->image)) {
     return {download + durations.verify, false, "image signature does not verify; kept " + running};
   }

@@ -1300,7 +1300,8 @@ struct Names {
   std::vector<std::string> profiles;       // in file order
   std::set<std::string> models;
   std::set<std::string> owned_sites;  // sites of an organization (each a resource group)
-  // Versions deploy and rollout may name: the releases' and the device groups', sorted.
+  // Versions deploy and rollout may name: the releases', sorted (the platform deploys only
+  // what it published).
   std::vector<std::string> versions;
   std::vector<std::string> rollouts;  // names of the timeline's rollouts, once it is read
 };
@@ -1316,7 +1317,6 @@ Names names_of(const Scenario& scenario) {
     names.regions.insert(site.region);
     for (const DeviceGroup& group : site.devices) {
       names.models.insert(group.model);
-      versions.insert(group.os_version);
     }
     if (site.organization >= 0) names.owned_sites.insert(site.name);
   }
@@ -1464,14 +1464,15 @@ std::string read_overlay_text(const Reader& reader, const Field& field) {
   return text;
 }
 
-// A version deploy and rollout may install: a release's or some device group's.
+// A version deploy and rollout may install: a release's.
 std::string read_known_version(const Reader& reader, const Field& field, const Names& names) {
   std::string version = read_version(reader, field);
   if (!std::binary_search(names.versions.begin(), names.versions.end(), version)) {
     reader.fail(field, quote(version) +
-                           " is an unknown version: no release and no device group has it; "
-                           "expected one of " +
-                           join(names.versions, kNamesListedMax));
+                           " is an unknown version: the platform deploys only published releases; "
+                           "expected one of the releases: " +
+                           (names.versions.empty() ? std::string("(none published)")
+                                                   : join(names.versions, kNamesListedMax)));
   }
   return version;
 }

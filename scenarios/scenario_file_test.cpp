@@ -1785,7 +1785,7 @@ timeline:
     devices: {site: lund}
     as: administrator
     scope: lund
-    version: 10.12.5
+    version: 10.12.9
     name: wave
     stages: [{devices: 1, success_threshold: 90%}, {devices: 0}]
     starts_per_minute: 10
@@ -1896,7 +1896,7 @@ checks:
   EXPECT_EQ(wave.kind, ActionKind::kRollout);
   EXPECT_EQ(wave.at, 3min);
   EXPECT_EQ(wave.scope, "lund");
-  EXPECT_EQ(wave.version, "10.12.5");  // a device group's version
+  EXPECT_EQ(wave.version, "10.12.9");  // a release's version
   EXPECT_EQ(wave.name, "wave");
   ASSERT_EQ(wave.rollout.stages.size(), 2u);
   EXPECT_EQ(wave.rollout.stages[0].devices, 1u);
@@ -2196,8 +2196,11 @@ timeline:
   // The entry is on line 13: timeline.0.
   const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
   expect_file_error(error("  - {at: 1m, do: deploy, version: 12.0.0}"), 13, "timeline.0.version",
-                    "\"12.0.0\" is an unknown version: no release and no device group has it; "
-                    "expected one of 11.11.0, 11.12.0");
+                    "\"12.0.0\" is an unknown version: the platform deploys only published "
+                    "releases; expected one of the releases: 11.12.0");
+  // A device group's version is not a release: the platform would refuse to deploy it.
+  expect_file_error(error("  - {at: 1m, do: deploy, version: 11.11.0}"), 13, "timeline.0.version",
+                    "\"11.11.0\" is an unknown version");
   expect_file_error(error("  - {at: 1m, do: rollout, name: r, version: 11.13.0}"), 13,
                     "timeline.0.version", "\"11.13.0\" is an unknown version");
   expect_file_error(error("  - {at: 1m, do: deploy, version: latest}"), 13, "timeline.0.version",
@@ -2237,7 +2240,7 @@ timeline:
                     "missing; expected a name for the rollout, unique among rollouts");
   expect_file_error(
       parse_error(head + "  - {at: 1m, do: rollout, version: 11.12.0, name: wave}\n"
-                         "  - {at: 2m, do: rollout, version: 11.11.0, name: wave}\n"),
+                         "  - {at: 2m, do: rollout, version: 11.12.0, name: wave}\n"),
       14, "timeline.1.name",
       "\"wave\" already names the rollout timeline.0; expected a unique rollout name");
   const auto rollout = [&](const std::string& keys) {
@@ -2294,11 +2297,11 @@ TEST(ScenarioFileErrors, UpdateTaskAndInsightChecks) {
   const std::string head = R"(
 name: x
 duration: 1h
-organizations:
-  - name: acme
-    sites: [{name: lund, devices: [{count: 2}]}]
+releases: [{version: 11.12.0}]
+organizations: [{name: acme, sites: [{name: lund, devices: [{count: 2}]}]}]
+# (the checks start on line 9)
 timeline:
-  - {at: 1m, do: rollout, version: 11.11.0, name: wave}
+  - {at: 1m, do: rollout, version: 11.12.0, name: wave}
 checks:
 )";
   // The check is on line 9: checks.0.

@@ -633,3 +633,61 @@ def test_an_onboarding_check_that_fails_prints_the_devices_and_the_command(cli, 
     assert "FAIL none-failed: 5 of 30 devices failed; expected at most 0; for example: " \
         "B8A44F000019 failed" in r.stdout
     assert "--set organizations.0.licenses.device-management=25" in r.stdout
+
+
+TASKS = SOURCE_DIR / "scenarios" / "tasks"
+UPDATE_WINDOWS = SOURCE_DIR / "scenarios" / "update-windows"
+
+
+def test_a_run_with_tasks_and_updates_reproduces_from_its_seed(cli, tmp_path):
+    runs = {}
+    for name, seed in (("first", 3), ("again", 3), ("other", 4)):
+        r = cli("run", TASKS / "host-restart-mid-task.yaml", "--seed", seed, "--out",
+                tmp_path / name, "--quiet")
+        assert r.returncode == EXIT_PASSED, r.stdout + r.stderr
+        runs[name] = read_result(tmp_path / name)
+    assert runs["first"]["trace_hash"] == runs["again"]["trace_hash"]
+    assert runs["first"]["metrics"] == runs["again"]["metrics"]
+    assert runs["other"]["trace_hash"] != runs["first"]["trace_hash"]
+    metrics = runs["first"]["metrics"]
+    assert metrics["tasks_created"] == 32
+    assert metrics["task_executions"] == 32  # the upgrades lost to the restart are not re-run
+    assert metrics["upgrades_succeeded"] == 12
+
+
+@pytest.mark.parametrize("edit, key, expected", [
+    (('start: "02:30"', 'start: "25:00"'), "profiles.sunday.update_window.start",
+     '"25:00"'),
+    (("duration: 2h}", "duration: 0m}"), "profiles.sunday.update_window.duration", '"0m"'),
+    (("time_zone: Europe/Stockholm", "time_zone: Europe/Stockholmm"),
+     "organizations.0.sites.0.time_zone", "Europe/Stockholmm"),
+])
+def test_an_impossible_window_names_file_line_and_key(cli, tmp_path, edit, key, expected):
+    bad = edited_copy(UPDATE_WINDOWS / "daylight-saving-change.yaml", tmp_path / "bad.yaml", edit)
+    line = line_of(bad, edit[1])
+    r = cli("run", bad, "--out", tmp_path / "out")
+    assert r.returncode == EXIT_BAD_INPUT
+    assert f"{bad}:{line}: {key}:" in r.stderr
+    assert expected in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_deploy_of_an_unknown_version_names_file_line_and_key(cli, tmp_path):
+    bad = edited_copy(TASKS / "host-restart-mid-task.yaml", tmp_path / "bad.yaml",
+                      ("version: 11.11.5, name: upgrade", "version: 11.99.0, name: upgrade"))
+    line = line_of(bad, "11.99.0")
+    r = cli("run", bad, "--out", tmp_path / "out")
+    assert r.returncode == EXIT_BAD_INPUT
+    assert f"{bad}:{line}: timeline.3.version:" in r.stderr
+    assert "11.99.0" in r.stderr
+
+
+def test_a_window_check_that_fails_names_the_devices(cli, tmp_path):
+    # Checked an hour early, the Sunday window has not opened: the verdict names devices still on
+    # the old version.
+    r = cli("run", UPDATE_WINDOWS / "daylight-saving-change.yaml", "--seed", "2", "--out", tmp_path,
+            "--set", "checks.2.at=6d", "--quiet")
+    assert r.returncode == EXIT_FAILED
+    assert "FAIL all-by-03z: 0 of 30 devices on 11.11.5 at 6d; expected at least 30; others: " \
+        "B8A44F000000 11.11.0" in r.stdout
+    assert "--set checks.2.at=6d" in r.stdout
