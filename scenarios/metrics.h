@@ -7,7 +7,7 @@
 
 namespace ccsim::scenarios {
 
-inline constexpr std::array<std::string_view, 59> kMetricNames = {
+inline constexpr std::array<std::string_view, 62> kMetricNames = {
     "devices",                // devices in the scenario
     "devices_connected_end",  // devices the platform shows connected at the end
     "hellos_accepted",        // platform side
@@ -69,6 +69,9 @@ inline constexpr std::array<std::string_view, 59> kMetricNames = {
     "telemetry_recorded",  // telemetry samples the insights took (consented devices)
     "telemetry_refused",   // samples dropped: no consent, or out of range
     "insights_raised",
+    "consents_set",      // diagnostics consents granted or revoked from the timeline
+    "consents_refused",  // ... and refused (a role without the right)
+    "host_restarts",     // device hosts restarted by the timeline
 };
 
 }  // namespace ccsim::scenarios

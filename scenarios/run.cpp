@@ -165,6 +165,9 @@ std::vector<std::pair<std::string, double>> collect_metrics(const sim::Simulatio
       static_cast<double>(p.telemetry_recorded),
       static_cast<double>(p.telemetry_refused),
       static_cast<double>(o.tasks.insights_raised),
+      static_cast<double>(a.consents_set),
+      static_cast<double>(a.consents_refused),
+      static_cast<double>(o.fleet.restarts),
   };
   // The claims_refused_* names follow platform::ErrorCode's order.
   static_assert(static_cast<int>(platform::ErrorCode::kInvalidArgument) == 0);
