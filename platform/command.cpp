@@ -7,11 +7,14 @@
 #include <cassert>
 #include <functional>
 #include <limits>
+#include <map>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/json_text.h"
+#include "core/os_version.h"
 
 namespace ccsim::platform {
 namespace {
@@ -116,6 +119,16 @@ class FieldReader {
     return DeviceMode::kStandalone;
   }
 
+  UpdatePolicyKind policy_kind(std::string_view key) {
+    const std::string name = string(key);
+    if (error_) return UpdatePolicyKind::kLatest;
+    for (const UpdatePolicyKind kind : {UpdatePolicyKind::kLatest, UpdatePolicyKind::kPinned}) {
+      if (update_policy_kind_name(kind) == name) return kind;
+    }
+    fail(key, "expected latest or pinned");
+    return UpdatePolicyKind::kLatest;
+  }
+
   // An optional array of distinct strings; empty when absent.
   std::set<std::string> string_set(std::string_view key) {
     std::set<std::string> out;
@@ -140,6 +153,95 @@ class FieldReader {
     }
     return out;
   }
+
+  // A required array of strings, in order; repeats are left for the service to judge.
+  std::vector<std::string> strings(std::string_view key) {
+    std::vector<std::string> out;
+    const Json* value = find(key, /*required=*/true);
+    if (value == nullptr) return out;
+    if (!value->is_array()) {
+      fail(key, "expected an array of strings");
+      return out;
+    }
+    for (std::size_t index = 0; index < value->size(); ++index) {
+      const Json& item = (*value)[index];
+      if (!item.is_string()) {
+        fail(std::string(key) + "[" + std::to_string(index) + "]", "expected a string");
+        return out;
+      }
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  }
+
+  bool boolean(std::string_view key) {
+    const Json* value = find(key, /*required=*/true);
+    if (value == nullptr) return false;
+    if (!value->is_boolean()) {
+      fail(key, "expected true or false");
+      return false;
+    }
+    return value->get<bool>();
+  }
+
+  // Any JSON number (the parser refuses what does not fit a double).
+  double number(std::string_view key) {
+    const Json* value = find(key, /*required=*/true);
+    if (value == nullptr) return 0;
+    if (!value->is_number()) {
+      fail(key, "expected a number");
+      return 0;
+    }
+    return value->get<double>();
+  }
+
+  std::optional<double> optional_number(std::string_view key) {
+    if (!has(key)) return std::nullopt;
+    return number(key);
+  }
+
+  // Every field of this object, each a string, by name: an object of free-form names.
+  std::map<std::string, std::string, std::less<>> all_strings() {
+    std::map<std::string, std::string, std::less<>> out;
+    for (const auto& [key, value] : object_.items()) {
+      if (error_) return out;
+      read_.emplace(key);
+      if (!value.is_string()) {
+        fail(shown(key), "expected a string");
+        return out;
+      }
+      out.emplace(key, value.get<std::string>());
+    }
+    return out;
+  }
+
+  // Calls `read(FieldReader&)` on each object of the required array at `key`, then refuses its
+  // unknown fields; stops at the first error.
+  template <typename Read>
+  void each_object(std::string_view key, Read read) {
+    const Json* value = find(key, /*required=*/true);
+    if (value == nullptr) return;
+    if (!value->is_array()) {
+      fail(key, "expected an array of objects");
+      return;
+    }
+    for (std::size_t index = 0; index < value->size() && !error_; ++index) {
+      const std::string at = std::string(key) + "[" + std::to_string(index) + "]";
+      const Json& item = (*value)[index];
+      if (!item.is_object()) {
+        fail(at, "expected an object");
+        return;
+      }
+      FieldReader element(item, path_of(at), error_);
+      read(element);
+      element.refuse_unknown();
+    }
+  }
+
+  // Whether a read has failed, here or in a reader sharing the slot.
+  bool failed() const { return error_.has_value(); }
+  // Refuses the field `key` of this object for the reason `what`, unless a read failed before.
+  void refuse(std::string_view key, std::string_view what) { fail(key, what); }
 
   // A reader of the object at `key`; an empty one (its reads failing) when it is missing.
   FieldReader object(std::string_view key) {
@@ -265,6 +367,117 @@ CommandParams decode_search_audit(FieldReader& p) {
   return command;
 }
 
+CommandParams decode_create_task_series(FieldReader& p) {
+  CreateTaskSeries command;
+  command.organization = p.string("organization");
+  TaskSeriesRequest& request = command.request;
+  request.name = p.optional_string("name").value_or("");
+  request.payload.action = p.string("action");
+  FieldReader parameters = p.object("parameters");
+  request.payload.parameters = parameters.all_strings();
+  request.devices = p.strings("devices");
+  if (const auto timeout_s = p.optional_uint32("timeout_s")) {
+    request.timeout = std::chrono::seconds(*timeout_s);
+  }
+  return command;
+}
+CommandParams decode_cancel_task(FieldReader& p) {
+  return CancelTask{p.string("organization"), p.string("task")};
+}
+CommandParams decode_cancel_series(FieldReader& p) {
+  return CancelSeries{p.string("organization"), p.string("series")};
+}
+CommandParams decode_get_task(FieldReader& p) {
+  return GetTask{p.string("task")};
+}
+CommandParams decode_get_task_series(FieldReader& p) {
+  return GetTaskSeries{p.string("series")};
+}
+CommandParams decode_start_rollout(FieldReader& p) {
+  StartRollout command;
+  command.organization = p.string("organization");
+  RolloutRequest& request = command.request;
+  request.name = p.string("name");
+  request.version = p.string("version");
+  request.devices = p.strings("devices");
+  RolloutPolicy& policy = request.policy;
+  p.each_object("groups", [&policy](FieldReader& group) {
+    policy.groups.push_back(
+        RolloutGroup{group.uint32("devices"), group.number("success_threshold")});
+  });
+  policy.starts_per_minute = p.optional_uint32("starts_per_minute").value_or(0);
+  policy.abort_failure_share = p.optional_number("abort_failure_share").value_or(1.0);
+  policy.abort_after_min = p.optional_uint32("abort_after_min").value_or(1);
+  return command;
+}
+CommandParams decode_get_rollout(FieldReader& p) {
+  return GetRollout{p.string("organization"), p.string("name")};
+}
+CommandParams decode_publish_release(FieldReader& p) {
+  return PublishRelease{p.string("version"), p.uint32("size_bytes"),
+                        p.optional_uint32("published_at_s")};
+}
+CommandParams decode_set_update_offering(FieldReader& p) {
+  return SetUpdateOffering{p.string("organization"), p.boolean("update_windows")};
+}
+
+// What a parser of update_window.h expected, from its message "<part>: got <value>; expected
+// <what>": decoding does not quote the value back. The value comes first, so the last
+// "; expected " is the parser's own.
+std::string expectation(const ServiceError& refused) {
+  constexpr std::string_view kExpected = "; expected ";
+  const std::size_t at = refused.message.rfind(kExpected);
+  if (at == std::string::npos) return "not valid";
+  return "expected " + refused.message.substr(at + kExpected.size());
+}
+
+// `parse(input)`'s value; when it fails, `key` is refused with what the parser expected.
+template <typename Input, typename Parse>
+auto parsed_field(FieldReader& reader, std::string_view key, const Input& input, Parse parse) {
+  using Value = std::decay_t<decltype(parse(input).value())>;
+  if (reader.failed()) return Value{};
+  auto value = parse(input);
+  if (!value.ok()) {
+    reader.refuse(key, expectation(value.error()));
+    return Value{};
+  }
+  return std::move(value).value();
+}
+
+UpdateWindowRule decode_window_rule(FieldReader& window) {
+  UpdateWindowRule rule;
+  const std::vector<std::string> days = window.strings("days");
+  rule.days = parsed_field(window, "days", days, parse_update_window_days);
+  const std::string start = window.string("start");
+  rule.start = parsed_field(window, "start", start, parse_update_window_start);
+  const std::string duration = window.string("duration");
+  rule.duration = parsed_field(window, "duration", duration, parse_update_window_duration);
+  window.refuse_unknown();
+  return rule;
+}
+CommandParams decode_set_profile_update_policy(FieldReader& p) {
+  SetProfileUpdatePolicy command;
+  command.organization = p.string("organization");
+  command.profile = p.string("profile");
+  command.policy.kind = p.policy_kind("policy");
+  command.policy.pinned_version = p.optional_string("pinned_version").value_or("");
+  if (p.has("window")) {
+    FieldReader window = p.object("window");
+    command.policy.window = decode_window_rule(window);
+  }
+  return command;
+}
+CommandParams decode_set_site_time_zone(FieldReader& p) {
+  return SetSiteTimeZone{p.string("organization"), p.string("resource_group"),
+                         p.string("time_zone")};
+}
+CommandParams decode_set_diagnostics_consent(FieldReader& p) {
+  return SetDiagnosticsConsent{p.string("organization"), p.string("device"), p.boolean("granted")};
+}
+CommandParams decode_get_insights(FieldReader& p) {
+  return GetInsights{p.string("device")};
+}
+
 struct CommandEntry {
   std::string_view name;
   bool takes_actor;
@@ -291,6 +504,19 @@ constexpr std::array<CommandEntry, std::variant_size_v<CommandParams>> kCommands
     {"get_device", true, decode_get_device},
     {"list_devices", true, decode_list_devices},
     {"search_audit", true, decode_search_audit},
+    {"create_task_series", true, decode_create_task_series},
+    {"cancel_task", true, decode_cancel_task},
+    {"cancel_series", true, decode_cancel_series},
+    {"get_task", true, decode_get_task},
+    {"get_task_series", true, decode_get_task_series},
+    {"start_rollout", true, decode_start_rollout},
+    {"get_rollout", true, decode_get_rollout},
+    {"publish_release", true, decode_publish_release},
+    {"set_update_offering", true, decode_set_update_offering},
+    {"set_profile_update_policy", true, decode_set_profile_update_policy},
+    {"set_site_time_zone", true, decode_set_site_time_zone},
+    {"set_diagnostics_consent", true, decode_set_diagnostics_consent},
+    {"get_insights", true, decode_get_insights},
 }};
 
 static_assert(std::ranges::all_of(kCommands,
@@ -414,6 +640,128 @@ std::optional<std::string_view> view(const std::optional<std::string>& text) {
   return *text;
 }
 
+// The scope of an action on something in resource group `group` ("" for none).
+std::optional<std::string_view> scope_of(const std::string& group) {
+  if (group.empty()) return std::nullopt;
+  return group;
+}
+
+Result<Done> check_known(const Context& c) {
+  if (!c.plane.identity_store.contains(c.actor)) {
+    return error(ErrorCode::kUnauthenticated, "actor: unknown user");
+  }
+  return Done{};
+}
+
+// Whether the actor may use `permission` on something of `organization` in `group`.
+bool allowed_in(const Context& c, std::string_view organization, Permission permission,
+                const std::string& group) {
+  return c.plane.tenancy.authorize(c.actor, organization, permission, scope_of(group)).ok();
+}
+
+// Only members learn what an organization holds: a stranger gets tenancy's refusal of
+// `permission` before anything is looked up.
+Result<Done> check_member(const Context& c, std::string_view organization, Permission permission) {
+  const std::vector<OrganizationId> memberships = c.plane.tenancy.organizations_of(c.actor);
+  if (std::ranges::find(memberships, organization) != memberships.end()) return Done{};
+  auto allowed = c.plane.tenancy.authorize(c.actor, organization, permission);
+  if (!allowed.ok()) return allowed.error();
+  return Done{};
+}
+
+Out time_or_null(const std::optional<core::Time>& at) {
+  if (!at) return nullptr;
+  return at->count();
+}
+
+Out parameters_json(const TaskPayload& payload) {
+  Out out = Out::object();
+  for (const auto& [name, value] : payload.parameters) out[name] = value;
+  return out;
+}
+
+Out progress_json(const TaskSeriesProgress& progress) {
+  return Out{{"total", progress.total},           {"queued", progress.queued},
+             {"dispatched", progress.dispatched}, {"running", progress.running},
+             {"succeeded", progress.succeeded},   {"failed", progress.failed},
+             {"cancelled", progress.cancelled},   {"timed_out", progress.timed_out}};
+}
+
+Out series_json(const TaskSeries& series) {
+  return Out{{"id", series.id},
+             {"organization", series.organization},
+             {"name", series.name},
+             {"created_by", series.created_by},
+             {"action", series.payload.action},
+             {"parameters", parameters_json(series.payload)},
+             {"created_at_us", series.created_at.count()},
+             {"deadline_us", series.deadline.count()},
+             {"completed_at_us", time_or_null(series.completed_at)},
+             {"progress", progress_json(series.progress)}};
+}
+
+Out task_json(const Task& task) {
+  return Out{{"id", task.id},
+             {"series", task.series},
+             {"organization", task.organization},
+             {"device", task.device},
+             {"host", task.host},
+             {"resource_group", task.resource_group},
+             {"action", task.payload.action},
+             {"parameters", parameters_json(task.payload)},
+             {"origin", task.origin == TaskOrigin::kUser ? "user" : "host"},
+             {"created_by", task.created_by},
+             {"status", std::string(task_status_name(task.status))},
+             {"created_at_us", task.created_at.count()},
+             {"deadline_us", task.deadline.count()},
+             {"dispatched_at_us", time_or_null(task.dispatched_at)},
+             {"acknowledged_at_us", time_or_null(task.acknowledged_at)},
+             {"started_at_us", time_or_null(task.started_at)},
+             {"finished_at_us", time_or_null(task.finished_at)},
+             {"deliveries", task.deliveries},
+             {"cancel_requested", task.cancel_requested},
+             {"detail", task.detail}};
+}
+
+Out rollout_json(const RolloutRecord& record) {
+  Out groups = Out::array();
+  for (const RolloutGroupProgress& group : record.rollout.progress()) {
+    groups.push_back(Out{{"devices", group.devices},
+                         {"started", group.started},
+                         {"succeeded", group.succeeded},
+                         {"failed", group.failed}});
+  }
+  return Out{{"name", record.name},
+             {"organization", record.organization},
+             {"started_by", record.started_by},
+             {"version", record.version},
+             {"state", std::string(rollout_state_name(record.rollout.state()))},
+             {"abort_reason", record.rollout.abort_reason()},
+             {"started_at_us", record.started_at.count()},
+             {"ended_at_us", time_or_null(record.ended_at)},
+             {"groups", std::move(groups)},
+             {"series", record.series},
+             {"refused", record.refused}};
+}
+
+Out release_json(const Release& release) {
+  return Out{{"version", release.version},
+             {"track", release.track},
+             {"size_bytes", release.size_bytes},
+             {"published_at_us", release.published_at.count()}};
+}
+
+Out insight_json(const Insight& insight) {
+  return Out{{"kind", std::string(insight_kind_name(insight.kind))},
+             {"raised_at_us", insight.raised_at.count()},
+             {"detail", insight.detail}};
+}
+
+Result<Out> series_result(const Result<TaskSeries>& series) {
+  if (!series.ok()) return series.error();
+  return Out{{"series", series_json(series.value())}};
+}
+
 Result<Out> run(const Context& c, const RegisterUser& p) {
   return id("user", c.plane.identity_store.register_user(p.email, p.display_name));
 }
@@ -472,19 +820,14 @@ Result<Out> run(const Context& c, const RequestCapability& p) {
 }
 
 Result<Out> run(const Context& c, const GetDevice& p) {
-  if (!c.plane.identity_store.contains(c.actor)) {
-    return error(ErrorCode::kUnauthenticated, "actor: unknown user");
-  }
+  if (auto known = check_known(c); !known.ok()) return known.error();
   auto found = c.plane.registry.device(p.serial);
   if (!found.ok()) return found.error();
   const DeviceState& state = found.value().state;
-  const std::optional<std::string_view> group =
-      state.resource_group.empty() ? std::nullopt
-                                   : std::optional<std::string_view>(state.resource_group);
   // Outsiders, and members whose roles do not cover the device's group, learn no more than of a
   // serial that does not exist.
   if (!state.organization.empty() &&
-      !c.plane.tenancy.authorize(c.actor, state.organization, kGetDevicePermission, group).ok()) {
+      !allowed_in(c, state.organization, kGetDevicePermission, state.resource_group)) {
     return error(ErrorCode::kNotFound, "serial: no such device");
   }
   return device_result(found);
@@ -518,6 +861,131 @@ Result<Out> run(const Context& c, const SearchAudit& p) {
   Out entries = Out::array();
   for (const AuditEntry& entry : page.value().entries) entries.push_back(audit_entry_json(entry));
   return Out{{"entries", std::move(entries)}, {"next_cursor", page.value().next_cursor}};
+}
+
+Result<Out> run(const Context& c, const CreateTaskSeries& p) {
+  auto deployable = check_deployable(c.plane.software.catalog(), p.request.payload);
+  if (!deployable.ok()) return deployable.error();
+  return series_result(c.plane.tasks.create_series(c.now, c.actor, p.organization, p.request));
+}
+Result<Out> run(const Context& c, const CancelTask& p) {
+  auto cancelled = c.plane.tasks.cancel_task(c.now, c.actor, p.organization, p.task);
+  if (!cancelled.ok()) return cancelled.error();
+  return Out{{"task", task_json(cancelled.value())}};
+}
+Result<Out> run(const Context& c, const CancelSeries& p) {
+  return series_result(c.plane.tasks.cancel_series(c.now, c.actor, p.organization, p.series));
+}
+
+Result<Out> run(const Context& c, const GetTask& p) {
+  if (auto known = check_known(c); !known.ok()) return known.error();
+  const auto found = c.plane.tasks.task(p.task);
+  // Outsiders, and members whose roles do not cover the task's group, learn no more than of a
+  // task that does not exist.
+  if (!found.ok() || !allowed_in(c, found.value().organization, kGetTaskPermission,
+                                 found.value().resource_group)) {
+    return error(ErrorCode::kNotFound, "task: no such task");
+  }
+  return Out{{"task", task_json(found.value())}};
+}
+
+Result<Out> run(const Context& c, const GetTaskSeries& p) {
+  if (auto known = check_known(c); !known.ok()) return known.error();
+  const ServiceError hidden = error(ErrorCode::kNotFound, "series: no such series");
+  const auto series = c.plane.tasks.series(p.series);
+  if (!series.ok()) return hidden;
+  const auto tasks = c.plane.tasks.series_tasks(p.series);
+  assert(tasks.ok());
+  std::set<std::string> groups;
+  for (const Task& task : tasks.value()) groups.insert(task.resource_group);
+  for (const std::string& group : groups) {
+    if (!allowed_in(c, series.value().organization, kGetTaskPermission, group)) return hidden;
+  }
+  Out listed = Out::array();
+  for (const Task& task : tasks.value()) {
+    listed.push_back(Out{{"id", task.id},
+                         {"device", task.device},
+                         {"status", std::string(task_status_name(task.status))}});
+  }
+  return Out{{"series", series_json(series.value())}, {"tasks", std::move(listed)}};
+}
+
+Result<Out> run(const Context& c, const StartRollout& p) {
+  // A rollout's tasks need kUpdateSoftware, which the Task Manager checks device by device.
+  if (auto member = check_member(c, p.organization, Permission::kUpdateSoftware); !member.ok()) {
+    return member.error();
+  }
+  if (c.plane.software.catalog().find(p.request.version) == nullptr) {
+    return error(ErrorCode::kNotFound,
+                 "version: \"" + shown(p.request.version) + "\" is not a published release");
+  }
+  auto started = c.plane.rollouts.start(c.now, c.actor, p.organization, p.request);
+  if (!started.ok()) return started.error();
+  return Out{{"rollout", rollout_json(*started.value())}};
+}
+
+Result<Out> run(const Context& c, const GetRollout& p) {
+  auto allowed = c.plane.tenancy.authorize(c.actor, p.organization, kGetRolloutPermission);
+  if (!allowed.ok()) return allowed.error();
+  const RolloutRecord* found = c.plane.rollouts.find(p.organization, p.name);
+  if (found == nullptr) return error(ErrorCode::kNotFound, "name: no such rollout");
+  return Out{{"rollout", rollout_json(*found)}};
+}
+
+Result<Out> run(const Context& c, const PublishRelease& p) {
+  if (c.actor != kAuditPlatformActor) {
+    return error(ErrorCode::kPermissionDenied, "actor: only the platform (\"" +
+                                                   std::string(kAuditPlatformActor) +
+                                                   "\") publishes releases");
+  }
+  const std::optional<core::OsVersion> version = core::parse_os_version(p.version);
+  // An unparsable version gets no track; the catalog names the version as the fault.
+  Release release{p.version, version ? std::string(core::track_of(*version)) : "", p.size_bytes,
+                  p.published_at_s ? core::Time(std::chrono::seconds(*p.published_at_s)) : c.now};
+  auto published = c.plane.software.catalog().publish(release);
+  if (!published.ok()) return published.error();
+  return Out{{"release", release_json(release)}};
+}
+
+Result<Out> run(const Context& c, const SetUpdateOffering& p) {
+  auto allowed = c.plane.tenancy.authorize(c.actor, p.organization, kSetOfferingPermission);
+  if (!allowed.ok()) return allowed.error();
+  return nothing(c.plane.software.set_offering(p.organization, p.update_windows));
+}
+
+Result<Out> run(const Context& c, const SetProfileUpdatePolicy& p) {
+  auto allowed = c.plane.tenancy.authorize(c.actor, p.organization, kSetUpdatePolicyPermission);
+  if (!allowed.ok()) return allowed.error();
+  auto profile = c.plane.registry.profile(p.organization, p.profile);
+  if (!profile.ok()) return profile.error();
+  return nothing(c.plane.software.set_profile_policy(p.organization, p.profile, p.policy));
+}
+
+Result<Out> run(const Context& c, const SetSiteTimeZone& p) {
+  auto allowed = c.plane.tenancy.authorize(c.actor, p.organization, kSetUpdatePolicyPermission,
+                                           p.resource_group);
+  if (!allowed.ok()) return allowed.error();
+  return nothing(c.plane.software.set_time_zone(p.organization, p.resource_group, p.time_zone));
+}
+
+Result<Out> run(const Context& c, const SetDiagnosticsConsent& p) {
+  return nothing(c.plane.insights.set_consent(c.now, c.actor, p.organization, p.device, p.granted));
+}
+
+Result<Out> run(const Context& c, const GetInsights& p) {
+  if (auto known = check_known(c); !known.ok()) return known.error();
+  auto found = c.plane.registry.device(p.device);
+  // As get_device: an owned device is hidden from those who may not see it.
+  if (!found.ok() || (!found.value().state.organization.empty() &&
+                      !allowed_in(c, found.value().state.organization, kGetInsightsPermission,
+                                  found.value().state.resource_group))) {
+    return error(ErrorCode::kNotFound, "device: no such device");
+  }
+  Out insights = Out::array();
+  for (const Insight& insight : c.plane.insights.insights_of(p.device)) {
+    insights.push_back(insight_json(insight));
+  }
+  return Out{{"insights", std::move(insights)}};
 }
 
 std::string dump(const Out& reply) {

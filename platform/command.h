@@ -7,8 +7,10 @@
 //
 // Decoding checks the request's shape only: size, nesting, presence and type of every field,
 // integer ranges, and that no field is unknown or repeated; every error names the field
-// ("params.serial: expected a string"). The values themselves (identifiers, names, lengths,
-// rights) are checked by the services the command runs on, so one rule lives in one place.
+// ("params.serial: expected a string"). Words and notations with a fixed grammar (a role, a
+// mode, an update window's days, start and duration, by update_window.h's parsers) become typed
+// values there. The values themselves (identifiers, names, lengths, rights) are checked by the
+// services the command runs on, so one rule lives in one place.
 // Decoding never quotes a value back, and quotes a field name only cut short and with anything
 // outside [A-Za-z0-9._-] replaced, since both come from whoever sent the request.
 #pragma once
@@ -24,15 +26,20 @@
 #include "platform/audit_log.h"
 #include "platform/control_plane.h"
 #include "platform/device_registry.h"
+#include "platform/insights.h"
 #include "platform/permissions.h"
+#include "platform/rollout_manager.h"
 #include "platform/service_result.h"
+#include "platform/software_updates.h"
+#include "platform/task_manager.h"
 
 namespace ccsim::platform {
 
 // Requests larger than this are refused before parsing.
 inline constexpr std::size_t kCommandBytesMax = 64 * 1024;
 // Objects and arrays nested deeper than this are refused before parsing; the deepest valid
-// request (define_profile's allowed_apps) nests 4 deep.
+// requests (define_profile's allowed_apps, start_rollout's groups, set_profile_update_policy's
+// window days) nest 4 deep.
 inline constexpr std::size_t kCommandNestingMax = 8;
 // Devices one list_devices reply holds, at most and by default.
 inline constexpr std::size_t kDevicePageEntriesMax = 500;
@@ -140,16 +147,106 @@ struct SearchAudit {
   AuditQuery query;
 };
 
-// The weakest permission every role holds: anyone in the organization may see its devices.
+// TaskManager::create_series, once check_deployable passed (an upgrade_firmware's version must be
+// a published release). `timeout_s`, when given, is the request's timeout in seconds.
+struct CreateTaskSeries {
+  std::string organization;
+  TaskSeriesRequest request;
+};
+struct CancelTask {  // TaskManager::cancel_task
+  std::string organization;
+  std::string task;
+};
+struct CancelSeries {  // TaskManager::cancel_series
+  std::string organization;
+  std::string series;
+};
+// TaskManager::task. Shown, as a device is, to those with kGetTaskPermission in the task's
+// resource group (else organization-wide); to anyone else it does not exist.
+struct GetTask {
+  std::string task;
+};
+// TaskManager::series and series_tasks (the tasks' ids, devices and statuses). Shown to those
+// with kGetTaskPermission in the resource group of every task; to anyone else it does not exist.
+struct GetTaskSeries {
+  std::string series;
+};
+// RolloutManager::start, once the version is found to be a published release (else kNotFound
+// naming "version"). Only members of the organization reach the rollout manager, which tells
+// whether a rollout name is taken. Its params: name, version, devices, groups [{devices,
+// success_threshold}], and, optional, starts_per_minute (0), abort_failure_share (1) and
+// abort_after_min (1), named as RolloutPolicy names them so that its errors name the field.
+struct StartRollout {
+  std::string organization;
+  RolloutRequest request;
+};
+// RolloutManager::find, after authorizing kGetRolloutPermission organization-wide.
+struct GetRollout {
+  std::string organization;
+  std::string name;
+};
+// ReleaseCatalog::publish of `version` on its own track, published at `published_at_s` seconds
+// of run Time (now when absent). Releases are the platform's, not an organization's: no tenant
+// role allows it, and the actor must be the platform itself (kAuditPlatformActor), as for the
+// platform's other acts (seat accounting, device release); the REST adapter sets the actor from
+// the caller's credentials, so no user can claim it.
+struct PublishRelease {
+  std::string version;
+  std::uint32_t size_bytes = 0;
+  std::optional<std::uint32_t> published_at_s;
+};
+// SoftwareUpdates::set_offering, after authorizing kSetOfferingPermission: what the
+// organization's offering includes is a license matter.
+struct SetUpdateOffering {
+  std::string organization;
+  bool update_windows = true;
+};
+// SoftwareUpdates::set_profile_policy for a profile the organization defined, after authorizing
+// kSetUpdatePolicyPermission. Params: profile, policy ("latest" or "pinned"), pinned_version,
+// and window {days ["mon".."sun"], start "HH:MM", duration "3h"}, parsed by update_window.h.
+struct SetProfileUpdatePolicy {
+  std::string organization;
+  std::string profile;
+  ProfileUpdatePolicy policy;
+};
+// SoftwareUpdates::set_time_zone, after authorizing kSetUpdatePolicyPermission in the resource
+// group (which must exist).
+struct SetSiteTimeZone {
+  std::string organization;
+  std::string resource_group;
+  std::string time_zone;
+};
+struct SetDiagnosticsConsent {  // Insights::set_consent
+  std::string organization;
+  std::string device;
+  bool granted = false;
+};
+// Insights::insights_of. Shown, as the device is, to those with kGetInsightsPermission in its
+// resource group (else organization-wide); for anyone else the device does not exist.
+struct GetInsights {
+  std::string device;
+};
+
+// The weakest permission every role holds: anyone in the organization may see its devices, and
+// the tasks, rollouts and insights about them.
 inline constexpr Permission kListDevicesPermission = Permission::kViewLiveVideo;
 inline constexpr Permission kGetDevicePermission = Permission::kViewLiveVideo;
+inline constexpr Permission kGetTaskPermission = Permission::kViewLiveVideo;
+inline constexpr Permission kGetRolloutPermission = Permission::kViewLiveVideo;
+inline constexpr Permission kGetInsightsPermission = Permission::kViewLiveVideo;
 inline constexpr Permission kSearchAuditPermission = Permission::kReadAuditLog;
+// Update policies and site time zones shape what devices run, as their profiles do.
+inline constexpr Permission kSetUpdatePolicyPermission = Permission::kChangeDeviceProfiles;
+inline constexpr Permission kSetOfferingPermission = Permission::kManageLicenses;
 
 using CommandParams =
     std::variant<RegisterUser, CreateOrganization, Invite, AcceptInvitation, AssignRole, RevokeRole,
                  CreateResourceGroup, SetLicense, DeleteOrganization, DefineProfile,
                  SetDefaultProfile, ClaimDevice, ClaimDeviceViaHost, AssignResourceGroup,
-                 RequestCapability, GetDevice, ListDevices, SearchAudit>;
+                 RequestCapability, GetDevice, ListDevices, SearchAudit, CreateTaskSeries,
+                 CancelTask, CancelSeries, GetTask, GetTaskSeries, StartRollout, GetRollout,
+                 PublishRelease, SetUpdateOffering, SetProfileUpdatePolicy, SetSiteTimeZone,
+                 SetDiagnosticsConsent, GetInsights>;
 
 // One decoded request.
 struct Command {

@@ -272,6 +272,375 @@ TEST_F(CommandTest, GroupsDevicesIntoResourceGroups) {
       ErrorCode::kPermissionDenied, "the whole organization");
 }
 
+// The services added to the control plane after the first commands: tasks, rollouts, software
+// updates and insights.
+class CommandServicesTest : public CommandFixture {
+ protected:
+  // `user` (bob or mallory) joins Acme with `role` organization-wide.
+  void join(const std::string& user, const std::string& email, const std::string& role) {
+    const std::string invitation =
+        ok(request("invite", alice_,
+                   {{"organization", acme_}, {"email", email}, {"role", role}}))["invitation"]
+            .get<std::string>();
+    ok(request("accept_invitation", user, {{"invitation", invitation}}));
+  }
+
+  Json publish(const std::string& version) {
+    return ok(request("publish_release", std::string(kAuditPlatformActor),
+                      {{"version", version}, {"size_bytes", 1000}}))["release"];
+  }
+
+  // A series creation request for CAM-1 and CAM-2.
+  std::string series(const std::string& actor, Json payload_parameters,
+                     const std::string& action = "set_overlay_text") {
+    return request("create_task_series", actor,
+                   {{"organization", acme_},
+                    {"name", "overlay"},
+                    {"action", action},
+                    {"parameters", std::move(payload_parameters)},
+                    {"devices", {"CAM-1", "CAM-2"}},
+                    {"timeout_s", 60}});
+  }
+
+  std::string policy(Json window) {
+    return request("set_profile_update_policy", alice_,
+                   {{"organization", acme_},
+                    {"profile", "managed-lts"},
+                    {"policy", "latest"},
+                    {"window", std::move(window)}});
+  }
+
+  void onboard(const std::string& serial) {
+    ok(claim(alice_, serial));
+    ASSERT_TRUE(plane_.registry.complete_onboarding(tick(), serial, "11.11.0", "lts-2024").ok());
+  }
+};
+
+TEST_F(CommandServicesTest, CreatesInspectsAndCancelsTaskSeries) {
+  onboard("CAM-1");
+  onboard("CAM-2");
+  const Json created = ok(series(alice_, {{"text", "Lobby"}}))["series"];
+  EXPECT_EQ(created["id"], "series-000001");
+  EXPECT_EQ(created["organization"], acme_);
+  EXPECT_EQ(created["name"], "overlay");
+  EXPECT_EQ(created["action"], "set_overlay_text");
+  EXPECT_EQ(created["parameters"], Json({{"text", "Lobby"}}));
+  EXPECT_EQ(created["created_by"], alice_);
+  EXPECT_EQ(
+      created["deadline_us"].get<std::int64_t>() - created["created_at_us"].get<std::int64_t>(),
+      60'000'000);
+  EXPECT_EQ(created["completed_at_us"], nullptr);
+  EXPECT_EQ(created["progress"]["total"], 2);
+  EXPECT_EQ(created["progress"]["queued"], 2);
+
+  const Json listed = ok(request("get_task_series", alice_, {{"series", "series-000001"}}));
+  EXPECT_EQ(listed["series"]["id"], "series-000001");
+  EXPECT_EQ(listed["tasks"], Json::parse(R"([
+      {"id": "task-00000001", "device": "CAM-1", "status": "queued"},
+      {"id": "task-00000002", "device": "CAM-2", "status": "queued"}])"));
+  const Json task = ok(request("get_task", alice_, {{"task", "task-00000001"}}))["task"];
+  EXPECT_EQ(task["series"], "series-000001");
+  EXPECT_EQ(task["device"], "CAM-1");
+  EXPECT_EQ(task["host"], "CAM-1");
+  EXPECT_EQ(task["origin"], "user");
+  EXPECT_EQ(task["status"], "queued");
+  EXPECT_EQ(task["dispatched_at_us"], nullptr);
+
+  const Json cancelled = ok(
+      request("cancel_task", alice_, {{"organization", acme_}, {"task", "task-00000001"}}))["task"];
+  EXPECT_EQ(cancelled["status"], "cancelled");  // still queued here: at once
+  expect_error(request("cancel_task", alice_, {{"organization", acme_}, {"task", "task-00000001"}}),
+               ErrorCode::kFailedPrecondition, "task: task-00000001 already cancelled");
+  const Json rest = ok(request("cancel_series", alice_,
+                               {{"organization", acme_}, {"series", "series-000001"}}))["series"];
+  EXPECT_EQ(rest["progress"]["cancelled"], 2);
+  EXPECT_NE(rest["completed_at_us"], nullptr);
+  expect_error(
+      request("cancel_series", alice_, {{"organization", acme_}, {"series", "series-000001"}}),
+      ErrorCode::kFailedPrecondition, "no task left to cancel");
+  expect_error(request("cancel_task", alice_, {{"organization", acme_}, {"task", "task-00000099"}}),
+               ErrorCode::kNotFound, "task:");
+}
+
+TEST_F(CommandServicesTest, RefusesTaskSeriesTheTaskManagerRefuses) {
+  onboard("CAM-1");
+  onboard("CAM-2");
+  expect_error(series(alice_, Json::object(), "explode"), ErrorCode::kInvalidArgument,
+               "payload.action");
+  expect_error(series(alice_, Json::object()), ErrorCode::kInvalidArgument,
+               "payload.parameters.text: missing");
+  expect_error(series(alice_, {{"text", "x"}, {"colour", "red"}}), ErrorCode::kInvalidArgument,
+               "payload.parameters.colour");
+  // A firmware version must be a published release, and a well-formed one is checked first.
+  expect_error(series(alice_, {{"version", "11.11.5"}}, "upgrade_firmware"), ErrorCode::kNotFound,
+               "payload.parameters.version: \"11.11.5\" is not a published release");
+  expect_error(series(alice_, {{"version", "11.11 beta"}}, "upgrade_firmware"),
+               ErrorCode::kInvalidArgument, "payload.parameters.version: '11.11 beta' is not");
+  publish("11.11.5");
+  EXPECT_EQ(ok(series(alice_, {{"version", "11.11.5"}}, "upgrade_firmware"))["series"]["action"],
+            "upgrade_firmware");
+
+  expect_error(request("create_task_series", alice_,
+                       {{"organization", acme_},
+                        {"action", "reboot"},
+                        {"parameters", Json::object()},
+                        {"devices", {"CAM-1", "CAM-9"}}}),
+               ErrorCode::kNotFound, "devices[1]: unknown device");
+  expect_error(request("create_task_series", alice_,
+                       {{"organization", acme_},
+                        {"action", "reboot"},
+                        {"parameters", Json::object()},
+                        {"devices", Json::array()}}),
+               ErrorCode::kInvalidArgument, "devices: empty");
+  expect_error(request("create_task_series", alice_,
+                       {{"organization", acme_},
+                        {"action", "reboot"},
+                        {"parameters", Json::object()},
+                        {"devices", {"CAM-1", "CAM-1"}}}),
+               ErrorCode::kInvalidArgument, "devices[1]:");
+  expect_error(request("create_task_series", alice_,
+                       {{"organization", acme_},
+                        {"action", "reboot"},
+                        {"parameters", Json::object()},
+                        {"devices", {"CAM-1"}},
+                        {"timeout_s", 0}}),
+               ErrorCode::kInvalidArgument, "timeout:");
+
+  // A viewer may see tasks but not create them; a stranger learns nothing.
+  join(bob_, "bob@acme.example", "viewer");
+  expect_error(series(bob_, {{"text", "x"}}), ErrorCode::kPermissionDenied,
+               "as viewer in org-000001 may not operate_devices");
+  EXPECT_EQ(ok(request("get_task", bob_, {{"task", "task-00000001"}}))["task"]["status"], "queued");
+  expect_error(series(mallory_, {{"text", "x"}}), ErrorCode::kPermissionDenied, "not a member");
+  expect_error(request("get_task", mallory_, {{"task", "task-00000001"}}), ErrorCode::kNotFound,
+               "task: no such task");
+  expect_error(request("get_task", alice_, {{"task", "task-00000099"}}), ErrorCode::kNotFound,
+               "task: no such task");
+  expect_error(request("get_task_series", mallory_, {{"series", "series-000001"}}),
+               ErrorCode::kNotFound, "series: no such series");
+  expect_error(request("get_task", "user-000099", {{"task", "task-00000001"}}),
+               ErrorCode::kUnauthenticated, "actor");
+  expect_error(request("cancel_task", bob_, {{"organization", acme_}, {"task", "task-00000001"}}),
+               ErrorCode::kPermissionDenied, "may not update_software");
+}
+
+TEST_F(CommandServicesTest, StartsAndFollowsARollout) {
+  for (const std::string serial : {"CAM-1", "CAM-2", "CAM-3"}) onboard(serial);
+  const auto start = [&](const std::string& actor, const std::string& name,
+                         const std::string& version) {
+    return request("start_rollout", actor,
+                   {{"organization", acme_},
+                    {"name", name},
+                    {"version", version},
+                    {"devices", {"CAM-1", "CAM-2", "CAM-3"}},
+                    {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1},
+                                               {"devices": 0, "success_threshold": 0.5}])")},
+                    {"starts_per_minute", 10}});
+  };
+  expect_error(start(alice_, "canary", "11.11.5"), ErrorCode::kNotFound,
+               "version: \"11.11.5\" is not a published release");
+  publish("11.11.5");
+  const Json started = ok(start(alice_, "canary", "11.11.5"))["rollout"];
+  EXPECT_EQ(started["name"], "canary");
+  EXPECT_EQ(started["state"], "running");
+  EXPECT_EQ(started["version"], "11.11.5");
+  EXPECT_EQ(started["started_by"], alice_);
+  EXPECT_EQ(started["series"], Json::array({"series-000001"}));
+  EXPECT_EQ(started["groups"], Json::parse(R"([
+      {"devices": 1, "started": 1, "succeeded": 0, "failed": 0},
+      {"devices": 2, "started": 0, "succeeded": 0, "failed": 0}])"));
+  expect_error(start(alice_, "canary", "11.11.5"), ErrorCode::kAlreadyExists, "name:");
+
+  // The canary's upgrade fails: its group ends short of its threshold and the rollout aborts.
+  (void)plane_.tasks.host_connected(tick(), "CAM-1");
+  (void)plane_.tasks.take_outbox(tick());
+  ASSERT_EQ(plane_.tasks.on_result(
+                tick(), "CAM-1", TaskResultReport{"task-00000001", TaskOutcome::kFailed, "flash"}),
+            ReportDisposition::kRecorded);
+  for (const TaskId& task : plane_.tasks.take_outbox(tick()).finished) {
+    plane_.rollouts.on_task_finished(tick(), task);
+  }
+  const Json followed =
+      ok(request("get_rollout", alice_, {{"organization", acme_}, {"name", "canary"}}))["rollout"];
+  EXPECT_EQ(followed["state"], "aborted");
+  EXPECT_NE(followed["abort_reason"], "");
+  EXPECT_NE(followed["ended_at_us"], nullptr);
+  EXPECT_EQ(followed["groups"][0]["failed"], 1);
+
+  expect_error(request("get_rollout", alice_, {{"organization", acme_}, {"name", "other"}}),
+               ErrorCode::kNotFound, "name: no such rollout");
+  // Strangers learn neither versions nor names; a viewer may watch, not start.
+  expect_error(start(mallory_, "canary", "11.11.5"), ErrorCode::kPermissionDenied, "not a member");
+  expect_error(start(mallory_, "canary", "99.0.0"), ErrorCode::kPermissionDenied, "not a member");
+  expect_error(request("get_rollout", mallory_, {{"organization", acme_}, {"name", "canary"}}),
+               ErrorCode::kPermissionDenied, "not a member");
+  join(bob_, "bob@acme.example", "viewer");
+  EXPECT_EQ(ok(request("get_rollout", bob_,
+                       {{"organization", acme_}, {"name", "canary"}}))["rollout"]["state"],
+            "aborted");
+  expect_error(start(bob_, "second", "11.11.5"), ErrorCode::kPermissionDenied,
+               "may not update_software");
+  expect_error(request("start_rollout", alice_,
+                       {{"organization", acme_},
+                        {"name", "uneven"},
+                        {"version", "11.11.5"},
+                        {"devices", {"CAM-1", "CAM-2"}},
+                        {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")}}),
+               ErrorCode::kInvalidArgument, "groups: 1 devices in groups for 2 targets");
+  expect_error(request("start_rollout", alice_,
+                       {{"organization", acme_},
+                        {"name", "rash"},
+                        {"version", "11.11.5"},
+                        {"devices", {"CAM-2"}},
+                        {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")},
+                        {"abort_failure_share", 1.5}}),
+               ErrorCode::kInvalidArgument, "abort_failure_share: expected 0..1");
+  expect_error(request("start_rollout", alice_,
+                       {{"organization", acme_},
+                        {"name", "rash"},
+                        {"version", "11.11.5"},
+                        {"devices", {"CAM-2"}},
+                        {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")},
+                        {"abort_after_min", 0}}),
+               ErrorCode::kInvalidArgument, "abort_after_min: at least 1");
+}
+
+TEST_F(CommandServicesTest, PublishesReleasesAsThePlatformOnly) {
+  const Json release = ok(request("publish_release", std::string(kAuditPlatformActor),
+                                  {{"version", "11.11.7"},
+                                   {"size_bytes", 4'000'000'000u},
+                                   {"published_at_s", 3600}}))["release"];
+  EXPECT_EQ(release, Json::parse(R"({"version": "11.11.7", "track": "lts-2024",
+                                    "size_bytes": 4000000000, "published_at_us": 3600000000})"));
+  ASSERT_NE(plane_.software.catalog().find("11.11.7"), nullptr);
+  EXPECT_EQ(publish("12.1.0")["track"], "active");
+  // Published now unless told otherwise.
+  const Json now_published = publish("12.1.1");
+  EXPECT_EQ(now_published["published_at_us"], now_.count());
+  expect_error(request("publish_release", alice_, {{"version", "12.2.0"}, {"size_bytes", 1}}),
+               ErrorCode::kPermissionDenied, "actor: only the platform");
+  const std::string platform(kAuditPlatformActor);
+  expect_error(request("publish_release", platform, {{"version", "11.11.7"}, {"size_bytes", 1}}),
+               ErrorCode::kAlreadyExists, "version: 11.11.7 was published before");
+  expect_error(request("publish_release", platform, {{"version", "11.x"}, {"size_bytes", 1}}),
+               ErrorCode::kInvalidArgument, "version:");
+  expect_error(request("publish_release", platform, {{"version", "12.2.0"}, {"size_bytes", 0}}),
+               ErrorCode::kInvalidArgument, "size_bytes:");
+  EXPECT_EQ(plane_.software.catalog().releases().size(), 3u);
+}
+
+TEST_F(CommandServicesTest, SetsTheOfferingPoliciesAndZones) {
+  join(bob_, "bob@acme.example", "operator");
+  ok(request("set_update_offering", alice_, {{"organization", acme_}, {"update_windows", false}}));
+  EXPECT_FALSE(plane_.software.update_windows_allowed(acme_));
+  expect_error(
+      request("set_update_offering", bob_, {{"organization", acme_}, {"update_windows", true}}),
+      ErrorCode::kPermissionDenied, "may not manage_licenses");
+
+  ok(request("set_profile_update_policy", alice_,
+             {{"organization", acme_},
+              {"profile", "managed-lts"},
+              {"policy", "pinned"},
+              {"pinned_version", "11.11.5"},
+              {"window", {{"days", {"sun", "sat"}}, {"start", "02:30"}, {"duration", "1h30m"}}}}));
+  const ProfileUpdatePolicy& set = plane_.software.profile_policy(acme_, "managed-lts");
+  EXPECT_EQ(set.kind, UpdatePolicyKind::kPinned);
+  EXPECT_EQ(set.pinned_version, "11.11.5");
+  ASSERT_TRUE(set.window.has_value());
+  EXPECT_EQ(set.window->days, WeekdaySet("1100000"));  // Saturday and Sunday
+  EXPECT_EQ(set.window->start, std::chrono::minutes(150));
+  EXPECT_EQ(set.window->duration, std::chrono::minutes(90));
+  ok(request("set_profile_update_policy", alice_,
+             {{"organization", acme_}, {"profile", "managed-lts"}, {"policy", "latest"}}));
+  EXPECT_FALSE(plane_.software.profile_policy(acme_, "managed-lts").window.has_value());
+
+  // The window's words are refused by update_window.h's rules, naming the field, without
+  // quoting what was sent.
+  const Json week = {"mon"};
+  expect_error(policy({{"days", week}, {"start", "25:00"}, {"duration", "3h"}}),
+               ErrorCode::kInvalidArgument,
+               "params.window.start: expected HH:MM from 00:00 to 23:59");
+  expect_error(policy({{"days", week}, {"start", "02:00"}, {"duration", "0m"}}),
+               ErrorCode::kInvalidArgument, "params.window.duration: expected from 1m to 1430m");
+  expect_error(policy({{"days", week}, {"start", "02:00"}, {"duration", "3 hours"}}),
+               ErrorCode::kInvalidArgument, "params.window.duration: expected hours and minutes");
+  expect_error(policy({{"days", {"mon", "funday"}}, {"start", "02:00"}, {"duration", "3h"}}),
+               ErrorCode::kInvalidArgument, "params.window.days: expected day names among mon");
+  expect_error(policy({{"days", {"mon", "mon"}}, {"start", "02:00"}, {"duration", "3h"}}),
+               ErrorCode::kInvalidArgument, "params.window.days: expected each day once");
+  expect_error(policy({{"days", Json::array()}, {"start", "02:00"}, {"duration", "3h"}}),
+               ErrorCode::kInvalidArgument, "params.window.days: expected at least one of");
+  const Json refused = call(policy({{"days", week}, {"start", "25:00"}, {"duration", "3h"}}));
+  EXPECT_EQ(refused["error"]["message"].get<std::string>().find("25:00"), std::string::npos);
+  expect_error(request("set_profile_update_policy", alice_,
+                       {{"organization", acme_}, {"profile", "managed-lts"}, {"policy", "newest"}}),
+               ErrorCode::kInvalidArgument, "params.policy: expected latest or pinned");
+  expect_error(request("set_profile_update_policy", alice_,
+                       {{"organization", acme_}, {"profile", "managed-lts"}, {"policy", "pinned"}}),
+               ErrorCode::kInvalidArgument, "pinned_version:");
+  expect_error(request("set_profile_update_policy", alice_,
+                       {{"organization", acme_}, {"profile", "nightly"}, {"policy", "latest"}}),
+               ErrorCode::kNotFound, "profile: not defined");
+  expect_error(request("set_profile_update_policy", bob_,
+                       {{"organization", acme_}, {"profile", "managed-lts"}, {"policy", "latest"}}),
+               ErrorCode::kPermissionDenied, "may not change_device_profiles");
+
+  const std::string site =
+      ok(request("create_resource_group", alice_,
+                 {{"organization", acme_}, {"name", "stockholm"}}))["resource_group"]
+          .get<std::string>();
+  const auto zone = [&](const std::string& actor, const std::string& group,
+                        const std::string& time_zone) {
+    return request("set_site_time_zone", actor,
+                   {{"organization", acme_}, {"resource_group", group}, {"time_zone", time_zone}});
+  };
+  ok(zone(alice_, site, "Europe/Stockholm"));
+  EXPECT_EQ(plane_.software.time_zone(acme_, site), "Europe/Stockholm");
+  expect_error(zone(alice_, site, "Mars/Olympus_Mons"), ErrorCode::kInvalidArgument,
+               "time_zone: got \"Mars/Olympus_Mons\", which is not in the tz database");
+  expect_error(zone(alice_, "rg-000099", "UTC"), ErrorCode::kNotFound,
+               "rg-000099 not found in org-000001");
+  expect_error(zone(bob_, site, "UTC"), ErrorCode::kPermissionDenied,
+               "may not change_device_profiles");
+  EXPECT_EQ(plane_.software.time_zone(acme_, site), "Europe/Stockholm");
+}
+
+TEST_F(CommandServicesTest, GrantsConsentAndShowsInsights) {
+  onboard("CAM-1");
+  const auto consent = [&](const std::string& actor, const std::string& device, bool granted) {
+    return request("set_diagnostics_consent", actor,
+                   {{"organization", acme_}, {"device", device}, {"granted", granted}});
+  };
+  ok(consent(alice_, "CAM-1", true));
+  EXPECT_TRUE(plane_.insights.consented("CAM-1"));
+  EXPECT_EQ(ok(request("get_insights", alice_, {{"device", "CAM-1"}}))["insights"], Json::array());
+  ASSERT_EQ(plane_.insights.on_telemetry(tick(), "CAM-1", TelemetrySample{0.5, 0.1, 0}),
+            TelemetryDisposition::kRecorded);
+  const core::Time raised = now_;
+  const Json insights = ok(request("get_insights", alice_, {{"device", "CAM-1"}}))["insights"];
+  ASSERT_EQ(insights.size(), 1u);
+  EXPECT_EQ(insights[0]["kind"], "sd_card_replace");
+  EXPECT_EQ(insights[0]["raised_at_us"], raised.count());
+  EXPECT_NE(insights[0]["detail"].get<std::string>().find("replace the card"), std::string::npos);
+
+  join(bob_, "bob@acme.example", "viewer");
+  EXPECT_EQ(ok(request("get_insights", bob_, {{"device", "CAM-1"}}))["insights"].size(), 1u);
+  expect_error(consent(bob_, "CAM-1", false), ErrorCode::kPermissionDenied,
+               "may not change_device_profiles");
+  expect_error(request("get_insights", mallory_, {{"device", "CAM-1"}}), ErrorCode::kNotFound,
+               "device: no such device");
+  expect_error(request("get_insights", alice_, {{"device", "CAM-9"}}), ErrorCode::kNotFound,
+               "device: no such device");
+  expect_error(consent(mallory_, "CAM-1", true), ErrorCode::kPermissionDenied, "not a member");
+  expect_error(consent(alice_, "CAM-9", true), ErrorCode::kNotFound, "device: unknown device");
+  ok(claim(alice_, "CAM-2"));
+  expect_error(consent(alice_, "CAM-2", true), ErrorCode::kFailedPrecondition, "not onboarded");
+
+  ok(consent(alice_, "CAM-1", false));
+  EXPECT_FALSE(plane_.insights.consented("CAM-1"));
+  EXPECT_EQ(ok(request("get_insights", alice_, {{"device", "CAM-1"}}))["insights"], Json::array());
+}
+
 TEST(CommandDecodeTest, DecodesTypedParameters) {
   const Result<Command> decoded = decode_command(R"({
     "command": "define_profile", "actor": "user-000001",
@@ -308,6 +677,57 @@ TEST(CommandDecodeTest, DecodesTypedParameters) {
   EXPECT_EQ(user.value().actor, "");
 }
 
+TEST(CommandDecodeTest, DecodesTheParametersOfTasksRolloutsAndUpdates) {
+  const Result<Command> series = decode_command(R"({
+    "command": "create_task_series", "actor": "user-000001",
+    "params": {"organization": "org-000001", "action": "set_overlay_text",
+               "parameters": {"text": "Gate 4"}, "devices": ["CAM-2", "CAM-1"],
+               "timeout_s": 90}})");
+  ASSERT_TRUE(series.ok()) << series.error().message;
+  const auto& create = std::get<CreateTaskSeries>(series.value().params);
+  EXPECT_EQ(create.organization, "org-000001");
+  EXPECT_EQ(create.request.name, "");
+  EXPECT_EQ(create.request.payload, (TaskPayload{"set_overlay_text", {{"text", "Gate 4"}}}));
+  EXPECT_EQ(create.request.devices, (std::vector<std::string>{"CAM-2", "CAM-1"}));  // in order
+  EXPECT_EQ(create.request.timeout, std::optional<core::Duration>(seconds(90)));
+
+  const Result<Command> rollout = decode_command(R"({
+    "command": "start_rollout", "actor": "user-000001",
+    "params": {"organization": "org-000001", "name": "r", "version": "11.11.5",
+               "devices": ["CAM-1", "CAM-2"],
+               "groups": [{"devices": 1, "success_threshold": 0.5},
+                          {"devices": 0, "success_threshold": 1}]}})");
+  ASSERT_TRUE(rollout.ok()) << rollout.error().message;
+  const RolloutPolicy& policy = std::get<StartRollout>(rollout.value().params).request.policy;
+  ASSERT_EQ(policy.groups.size(), 2u);
+  EXPECT_EQ(policy.groups[0].devices, 1u);
+  EXPECT_EQ(policy.groups[0].success_threshold, 0.5);
+  EXPECT_EQ(policy.groups[1].devices, 0u);
+  EXPECT_EQ(policy.starts_per_minute, 0u);  // the defaults
+  EXPECT_EQ(policy.abort_failure_share, 1.0);
+  EXPECT_EQ(policy.abort_after_min, 1u);
+
+  const Result<Command> update = decode_command(R"({
+    "command": "set_profile_update_policy", "actor": "user-000001",
+    "params": {"organization": "org-000001", "profile": "p", "policy": "pinned",
+               "pinned_version": "11.11.5",
+               "window": {"days": ["fri"], "start": "23:59", "duration": "23h50m"}}})");
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  const ProfileUpdatePolicy& set = std::get<SetProfileUpdatePolicy>(update.value().params).policy;
+  EXPECT_EQ(set.kind, UpdatePolicyKind::kPinned);
+  ASSERT_TRUE(set.window.has_value());
+  EXPECT_TRUE(set.window->days.test(static_cast<std::size_t>(Weekday::kFriday)));
+  EXPECT_EQ(set.window->days.count(), 1u);
+  EXPECT_EQ(set.window->start, kUpdateWindowStartMax);
+  EXPECT_EQ(set.window->duration, kUpdateWindowDurationMax);
+
+  const Result<Command> release = decode_command(
+      R"({"command": "publish_release", "actor": "platform",
+          "params": {"version": "12.0.0", "size_bytes": 5}})");
+  ASSERT_TRUE(release.ok()) << release.error().message;
+  EXPECT_EQ(std::get<PublishRelease>(release.value().params).published_at_s, std::nullopt);
+}
+
 struct BadRequest {
   std::string request;
   std::string text;  // the message must hold it, naming the field
@@ -326,6 +746,17 @@ std::string define_profile_with(std::string_view profile) {
   return R"({"command": "define_profile", "actor": "user-000001", "params": {"organization": "o",
              "profile": )" +
          std::string(profile) + "}}";
+}
+
+std::string create_task_series_with(std::string_view rest) {
+  return R"({"command": "create_task_series", "actor": "u", "params": {"organization": "o",
+             "action": "reboot", )" +
+         std::string(rest) + "}}";
+}
+std::string start_rollout_with(std::string_view rest) {
+  return R"({"command": "start_rollout", "actor": "u", "params": {"organization": "o",
+             "name": "n", "version": "1.2.3", "devices": ["a"], )" +
+         std::string(rest) + "}}";
 }
 
 TEST(CommandDecodeTest, RefusesBadRequestsNamingTheField) {
@@ -399,6 +830,62 @@ TEST(CommandDecodeTest, RefusesBadRequestsNamingTheField) {
       {R"({"command": "claim_device", "actor": "u", "params": {"organization": "o",
           "serial": "s", "oak": "k", "resource_group": null}})",
        "params.resource_group: expected a string"},
+      {create_task_series_with(R"("parameters": {"text": 5}, "devices": ["a"])"),
+       "params.parameters.text: expected a string"},
+      {create_task_series_with(R"("parameters": {"a\"b": 1}, "devices": ["a"])"),
+       "params.parameters.a?b: expected a string"},
+      {create_task_series_with(R"("devices": ["a"])"), "params.parameters: missing"},
+      {create_task_series_with(R"("parameters": [], "devices": ["a"])"),
+       "params.parameters: expected an object"},
+      {create_task_series_with(R"("parameters": {}, "devices": "a")"),
+       "params.devices: expected an array of strings"},
+      {create_task_series_with(R"("parameters": {}, "devices": ["a", 2])"),
+       "params.devices[1]: expected a string"},
+      {create_task_series_with(R"("parameters": {}, "devices": ["a"], "timeout_s": -5)"),
+       "params.timeout_s: out of range"},
+      {create_task_series_with(R"("parameters": {}, "devices": ["a"], "retries": 3)"),
+       "params.retries: unknown field"},
+      {start_rollout_with(R"("groups": {"devices": 1})"),
+       "params.groups: expected an array of objects"},
+      {start_rollout_with(R"("groups": [1])"), "params.groups[0]: expected an object"},
+      {start_rollout_with(R"("groups": [{"devices": 1}])"),
+       "params.groups[0].success_threshold: missing"},
+      {start_rollout_with(R"("groups": [{"devices": 1, "success_threshold": "all"}])"),
+       "params.groups[0].success_threshold: expected a number"},
+      {start_rollout_with(R"("groups": [{"devices": 1, "success_threshold": 1},
+                                        {"devices": -1, "success_threshold": 1}])"),
+       "params.groups[1].devices: out of range"},
+      {start_rollout_with(R"("groups": [{"devices": 1, "success_threshold": 1, "pace": 2}])"),
+       "params.groups[0].pace: unknown field"},
+      {start_rollout_with(R"("groups": [], "abort_failure_share": "half")"),
+       "params.abort_failure_share: expected a number"},
+      {start_rollout_with(R"("groups": [], "abort_after": 3)"),
+       "params.abort_after: unknown field"},
+      {R"({"command": "publish_release", "actor": "platform", "params": {"version": "1.2.3",
+          "size_bytes": 4294967296}})",
+       "params.size_bytes: out of range"},
+      {R"({"command": "set_update_offering", "actor": "u", "params": {"organization": "o",
+          "update_windows": "no"}})",
+       "params.update_windows: expected true or false"},
+      {R"({"command": "set_profile_update_policy", "actor": "u", "params": {"organization": "o",
+          "profile": "p", "policy": "latest", "window": "sat 02:00"}})",
+       "params.window: expected an object"},
+      {R"({"command": "set_profile_update_policy", "actor": "u", "params": {"organization": "o",
+          "profile": "p", "policy": "latest", "window": {"days": ["sat"], "start": "02:00"}}})",
+       "params.window.duration: missing"},
+      {R"({"command": "set_profile_update_policy", "actor": "u", "params": {"organization": "o",
+          "profile": "p", "policy": "latest", "window": {"days": ["sat"], "start": "2:00",
+          "duration": "1h"}}})",
+       "params.window.start: expected HH:MM"},
+      {R"({"command": "set_profile_update_policy", "actor": "u", "params": {"organization": "o",
+          "profile": "p", "policy": "latest", "window": {"days": ["sat"], "start": "02:00",
+          "duration": "1h", "time_zone": "UTC"}}})",
+       "params.window.time_zone: unknown field"},
+      {R"({"command": "set_diagnostics_consent", "actor": "u", "params": {"organization": "o",
+          "device": "d", "granted": 1}})",
+       "params.granted: expected true or false"},
+      {R"({"command": "get_insights", "actor": "u", "params": {"serial": "d"}})",
+       "params.device: missing"},
   };
   ControlPlane plane(1);
   for (const BadRequest& bad : cases) {

@@ -472,11 +472,17 @@ void PlatformNode::on_heartbeat(Time now, ConnectionId connection, const wire::E
   ++metrics_.heartbeats_received;
   DeviceConnection& record = devices_[index];
   ++record.heartbeats;
+  // A host given up on for missed heartbeats whose late heartbeat arrives is back: the Task
+  // Manager must learn it, as from a hello.
+  const bool back = record.status != ConnectionStatus::kConnected;
   mark_connected(now, index);
   wire::Envelope& reply = reply_;
   reply.Clear();
   reply.mutable_heartbeat_ack()->set_sequence(in.heartbeat().sequence());
   send(now, connection, record.serial, reply, in.correlation_id(), out);
+  if (back && control_plane_ != nullptr && record.host == DeviceConnection::kNoHost) {
+    host_online(now, index, out);
+  }
 }
 
 void PlatformNode::on_goodbye(Time now, ConnectionId connection) {

@@ -17,16 +17,6 @@ std::optional<TaskOutcome> parse_outcome(std::string_view name) {
   return std::nullopt;
 }
 
-// A firmware version a user deploys must be one the platform published.
-Result<Done> check_published(const ControlPlane& plane, const TaskPayload& payload) {
-  if (payload.action != kActionUpgradeFirmware) return Done{};
-  const auto version = payload.parameters.find(kParameterVersion);
-  if (version == payload.parameters.end()) return Done{};  // validate_task_payload names it
-  if (plane.software.catalog().find(version->second) != nullptr) return Done{};
-  return error(ErrorCode::kNotFound, "payload.parameters.version: \"" + version->second +
-                                         "\" is not a published release");
-}
-
 }  // namespace
 
 Result<TaskSeries> PlatformNode::create_task_series(Time now, std::string_view actor,
@@ -34,8 +24,9 @@ Result<TaskSeries> PlatformNode::create_task_series(Time now, std::string_view a
                                                     const TaskSeriesRequest& request,
                                                     core::Outbox& out) {
   assert(control_plane_ != nullptr);
-  if (auto published = check_published(*control_plane_, request.payload); !published.ok()) {
-    return published.error();
+  if (auto deployable = check_deployable(control_plane_->software.catalog(), request.payload);
+      !deployable.ok()) {
+    return deployable.error();
   }
   auto series = control_plane_->tasks.create_series(now, actor, organization, request);
   if (series.ok()) flush_tasks(now, out);

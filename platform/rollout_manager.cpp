@@ -5,6 +5,16 @@
 #include <utility>
 
 namespace ccsim::platform {
+namespace {
+
+// "<rollout>/<batch>", the rollout's name cut as needed so the whole fits a series name (a
+// rollout's name may be as long as a series').
+std::string series_name(const std::string& rollout, std::size_t batch) {
+  const std::string suffix = "/" + std::to_string(batch);
+  return rollout.substr(0, kTaskSeriesNameBytesMax - suffix.size()) + suffix;
+}
+
+}  // namespace
 
 RolloutManager::RolloutManager(TaskManager& tasks, AuditLog& audit_log)
     : tasks_(tasks), audit_log_(audit_log) {}
@@ -45,9 +55,10 @@ Result<const RolloutRecord*> RolloutManager::start(core::Time now, std::string_v
   const std::size_t index = rollouts_.size() - 1;
   RolloutRecord& record = rollouts_[index];
   std::vector<std::string> first = record.rollout.take_starts(now);
-  auto series = tasks_.create_series(
-      now, actor, organization,
-      TaskSeriesRequest{record.name + "/1", std::move(payload), std::move(first), std::nullopt});
+  auto series =
+      tasks_.create_series(now, actor, organization,
+                           TaskSeriesRequest{series_name(record.name, 1), std::move(payload),
+                                             std::move(first), std::nullopt});
   if (!series.ok()) {
     rollouts_.pop_back();
     return series.error();
@@ -67,7 +78,7 @@ void RolloutManager::start_batch(core::Time now, std::size_t index) {
   if (starts.empty()) return;
   auto series = tasks_.create_series(
       now, record.started_by, record.organization,
-      TaskSeriesRequest{record.name + "/" + std::to_string(record.series.size() + 1),
+      TaskSeriesRequest{series_name(record.name, record.series.size() + 1),
                         TaskPayload{std::string(kActionUpgradeFirmware),
                                     {{std::string(kParameterVersion), record.version}}},
                         starts, std::nullopt});

@@ -205,6 +205,17 @@ const Release* ReleaseCatalog::latest_on(std::string_view track, core::Time now)
   return nullptr;
 }
 
+Result<Done> check_deployable(const ReleaseCatalog& catalog, const TaskPayload& payload) {
+  if (payload.action != kActionUpgradeFirmware) return Done{};
+  // Checked first so that the version quoted below is a short, plain one.
+  if (auto valid = validate_task_payload(payload); !valid.ok()) return valid;
+  const auto version = payload.parameters.find(kParameterVersion);
+  assert(version != payload.parameters.end());  // upgrade_firmware requires it
+  if (catalog.find(version->second) != nullptr) return Done{};
+  return error(ErrorCode::kNotFound, "payload.parameters.version: \"" + version->second +
+                                         "\" is not a published release");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Settings
 

@@ -37,6 +37,7 @@
 #include "core/os_version.h"
 #include "platform/device_mode.h"
 #include "platform/service_result.h"
+#include "platform/task_manager.h"
 #include "platform/update_window.h"
 
 namespace ccsim::platform {
@@ -87,6 +88,12 @@ class ReleaseCatalog {
   std::map<std::string, std::size_t, std::less<>> by_version_;  // index into releases_
   std::map<std::string, std::map<core::OsVersion, std::size_t>, std::less<>> by_track_;
 };
+
+// Whether a task's payload may be deployed: one that deploys firmware (upgrade_firmware) must be
+// well formed (validate_task_payload's kInvalidArgument naming the field) and name a version the
+// catalog holds (kNotFound naming "payload.parameters.version"); any other action passes, left
+// to the Task Manager. The release's published_at is not compared with the time.
+Result<Done> check_deployable(const ReleaseCatalog& catalog, const TaskPayload& payload);
 
 enum class UpdatePolicyKind : std::uint8_t {
   kLatest,  // the newest release on the device's track

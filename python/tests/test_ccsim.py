@@ -95,3 +95,22 @@ def test_a_claim_past_the_seats_fails_the_check_it_should():
     failed = {c.id for c in r.checks if not c.passed}
     assert failed == {"all-onboarded", "none-failed", "no-refusals"}
     assert r.metrics["claims_refused_resource_exhausted"] == 10
+
+
+ROLLOUT_ABORTED = str(SOURCE / "scenarios" / "update-windows" / "rollout-aborted.yaml")
+
+
+def test_a_rollout_experiment_sweeps_the_abort_threshold():
+    # An experiment a script would run: the same failing release, rolled out with a looser
+    # abort threshold, goes further before it stops, and never further than its fleet.
+    finished = []
+    for share in ("20%", "40%"):
+        r = ccsim.run(ROLLOUT_ABORTED, seed=2, overrides={"timeline.1.abort.failure_share": share,
+                                                           "checks.1.at_most": 200})
+        assert r.metrics["rollouts_aborted"] == 1
+        state = next(c for c in r.checks if c.id == "aborted-at-threshold")
+        assert state.passed, state.detail
+        finished.append(int(re.search(r"with (\d+) succeeded and (\d+) failed", state.detail)
+                            .group(1)) + int(re.search(r"and (\d+) failed", state.detail).group(1)))
+        assert r.metrics["upgrades_failed"] > 0
+    assert finished[0] <= finished[1] <= 200
