@@ -426,21 +426,18 @@ TEST_F(CommandServicesTest, RefusesTaskSeriesTheTaskManagerRefuses) {
 
 TEST_F(CommandServicesTest, StartsAndFollowsARollout) {
   for (const std::string serial : {"CAM-1", "CAM-2", "CAM-3"}) onboard(serial);
-  const auto start = [&](const std::string& actor, const std::string& name,
-                         const std::string& version) {
-    return request("start_rollout", actor,
-                   {{"organization", acme_},
-                    {"name", name},
-                    {"version", version},
-                    {"devices", {"CAM-1", "CAM-2", "CAM-3"}},
-                    {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1},
-                                               {"devices": 0, "success_threshold": 0.5}])")},
-                    {"starts_per_minute", 10}});
-  };
-  expect_error(start(alice_, "canary", "11.11.5"), ErrorCode::kNotFound,
-               "version: \"11.11.5\" is not a published release");
+  const std::string start =
+      request("start_rollout", alice_,
+              {{"organization", acme_},
+               {"name", "canary"},
+               {"version", "11.11.5"},
+               {"devices", {"CAM-1", "CAM-2", "CAM-3"}},
+               {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1},
+                                  {"devices": 0, "success_threshold": 0.5}])")},
+               {"starts_per_minute", 10}});
+  expect_error(start, ErrorCode::kNotFound, "version: \"11.11.5\" is not a published release");
   publish("11.11.5");
-  const Json started = ok(start(alice_, "canary", "11.11.5"))["rollout"];
+  const Json started = ok(start)["rollout"];
   EXPECT_EQ(started["name"], "canary");
   EXPECT_EQ(started["state"], "running");
   EXPECT_EQ(started["version"], "11.11.5");
@@ -449,7 +446,6 @@ TEST_F(CommandServicesTest, StartsAndFollowsARollout) {
   EXPECT_EQ(started["groups"], Json::parse(R"([
       {"devices": 1, "started": 1, "succeeded": 0, "failed": 0},
       {"devices": 2, "started": 0, "succeeded": 0, "failed": 0}])"));
-  expect_error(start(alice_, "canary", "11.11.5"), ErrorCode::kAlreadyExists, "name:");
 
   // The canary's upgrade fails: its group ends short of its threshold and the rollout aborts.
   (void)plane_.tasks.host_connected(tick(), "CAM-1");
@@ -466,9 +462,35 @@ TEST_F(CommandServicesTest, StartsAndFollowsARollout) {
   EXPECT_NE(followed["abort_reason"], "");
   EXPECT_NE(followed["ended_at_us"], nullptr);
   EXPECT_EQ(followed["groups"][0]["failed"], 1);
+}
 
+TEST_F(CommandServicesTest, RefusesRolloutsTheRulesRefuse) {
+  for (const std::string serial : {"CAM-1", "CAM-2"}) onboard(serial);
+  publish("11.11.5");
+  // CAM-1 in one group, with `extra` params.
+  const auto start = [&](const std::string& actor, const std::string& name,
+                         const std::string& version, Json extra = Json::object()) {
+    Json params = {{"organization", acme_},
+                   {"name", name},
+                   {"version", version},
+                   {"devices", {"CAM-1"}},
+                   {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")}};
+    params.update(extra);
+    return request("start_rollout", actor, std::move(params));
+  };
+  ok(start(alice_, "canary", "11.11.5"));
+  expect_error(start(alice_, "canary", "11.11.5"), ErrorCode::kAlreadyExists, "name:");
   expect_error(request("get_rollout", alice_, {{"organization", acme_}, {"name", "other"}}),
                ErrorCode::kNotFound, "name: no such rollout");
+  expect_error(start(alice_, "uneven", "11.11.5", {{"devices", {"CAM-1", "CAM-2"}}}),
+               ErrorCode::kInvalidArgument, "groups: 1 devices in groups for 2 targets");
+  expect_error(start(alice_, "rash", "11.11.5", {{"abort_failure_share", 1.5}}),
+               ErrorCode::kInvalidArgument, "abort_failure_share: expected 0..1");
+  expect_error(start(alice_, "rash", "11.11.5", {{"abort_after_min", 0}}),
+               ErrorCode::kInvalidArgument, "abort_after_min: at least 1");
+  expect_error(start(alice_, "outsider", "11.11.5", {{"devices", {"CAM-3"}}}), ErrorCode::kNotFound,
+               "devices[0]: unknown device");
+
   // Strangers learn neither versions nor names; a viewer may watch, not start.
   expect_error(start(mallory_, "canary", "11.11.5"), ErrorCode::kPermissionDenied, "not a member");
   expect_error(start(mallory_, "canary", "99.0.0"), ErrorCode::kPermissionDenied, "not a member");
@@ -477,32 +499,9 @@ TEST_F(CommandServicesTest, StartsAndFollowsARollout) {
   join(bob_, "bob@acme.example", "viewer");
   EXPECT_EQ(ok(request("get_rollout", bob_,
                        {{"organization", acme_}, {"name", "canary"}}))["rollout"]["state"],
-            "aborted");
+            "running");
   expect_error(start(bob_, "second", "11.11.5"), ErrorCode::kPermissionDenied,
                "may not update_software");
-  expect_error(request("start_rollout", alice_,
-                       {{"organization", acme_},
-                        {"name", "uneven"},
-                        {"version", "11.11.5"},
-                        {"devices", {"CAM-1", "CAM-2"}},
-                        {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")}}),
-               ErrorCode::kInvalidArgument, "groups: 1 devices in groups for 2 targets");
-  expect_error(request("start_rollout", alice_,
-                       {{"organization", acme_},
-                        {"name", "rash"},
-                        {"version", "11.11.5"},
-                        {"devices", {"CAM-2"}},
-                        {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")},
-                        {"abort_failure_share", 1.5}}),
-               ErrorCode::kInvalidArgument, "abort_failure_share: expected 0..1");
-  expect_error(request("start_rollout", alice_,
-                       {{"organization", acme_},
-                        {"name", "rash"},
-                        {"version", "11.11.5"},
-                        {"devices", {"CAM-2"}},
-                        {"groups", Json::parse(R"([{"devices": 1, "success_threshold": 1}])")},
-                        {"abort_after_min", 0}}),
-               ErrorCode::kInvalidArgument, "abort_after_min: at least 1");
 }
 
 TEST_F(CommandServicesTest, PublishesReleasesAsThePlatformOnly) {
@@ -529,7 +528,7 @@ TEST_F(CommandServicesTest, PublishesReleasesAsThePlatformOnly) {
   EXPECT_EQ(plane_.software.catalog().releases().size(), 3u);
 }
 
-TEST_F(CommandServicesTest, SetsTheOfferingPoliciesAndZones) {
+TEST_F(CommandServicesTest, SetsTheOfferingAndProfilePolicies) {
   join(bob_, "bob@acme.example", "operator");
   ok(request("set_update_offering", alice_, {{"organization", acme_}, {"update_windows", false}}));
   EXPECT_FALSE(plane_.software.update_windows_allowed(acme_));
@@ -584,7 +583,10 @@ TEST_F(CommandServicesTest, SetsTheOfferingPoliciesAndZones) {
   expect_error(request("set_profile_update_policy", bob_,
                        {{"organization", acme_}, {"profile", "managed-lts"}, {"policy", "latest"}}),
                ErrorCode::kPermissionDenied, "may not change_device_profiles");
+}
 
+TEST_F(CommandServicesTest, SetsSiteTimeZones) {
+  join(bob_, "bob@acme.example", "operator");
   const std::string site =
       ok(request("create_resource_group", alice_,
                  {{"organization", acme_}, {"name", "stockholm"}}))["resource_group"]

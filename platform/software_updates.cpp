@@ -375,8 +375,8 @@ UpdateOffer SoftwareUpdates::window_offer(core::Time now, const DeviceSoftwareFa
 Result<const UpdateWindow*> SoftwareUpdates::window_for(const DeviceSoftwareFacts& device,
                                                         const UpdateWindowRule& rule) const {
   const std::string_view zone = time_zone(device.organization, device.resource_group);
-  const auto found = windows_.find(
-      WindowKeyView(device.organization, device.resource_group, device.profile));
+  const auto found =
+      windows_.find(WindowKeyView(device.organization, device.resource_group, device.profile));
   if (found != windows_.end() && same_schedule(found->second.schedule, rule, zone)) {
     return &found->second.window;
   }
