@@ -24,6 +24,16 @@ wire::Envelope& scratch_received_envelope() {
   thread_local wire::Envelope envelope;
   return envelope;  // decode_frame clears it
 }
+// What the device host hands back from one call, sent at once by send_host_work; shared by the
+// agents of a thread, as the envelopes above, to keep the agent small.
+std::vector<wire::Envelope>& host_sends() {
+  thread_local std::vector<wire::Envelope> sends;
+  return sends;
+}
+std::vector<core::Time>& host_wakeups() {
+  thread_local std::vector<core::Time> wakeups;
+  return wakeups;
+}
 }  // namespace
 
 std::string_view agent_state_name(AgentState state) {
@@ -96,10 +106,10 @@ DeviceHost& DeviceAgent::host() {
 }
 
 void DeviceAgent::send_host_work(Time now, core::Outbox& out) {
-  for (wire::Envelope& envelope : host_sends_) send(now, envelope, out);
-  host_sends_.clear();
-  out.wakeups.insert(out.wakeups.end(), host_wakeups_.begin(), host_wakeups_.end());
-  host_wakeups_.clear();
+  for (wire::Envelope& envelope : host_sends()) send(now, envelope, out);
+  host_sends().clear();
+  out.wakeups.insert(out.wakeups.end(), host_wakeups().begin(), host_wakeups().end());
+  host_wakeups().clear();
 }
 
 void DeviceAgent::restart(Time now, core::Outbox& out) {
@@ -110,7 +120,7 @@ void DeviceAgent::restart(Time now, core::Outbox& out) {
   if (state_ == AgentState::kDone) return;
   state_ = AgentState::kIdle;
   backoff_step_ = 0;
-  host().restart(now, identity_, host_wakeups_);
+  host().restart(now, identity_, host_wakeups());
   send_host_work(now, out);
   arm(now + kHostBootTime, Deadline::kConnect, out);
 }
@@ -119,14 +129,14 @@ bool DeviceAgent::add_device_locally(Time now, std::string_view serial, core::Ou
   const std::size_t index = local_index(serial);
   if (index == std::string_view::npos || index == 0) return false;
   const bool adopted = host().adopt(now, serial, identity_, state_ == AgentState::kOnline,
-                                    host_sends_, host_wakeups_);
+                                    host_sends(), host_wakeups());
   send_host_work(now, out);
   return adopted;
 }
 
 void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
   if (host_) {
-    host_->on_wakeup(now, identity_, state_ == AgentState::kOnline, host_sends_, host_wakeups_);
+    host_->on_wakeup(now, identity_, state_ == AgentState::kOnline, host_sends(), host_wakeups());
     send_host_work(now, out);
   }
   if (deadline_kind_ == Deadline::kNone || now < deadline_) return;  // stale wake-up
@@ -212,7 +222,7 @@ void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) 
   } else if (envelope.has_mode_change()) {
     on_mode_change(envelope.mode_change());
   } else if (state_ == AgentState::kOnline &&
-             host().on_envelope(now, envelope, identity_, host_sends_, host_wakeups_)) {
+             host().on_envelope(now, envelope, identity_, host_sends(), host_wakeups())) {
     send_host_work(now, out);
   } else {
     ++metrics_.frame_errors;  // a body that travels device-to-cloud only
@@ -236,7 +246,7 @@ void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox
   arm(now + heartbeat_interval_, Deadline::kHeartbeat, out);
   flush_reports(now, out);
   if (host_ || config_.host.release_check_interval > Duration::zero()) {
-    host().on_online(now, identity_, host_sends_, host_wakeups_);
+    host().on_online(now, identity_, host_sends(), host_wakeups());
     send_host_work(now, out);
   }
 }

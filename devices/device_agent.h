@@ -177,8 +177,6 @@ class DeviceAgent {
   AgentMetrics metrics_;
   // Created at its first work; on the heap, so the agent moves freely.
   std::unique_ptr<DeviceHost> host_;
-  std::vector<wire::Envelope> host_sends_;
-  std::vector<Time> host_wakeups_;
 };
 
 }  // namespace ccsim::devices

@@ -206,6 +206,9 @@ class PlatformNode {
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
   void sweep(Time now);
   // Device work (platform_node_work.cpp).
+  // The connected device on `connection`, which sends for itself and what it carries; kNoDevice
+  // (counted as a frame without hello) when there is none, or no control plane.
+  std::uint32_t connected_host(ConnectionId connection);
   void on_task_update(Time now, ConnectionId connection, const wire::Envelope& in,
                       core::Outbox& out);
   void on_release_check(Time now, ConnectionId connection, const wire::Envelope& in,

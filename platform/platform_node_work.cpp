@@ -152,14 +152,20 @@ void PlatformNode::flush_tasks(Time now, core::Outbox& out) {
   }
 }
 
-void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire::Envelope& in,
-                                  core::Outbox& out) {
+std::uint32_t PlatformNode::connected_host(ConnectionId connection) {
   const std::uint32_t index = device_on(connection);
   if (control_plane_ == nullptr || index == kNoDevice ||
       devices_[index].status != ConnectionStatus::kConnected) {
     ++metrics_.frames_without_hello;
-    return;
+    return kNoDevice;
   }
+  return index;
+}
+
+void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire::Envelope& in,
+                                  core::Outbox& out) {
+  const std::uint32_t index = connected_host(connection);
+  if (index == kNoDevice) return;
   ++metrics_.task_updates;
   const std::string& host = devices_[index].serial;
   TaskManager& tasks = control_plane_->tasks;
@@ -205,12 +211,8 @@ void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire:
 
 void PlatformNode::on_release_check(Time now, ConnectionId connection, const wire::Envelope& in,
                                     core::Outbox& out) {
-  const std::uint32_t index = device_on(connection);
-  if (control_plane_ == nullptr || index == kNoDevice ||
-      devices_[index].status != ConnectionStatus::kConnected) {
-    ++metrics_.frames_without_hello;
-    return;
-  }
+  const std::uint32_t index = connected_host(connection);
+  if (index == kNoDevice) return;
   ++metrics_.release_checks;
   const SoftwareUpdates& software = control_plane_->software;
   const DeviceRegistry& registry = control_plane_->registry;
