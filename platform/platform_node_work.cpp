@@ -2,7 +2,6 @@
 // (see platform_node.h). Split from platform_node.cpp, which keeps connections and onboarding.
 #include <algorithm>
 #include <cassert>
-#include <cmath>
 
 #include "platform/platform_node.h"
 
