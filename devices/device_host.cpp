@@ -379,7 +379,8 @@ void DeviceHost::restart(core::Time now, DeviceIdentity& identity,
   identity_in_call_ = &identity;
   TaskEngineJournal journal = engine_->journal();
   metrics_.executions_before_restart += engine_->counters().executions;
-  effects_.clear();  // what ran is re-run (and re-planned) or lost
+  // Effects stay: a task re-run plans its effect again, and a lost upgrade's "host restarted"
+  // result then counts as a failed upgrade.
   engine_ = std::make_unique<TaskEngine>(
       serial_, [this](core::Time at, const TaskAssignment& task) { return execute(at, task); },
       config_.engine, std::move(journal), now, engine_out_);

@@ -688,6 +688,10 @@ TEST_F(DeviceHostTest, RestartFailsTheRunningUpgradesAndRunsTheQueuedTasks) {
   EXPECT_EQ(host().engine().counters().executions, 2u);
   EXPECT_EQ(host().metrics().executions_before_restart, 2u);
   EXPECT_EQ(host().executions(), 4u);
+  // The two upgrades lost to the restart count as failed upgrades; the one re-planned after it
+  // succeeded.
+  EXPECT_EQ(host().metrics().upgrades_failed, 2u);
+  EXPECT_EQ(host().metrics().upgrades_succeeded, 1u);
 }
 
 TEST_F(DeviceHostTest, AdoptionIsAHostTaskThatSucceedsAfterTwentySeconds) {

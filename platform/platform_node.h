@@ -156,7 +156,7 @@ class PlatformNode {
                                              core::Outbox& out);
   Result<Done> set_diagnostics(Time now, std::string_view actor, std::string_view organization,
                                std::string_view device, bool granted, core::Outbox& out);
-  // The version last recommended to each connected device, by serial, and why.
+  // The version last recommended to each device, by serial.
   const std::map<std::string, std::string, std::less<>>& recommendations() const {
     return recommendations_;
   }

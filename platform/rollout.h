@@ -69,6 +69,7 @@ class Rollout {
   Result<Done> finish(core::Time now, std::string_view device, bool succeeded);
 
   RolloutState state() const { return state_; }
+  const RolloutPolicy& policy() const { return policy_; }
   const std::vector<RolloutGroupProgress>& progress() const { return progress_; }
   DeviceRolloutStatus status(std::string_view device) const;
   // How many groups, from the first, are open: their devices may start.

@@ -133,8 +133,12 @@ void RolloutManager::note_end(core::Time now, RolloutRecord& record) {
 }
 
 std::optional<core::Time> RolloutManager::next_wakeup(core::Time now) const {
+  // Only a rate limit holds devices back for time; a stage gate opens on results, which come
+  // in as frames.
   const bool waiting = std::any_of(rollouts_.begin(), rollouts_.end(), [](const RolloutRecord& r) {
-    if (r.rollout.state() != RolloutState::kRunning) return false;
+    if (r.rollout.state() != RolloutState::kRunning || r.rollout.policy().starts_per_minute == 0) {
+      return false;
+    }
     std::size_t started = 0;
     std::size_t devices = 0;
     for (const RolloutGroupProgress& group : r.rollout.progress()) {

@@ -6,7 +6,7 @@
 //
 // A sans-IO service beside the Task Manager: the platform node calls advance() whenever it
 // flushes the Task Manager's outbox and passes on the tasks that finished; next_wakeup() says
-// when a rollout held back by its rate limit may start more.
+// when a rollout held back by its rate limit may start more (a stage gate opens on results).
 #pragma once
 
 #include <cstddef>

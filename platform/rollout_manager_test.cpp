@@ -248,8 +248,8 @@ TEST_F(RolloutManagerTest, TheNextGroupStartsOnlyOnceTheFirstReachesItsThreshold
   const std::vector<Task> canaries = series_tasks(record("staged").series[0]);
   rollouts_.advance(now_);
   EXPECT_EQ(record("staged").series.size(), 1u);
-  // Devices wait on the gate, so the manager looks again.
-  EXPECT_EQ(rollouts_.next_wakeup(now_), now_ + kRolloutTick);
+  // Devices wait on the gate, which only results open: no wake-up is needed for it.
+  EXPECT_FALSE(rollouts_.next_wakeup(now_));
 
   // One canary through: half the group, short of its threshold.
   tick();
