@@ -91,16 +91,23 @@ def run_row(args, cameras, out):
     return row
 
 
-def run_onboarding(args, cameras, out):
+def run_fleet_scenario(ccsim, scenario, cameras, run_dir, label):
+    """Runs `scenario` at `cameras` cameras in sites of CAMERAS_PER_SITE; returns the wall time,
+    the peak memory and result.json, or exits when the run failed its checks."""
     sites = max(1, cameras // CAMERAS_PER_SITE)
-    run_dir = out / f"onboarding-{cameras}"
-    wall, rss, _ = measure([args.ccsim, "run", args.onboarding_scenario, "--seed", "1", "--quiet",
+    wall, rss, _ = measure([ccsim, "run", scenario, "--seed", "1", "--quiet",
                             "--out", str(run_dir),
                             "--set", f"fleet.cameras={cameras}",
-                            "--set", f"fleet.sites={sites}"], f"onboarding {cameras}")
+                            "--set", f"fleet.sites={sites}"], f"{label} {cameras}")
     result = json.loads((run_dir / "result.json").read_text())
     if not result["passed"]:
-        sys.exit(f"bench: the onboarding run failed its checks: {run_dir}/result.json")
+        sys.exit(f"bench: the {label} run failed its checks: {run_dir}/result.json")
+    return wall, rss, result
+
+
+def run_onboarding(args, cameras, out):
+    wall, rss, result = run_fleet_scenario(args.ccsim, args.onboarding_scenario, cameras,
+                                           out / f"onboarding-{cameras}", "onboarding")
     metrics = result["metrics"]
     onboarded = next(c for c in result["checks"] if c["id"] == "all-onboarded")["detail"]
     last = re.search(r"last at ([0-9.]+)s", onboarded)
@@ -114,15 +121,8 @@ def run_onboarding(args, cameras, out):
 
 
 def run_rollout(args, cameras, out):
-    sites = max(1, cameras // CAMERAS_PER_SITE)
-    run_dir = out / f"rollout-{cameras}"
-    wall, rss, _ = measure([args.ccsim, "run", args.rollout_scenario, "--seed", "1", "--quiet",
-                            "--out", str(run_dir),
-                            "--set", f"fleet.cameras={cameras}",
-                            "--set", f"fleet.sites={sites}"], f"rollout {cameras}")
-    result = json.loads((run_dir / "result.json").read_text())
-    if not result["passed"]:
-        sys.exit(f"bench: the rollout run failed its checks: {run_dir}/result.json")
+    wall, rss, result = run_fleet_scenario(args.ccsim, args.rollout_scenario, cameras,
+                                           out / f"rollout-{cameras}", "rollout")
     metrics = result["metrics"]
     upgraded = next(c for c in result["checks"] if c["id"] == "all-upgraded")["detail"]
     count = re.match(r"([0-9]+) of ([0-9]+)", upgraded)

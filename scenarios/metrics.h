@@ -7,7 +7,7 @@
 
 namespace ccsim::scenarios {
 
-inline constexpr std::array<std::string_view, 62> kMetricNames = {
+inline constexpr std::array<std::string_view, 63> kMetricNames = {
     "devices",                // devices in the scenario
     "devices_connected_end",  // devices the platform shows connected at the end
     "hellos_accepted",        // platform side
@@ -72,6 +72,7 @@ inline constexpr std::array<std::string_view, 62> kMetricNames = {
     "consents_set",      // diagnostics consents granted or revoked from the timeline
     "consents_refused",  // ... and refused (a role without the right)
     "host_restarts",     // device hosts restarted by the timeline
+    "device_actions_refused",  // local actions a device could not take (an edge host full)
 };
 
 }  // namespace ccsim::scenarios

@@ -168,6 +168,7 @@ std::vector<std::pair<std::string, double>> collect_metrics(const sim::Simulatio
       static_cast<double>(a.consents_set),
       static_cast<double>(a.consents_refused),
       static_cast<double>(o.fleet.restarts),
+      static_cast<double>(a.device_actions_refused),
   };
   // The claims_refused_* names follow platform::ErrorCode's order.
   static_assert(static_cast<int>(platform::ErrorCode::kInvalidArgument) == 0);
