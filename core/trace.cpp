@@ -54,8 +54,18 @@ void Trace::record(Time at, TraceEvent event, std::uint64_t node, std::uint64_t 
   ++events_;
 }
 
+void Trace::record_frame(Time at, TraceEvent event, std::uint64_t node, std::uint64_t a,
+                         std::string_view frame) {
+  record(at, event, node, a, frame.size());
+  put_all(frame);
+}
+
 void Trace::record_text(Time at, TraceEvent event, std::string_view text) {
   record(at, event, 0, text.size());
+  put_all(text);
+}
+
+void Trace::put_all(std::string_view text) {
   while (!text.empty()) {  // in pieces, since put() takes at most a buffer's worth
     const std::size_t piece = std::min(text.size(), kBufferBytes);
     put(text.data(), piece);

@@ -27,6 +27,7 @@ enum class TraceEvent : std::uint8_t {
   kProbe = 8,
   kOnboarding = 9,  // a device's onboarding status or mode changed
   kAction = 10,     // a timeline action ran
+  kAuditHead = 11,  // an audit trail's head at the end of the run
 };
 
 class Trace {
@@ -39,8 +40,12 @@ class Trace {
   // One event: when, what, which node, and two event-specific values (a body kind, a size...).
   void record(Time at, TraceEvent event, std::uint64_t node, std::uint64_t a = 0,
               std::uint64_t b = 0);
-  // Free-form text for rare events (faults, probes); hashed whole, after a record of its
-  // length.
+  // A frame as it was delivered: a record of its size, then every byte it carries, so that two
+  // runs whose frames differ in content, not only in size, differ in their digests.
+  void record_frame(Time at, TraceEvent event, std::uint64_t node, std::uint64_t a,
+                    std::string_view frame);
+  // Free-form text for rare events (faults, probes, the audit trails' heads at the end); hashed
+  // whole, after a record of its length.
   void record_text(Time at, TraceEvent event, std::string_view text);
 
   std::uint64_t events() const { return events_; }
@@ -49,6 +54,7 @@ class Trace {
 
  private:
   void put(const void* data, std::size_t size);
+  void put_all(std::string_view bytes);  // in pieces of at most a buffer
   void flush();
 
   static constexpr std::size_t kBufferBytes = 16 * 1024;

@@ -2,25 +2,32 @@
 
 namespace ccsim::net {
 
-DeviceClient::DeviceClient(boost::asio::io_context& io, boost::asio::ssl::context& tls,
-                           std::uint16_t port, devices::DeviceAgent& agent, DriverClock clock)
-    : io_(io),
+// Where the connect-timeout of an unreachable platform comes among timers at one time: with the
+// nodes' own.
+constexpr std::uint8_t kUnreachableOrder = 0;
+
+DeviceClient::DeviceClient(DriverLoop& loop, boost::asio::ssl::context& tls, std::uint16_t port,
+                           devices::DeviceAgent& agent, AgentLink* link)
+    : loop_(loop),
       tls_(tls),
       port_(port),
       agent_(agent),
-      clock_(clock),
-      wakeups_(io, clock, [this](core::Time now) { on_wakeup(now); }) {}
+      link_(link),
+      wakeups_(loop.timers(), [this](core::Time now) { on_wakeup(now); }) {
+  limits_.census = &loop.census();
+}
 
 DeviceClient::~DeviceClient() {
   if (session_) {
     session_->detach();
     session_->abort();
   }
+  for (auto& session : stranded_) session->abort();
 }
 
 void DeviceClient::start() {
-  agent_.start(clock_.now(), outbox_);
-  execute();
+  agent_.start(loop_.clock().now(), outbox_);
+  carry_out(outbox_);
 }
 
 void DeviceClient::stop() {
@@ -31,32 +38,62 @@ void DeviceClient::stop() {
     session_->close();
     session_.reset();
   }
+  for (auto& session : stranded_) session->close();
+  stranded_.clear();
+}
+
+void DeviceClient::on_link_restored() {
+  for (auto& session : stranded_) session->close();
+  stranded_.clear();
+}
+
+// The agent gave this connection up; it must not hear of it again.
+void DeviceClient::let_go(std::shared_ptr<WebsocketSession> session) {
+  session->detach();
+  if (link_ != nullptr && !link_->reachable()) {
+    stranded_.push_back(std::move(session));
+  } else {
+    session->close();
+  }
 }
 
 void DeviceClient::open_connection() {
-  if (session_) {
-    // The agent gave this connection up; it must not hear of it again.
-    session_->detach();
-    session_->close();
-  }
+  if (session_) let_go(std::move(session_));
+  session_.reset();
   ++metrics_.connects_started;
+  if (link_ != nullptr && !link_->reachable()) {
+    ++metrics_.connects_unreachable;
+    loop_.timers().schedule(loop_.clock().now() + kUnreachableConnectTimeout, kUnreachableOrder,
+                            [this](core::Time now) { on_unreachable(now); });
+    return;
+  }
   WebsocketSession::Events events;
   events.on_open = [this] { on_open(); };
   events.on_frame = [this](std::string_view frame) { on_frame(frame); };
   events.on_end = [this](const SessionEnd& end) { on_end(end); };
-  session_ = WebsocketSession::connect(io_, tls_, port_, limits_, std::move(events));
+  session_ = WebsocketSession::connect(loop_.io(), tls_, port_, limits_, std::move(events));
+}
+
+void DeviceClient::on_unreachable(core::Time now) {
+  if (stopped_) return;
+  agent_.on_disconnected(now, outbox_);
+  carry_out(outbox_);
 }
 
 void DeviceClient::on_open() {
   ++metrics_.connects_succeeded;
-  agent_.on_connected(clock_.now(), outbox_);
-  execute();
+  agent_.on_connected(loop_.clock().now(), outbox_);
+  carry_out(outbox_);
 }
 
 void DeviceClient::on_frame(std::string_view frame) {
   ++metrics_.frames_received;
-  agent_.on_frame(clock_.now(), frame, outbox_);
-  execute();
+  if (link_ != nullptr && !link_->pass(frame, false)) {
+    ++metrics_.frames_dropped;
+    return;
+  }
+  agent_.on_frame(loop_.clock().now(), frame, outbox_);
+  carry_out(outbox_);
 }
 
 void DeviceClient::on_end(const SessionEnd& end) {
@@ -68,33 +105,40 @@ void DeviceClient::on_end(const SessionEnd& end) {
   } else {
     ++metrics_.connects_failed;
   }
-  agent_.on_disconnected(clock_.now(), outbox_);
-  execute();
+  agent_.on_disconnected(loop_.clock().now(), outbox_);
+  carry_out(outbox_);
 }
 
 void DeviceClient::on_wakeup(core::Time now) {
   agent_.on_wakeup(now, outbox_);
-  execute();
+  carry_out(outbox_);
 }
 
 // Sends first, then closes, so a goodbye goes out before its connection's close; a new
 // connection comes after both.
-void DeviceClient::execute() {
+void DeviceClient::carry_out(core::Outbox& out) {
   if (stopped_) {
-    outbox_.clear();
+    out.clear();
     return;
   }
-  for (core::Outbox::Send& send : outbox_.sends) {
-    if (session_ && session_->send(std::move(send.frame))) {
+  for (core::Outbox::Send& send : out.sends) {
+    if (!session_ || !session_->is_open()) {
+      ++metrics_.sends_dropped;
+    } else if (link_ != nullptr && !link_->pass(send.frame, true)) {
+      ++metrics_.frames_dropped;
+    } else if (session_->send(std::move(send.frame))) {
       ++metrics_.frames_sent;
     } else {
       ++metrics_.sends_dropped;
     }
   }
-  if (!outbox_.closes.empty() && session_) session_->close();
-  if (outbox_.connect) open_connection();
-  for (core::Time at : outbox_.wakeups) wakeups_.request(at);
-  outbox_.clear();
+  if (!out.closes.empty() && session_) {
+    let_go(std::move(session_));
+    session_.reset();
+  }
+  if (out.connect) open_connection();
+  for (core::Time at : out.wakeups) wakeups_.request(at);
+  out.clear();
 }
 
 }  // namespace ccsim::net

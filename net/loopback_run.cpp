@@ -54,36 +54,22 @@ void check_config(const LoopbackConfig& config) {
 
 }  // namespace
 
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds wall_time_max) {
-  const auto deadline = std::chrono::steady_clock::now() + wall_time_max;
-  io.restart();
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    // Zero handlers run and a stopped context means no work is left: nothing more can happen.
-    if (io.run_one_until(deadline) == 0 && io.stopped()) return done();
-  }
-  return true;
-}
-
-void drain(boost::asio::io_context& io, std::chrono::milliseconds wall_time_max) {
-  io.restart();
-  io.run_for(wall_time_max);
-}
-
 LoopbackResult run_on_loopback(const LoopbackConfig& config) {
   check_config(config);
   const Credentials credentials = make_throwaway_credentials();
-  // Declared in the order of need, so they are destroyed clients first, io_context last.
-  boost::asio::io_context io(1);
-  const DriverClock clock;
+  // Declared in the order of need, so they are destroyed clients first, the loop last.
+  DriverLoop loop(ClockMode::kPaused);
   std::size_t fleet_size = 0;  // the devices the platform will know: agents and those they carry
-  for (const devices::DeviceIdentity& device : config.devices)
+  for (const devices::DeviceIdentity& device : config.devices) {
     fleet_size += 1 + device.hosted.size();
+  }
   platform::PlatformNode node(config.policy, std::max<std::size_t>(1, fleet_size), nullptr,
                               config.control_plane);
-  PlatformServer server(io, credentials, node, clock);
+  PlatformServer server(loop, credentials, node);
   server.start();
+  core::Outbox start;
+  node.start(loop.clock().now(), start);
+  server.carry_out(start);
   boost::asio::ssl::context client_tls = make_client_tls(credentials.ca_cert_pem);
 
   std::vector<devices::DeviceAgent> agents;
@@ -95,7 +81,7 @@ LoopbackResult run_on_loopback(const LoopbackConfig& config) {
   std::vector<std::unique_ptr<DeviceClient>> clients;
   clients.reserve(agents.size());
   for (devices::DeviceAgent& agent : agents) {
-    clients.push_back(std::make_unique<DeviceClient>(io, client_tls, server.port(), agent, clock));
+    clients.push_back(std::make_unique<DeviceClient>(loop, client_tls, server.port(), agent));
     clients.back()->start();
   }
 
@@ -106,8 +92,7 @@ LoopbackResult run_on_loopback(const LoopbackConfig& config) {
       return agent.state() == devices::AgentState::kOnline;
     });
   };
-  result.all_agents_done = run_until(
-      io,
+  result.all_agents_done = loop.run_until(
       [&] {
         if (!claimed && all_online()) {
           for (const platform::ClaimRequest& claim : config.claims) {
@@ -117,10 +102,11 @@ LoopbackResult run_on_loopback(const LoopbackConfig& config) {
         }
         return claimed && node.onboardings_pending() == 0 && fleet_finished(agents, node, server);
       },
-      config.wall_time_max);
+      config.time_max);
+  loop.timers().cancel_all();
   for (auto& client : clients) client->stop();
   server.stop();
-  drain(io, kShutdownTimeMax);
+  loop.drain();
 
   result.devices = node.devices();
   result.metrics = node.metrics();

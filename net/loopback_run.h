@@ -1,12 +1,11 @@
-// A whole fleet on real sockets in one process: the platform server and one device client per
-// device, all on one io_context driven by the calling thread, over TLS websockets on 127.0.0.1
-// with a throwaway CA. The real driver's counterpart of a simulated run, for the behaviour tests
-// both drivers must pass.
+// A whole fleet on real sockets in one process, without a scenario: the platform server and one
+// device client per device, on one driver loop with the paused clock, over TLS websockets on
+// 127.0.0.1 with a throwaway CA. For the real driver's own tests of hellos, heartbeats, goodbyes
+// and claims; scenarios run on the real driver through RealDriver.
 #pragma once
 
 #include <utility>  // before Asio: asio#944 with g++ 12 in C++20
 
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +20,6 @@ namespace ccsim::net {
 
 // Most devices one loopback run drives; each costs two sockets in this one process.
 inline constexpr std::size_t kLoopbackDevicesMax = 10'000;
-// Longest a run waits for its sessions to close after the fleet is done or time is up.
-inline constexpr std::chrono::milliseconds kShutdownTimeMax{2000};
 
 struct LoopbackConfig {
   platform::HeartbeatPolicy policy;
@@ -35,7 +32,8 @@ struct LoopbackConfig {
   // claimed device's onboarding to end. Must outlive the run.
   platform::ControlPlane* control_plane = nullptr;
   std::vector<platform::ClaimRequest> claims;
-  std::chrono::milliseconds wall_time_max{10000};
+  // The driver's (paused) time the fleet has to finish in.
+  core::Duration time_max = std::chrono::hours(1);
 };
 
 struct LoopbackResult {
@@ -43,24 +41,15 @@ struct LoopbackResult {
   platform::PlatformMetrics metrics;
   PlatformServerMetrics server;
   // Every agent ended (done or refused) and the platform saw each done agent's goodbye, before
-  // wall_time_max.
+  // time_max.
   bool all_agents_done = false;
   std::vector<devices::AgentState> agent_states;                 // in config.devices order
   std::vector<platform::Result<platform::DeviceRecord>> claims;  // in config.claims order
 };
 
-// Runs the fleet until all_agents_done or wall_time_max, then shuts down cleanly. Throws
+// Runs the fleet until all_agents_done or time_max, then shuts down cleanly. Throws
 // std::invalid_argument for a config that could never finish (heartbeat_limit 0, too many
 // devices) and std::runtime_error if the sockets or TLS cannot be set up.
 LoopbackResult run_on_loopback(const LoopbackConfig& config);
-
-// Runs `io` on the calling thread until `done()` holds (checked after every handler), the
-// wall time passes, or `io` runs out of work. Returns done(). For tests that drive their own
-// servers, clients and raw peers.
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds wall_time_max);
-
-// Runs `io` until its work is finished (closes, teardowns) or `wall_time_max` passes.
-void drain(boost::asio::io_context& io, std::chrono::milliseconds wall_time_max);
 
 }  // namespace ccsim::net

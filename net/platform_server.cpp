@@ -7,19 +7,23 @@ namespace ccsim::net {
 
 namespace asio = boost::asio;
 
-PlatformServer::PlatformServer(asio::io_context& io, const Credentials& credentials,
-                               platform::PlatformNode& node, DriverClock clock)
+PlatformServer::PlatformServer(DriverLoop& loop, const Credentials& credentials,
+                               platform::PlatformNode& node)
     : tls_(make_server_tls(credentials)),
       node_(node),
-      clock_(clock),
-      acceptor_(io),
-      accept_retry_(io),
-      wakeups_(io, clock, [this](core::Time now) { on_wakeup(now); }) {
+      clock_(loop.clock()),
+      acceptor_(loop.io()),
+      accept_retry_(loop.io()),
+      wakeups_(loop.timers(), [this](core::Time now) { on_wakeup(now); }) {
+  limits_.census = &loop.census();
   // A device silent for as long as the node allows, plus one interval, is gone; the node has
-  // marked it disconnected by then, and the session only holds a socket.
-  const platform::HeartbeatPolicy& policy = node_.policy();
-  limits_.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-      policy.interval * (policy.missed_heartbeats_max + 1));
+  // marked it disconnected by then, and the session only holds a socket. On the paused clock
+  // the wall time a session sits idle means nothing: the node's sweep alone decides.
+  if (clock_.mode() == ClockMode::kReal) {
+    const platform::HeartbeatPolicy& policy = node_.policy();
+    limits_.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        policy.interval * (policy.missed_heartbeats_max + 1));
+  }
 }
 
 PlatformServer::~PlatformServer() {
@@ -38,8 +42,6 @@ void PlatformServer::start() {
   acceptor_.bind(endpoint);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
-  node_.start(clock_.now(), outbox_);
-  execute();
   accept_next();
 }
 
@@ -97,21 +99,21 @@ void PlatformServer::on_accept(asio::ip::tcp::socket socket) {
 platform::Result<platform::DeviceRecord> PlatformServer::claim(
     const platform::ClaimRequest& request) {
   auto claimed = node_.claim(clock_.now(), request, outbox_);
-  execute();
+  carry_out(outbox_);
   return claimed;
 }
 
 void PlatformServer::on_frame(core::ConnectionId connection, std::string_view frame) {
   ++metrics_.frames_received;
   node_.on_frame(clock_.now(), connection, frame, outbox_);
-  execute();
+  carry_out(outbox_);
 }
 
 void PlatformServer::on_end(core::ConnectionId connection, const SessionEnd& end) {
   // The session stays alive until its last handler returns; the map only forgets it.
   sessions_.erase(connection);
   count_end(end);
-  if (end.was_open()) node_.on_connection_closed(clock_.now(), connection);
+  if (end.was_open() && !stopping_) node_.on_connection_closed(clock_.now(), connection);
 }
 
 void PlatformServer::count_end(const SessionEnd& end) {
@@ -155,13 +157,13 @@ void PlatformServer::count_end(const SessionEnd& end) {
 
 void PlatformServer::on_wakeup(core::Time now) {
   node_.on_wakeup(now, outbox_);
-  execute();
+  carry_out(outbox_);
 }
 
-// Carries out the node's answer. Nothing here calls back into the node: sessions report their
-// ends later, from their own handlers.
-void PlatformServer::execute() {
-  for (core::Outbox::Send& send : outbox_.sends) {
+// Nothing here calls back into the node: sessions report their ends later, from their own
+// handlers.
+void PlatformServer::carry_out(core::Outbox& outbox) {
+  for (core::Outbox::Send& send : outbox.sends) {
     auto found = sessions_.find(send.connection);
     if (found != sessions_.end() && found->second->send(std::move(send.frame))) {
       ++metrics_.frames_sent;
@@ -169,14 +171,14 @@ void PlatformServer::execute() {
       ++metrics_.sends_dropped;
     }
   }
-  for (const core::Outbox::Close& close : outbox_.closes) {
+  for (const core::Outbox::Close& close : outbox.closes) {
     auto found = sessions_.find(close.connection);
     if (found != sessions_.end()) found->second->close();
   }
   if (!stopping_) {
-    for (core::Time at : outbox_.wakeups) wakeups_.request(at);
+    for (core::Time at : outbox.wakeups) wakeups_.request(at);
   }
-  outbox_.clear();
+  outbox.clear();
 }
 
 }  // namespace ccsim::net

@@ -18,7 +18,7 @@
 #include <memory>
 
 #include "core/node.h"
-#include "net/driver_clock.h"
+#include "net/driver_loop.h"
 #include "net/throwaway_ca.h"
 #include "net/wakeup_timer.h"
 #include "net/websocket_session.h"
@@ -56,17 +56,22 @@ struct PlatformServerMetrics {
 
 class PlatformServer {
  public:
-  // `io` and `node` must outlive the server.
-  PlatformServer(boost::asio::io_context& io, const Credentials& credentials,
-                 platform::PlatformNode& node, DriverClock clock);
+  // `loop` and `node` must outlive the server.
+  PlatformServer(DriverLoop& loop, const Credentials& credentials, platform::PlatformNode& node);
   ~PlatformServer();
   PlatformServer(const PlatformServer&) = delete;
   PlatformServer& operator=(const PlatformServer&) = delete;
 
-  // Listens on 127.0.0.1 at an ephemeral port and starts the node. Throws on a socket error.
+  // Listens on 127.0.0.1 at an ephemeral port. Throws on a socket error. The node is started by
+  // the caller (node.start, then carry_out), as the scenario engine starts it at time zero.
   void start();
-  // Stops listening and closes every session gracefully; the io_context finishes the closes.
+  // Stops listening and closes every session gracefully; the io_context finishes the closes. The
+  // node hears of nothing after this, so it keeps what it knew when the run stopped.
   void stop();
+
+  // Carries out what the node wrote into `out` outside the server's own calls (a user's command
+  // through the API, at the driver's time), and clears it.
+  void carry_out(core::Outbox& out);
 
   // A user's claim through the platform's API (the node needs a control plane): the node claims
   // and provisions the device on its session, at the driver's time.
@@ -84,7 +89,6 @@ class PlatformServer {
   void on_end(core::ConnectionId connection, const SessionEnd& end);
   void count_end(const SessionEnd& end);
   void on_wakeup(core::Time now);
-  void execute();
 
   boost::asio::ssl::context tls_;
   platform::PlatformNode& node_;

@@ -5,8 +5,8 @@
 
 namespace ccsim::net {
 
-WakeupTimer::WakeupTimer(boost::asio::io_context& io, DriverClock clock, Fire fire)
-    : timer_(io), clock_(clock), fire_(std::move(fire)) {}
+WakeupTimer::WakeupTimer(DriverTimers& timers, Fire fire)
+    : timers_(timers), fire_(std::move(fire)) {}
 
 WakeupTimer::~WakeupTimer() {
   *alive_ = false;
@@ -18,37 +18,25 @@ void WakeupTimer::request(core::Time at) {
                  kWakeupsPendingMax);
     std::abort();
   }
-  pending_.insert(at);
-  if (!armed_ || at < armed_at_) arm();
+  if (!pending_.insert(at).second) return;
+  timers_.schedule(at, kNodeWakeupOrder, [this, alive = alive_](core::Time now) {
+    if (*alive) on_due(now);
+  });
 }
 
 void WakeupTimer::cancel() {
   pending_.clear();
-  armed_ = false;
-  timer_.cancel();
+  *alive_ = false;
+  alive_ = std::make_shared<bool>(true);
 }
 
-void WakeupTimer::arm() {
-  armed_ = true;
-  armed_at_ = *pending_.begin();
-  // Re-arming cancels the earlier wait; its handler sees operation_aborted and returns.
-  timer_.expires_at(clock_.wall_time_at(armed_at_));
-  timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
-    if (!*alive || error == boost::asio::error::operation_aborted) return;
-    on_expiry();
-  });
-}
-
-void WakeupTimer::on_expiry() {
-  armed_ = false;
-  const core::Time now = clock_.now();
+void WakeupTimer::on_due(core::Time now) {
   bool due = false;
   while (!pending_.empty() && *pending_.begin() <= now) {
     pending_.erase(pending_.begin());
     due = true;
   }
   if (due) fire_(now);
-  if (!pending_.empty() && !armed_) arm();
 }
 
 }  // namespace ccsim::net

@@ -1,32 +1,31 @@
-// A node's timers on a real event loop. Nodes never cancel a timer and ignore a wake-up that no
-// longer matches their deadline, so one steady_timer armed at the earliest requested time serves
-// them all: when it fires, every request that is due is answered by a single on_wakeup.
+// A node's timers on the real driver. Nodes never cancel a timer and ignore a wake-up that no
+// longer matches their deadline, so a wake-up requested for a time already pending is not set
+// again, and when several are due together the node hears of them in a single on_wakeup.
 #pragma once
 
-#include <utility>  // before Asio: asio#944 with g++ 12 in C++20
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <set>
 
 #include "core/node.h"
-#include "net/driver_clock.h"
+#include "net/driver_timers.h"
 
 namespace ccsim::net {
 
 // Most wake-ups one node may have pending. Nodes keep one or two deadlines each, so reaching
 // this means a node requests wake-ups without bound: a programmer error, and the driver aborts.
 inline constexpr std::size_t kWakeupsPendingMax = 4096;
+// Where node wake-ups come among timers at one time: before anything the engine does.
+inline constexpr std::uint8_t kNodeWakeupOrder = 0;
 
 class WakeupTimer {
  public:
   using Fire = std::function<void(core::Time now)>;
 
   // `fire` is called with the driver's time when one or more requested wake-ups are due.
-  WakeupTimer(boost::asio::io_context& io, DriverClock clock, Fire fire);
+  // `timers` must outlive this.
+  WakeupTimer(DriverTimers& timers, Fire fire);
   ~WakeupTimer();
   WakeupTimer(const WakeupTimer&) = delete;
   WakeupTimer& operator=(const WakeupTimer&) = delete;
@@ -37,19 +36,14 @@ class WakeupTimer {
   std::size_t pending_count() const { return pending_.size(); }
 
  private:
-  void arm();
-  void on_expiry();
+  void on_due(core::Time now);
 
-  boost::asio::steady_timer timer_;
-  DriverClock clock_;
+  DriverTimers& timers_;
   Fire fire_;
   std::set<core::Time> pending_;
-  // Shared with every wait in flight: a wait that completed just before the timer was destroyed
-  // may still run, and must then not touch it.
+  // Shared with every timer set: one may fire after this was destroyed, and must then not touch
+  // it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  // The time the steady_timer waits for, or nothing armed.
-  bool armed_ = false;
-  core::Time armed_at_{};
 };
 
 }  // namespace ccsim::net

@@ -8,6 +8,12 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -53,10 +59,17 @@ class BeastSession final : public WebsocketSession,
  public:
   BeastSession(asio::ip::tcp::socket socket, asio::ssl::context& tls, const SessionLimits& limits,
                Events events)
-      : stream_(std::move(socket), tls), limits_(limits), events_(std::move(events)) {}
+      : stream_(std::move(socket), tls), limits_(limits), events_(std::move(events)) {
+    if (limits_.census) limits_.census->enter(this);
+  }
   BeastSession(asio::io_context& io, asio::ssl::context& tls, const SessionLimits& limits,
                Events events)
-      : stream_(io, tls), limits_(limits), events_(std::move(events)) {}
+      : stream_(io, tls), limits_(limits), events_(std::move(events)) {
+    if (limits_.census) limits_.census->enter(this);
+  }
+  ~BeastSession() override {
+    if (limits_.census) limits_.census->leave(this);
+  }
 
   void start_server();
   void start_client(std::uint16_t port);
@@ -66,6 +79,8 @@ class BeastSession final : public WebsocketSession,
   void abort() override;
   void detach() override { detached_ = true; }
   bool is_open() const override { return phase_ == Phase::kOpen && !close_requested_; }
+  bool settled() const override;
+  void push_ack() override;
 
  private:
   enum class Phase : std::uint8_t { kHandshaking, kOpen, kEnded };
@@ -81,6 +96,8 @@ class BeastSession final : public WebsocketSession,
   void fail_handshake(const beast::error_code& error);
   void finish(const beast::error_code& error);
   void tear_down() { beast::get_lowest_layer(stream_).close(); }
+  int socket_handle() { return beast::get_lowest_layer(stream_).socket().native_handle(); }
+  void set_no_delay();
 
   Stream stream_;
   SessionLimits limits_;
@@ -96,11 +113,16 @@ class BeastSession final : public WebsocketSession,
   std::deque<std::string> write_queue_;  // front() is being written while writing_
   bool writing_ = false;
   bool close_requested_ = false;
+  // Asynchronous operations started whose handlers have not run: one read while open, plus a
+  // handshake, write or close under way.
+  int ops_in_flight_ = 0;
 };
 
 void BeastSession::start_server() {
   stage_ = SessionStage::kTlsHandshake;
+  set_no_delay();
   beast::get_lowest_layer(stream_).expires_after(limits_.handshake_timeout);
+  ++ops_in_flight_;
   stream_.next_layer().async_handshake(asio::ssl::stream_base::server,
                                        [self = shared_from_this()](const beast::error_code& error) {
                                          self->on_tls_handshake(error, beast::role_type::server);
@@ -116,6 +138,7 @@ void BeastSession::start_client(std::uint16_t port) {
   }
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address_v4(kLoopbackAddress), port);
   beast::get_lowest_layer(stream_).expires_after(limits_.handshake_timeout);
+  ++ops_in_flight_;
   beast::get_lowest_layer(stream_).async_connect(
       endpoint, [self = shared_from_this()](const beast::error_code& error) {
         self->on_tcp_connected(error);
@@ -123,8 +146,11 @@ void BeastSession::start_client(std::uint16_t port) {
 }
 
 void BeastSession::on_tcp_connected(const beast::error_code& error) {
+  --ops_in_flight_;
   if (error || cause_) return fail_handshake(error);
+  set_no_delay();
   stage_ = SessionStage::kTlsHandshake;
+  ++ops_in_flight_;
   stream_.next_layer().async_handshake(asio::ssl::stream_base::client,
                                        [self = shared_from_this()](const beast::error_code& next) {
                                          self->on_tls_handshake(next, beast::role_type::client);
@@ -132,6 +158,7 @@ void BeastSession::on_tcp_connected(const beast::error_code& error) {
 }
 
 void BeastSession::on_tls_handshake(const beast::error_code& error, beast::role_type role) {
+  --ops_in_flight_;
   if (error || cause_) return fail_handshake(error);
   stage_ = SessionStage::kWebsocketHandshake;
   // The websocket layer keeps its own time limits from here on.
@@ -140,6 +167,7 @@ void BeastSession::on_tls_handshake(const beast::error_code& error, beast::role_
   auto done = [self = shared_from_this()](const beast::error_code& next) {
     self->on_websocket_handshake(next);
   };
+  ++ops_in_flight_;
   if (role == beast::role_type::server) {
     stream_.async_accept(std::move(done));
   } else {
@@ -165,6 +193,7 @@ void BeastSession::configure_websocket(beast::role_type role) {
 }
 
 void BeastSession::on_websocket_handshake(const beast::error_code& error) {
+  --ops_in_flight_;
   if (error || cause_) return fail_handshake(error);
   phase_ = Phase::kOpen;
   stage_ = SessionStage::kOpen;
@@ -185,6 +214,7 @@ void BeastSession::fail_handshake(const beast::error_code& error) {
 }
 
 void BeastSession::read() {
+  ++ops_in_flight_;
   stream_.async_read(read_buffer_,
                      [self = shared_from_this()](const beast::error_code& error, std::size_t) {
                        self->on_read(error);
@@ -192,6 +222,7 @@ void BeastSession::read() {
 }
 
 void BeastSession::on_read(const beast::error_code& error) {
+  --ops_in_flight_;
   if (error) return finish(error);
   const auto bytes = read_buffer_.cdata();
   const std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
@@ -231,14 +262,17 @@ void BeastSession::write_next() {
     if (!close_requested_) return;
     // A close counts as a write for Beast, so it waits for the queue to drain.
     writing_ = true;
+    ++ops_in_flight_;
     stream_.async_close(websocket::close_code::normal,
                         [self = shared_from_this()](const beast::error_code& error) {
+                          --self->ops_in_flight_;
                           // The pending read reports the end; a failed close just drops the line.
                           if (error) self->tear_down();
                         });
     return;
   }
   writing_ = true;
+  ++ops_in_flight_;
   stream_.async_write(asio::buffer(write_queue_.front()),
                       [self = shared_from_this()](const beast::error_code& error, std::size_t) {
                         self->on_write(error);
@@ -246,6 +280,7 @@ void BeastSession::write_next() {
 }
 
 void BeastSession::on_write(const beast::error_code& error) {
+  --ops_in_flight_;
   writing_ = false;
   if (phase_ != Phase::kOpen) return;
   if (error) {
@@ -274,6 +309,32 @@ void BeastSession::abort() {
   tear_down();
 }
 
+// Frames are small and each is a message of its own: sent at once, not held for more.
+void BeastSession::set_no_delay() {
+  boost::system::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
+bool BeastSession::settled() const {
+  if (phase_ == Phase::kEnded) return ops_in_flight_ == 0;
+  if (phase_ != Phase::kOpen || writing_ || !write_queue_.empty() || close_requested_ ||
+      ops_in_flight_ != 1) {
+    return false;
+  }
+  const int fd = const_cast<BeastSession*>(this)->socket_handle();
+  int unread = 0, unacknowledged = 0;
+  if (fd < 0 || ::ioctl(fd, SIOCINQ, &unread) != 0 || ::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0) {
+    return false;
+  }
+  return unread == 0 && unacknowledged == 0;
+}
+
+void BeastSession::push_ack() {
+  const int fd = socket_handle();
+  const int on = 1;
+  if (fd >= 0) (void)::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+}
+
 void apply_tls_floor(asio::ssl::context& tls) {
   tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
@@ -281,6 +342,15 @@ void apply_tls_floor(asio::ssl::context& tls) {
 }
 
 }  // namespace
+
+bool SessionCensus::settled() const {
+  return std::all_of(sessions_.begin(), sessions_.end(),
+                     [](const WebsocketSession* session) { return session->settled(); });
+}
+
+void SessionCensus::push_acks() const {
+  for (WebsocketSession* session : sessions_) session->push_ack();
+}
 
 std::string_view session_end_cause_name(SessionEndCause cause) {
   switch (cause) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -32,11 +33,15 @@ inline constexpr std::size_t kWriteQueueFramesMax = 64;
 // Longest a TCP connect, TLS handshake, websocket handshake or websocket close may take.
 inline constexpr std::chrono::milliseconds kHandshakeTimeout{5000};
 
+class SessionCensus;
+
 struct SessionLimits {
   std::size_t write_queue_frames_max = kWriteQueueFramesMax;
   std::chrono::milliseconds handshake_timeout = kHandshakeTimeout;
   // Close the session after this long without receiving anything; zero means never.
   std::chrono::milliseconds idle_timeout{0};
+  // Where the session counts itself while it lives, if anywhere; must outlive it.
+  SessionCensus* census = nullptr;
 };
 
 // How far a session got.
@@ -98,6 +103,28 @@ class WebsocketSession {
   // Stops every callback, for an owner that forgets this session; the session finishes alone.
   virtual void detach() = 0;
   virtual bool is_open() const = 0;
+  // At rest: open with nothing being written or closed, and no byte of its connection unread or
+  // unacknowledged in the kernel, in either direction; or ended with no handler left.
+  virtual bool settled() const = 0;
+  // Sends a delayed TCP acknowledgement now, so the peer sees its bytes taken.
+  virtual void push_ack() = 0;
+};
+
+// Every session alive on one io_context, for a driver that must know when nothing is in flight
+// before it moves a paused clock on. Bytes written on loopback are, at every instant, either
+// unacknowledged at the sender or unread at the receiver, so a census of settled sessions means
+// no frame is on its way.
+class SessionCensus {
+ public:
+  bool settled() const;
+  void push_acks() const;
+  std::size_t size() const { return sessions_.size(); }
+
+  void enter(WebsocketSession* session) { sessions_.insert(session); }
+  void leave(WebsocketSession* session) { sessions_.erase(session); }
+
+ private:
+  std::set<WebsocketSession*> sessions_;  // nothing that reaches output iterates it
 };
 
 // TLS for a server presenting `credentials` (TLS 1.2 or later).

@@ -21,8 +21,6 @@ namespace fs = std::filesystem;
 
 // A result.json is a few kilobytes; anything this large is not one of ours.
 constexpr std::uintmax_t kResultJsonBytesMax = 64u << 20;
-// Longest scalar quoted back in a reader error.
-constexpr std::size_t kQuotedValueCharsMax = 40;
 // Characters of the trace hash shown in the run table (the full hash is in the title attribute).
 constexpr std::size_t kTraceHashCharsShort = 12;
 // Metrics beyond this many are shown in two column pairs, so the table stays short.
@@ -74,128 +72,6 @@ std::string read_file(const fs::path& file, std::uintmax_t bytes_max) {
   return content;
 }
 
-// ---------------------------------------------------------------------------------------------
-// result.json
-
-nlohmann::ordered_json number_or_null(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  return value;
-}
-
-template <typename Json>
-std::string describe(const Json& value) {
-  if (value.is_object()) return "an object";
-  if (value.is_array()) return "an array";
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > kQuotedValueCharsMax) text = text.substr(0, kQuotedValueCharsMax) + "...";
-  return text;
-}
-
-template <typename Json>
-[[noreturn]] void fail_expected(const std::string& origin, const std::string& key,
-                                const std::string& expected, const Json& found) {
-  throw std::runtime_error(origin + ": key '" + key + "': expected " + expected + ", found " +
-                           describe(found));
-}
-
-// Reads the members of one JSON object, naming origin and the key's full path in every error.
-template <typename Json>
-class StrictReader {
- public:
-  StrictReader(const Json& object, const std::string& origin, std::string prefix)
-      : object_(object), origin_(origin), prefix_(std::move(prefix)) {}
-
-  const Json& member(const std::string& key) const {
-    const auto found = object_.find(key);
-    if (found == object_.end()) {
-      throw std::runtime_error(origin_ + ": key '" + prefix_ + key + "': missing");
-    }
-    return *found;
-  }
-
-  std::string string(const std::string& key) const {
-    const Json& value = member(key);
-    if (!value.is_string()) fail_expected(origin_, prefix_ + key, "a string", value);
-    return value.template get<std::string>();
-  }
-
-  bool boolean(const std::string& key) const {
-    const Json& value = member(key);
-    if (!value.is_boolean()) fail_expected(origin_, prefix_ + key, "true or false", value);
-    return value.template get<bool>();
-  }
-
-  std::uint64_t unsigned_integer(const std::string& key) const {
-    const Json& value = member(key);
-    // A document built in C++ from an int holds a signed integer; a parsed one holds unsigned.
-    const bool non_negative =
-        value.is_number_unsigned() ||
-        (value.is_number_integer() && value.template get<std::int64_t>() >= 0);
-    if (!non_negative) fail_expected(origin_, prefix_ + key, "an unsigned integer", value);
-    return value.template get<std::uint64_t>();
-  }
-
-  double number(const std::string& key) const { return number_of(member(key), key); }
-
-  // result_to_json writes a non-finite number as null, so null reads back as NaN.
-  double number_of(const Json& value, const std::string& key) const {
-    if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
-    if (!value.is_number()) fail_expected(origin_, prefix_ + key, "a number", value);
-    return value.template get<double>();
-  }
-
-  const Json& typed(const std::string& key, bool want_array) const {
-    const Json& value = member(key);
-    if (want_array && !value.is_array()) fail_expected(origin_, prefix_ + key, "an array", value);
-    if (!want_array && !value.is_object()) {
-      fail_expected(origin_, prefix_ + key, "an object", value);
-    }
-    return value;
-  }
-
- private:
-  const Json& object_;
-  const std::string& origin_;
-  std::string prefix_;
-};
-
-template <typename Json>
-std::vector<CheckResult> checks_from_json(const Json& checks, const std::string& origin) {
-  std::vector<CheckResult> result;
-  for (std::size_t index = 0; index < checks.size(); ++index) {
-    const std::string key = "checks[" + std::to_string(index) + "]";
-    const Json& check = checks[index];
-    if (!check.is_object()) fail_expected(origin, key, "an object", check);
-    const StrictReader<Json> reader(check, origin, key + ".");
-    result.push_back({reader.string("id"), reader.boolean("passed"), reader.string("detail")});
-  }
-  return result;
-}
-
-template <typename Json>
-RunResult from_json(const Json& json, const std::string& origin) {
-  if (!json.is_object()) {
-    throw std::runtime_error(origin + ": expected a JSON object, found " + describe(json));
-  }
-  const StrictReader<Json> reader(json, origin, "");
-  RunResult result;
-  result.scenario = reader.string("scenario");
-  result.file = reader.string("file");
-  result.seed = reader.unsigned_integer("seed");
-  result.passed = reader.boolean("passed");
-  result.checks = checks_from_json(reader.typed("checks", true), origin);
-  const StrictReader<Json> metrics(reader.typed("metrics", false), origin, "metrics.");
-  for (const auto& [name, value] : reader.typed("metrics", false).items()) {
-    result.metrics.emplace_back(name, metrics.number_of(value, name));
-  }
-  result.trace_hash = reader.string("trace_hash");
-  result.sim_time_s = reader.number("sim_time_s");
-  result.wall_time_s = reader.number("wall_time_s");
-  result.events = reader.unsigned_integer("events");
-  result.devices = reader.unsigned_integer("devices");
-  result.reproduce = reader.string("reproduce");
-  return result;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Text for XML and HTML
@@ -610,39 +486,6 @@ void append_html_run(std::string& out, const RunResult& run, std::size_t index) 
 
 }  // namespace
 
-nlohmann::ordered_json result_to_json(const RunResult& result) {
-  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
-  for (const CheckResult& check : result.checks) {
-    checks.push_back({{"id", check.id}, {"passed", check.passed}, {"detail", check.detail}});
-  }
-  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
-  for (const auto& [name, value] : result.metrics) {
-    if (metrics.contains(name)) throw std::invalid_argument("metric '" + name + "' repeated");
-    metrics[name] = number_or_null(value);
-  }
-  nlohmann::ordered_json json = nlohmann::ordered_json::object();
-  json["scenario"] = result.scenario;
-  json["file"] = result.file;
-  json["seed"] = result.seed;
-  json["passed"] = result.passed;
-  json["checks"] = std::move(checks);
-  json["metrics"] = std::move(metrics);
-  json["trace_hash"] = result.trace_hash;
-  json["sim_time_s"] = number_or_null(result.sim_time_s);
-  json["wall_time_s"] = number_or_null(result.wall_time_s);
-  json["events"] = result.events;
-  json["devices"] = result.devices;
-  json["reproduce"] = result.reproduce;
-  return json;
-}
-
-RunResult result_from_json(const nlohmann::ordered_json& json, const std::string& origin) {
-  return from_json(json, origin);
-}
-
-RunResult result_from_json(const nlohmann::json& json, const std::string& origin) {
-  return from_json(json, origin);
-}
 
 void write_result_json(const std::filesystem::path& dir, const RunResult& result) {
   // Bytes that are not UTF-8 (a detail quoting a raw frame, say) become U+FFFD, not an exception.

@@ -10,24 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scenarios/run_result.h"
+#include "scenarios/model/run_result.h"
+#include "scenarios/model/run_result_json.h"
 
 namespace ccsim::reports {
 
 using scenarios::CheckResult;
 using scenarios::RunResult;
 
-// Keys in a fixed order: scenario, file, seed, passed, checks ({id, passed, detail}), metrics (an
-// object in the vector's order), trace_hash, sim_time_s, wall_time_s, events, devices, reproduce.
-// A non-finite number is written as null. Throws std::invalid_argument on a repeated metric name.
-nlohmann::ordered_json result_to_json(const RunResult& result);
-
-// The strict inverse of result_to_json: every key must be present with its type (null reads back
-// as NaN where a number is expected); other keys are ignored. Throws std::runtime_error such as
-// "runs/x/result.json: key 'seed': expected an unsigned integer". The ordered_json overload keeps
-// the metrics in the document's order; the json overload gets them sorted by name.
-RunResult result_from_json(const nlohmann::ordered_json& json, const std::string& origin);
-RunResult result_from_json(const nlohmann::json& json, const std::string& origin);
+// result.json's content (scenarios/model/run_result_json.h).
+using scenarios::result_from_json;
+using scenarios::result_to_json;
 
 // Writes dir/result.json: pretty, 2-space indent, trailing newline. The directory must exist.
 void write_result_json(const std::filesystem::path& dir, const RunResult& result);

@@ -1,23 +1,37 @@
-// The scenario engine: runs a scenario with one seed on the simulated driver, then judges its
-// checks. Checks that look at a moment ("connected at 50m") become probes that observe the
-// platform at that simulated time; the others are judged at the end from the platform's
-// knowledge and the run's metrics.
+// The scenario engine's front: runs a scenario with one seed on a driver of the caller's choice,
+// then judges its checks. The same deployment, timeline and judge serve both drivers, so a
+// scenario means the same thing on SimGrid and on real sockets; only time and the network differ.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "scenarios/run_result.h"
-#include "scenarios/scenario.h"
+#include "scenarios/model/run_result.h"
+#include "scenarios/model/scenario.h"
 
 namespace ccsim::scenarios {
+
+enum class DriverKind : std::uint8_t {
+  kSimulated,  // SimGrid: simulated links, simulated time
+  kReal,       // TLS websockets on 127.0.0.1 between the platform and every agent
+};
+// How the real driver keeps time.
+enum class ClockKind : std::uint8_t {
+  kPaused,  // jumps to the next timer whenever no socket has work (scenarios of days in seconds)
+  kReal,    // the wall clock, for runs against outside peers
+};
+std::string_view driver_kind_name(DriverKind kind);  // "sim", "real"
+std::string_view clock_kind_name(ClockKind kind);    // "paused", "real"
 
 struct RunSettings {
   std::uint64_t seed = 1;
   std::vector<std::pair<std::string, std::string>> overrides;  // as given with --set
   bool progress = false;                                       // progress lines on stderr
+  DriverKind driver = DriverKind::kSimulated;
+  ClockKind clock = ClockKind::kPaused;  // the real driver's
 };
 
 // Runs `scenario` (loaded from settings' file with settings' overrides) in this process.
@@ -29,8 +43,8 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings);
 // dies arrives as std::runtime_error.
 RunResult run_in_child_process(const std::string& path, const RunSettings& settings);
 
-// The command line that reproduces a run: "ccsim run FILE --seed N [--set k=v]...", each
-// argument quoted for a POSIX shell where it needs to be.
+// The command line that reproduces a run: "ccsim run FILE --seed N [--set k=v]... [--driver
+// real]", each argument quoted for a POSIX shell where it needs to be.
 std::string reproduce_command(const std::string& file, const RunSettings& settings);
 
 }  // namespace ccsim::scenarios

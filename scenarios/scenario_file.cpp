@@ -26,7 +26,7 @@
 #include "platform/rollout_manager.h"
 #include "platform/task_manager.h"
 #include "platform/tenancy.h"
-#include "scenarios/metrics.h"
+#include "scenarios/model/metrics.h"
 
 namespace ccsim::scenarios {
 namespace {
@@ -1891,8 +1891,9 @@ Check read_check(const Reader& reader, const Field& field, const Names& names) {
   if (check.kind == CheckKind::kMetric) {
     const Field metric = map.require("metric", "a metric name such as frame_errors");
     check.metric = read_scalar(reader, metric, "a metric name such as frame_errors");
-    if (std::find(kMetricNames.begin(), kMetricNames.end(), check.metric) == kMetricNames.end()) {
-      std::vector<std::string> known(kMetricNames.begin(), kMetricNames.end());
+    if (find_metric(check.metric) == nullptr) {
+      std::vector<std::string> known;
+      for (const MetricSpec& spec : metric_specs()) known.emplace_back(spec.name);
       reader.fail(metric, quote(check.metric) + " is not a metric; expected one of " +
                               join(known, known.size()));
     }
@@ -2093,26 +2094,6 @@ YAML::Node load_document(std::string_view yaml_text, const std::string& file_lab
 
 // ---------------------------------------------------------------------------------------------
 // Public
-
-namespace {
-std::string compose_message(const std::string& file, int line, const std::string& key,
-                            const std::string& expected, const std::string& setting) {
-  std::string text = file;
-  if (!setting.empty()) text += " " + setting;
-  if (line > 0) text += ":" + std::to_string(line);
-  if (!key.empty()) text += ": " + key;
-  return text + ": " + expected;
-}
-}  // namespace
-
-ScenarioError::ScenarioError(std::string file_in, int line_in, std::string key_in,
-                             std::string expected_in, std::string setting_in)
-    : std::runtime_error(compose_message(file_in, line_in, key_in, expected_in, setting_in)),
-      file(std::move(file_in)),
-      line(line_in),
-      key(std::move(key_in)),
-      expected(std::move(expected_in)),
-      setting(std::move(setting_in)) {}
 
 Override parse_override(std::string_view key_equals_value) {
   const std::size_t equals = key_equals_value.find('=');

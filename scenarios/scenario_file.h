@@ -10,23 +10,10 @@
 #include <utility>
 #include <vector>
 
-#include "scenarios/scenario.h"
+#include "scenarios/model/scenario.h"
+#include "scenarios/scenario_error.h"
 
 namespace ccsim::scenarios {
-
-// Bad input in a scenario file or an override. what() reads "FILE:LINE: KEY: EXPECTED", e.g.
-// "x.yaml:7: fleet.camras: unknown key; expected one of cameras, sites, model, os, region,
-// uplink". For an override it reads "--set fleet.camras=5: fleet.camras: ...".
-struct ScenarioError : std::runtime_error {
-  ScenarioError(std::string file_in, int line_in, std::string key_in, std::string expected_in,
-                std::string setting_in = {});
-
-  std::string file;      // the scenario file's label, or "--set" for an override
-  int line = 0;          // 1-based; 0 when there is no line (an override, an unreadable file)
-  std::string key;       // dotted key path, e.g. "sites.2.uplink.latency"; may be empty
-  std::string expected;  // what was wrong and what was expected
-  std::string setting;   // the override "key=value" the bad value came from; empty for a file
-};
 
 // One `--set key=value`: a dotted key path (numeric segments index lists) and a YAML value.
 using Override = std::pair<std::string, std::string>;  // {"fleet.cameras", "500"}

@@ -1,4 +1,4 @@
-#include "sim/child_process.h"
+#include "scenarios/child_process.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace ccsim::sim {
+namespace ccsim::scenarios {
 namespace {
 
 // A child's answer is a run result; anything bigger is a bug, not a result.
@@ -91,4 +91,4 @@ std::string run_in_child(const std::function<std::string()>& work) {
   return answer;
 }
 
-}  // namespace ccsim::sim
+}  // namespace ccsim::scenarios

@@ -6,11 +6,11 @@
 #include <functional>
 #include <string>
 
-namespace ccsim::sim {
+namespace ccsim::scenarios {
 
 // Runs `work` in a forked child and returns its result. The child's stdout and stderr are the
 // parent's. Throws std::runtime_error if the child dies (signal, abort) before answering;
 // `work` should catch its own exceptions and encode them in the text it returns.
 std::string run_in_child(const std::function<std::string()>& work);
 
-}  // namespace ccsim::sim
+}  // namespace ccsim::scenarios

@@ -1,8 +1,7 @@
-// The scenario's organizations in the control plane: what the simulator sets up before a run
-// (each organization with an owner, an administrator, an operator and a viewer, its licenses and
-// the scenario's profiles; every device registered as its factory would, with an OAK drawn from
-// the run's factory stream), and the claims the timeline's onboard actions make. Shared by the
-// simulated driver and the tests that run the same claims on real sockets.
+// The scenario's organizations in the control plane: what the engine sets up before a run, on
+// either driver (each organization with an owner, an administrator, an operator and a viewer, its
+// licenses and the scenario's profiles; every device registered as its factory would, with an OAK
+// drawn from the run's factory stream), and the claims the timeline's onboard actions make.
 #pragma once
 
 #include <array>
@@ -15,13 +14,13 @@
 
 #include "platform/control_plane.h"
 #include "platform/platform_node.h"
-#include "scenarios/scenario.h"
-#include "sim/simulation.h"
+#include "scenarios/model/scenario.h"
+#include "scenarios/model/fleet_layout.h"
 
-namespace ccsim::sim {
+namespace ccsim::scenarios {
 
 // A role scoped to one site's resource group: (site index, role).
-using ScopedRole = std::pair<std::size_t, scenarios::ActingRole>;
+using ScopedRole = std::pair<std::size_t, ActingRole>;
 
 struct Tenants {
   std::vector<std::string> organization_ids;      // by scenario organization
@@ -34,32 +33,32 @@ struct Tenants {
 
 // Sets the scenario up in `plane` at time zero. Throws std::runtime_error when the control plane
 // refuses something the loader let through (a defect on one side or the other).
-Tenants set_up_tenants(const scenarios::Scenario& scenario, const FleetLayout& layout,
+Tenants set_up_tenants(const Scenario& scenario, const FleetLayout& layout,
                        std::uint64_t seed, platform::ControlPlane& plane);
 
 // The index of the organization named `name` (the loader checked it exists).
-int organization_index(const scenarios::Scenario& scenario, const std::string& name);
+int organization_index(const Scenario& scenario, const std::string& name);
 
 // The user acting with `role` in scenario organization `organization`.
 const std::string& acting_user(const Tenants& tenants, int organization,
-                               scenarios::ActingRole role);
+                               ActingRole role);
 
 // The index of the site named `name` (the loader checked it exists).
-std::size_t site_index(const scenarios::Scenario& scenario, const std::string& name);
+std::size_t site_index(const Scenario& scenario, const std::string& name);
 
 // The user an action acts as in scenario organization `organization`: the one holding its role
 // organization-wide, or scoped to its `scope` site.
-const std::string& acting_user(const scenarios::Scenario& scenario, const Tenants& tenants,
-                               const scenarios::Action& action, int organization);
+const std::string& acting_user(const Scenario& scenario, const Tenants& tenants,
+                               const Action& action, int organization);
 
 // The claim an onboard action makes for `device`: by its acting user, into the named
 // organization or else the one owning the device's site, with the device's OAK (or a wrong
 // one), into its site's resource group (when the site is that organization's), through the device's
 // host for local discovery. None when no organization applies.
-std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& scenario,
+std::optional<platform::ClaimRequest> claim_request(const Scenario& scenario,
                                                     const FleetLayout& layout,
                                                     const Tenants& tenants,
-                                                    const scenarios::Action& action,
+                                                    const Action& action,
                                                     std::uint32_t device);
 
-}  // namespace ccsim::sim
+}  // namespace ccsim::scenarios

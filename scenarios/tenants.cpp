@@ -1,4 +1,4 @@
-#include "sim/tenants.h"
+#include "scenarios/tenants.h"
 
 #include <array>
 #include <cassert>
@@ -6,7 +6,7 @@
 #include <string_view>
 #include <utility>
 
-namespace ccsim::sim {
+namespace ccsim::scenarios {
 namespace {
 
 using core::Time;
@@ -28,7 +28,7 @@ T must(platform::Result<T> result, const char* what) {
 
 // The host a local discovery goes through: the device's own carrier, else the site's first
 // recorder or edge host; none when the site has neither.
-std::optional<std::uint32_t> local_host(const scenarios::Scenario& scenario,
+std::optional<std::uint32_t> local_host(const Scenario& scenario,
                                         const FleetLayout& layout, std::uint32_t device) {
   if (layout.hosted(device)) return layout.device_of_agent[layout.agent_of_device[device]];
   const std::uint32_t site = layout.site_of_device[device];
@@ -45,10 +45,10 @@ namespace {
 
 // The releases the platform publishes, each organization's offering, its profiles' update
 // policies and its sites' time zones.
-void set_up_software(const scenarios::Scenario& s, const Tenants& tenants,
+void set_up_software(const Scenario& s, const Tenants& tenants,
                      platform::ControlPlane& plane) {
   platform::SoftwareUpdates& software = plane.software;
-  for (const scenarios::Release& release : s.releases) {
+  for (const Release& release : s.releases) {
     must(software.catalog().publish(platform::Release{release.version, release.track,
                                                       release.size_bytes, release.published_at}),
          "publish");
@@ -56,14 +56,14 @@ void set_up_software(const scenarios::Scenario& s, const Tenants& tenants,
   for (std::size_t o = 0; o < s.organizations.size(); ++o) {
     const std::string& id = tenants.organization_ids[o];
     must(software.set_offering(id, s.organizations[o].update_windows), "set_offering");
-    for (const scenarios::Profile& profile : s.profiles) {
+    for (const Profile& profile : s.profiles) {
       std::optional<platform::UpdateWindowRule> window;
       if (profile.update_window) {
-        const scenarios::ProfileUpdateWindow& w = *profile.update_window;
+        const ProfileUpdateWindow& w = *profile.update_window;
         window.emplace(platform::UpdateWindowRule{w.days, w.start, w.duration});
       }
       const platform::ProfileUpdatePolicy policy{
-          profile.update_policy == scenarios::UpdatePolicy::kPinned
+          profile.update_policy == UpdatePolicy::kPinned
               ? platform::UpdatePolicyKind::kPinned
               : platform::UpdatePolicyKind::kLatest,
           profile.pinned_version, window};
@@ -81,61 +81,66 @@ void set_up_software(const scenarios::Scenario& s, const Tenants& tenants,
 
 }  // namespace
 
-Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, std::uint64_t seed,
-                       platform::ControlPlane& plane) {
-  Tenants tenants;
+namespace {
+
+constexpr std::array<std::string_view, 4> kRoleNames = {"owner", "administrator", "operator",
+                                                        "viewer"};
+
+// An organization with its owner, an administrator, an operator and a viewer, its licenses, the
+// scenario's profiles and its audit retention.
+void set_up_organization(const Scenario& s, const Organization& organization,
+                         platform::ControlPlane& plane, Tenants& tenants) {
   const Time start(0);
-  constexpr std::array<std::string_view, 4> kRoleNames = {"owner", "administrator", "operator",
-                                                          "viewer"};
-  for (const scenarios::Organization& organization : s.organizations) {
-    std::array<std::string, 4> users;
-    for (std::size_t role = 0; role < kRoleNames.size(); ++role) {
-      users[role] = must(plane.identity_store.register_user(
-                             std::string(kRoleNames[role]) + "@" + organization.name + ".example",
-                             std::string(kRoleNames[role]) + " of " + organization.name),
-                         "register_user");
-    }
-    const std::string id = must(
-        plane.tenancy.create_organization(start, users[0], organization.name, organization.region),
-        "create_organization");
-    for (std::size_t role = 1; role < kRoleNames.size(); ++role) {
-      const platform::Role granted = must(platform::parse_role(kRoleNames[role]), "parse_role");
-      const std::string invitation =
-          must(plane.tenancy.invite(
-                   start, users[0], id,
-                   std::string(kRoleNames[role]) + "@" + organization.name + ".example", granted),
-               "invite");
-      must(plane.tenancy.accept_invitation(start, users[role], invitation), "accept_invitation");
-    }
-    for (const scenarios::License& license : organization.licenses) {
-      must(plane.tenancy.set_license(start, users[0], id, license.service, license.seats),
-           "set_license");
-    }
-    for (const scenarios::Profile& profile : s.profiles) {
-      platform::DeviceProfile defined;
-      defined.name = profile.name;
-      defined.mode =
-          profile.managed ? platform::DeviceMode::kManaged : platform::DeviceMode::kConnected;
-      defined.os_track = profile.os_track;
-      defined.allowed_apps.insert(profile.allowed_apps.begin(), profile.allowed_apps.end());
-      defined.capabilities.insert(profile.capabilities.begin(), profile.capabilities.end());
-      must(plane.registry.define_profile(start, users[0], id, defined), "define_profile");
-    }
-    if (!organization.default_profile.empty()) {
-      must(plane.registry.set_default_profile(start, users[0], id, organization.default_profile),
-           "set_default_profile");
-    }
-    if (organization.audit_entries_max > 0) {
-      must(
-          plane.audit_log.set_retention(id, platform::AuditRetention{organization.audit_entries_max,
-                                                                     organization.audit_age_max}),
-          "set_retention");
-    }
-    tenants.organization_ids.push_back(id);
-    tenants.users.push_back(std::move(users));
+  std::array<std::string, 4> users;
+  for (std::size_t role = 0; role < kRoleNames.size(); ++role) {
+    users[role] = must(plane.identity_store.register_user(
+                           std::string(kRoleNames[role]) + "@" + organization.name + ".example",
+                           std::string(kRoleNames[role]) + " of " + organization.name),
+                       "register_user");
   }
-  // Each site of an organization is one of its resource groups; the roles actions take scoped
-  // to a site get a user of their own, invited with that scope.
+  const std::string id = must(
+      plane.tenancy.create_organization(start, users[0], organization.name, organization.region),
+      "create_organization");
+  for (std::size_t role = 1; role < kRoleNames.size(); ++role) {
+    const platform::Role granted = must(platform::parse_role(kRoleNames[role]), "parse_role");
+    const std::string invitation =
+        must(plane.tenancy.invite(
+                 start, users[0], id,
+                 std::string(kRoleNames[role]) + "@" + organization.name + ".example", granted),
+             "invite");
+    must(plane.tenancy.accept_invitation(start, users[role], invitation), "accept_invitation");
+  }
+  for (const License& license : organization.licenses) {
+    must(plane.tenancy.set_license(start, users[0], id, license.service, license.seats),
+         "set_license");
+  }
+  for (const Profile& profile : s.profiles) {
+    platform::DeviceProfile defined;
+    defined.name = profile.name;
+    defined.mode =
+        profile.managed ? platform::DeviceMode::kManaged : platform::DeviceMode::kConnected;
+    defined.os_track = profile.os_track;
+    defined.allowed_apps.insert(profile.allowed_apps.begin(), profile.allowed_apps.end());
+    defined.capabilities.insert(profile.capabilities.begin(), profile.capabilities.end());
+    must(plane.registry.define_profile(start, users[0], id, defined), "define_profile");
+  }
+  if (!organization.default_profile.empty()) {
+    must(plane.registry.set_default_profile(start, users[0], id, organization.default_profile),
+         "set_default_profile");
+  }
+  if (organization.audit_entries_max > 0) {
+    must(plane.audit_log.set_retention(id, platform::AuditRetention{organization.audit_entries_max,
+                                                                   organization.audit_age_max}),
+         "set_retention");
+  }
+  tenants.organization_ids.push_back(id);
+  tenants.users.push_back(std::move(users));
+}
+
+// Each site of an organization is one of its resource groups; the roles actions take scoped to a
+// site get a user of their own, invited with that scope.
+void set_up_resource_groups(const Scenario& s, platform::ControlPlane& plane, Tenants& tenants) {
+  const Time start(0);
   tenants.site_groups.resize(s.sites.size());
   for (std::size_t site = 0; site < s.sites.size(); ++site) {
     const int organization = s.sites[site].organization;
@@ -146,7 +151,7 @@ Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, 
                                                  tenants.organization_ids[o], s.sites[site].name),
              "create_resource_group");
   }
-  for (const scenarios::Action& action : s.actions) {
+  for (const Action& action : s.actions) {
     if (action.scope.empty()) continue;
     const std::size_t site = site_index(s, action.scope);
     const auto o = static_cast<std::size_t>(s.sites[site].organization);
@@ -166,15 +171,17 @@ Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, 
     must(plane.tenancy.accept_invitation(start, user, invitation), "accept_invitation");
     tenants.scoped_users.emplace(key, user);
   }
-  must(plane.registry.set_latest_lts_track(start, s.latest_lts_track), "set_latest_lts_track");
-  set_up_software(s, tenants, plane);
+}
 
+// Every device registered as its factory would, with an OAK drawn from the factory stream.
+void register_fleet(const Scenario& s, const FleetLayout& layout, std::uint64_t seed,
+                    platform::ControlPlane& plane, Tenants& tenants) {
   core::RandomStream factory(seed, core::kFactoryStream);
   std::vector<platform::FactoryRecord> batch;
   tenants.oaks.reserve(layout.device_count());
   for (std::uint32_t device = 0; device < layout.device_count(); ++device) {
     const std::uint32_t site = layout.site_of_device[device];
-    const scenarios::DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
+    const DeviceGroup& group = s.sites[site].devices[layout.group_of_device[device]];
     platform::FactoryRecord record;
     record.serial = device_serial(device);
     record.model = group.model;
@@ -187,15 +194,29 @@ Tenants set_up_tenants(const scenarios::Scenario& s, const FleetLayout& layout, 
     tenants.oaks.push_back(record.oak);
     batch.push_back(std::move(record));
     if (batch.size() == platform::kRegistrationBatchMax || device + 1 == layout.device_count()) {
-      must(plane.registry.register_devices(start, batch), "register_devices");
+      must(plane.registry.register_devices(Time(0), batch), "register_devices");
       batch.clear();
     }
   }
   tenants.wrong_oak = platform::generate_owner_key(factory);
+}
+
+}  // namespace
+
+Tenants set_up_tenants(const Scenario& s, const FleetLayout& layout, std::uint64_t seed,
+                       platform::ControlPlane& plane) {
+  Tenants tenants;
+  for (const Organization& organization : s.organizations) {
+    set_up_organization(s, organization, plane, tenants);
+  }
+  set_up_resource_groups(s, plane, tenants);
+  must(plane.registry.set_latest_lts_track(Time(0), s.latest_lts_track), "set_latest_lts_track");
+  set_up_software(s, tenants, plane);
+  register_fleet(s, layout, seed, plane, tenants);
   return tenants;
 }
 
-int organization_index(const scenarios::Scenario& scenario, const std::string& name) {
+int organization_index(const Scenario& scenario, const std::string& name) {
   for (std::size_t i = 0; i < scenario.organizations.size(); ++i) {
     if (scenario.organizations[i].name == name) return static_cast<int>(i);
   }
@@ -204,12 +225,12 @@ int organization_index(const scenarios::Scenario& scenario, const std::string& n
 }
 
 const std::string& acting_user(const Tenants& tenants, int organization,
-                               scenarios::ActingRole role) {
+                               ActingRole role) {
   assert(organization >= 0 && static_cast<std::size_t>(organization) < tenants.users.size());
   return tenants.users[static_cast<std::size_t>(organization)][static_cast<std::size_t>(role)];
 }
 
-std::size_t site_index(const scenarios::Scenario& scenario, const std::string& name) {
+std::size_t site_index(const Scenario& scenario, const std::string& name) {
   for (std::size_t i = 0; i < scenario.sites.size(); ++i) {
     if (scenario.sites[i].name == name) return i;
   }
@@ -217,16 +238,16 @@ std::size_t site_index(const scenarios::Scenario& scenario, const std::string& n
   return 0;
 }
 
-const std::string& acting_user(const scenarios::Scenario& scenario, const Tenants& tenants,
-                               const scenarios::Action& action, int organization) {
+const std::string& acting_user(const Scenario& scenario, const Tenants& tenants,
+                               const Action& action, int organization) {
   if (action.scope.empty()) return acting_user(tenants, organization, action.as);
   return tenants.scoped_users.at(ScopedRole{site_index(scenario, action.scope), action.as});
 }
 
-std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& scenario,
+std::optional<platform::ClaimRequest> claim_request(const Scenario& scenario,
                                                     const FleetLayout& layout,
                                                     const Tenants& tenants,
-                                                    const scenarios::Action& action,
+                                                    const Action& action,
                                                     std::uint32_t device) {
   const int organization = action.organization.empty()
                                ? scenario.sites[layout.site_of_device[device]].organization
@@ -243,11 +264,11 @@ std::optional<platform::ClaimRequest> claim_request(const scenarios::Scenario& s
   if (scenario.sites[site].organization == organization) {
     claim.resource_group = tenants.site_groups[site];
   }
-  if (action.method == scenarios::ClaimMethod::kLocal) {
+  if (action.method == ClaimMethod::kLocal) {
     // Without a host at the site the claim names the device itself, which the platform refuses.
     claim.host = device_serial(local_host(scenario, layout, device).value_or(device));
   }
   return claim;
 }
 
-}  // namespace ccsim::sim
+}  // namespace ccsim::scenarios

@@ -1,0 +1,194 @@
+#include "net/real_driver.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "net/device_client.h"
+#include "net/driver_loop.h"
+#include "net/platform_server.h"
+#include "net/throwaway_ca.h"
+#include "scenarios/model/network_conditions.h"
+
+namespace ccsim::net {
+namespace {
+
+using core::Time;
+
+// Where the engine's callbacks come among timers at one time: after the nodes' wake-ups, and
+// what observes after what acts.
+constexpr std::uint8_t kActOrder = 1;
+constexpr std::uint8_t kObserveOrder = 2;
+// Handlers run between two looks at the wall clock for the progress line.
+constexpr std::uint64_t kProgressCheckHandlers = 4096;
+
+class Link;
+
+}  // namespace
+
+struct RealDriver::Parts {
+  scenarios::Fleet fleet;
+  RealDriverOptions options;
+  DriverLoop loop;  // first: everything below runs on it, and it outlives them
+  Credentials credentials;
+  PlatformServer server;
+  boost::asio::ssl::context client_tls;
+  scenarios::NetworkConditions network;
+  scenarios::NetworkCounters counters;
+  std::vector<std::unique_ptr<Link>> links;  // by agent
+  std::vector<std::unique_ptr<DeviceClient>> clients;  // by agent
+  Time end = Time::max();
+  bool ran = false;
+
+  Parts(const scenarios::Fleet& f, RealDriverOptions o);
+  ~Parts();
+  void progress(bool last);
+  std::chrono::steady_clock::time_point wall_start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_progress = wall_start;
+};
+
+namespace {
+
+// One agent's side of the network: the site's loss and partitions, applied to every frame, each
+// counted and each delivered one traced with what it carries.
+class Link final : public AgentLink {
+ public:
+  Link(RealDriver::Parts& parts, std::uint32_t agent)
+      : parts_(parts), agent_(agent), site_(parts.fleet.layout.site_of_agent(agent)) {}
+
+  bool reachable() const override { return !parts_.network.partitioned(site_); }
+
+  bool pass(std::string_view frame, bool upstream) override {
+    scenarios::NetworkCounters& counters = parts_.counters;
+    const Time now = parts_.loop.clock().now();
+    ++counters.messages_sent;
+    counters.bytes_sent += frame.size();
+    const scenarios::Verdict verdict = parts_.network.judge(site_);
+    if (verdict != scenarios::Verdict::kDeliver) {
+      ++(verdict == scenarios::Verdict::kLost ? counters.messages_dropped_loss
+                                              : counters.messages_dropped_partition);
+      parts_.fleet.trace.record(now, core::TraceEvent::kDrop, agent_,
+                                static_cast<std::uint64_t>(verdict), upstream);
+      return false;
+    }
+    ++counters.messages_delivered;
+    parts_.fleet.trace.record_frame(now, core::TraceEvent::kDeliver, agent_, upstream, frame);
+    return true;
+  }
+
+ private:
+  RealDriver::Parts& parts_;
+  std::uint32_t agent_;
+  std::uint32_t site_;
+};
+
+}  // namespace
+
+RealDriver::Parts::Parts(const scenarios::Fleet& f, RealDriverOptions o)
+    : fleet(f),
+      options(o),
+      loop(o.clock),
+      credentials(make_throwaway_credentials()),
+      server(loop, credentials, f.platform),
+      client_tls(make_client_tls(credentials.ca_cert_pem)),
+      network(f.scenario, f.seed) {
+  if (f.layout.agent_count() > kRealDriverAgentsMax) {
+    throw std::invalid_argument("the real driver runs at most " +
+                                std::to_string(kRealDriverAgentsMax) + " agents; this fleet has " +
+                                std::to_string(f.layout.agent_count()) +
+                                " (use --set to make it smaller, or the simulated driver)");
+  }
+  server.start();
+  for (std::uint32_t agent = 0; agent < f.layout.agent_count(); ++agent) {
+    links.push_back(std::make_unique<Link>(*this, agent));
+    clients.push_back(std::make_unique<DeviceClient>(loop, client_tls, server.port(),
+                                                     f.agents[agent], links.back().get()));
+  }
+}
+
+RealDriver::Parts::~Parts() = default;
+
+void RealDriver::Parts::progress(bool last) {
+  const auto wall = std::chrono::steady_clock::now();
+  if (!last && wall - last_progress < std::chrono::seconds(1)) return;
+  last_progress = wall;
+  const double elapsed = std::chrono::duration<double>(wall - wall_start).count();
+  const core::Trace& trace = fleet.trace;
+  std::fprintf(stderr,
+               "[ccsim real] sim %.0fs/%.0fs  devices %" PRIu64 "  connected %zu  events %" PRIu64
+               "  %.0f events/s\n",
+               std::chrono::duration<double>(loop.clock().now()).count(),
+               std::chrono::duration<double>(end).count(), fleet.layout.device_count(),
+               fleet.platform.connected_count(), trace.events(),
+               elapsed > 0 ? static_cast<double>(trace.events()) / elapsed : 0.0);
+}
+
+RealDriver::RealDriver(const scenarios::Fleet& fleet, RealDriverOptions options)
+    : parts_(std::make_unique<Parts>(fleet, options)) {}
+
+RealDriver::~RealDriver() = default;
+
+void RealDriver::at_platform(Time at, Callback callback, scenarios::Phase phase) {
+  if (at >= parts_->end) return;
+  parts_->loop.timers().schedule(
+      at, phase == scenarios::Phase::kObserve ? kObserveOrder : kActOrder, std::move(callback));
+}
+
+void RealDriver::at_site(Time at, std::uint32_t site, Callback callback) {
+  (void)site;  // one thread serves every site
+  if (at >= parts_->end) return;
+  parts_->loop.timers().schedule(at, kActOrder, std::move(callback));
+}
+
+void RealDriver::dispatch_platform(Time now, core::Outbox& out) {
+  (void)now;  // the server reads the driver's clock, which reads `now` inside a callback
+  parts_->server.carry_out(out);
+}
+
+void RealDriver::dispatch_agent(Time now, std::uint32_t agent, core::Outbox& out) {
+  (void)now;
+  parts_->clients.at(agent)->carry_out(out);
+}
+
+void RealDriver::partition(std::uint32_t site) {
+  parts_->network.partition(site);
+}
+
+void RealDriver::heal(std::uint32_t site) {
+  Parts& p = *parts_;
+  p.network.heal(site);
+  if (p.network.partitioned(site)) return;
+  const scenarios::FleetLayout& layout = p.fleet.layout;
+  for (std::uint32_t agent = layout.first_agent_of_site[site];
+       agent < layout.first_agent_of_site[site + 1]; ++agent) {
+    p.clients[agent]->on_link_restored();
+  }
+}
+
+void RealDriver::run(Time end) {
+  Parts& p = *parts_;
+  if (p.ran) throw std::logic_error("a real driver runs once");
+  p.ran = true;
+  p.end = end;
+  std::uint64_t checks = 0;
+  p.loop.run_until(
+      [&p, &checks] {
+        if (p.options.progress && ++checks % kProgressCheckHandlers == 0) p.progress(false);
+        return false;
+      },
+      end);
+  if (p.options.progress) p.progress(true);
+  // The nodes keep what they knew at the end: nothing they hear while the sockets close counts.
+  p.loop.timers().cancel_all();
+  for (auto& client : p.clients) client->stop();
+  p.server.stop();
+  p.loop.drain();
+}
+
+scenarios::NetworkCounters RealDriver::network() const {
+  return parts_->counters;
+}
+
+}  // namespace ccsim::net

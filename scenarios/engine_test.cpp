@@ -1,0 +1,1 @@
+#include "scenarios/run.h"

@@ -1,0 +1,81 @@
+// The one small interface between the scenario engine and a driver. The engine builds the nodes
+// (the platform node with its control plane, one device agent per agent of the fleet layout) and
+// plays the timeline; a driver moves frames between those nodes, keeps time and fires their
+// timers, on SimGrid (sim/) or on real sockets (net/). A driver knows no scenario file and no
+// check; the engine knows no SimGrid and no socket.
+//
+// What the engine may ask of a driver:
+// - time and timers: callbacks at a simulated time, on the platform's side (a user acting
+//   through the API, a probe looking at the platform) or at one site (something happening at its
+//   devices). Site callbacks are set before run() or from a callback of the same site, since a
+//   driver may run each site on its own actor;
+// - deliver to a node: inside a callback the engine calls the node itself with an Outbox, then
+//   hands that Outbox to the driver, which carries it out as it does the node's own answers;
+// - change the network: cut a site off from the cloud, or heal it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "core/node.h"
+#include "core/trace.h"
+#include "devices/device_agent.h"
+#include "platform/platform_node.h"
+#include "scenarios/model/fleet_layout.h"
+#include "scenarios/model/scenario.h"
+
+namespace ccsim::scenarios {
+
+// The nodes a driver drives, owned by the engine; they outlive the driver.
+struct Fleet {
+  const Scenario& scenario;
+  const FleetLayout& layout;
+  platform::PlatformNode& platform;
+  std::vector<devices::DeviceAgent>& agents;  // by agent number
+  core::Trace& trace;
+  std::uint64_t seed = 1;
+};
+
+// What crossed the network, counted by the driver.
+struct NetworkCounters {
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_delivered = 0;
+  std::uint64_t messages_dropped_loss = 0;
+  std::uint64_t messages_dropped_partition = 0;
+  std::uint64_t bytes_sent = 0;
+};
+
+// Callbacks at the same time run in phase order, then in the order they were set: whatever acts
+// at a moment has acted before anything observes it.
+enum class Phase : std::uint8_t { kAct = 0, kObserve = 1 };
+
+class Driver {
+ public:
+  using Callback = std::function<void(core::Time now)>;
+
+  virtual ~Driver() = default;
+
+  // Calls `callback` at `at` on the platform's side. Callbacks at or after the end never run.
+  virtual void at_platform(core::Time at, Callback callback, Phase phase = Phase::kAct) = 0;
+  // Calls `callback` at `at` beside the devices of site `site`.
+  virtual void at_site(core::Time at, std::uint32_t site, Callback callback) = 0;
+
+  // From a platform callback: carries out what the platform node wrote into `out`, and clears it.
+  virtual void dispatch_platform(core::Time now, core::Outbox& out) = 0;
+  // From a callback of agent `agent`'s site: carries out what the agent wrote into `out`.
+  virtual void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) = 0;
+
+  // From a platform callback: site `site` is cut off from the cloud in both directions (frames
+  // are lost, connections cannot open) until as many heals as partitions.
+  virtual void partition(std::uint32_t site) = 0;
+  virtual void heal(std::uint32_t site) = 0;
+
+  // Runs to `end`, firing the callbacks set and the nodes' own timers. Once per driver; the
+  // engine starts the nodes from callbacks at time zero.
+  virtual void run(core::Time end) = 0;
+
+  virtual NetworkCounters network() const = 0;
+};
+
+}  // namespace ccsim::scenarios

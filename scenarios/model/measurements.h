@@ -1,0 +1,68 @@
+// What a run measured, gathered at its end from the driver, the nodes and the engine: the
+// sources every metric of metrics.h is read from.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "platform/platform_node.h"
+#include "platform/task_manager.h"
+#include "scenarios/model/driver.h"
+
+namespace ccsim::scenarios {
+
+// What the timeline's user and device actions did, summed.
+struct ActionCounters {
+  std::uint64_t claims_attempted = 0;
+  std::uint64_t claims_accepted = 0;
+  std::array<std::uint64_t, 8> claims_refused{};  // indexed by platform::ErrorCode
+  std::uint64_t live_video_granted = 0;
+  std::uint64_t live_video_refused = 0;
+  std::uint64_t device_actions = 0;          // local actions done on devices
+  std::uint64_t device_actions_refused = 0;  // e.g. adopting a device on a host that is full
+  std::uint64_t work_accepted = 0;  // task series and rollouts the platform took, by organization
+  std::uint64_t work_refused = 0;
+  std::uint64_t consents_set = 0;  // diagnostics consents granted or revoked
+  std::uint64_t consents_refused = 0;
+};
+
+// Device-side counters summed over the fleet.
+struct FleetCounters {
+  std::uint64_t connects_requested = 0;
+  std::uint64_t hellos_sent = 0;
+  std::uint64_t heartbeats_sent = 0;
+  std::uint64_t presumed_dead = 0;
+  std::uint64_t frame_errors = 0;
+  std::uint64_t provisions_accepted = 0;
+  std::uint64_t reports_sent = 0;
+  // Device hosts' work:
+  std::uint64_t task_executions = 0;  // task runs started by the hosts' engines
+  std::uint64_t release_checks = 0;
+  std::uint64_t installs_created = 0;  // policy installs the hosts started as their own tasks
+  std::uint64_t upgrades_succeeded = 0;
+  std::uint64_t upgrades_failed = 0;
+  std::uint64_t telemetry_sent = 0;
+  std::uint64_t restarts = 0;
+};
+
+// The Task Manager's tasks at the end of a run, by status, and its counters.
+struct TaskCounters {
+  std::uint64_t created = 0;
+  std::array<std::uint64_t, platform::kTaskStatusCount> by_status{};
+  std::uint64_t redeliveries = 0;
+  std::uint64_t rollouts_aborted = 0;
+  std::uint64_t insights_raised = 0;
+};
+
+struct Measurements {
+  platform::PlatformMetrics platform;
+  FleetCounters fleet;
+  NetworkCounters network;
+  ActionCounters actions;
+  TaskCounters tasks;               // with a control plane
+  std::uint64_t audit_entries = 0;  // with a control plane
+  std::uint64_t devices = 0;
+  std::uint64_t devices_connected_end = 0;
+};
+
+}  // namespace ccsim::scenarios

@@ -1,0 +1,316 @@
+#include "scenarios/timeline.h"
+
+#include <algorithm>
+#include <cassert>
+#include <optional>
+#include <set>
+#include <utility>
+
+namespace ccsim::scenarios {
+namespace {
+
+using core::Time;
+
+// Whether an action happens at the devices (at their sites) or through the platform's API.
+bool acts_on_devices(ActionKind kind) {
+  return kind == ActionKind::kInstallApp || kind == ActionKind::kUseLocalAdministrator ||
+         kind == ActionKind::kInstallOs || kind == ActionKind::kRestartHost ||
+         kind == ActionKind::kAddDeviceLocally;
+}
+
+// The sites a fault matches: the one named, or every site of the region named, or every site.
+std::vector<std::uint32_t> sites_of(const Scenario& scenario, const Fault& fault) {
+  std::vector<std::uint32_t> sites;
+  for (std::uint32_t s = 0; s < scenario.sites.size(); ++s) {
+    const Site& site = scenario.sites[s];
+    const bool matches = fault.site.empty()
+                             ? (fault.region.empty() || fault.region == site.region)
+                             : fault.site == site.name;
+    if (matches) sites.push_back(s);
+  }
+  return sites;
+}
+
+}  // namespace
+
+Timeline::Timeline(Deployment& deployment, Driver& driver)
+    : deployment_(deployment), driver_(driver) {
+  const Scenario& scenario = deployment.scenario;
+  for (const Action& action : scenario.actions) {
+    selected_.push_back(select_devices(scenario, deployment.layout, action.devices));
+  }
+  claims_done_.assign(scenario.actions.size(), 0);
+  schedule_start();
+  for (const Fault& fault : scenario.timeline) schedule_fault(fault);
+  for (std::uint32_t i = 0; i < scenario.actions.size(); ++i) schedule_action(i);
+}
+
+// The platform node first, then each site's agents: at once with a connection drawn in
+// start_within, or staggered evenly in agent order, as a rolling power-on does.
+void Timeline::schedule_start() {
+  driver_.at_platform(Time(0), [this](Time now) {
+    deployment_.platform.start(now, platform_out_);
+    driver_.dispatch_platform(now, platform_out_);
+  });
+  const FleetLayout& layout = deployment_.layout;
+  for (std::uint32_t site = 0; site < deployment_.scenario.sites.size(); ++site) {
+    driver_.at_site(Time(0), site, [this, site, &layout](Time now) {
+      const Scenario& s = deployment_.scenario;
+      const auto fleet_size = static_cast<std::int64_t>(layout.agent_count());
+      for (std::uint32_t agent = layout.first_agent_of_site[site];
+           agent < layout.first_agent_of_site[site + 1]; ++agent) {
+        devices::DeviceAgent& a = deployment_.agents[agent];
+        if (s.start_order == StartOrder::kStaggered) {
+          a.start_at(s.start_within * agent / fleet_size, site_out_);
+        } else {
+          a.start(now, site_out_);
+        }
+        driver_.dispatch_agent(now, agent, site_out_);
+      }
+    });
+  }
+}
+
+// A partition cuts its sites off at `at` and heals them `for` later.
+void Timeline::schedule_fault(const Fault& fault) {
+  assert(fault.kind == FaultKind::kPartition);
+  const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
+  driver_.at_platform(fault.at, [this, sites](Time now) {
+    deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), 1);
+    for (std::uint32_t site : sites) driver_.partition(site);
+  });
+  driver_.at_platform(fault.at + fault.length, [this, sites](Time now) {
+    deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), 0);
+    for (std::uint32_t site : sites) driver_.heal(site);
+  });
+}
+
+void Timeline::schedule_action(std::uint32_t index) {
+  const Action& action = deployment_.scenario.actions[index];
+  if (!acts_on_devices(action.kind)) {
+    driver_.at_platform(action.at, [this, index](Time now) { run_platform_action(now, index); });
+    return;
+  }
+  std::set<std::uint32_t> sites;
+  for (std::uint32_t device : selected_[index]) {
+    sites.insert(deployment_.layout.site_of_device[device]);
+  }
+  for (std::uint32_t site : sites) {
+    driver_.at_site(action.at, site,
+                    [this, index, site](Time now) { run_device_action(now, index, site); });
+  }
+}
+
+void Timeline::run_platform_action(Time now, std::uint32_t index) {
+  const Action& action = deployment_.scenario.actions[index];
+  deployment_.trace.record(now, core::TraceEvent::kAction, index, selected_[index].size());
+  platform::ControlPlane& plane = *deployment_.control_plane;
+  switch (action.kind) {
+    case ActionKind::kOnboard:
+      onboard_due(now, index);
+      break;
+    case ActionKind::kSetLatestLts:
+      (void)plane.registry.set_latest_lts_track(now, action.track);
+      break;
+    case ActionKind::kRequestLiveVideo:
+      request_live_video(action, index);
+      break;
+    case ActionKind::kDeleteOrganization: {
+      const int organization = organization_index(deployment_.scenario, action.organization);
+      (void)plane.tenancy.delete_organization(
+          now, scenarios::acting_user(deployment_.tenants, organization, ActingRole::kOwner),
+          deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)]);
+      break;
+    }
+    case ActionKind::kSetOverlayText:
+    case ActionKind::kDeploy:
+    case ActionKind::kRollout:
+      for (auto& [organization, serials] : devices_by_organization(index)) {
+        start_work(now, action, organization, std::move(serials));
+      }
+      break;
+    case ActionKind::kSetDiagnostics:
+      set_diagnostics(now, action, index);
+      break;
+    case ActionKind::kInstallApp:
+    case ActionKind::kUseLocalAdministrator:
+    case ActionKind::kInstallOs:
+    case ActionKind::kRestartHost:
+    case ActionKind::kAddDeviceLocally:
+      assert(false && "device actions run at their sites");
+      break;
+  }
+}
+
+// Claims spread evenly over `over`: the k-th of n at at + over * k / n. The action's callback
+// comes back for the next claim due.
+void Timeline::onboard_due(Time now, std::uint32_t index) {
+  const Action& action = deployment_.scenario.actions[index];
+  const std::vector<std::uint32_t>& devices = selected_[index];
+  std::size_t& done = claims_done_[index];
+  const auto due = [&](std::size_t k) {
+    return action.at +
+           action.over * static_cast<std::int64_t>(k) / static_cast<std::int64_t>(devices.size());
+  };
+  while (done < devices.size() && due(done) <= now) onboard(now, action, devices[done++]);
+  if (done < devices.size()) {
+    driver_.at_platform(due(done), [this, index](Time later) { run_platform_action(later, index); });
+  }
+}
+
+void Timeline::onboard(Time now, const Action& action, std::uint32_t device) {
+  const std::optional<platform::ClaimRequest> claim = claim_request(
+      deployment_.scenario, deployment_.layout, deployment_.tenants, action, device);
+  if (!claim) return;  // a device of no organization's site, and none named
+  ActionCounters& counters = deployment_.actions;
+  for (std::uint32_t attempt = 0; attempt < action.attempts; ++attempt) {
+    ++counters.claims_attempted;
+    const auto claimed = deployment_.platform.claim(now, *claim, platform_out_);
+    if (claimed.ok()) {
+      ++counters.claims_accepted;
+    } else {
+      ++counters.claims_refused[static_cast<std::size_t>(claimed.error().code)];
+    }
+    driver_.dispatch_platform(now, platform_out_);
+  }
+}
+
+void Timeline::request_live_video(const Action& action, std::uint32_t index) {
+  platform::ControlPlane& plane = *deployment_.control_plane;
+  for (std::uint32_t device : selected_[index]) {
+    const int organization = deployment_.organization_of(device);
+    if (organization < 0) continue;
+    const auto granted = plane.registry.request_capability(
+        acting_user(action, organization),
+        deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)],
+        device_serial(device), platform::kCapabilityWebRtc);
+    ++(granted.ok() ? deployment_.actions.live_video_granted
+                    : deployment_.actions.live_video_refused);
+  }
+}
+
+void Timeline::set_diagnostics(Time now, const Action& action, std::uint32_t index) {
+  for (std::uint32_t device : selected_[index]) {
+    const int organization = deployment_.organization_of(device);
+    if (organization < 0) continue;
+    const auto set = deployment_.platform.set_diagnostics(
+        now, acting_user(action, organization),
+        deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)],
+        device_serial(device), action.granted, platform_out_);
+    ++(set.ok() ? deployment_.actions.consents_set : deployment_.actions.consents_refused);
+    driver_.dispatch_platform(now, platform_out_);
+  }
+}
+
+std::map<int, std::vector<std::string>> Timeline::devices_by_organization(
+    std::uint32_t index) const {
+  std::map<int, std::vector<std::string>> grouped;
+  for (std::uint32_t device : selected_[index]) {
+    const int organization = deployment_.organization_of(device);
+    if (organization >= 0) grouped[organization].push_back(device_serial(device));
+  }
+  return grouped;
+}
+
+namespace {
+
+platform::RolloutPolicy rollout_policy(const RolloutSpec& spec) {
+  platform::RolloutPolicy policy;
+  for (const RolloutStage& stage : spec.stages) {
+    policy.groups.push_back({static_cast<std::size_t>(stage.devices), stage.success_threshold});
+  }
+  if (policy.groups.empty()) policy.groups.push_back({0, 0.0});  // one group of every device
+  policy.starts_per_minute = spec.starts_per_minute;
+  policy.abort_failure_share = spec.abort_failure_share;
+  policy.abort_after_min = static_cast<std::size_t>(spec.abort_after);
+  return policy;
+}
+
+platform::TaskPayload task_payload(const Action& action) {
+  if (action.kind == ActionKind::kSetOverlayText) {
+    return {std::string(platform::kActionSetOverlayText),
+            {{std::string(platform::kParameterText), action.text}}};
+  }
+  return {std::string(platform::kActionUpgradeFirmware),
+          {{std::string(platform::kParameterVersion), action.version}}};
+}
+
+}  // namespace
+
+// A task series (overlay, deploy) or a rollout on one organization's selected devices.
+void Timeline::start_work(Time now, const Action& action, int organization,
+                          std::vector<std::string> serials) {
+  const std::string& actor = acting_user(action, organization);
+  const std::string& id =
+      deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)];
+  bool accepted = false;
+  if (action.kind == ActionKind::kRollout) {
+    accepted = deployment_.platform
+                   .start_rollout(now, actor, id,
+                                  platform::RolloutRequest{action.name, action.version,
+                                                           std::move(serials),
+                                                           rollout_policy(action.rollout)},
+                                  platform_out_)
+                   .ok();
+  } else {
+    accepted = deployment_.platform
+                   .create_task_series(now, actor, id,
+                                       platform::TaskSeriesRequest{action.name, task_payload(action),
+                                                                   std::move(serials),
+                                                                   std::nullopt},
+                                       platform_out_)
+                   .ok();
+  }
+  ++(accepted ? deployment_.actions.work_accepted : deployment_.actions.work_refused);
+  driver_.dispatch_platform(now, platform_out_);
+}
+
+// A local action at each selected device of this site, done on the agent that carries it.
+void Timeline::run_device_action(Time now, std::uint32_t index, std::uint32_t site) {
+  const Action& action = deployment_.scenario.actions[index];
+  const FleetLayout& layout = deployment_.layout;
+  deployment_.trace.record(now, core::TraceEvent::kAction, index, site);
+  for (std::uint32_t device : selected_[index]) {
+    if (layout.site_of_device[device] != site) continue;
+    // A host restarts once, however many of the devices it carries were selected.
+    if (action.kind == ActionKind::kRestartHost && layout.hosted(device)) continue;
+    const bool done = act_on_device(now, action, device);
+    ++(done ? deployment_.actions.device_actions : deployment_.actions.device_actions_refused);
+    driver_.dispatch_agent(now, layout.agent_of_device[device], site_out_);
+  }
+}
+
+bool Timeline::act_on_device(Time now, const Action& action, std::uint32_t device) {
+  const FleetLayout& layout = deployment_.layout;
+  devices::DeviceAgent& carrier = deployment_.agents[layout.agent_of_device[device]];
+  const std::string serial = device_serial(device);
+  bool done = false;
+  switch (action.kind) {
+    case ActionKind::kInstallApp:
+      done = carrier.install_app(now, serial, action.app, site_out_);
+      break;
+    case ActionKind::kUseLocalAdministrator:
+      done = carrier.use_local_administrator(now, serial, site_out_);
+      break;
+    case ActionKind::kInstallOs:
+      done = carrier.install_os(now, serial, action.version, action.track, site_out_);
+      break;
+    case ActionKind::kRestartHost:
+      carrier.restart(now, site_out_);
+      done = true;
+      break;
+    case ActionKind::kAddDeviceLocally:
+      // Refused when the device has no host, or its host's engine is full.
+      return layout.hosted(device) && carrier.add_device_locally(now, serial, site_out_);
+    default:
+      assert(false && "platform actions run on the platform's side");
+  }
+  assert(done && "the layout puts each device on the agent that carries it");
+  return done;
+}
+
+const std::string& Timeline::acting_user(const Action& action, int organization) const {
+  return scenarios::acting_user(deployment_.scenario, deployment_.tenants, action, organization);
+}
+
+}  // namespace ccsim::scenarios

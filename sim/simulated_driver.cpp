@@ -1,0 +1,527 @@
+#include "sim/simulated_driver.h"
+
+#include <simgrid/s4u.hpp>
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "scenarios/model/network_conditions.h"
+
+namespace sg4 = simgrid::s4u;
+
+namespace ccsim::sim {
+namespace {
+
+using core::Time;
+using scenarios::Verdict;
+
+// Bytes a frame costs on the wire beyond its payload: TCP/IP headers, a TLS record and a
+// websocket frame header.
+constexpr std::uint64_t kWireOverheadBytes = 80;
+// How long a device waits for a connection that cannot open (its site is cut off).
+constexpr Time kConnectTimeout = std::chrono::seconds(10);
+// Actor stacks: nodes keep their state on the heap, so small stacks suffice (see design notes).
+constexpr int kActorStackKiB = 128;
+// Above this many actors SimGrid's guard pages cost more than they help.
+constexpr std::size_t kGuardPagesActorsMax = 32'000;
+// Datagrams kept for reuse at most; more are freed.
+constexpr std::size_t kSpareDatagramsMax = 1 << 16;
+// Events handled between two looks at the wall clock for the progress line.
+constexpr std::uint64_t kProgressCheckEvents = 8192;
+// Engine callbacks one actor may have pending at once (an onboarding spread over a fleet keeps
+// one; a timeline keeps one per entry).
+constexpr std::size_t kCallbacksPendingMax = 1'000'000;
+
+// A frame in flight between an agent (a device with its own connection) and the cloud. An empty
+// frame tells the cloud that the agent closed its connection.
+struct Datagram {
+  std::uint32_t agent;
+  std::string frame;
+};
+
+void free_datagram(void* data) {
+  delete static_cast<Datagram*>(data);
+}
+
+Time sim_now() {
+  return Time(static_cast<std::int64_t>(std::llround(sg4::Engine::get_clock() * 1e6)));
+}
+
+double seconds(Time t) {
+  return static_cast<double>(t.count()) / 1e6;
+}
+
+// A timer in an actor's queue; ordered by time, then by kind, then by target, so that equal
+// times always run in the same order.
+struct Timer {
+  std::int64_t at_us;
+  std::uint32_t target;  // a device's index within its site, or a callback's slot
+  std::uint8_t kind;
+  bool operator>(const Timer& o) const {
+    if (at_us != o.at_us) return at_us > o.at_us;
+    if (kind != o.kind) return kind > o.kind;
+    return target > o.target;
+  }
+};
+using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
+
+// Timer kinds, in the order they run at one time: the nodes' own timers, then what the engine
+// does, then what it observes.
+constexpr std::uint8_t kNodeWakeup = 0;
+constexpr std::uint8_t kConnectFailed = 1;  // sites only
+constexpr std::uint8_t kEngineAct = 2;
+constexpr std::uint8_t kEngineObserve = 3;
+
+// The engine's callbacks for one actor, in slots reused once fired. Slots are numbered in the
+// order callbacks were set, among those pending, so ties between equal times keep that order.
+class Callbacks {
+ public:
+  std::uint32_t add(scenarios::Driver::Callback callback) {
+    const auto slot = static_cast<std::uint32_t>(slots_.size());
+    assert(pending_ < kCallbacksPendingMax && "the engine sets callbacks without bound");
+    slots_.push_back(std::move(callback));
+    ++pending_;
+    return slot;
+  }
+  void fire(std::uint32_t slot, Time now) {
+    scenarios::Driver::Callback callback = std::move(slots_[slot]);
+    slots_[slot] = nullptr;
+    --pending_;
+    if (pending_ == 0) slots_.clear();  // every slot is spent: start again from zero
+    callback(now);
+  }
+
+ private:
+  std::vector<scenarios::Driver::Callback> slots_;
+  std::size_t pending_ = 0;
+};
+
+}  // namespace
+
+class Cloud;
+class Site;
+
+// Everything the actors share. Owned by the driver; actors hold a reference.
+struct SimulatedDriver::World {
+  scenarios::Fleet fleet;
+  SimulatedDriverOptions options;
+  std::unique_ptr<sg4::Engine> engine;
+  scenarios::NetworkConditions network;
+  sg4::Mailbox* cloud_mailbox = nullptr;
+  std::vector<sg4::Mailbox*> site_mailboxes;
+  scenarios::NetworkCounters counters;
+  Time end = Time::max();
+  std::uint64_t events_handled = 0;
+  std::vector<std::unique_ptr<Datagram>> spare_datagrams;
+  std::unique_ptr<Cloud> cloud;
+  std::vector<std::unique_ptr<Site>> sites;
+  bool ran = false;
+
+  World(const scenarios::Fleet& f, SimulatedDriverOptions o);
+  ~World();
+
+  // Tells the cloud that an agent closed its connection (a restart): the platform sees the
+  // websocket close one uplink latency later, unless the site is cut off. Not counted as a
+  // message: no frame crosses.
+  void transmit_close(std::uint32_t agent) {
+    if (network.partitioned(fleet.layout.site_of_agent(agent))) return;
+    std::string none;
+    cloud_mailbox->put_init(take_datagram(agent, none), kWireOverheadBytes)->detach(free_datagram);
+  }
+
+  // Hands a frame to the network between `agent`'s site and the cloud, or drops it.
+  void transmit(Time now, std::uint32_t agent, std::string& frame, bool upstream) {
+    const std::uint32_t site = fleet.layout.site_of_agent(agent);
+    ++counters.messages_sent;
+    counters.bytes_sent += frame.size();
+    const Verdict verdict = network.judge(site);
+    if (verdict != Verdict::kDeliver) {
+      if (verdict == Verdict::kLost) {
+        ++counters.messages_dropped_loss;
+      } else {
+        ++counters.messages_dropped_partition;
+      }
+      fleet.trace.record(now, core::TraceEvent::kDrop, agent, static_cast<std::uint64_t>(verdict),
+                         upstream);
+      return;
+    }
+    const std::uint64_t size = frame.size() + kWireOverheadBytes;
+    sg4::Mailbox* to = upstream ? cloud_mailbox : site_mailboxes[site];
+    to->put_init(take_datagram(agent, frame), size)->detach(free_datagram);
+  }
+
+  // Datagrams are recycled: a simulated message then costs no allocation of its own.
+  Datagram* take_datagram(std::uint32_t agent, std::string& frame) {
+    std::unique_ptr<Datagram> datagram;
+    if (spare_datagrams.empty()) {
+      datagram = std::make_unique<Datagram>();
+    } else {
+      datagram = std::move(spare_datagrams.back());
+      spare_datagrams.pop_back();
+    }
+    datagram->agent = agent;
+    datagram->frame.swap(frame);
+    return datagram.release();
+  }
+
+  void recycle(std::unique_ptr<Datagram> datagram) {
+    if (spare_datagrams.size() < kSpareDatagramsMax) spare_datagrams.push_back(std::move(datagram));
+  }
+
+  void delivered(Time now, const Datagram& datagram, bool upstream) {
+    ++counters.messages_delivered;
+    ++events_handled;
+    fleet.trace.record_frame(now, core::TraceEvent::kDeliver, datagram.agent, upstream,
+                             datagram.frame);
+  }
+};
+
+namespace {
+
+// How a group of nodes (the cloud's platform node, or a site's agents) is driven: one actor
+// keeps a receive pending on the group's eager mailbox and waits for "a frame or the next
+// timer" with Comm::wait_any_for, the shape of the plain-SimGrid yardstick that kept every
+// message and cost least per message. Its timeout is a kernel timer, cheaper than a sleep.
+class NodeGroup {
+ public:
+  using OnTimer = std::function<void(Time, const Timer&)>;
+  using OnDatagram = std::function<void(Time, const Datagram&)>;
+
+  NodeGroup(SimulatedDriver::World& world, sg4::Host* host, sg4::Mailbox* mailbox)
+      : world_(world), host_(host), mailbox_(mailbox) {}
+
+  // Starts the group's actor. Timers may be added before.
+  void start(OnTimer on_timer, OnDatagram on_datagram) {
+    on_timer_ = std::move(on_timer);
+    on_datagram_ = std::move(on_datagram);
+    actor_ = sg4::Actor::create("group", host_, [this] { run(); }).get();
+  }
+
+  // Timers at or after the end of the run never fire.
+  void add_timer(Time at, std::uint32_t target, std::uint8_t kind) {
+    if (at < world_.end) timers_.push({at.count(), target, kind});
+  }
+
+  void add_callback(Time at, scenarios::Driver::Callback callback, std::uint8_t kind) {
+    assert(on_this_actor() && "callbacks are set before the run or from the same actor");
+    if (at >= world_.end) return;
+    add_timer(at, callbacks_.add(std::move(callback)), kind);
+  }
+
+  // Whether the caller runs on this group's actor, or before any actor runs.
+  bool on_this_actor() const {
+    return actor_ == nullptr || (!sg4::Actor::is_maestro() && sg4::Actor::self() == actor_);
+  }
+
+  void fire_callback(Time now, const Timer& timer) { callbacks_.fire(timer.target, now); }
+
+ private:
+  // SimGrid's clock is a double; a timer is due when the clock is within this of it.
+  static constexpr Time kClockSlack = Time(1);
+
+  void run() {
+    mailbox_->set_receiver(sg4::Actor::self());
+    Datagram* received = nullptr;
+    std::vector<sg4::CommPtr> pending{mailbox_->get_async<Datagram>(&received)};
+    while (true) {
+      fire_due_timers();
+      if (sim_now() >= world_.end) break;
+      const Time next = timers_.empty() ? world_.end : Time(timers_.top().at_us);
+      const double timeout = std::max(0.0, seconds(next) - sg4::Engine::get_clock());
+      if (sg4::Comm::wait_any_for(pending, timeout) == 0) {
+        std::unique_ptr<Datagram> datagram(received);
+        pending[0] = mailbox_->get_async<Datagram>(&received);
+        on_datagram_(sim_now(), *datagram);
+        world_.recycle(std::move(datagram));
+      }
+    }
+    pending[0]->cancel();
+    mailbox_->set_receiver(nullptr);
+  }
+
+  void fire_due_timers() {
+    Time now = sim_now();
+    while (!timers_.empty() && Time(timers_.top().at_us) <= now + kClockSlack) {
+      const Timer timer = timers_.top();
+      timers_.pop();
+      now = std::max(now, Time(timer.at_us));
+      on_timer_(now, timer);
+    }
+  }
+
+  SimulatedDriver::World& world_;
+  sg4::Host* host_;
+  sg4::Mailbox* mailbox_;
+  sg4::Actor* actor_ = nullptr;
+  OnTimer on_timer_;
+  OnDatagram on_datagram_;
+  TimerQueue timers_;
+  Callbacks callbacks_;
+};
+
+}  // namespace
+
+// The cloud: the platform node, its timers and the engine's platform callbacks.
+class Cloud {
+ public:
+  Cloud(SimulatedDriver::World& world, sg4::Host* host)
+      : world_(world), group_(world, host, world.cloud_mailbox) {}
+
+  NodeGroup& group() { return group_; }
+
+  void start() {
+    wall_start_ = std::chrono::steady_clock::now();
+    last_progress_ = wall_start_;
+    group_.start([this](Time now, const Timer& timer) { on_timer(now, timer); },
+                 [this](Time now, const Datagram& datagram) { on_datagram(now, datagram); });
+  }
+
+  void dispatch(Time now, core::Outbox& out) {
+    for (core::Outbox::Send& send : out.sends) {
+      assert(send.connection < world_.fleet.layout.agent_count());
+      world_.transmit(now, static_cast<std::uint32_t>(send.connection), send.frame, false);
+    }
+    for (Time at : out.wakeups) group_.add_timer(at, 0, kNodeWakeup);
+    // Closes need no action here: simulated connections are implicit.
+    out.clear();
+  }
+
+  void progress(Time now, bool last = false) {
+    const auto wall = std::chrono::steady_clock::now();
+    if (!last && wall - last_progress_ < std::chrono::seconds(1)) return;
+    last_progress_ = wall;
+    const double elapsed = std::chrono::duration<double>(wall - wall_start_).count();
+    const core::Trace& trace = world_.fleet.trace;
+    std::fprintf(stderr,
+                 "[ccsim] sim %.0fs/%.0fs  devices %" PRIu64 "  connected %zu  events %" PRIu64
+                 "  %.0f events/s\n",
+                 seconds(now), seconds(world_.end), world_.fleet.layout.device_count(),
+                 world_.fleet.platform.connected_count(), trace.events(),
+                 elapsed > 0 ? static_cast<double>(trace.events()) / elapsed : 0.0);
+  }
+
+ private:
+  void on_timer(Time now, const Timer& timer) {
+    if (timer.kind != kNodeWakeup) {
+      group_.fire_callback(now, timer);
+      return;
+    }
+    world_.fleet.platform.on_wakeup(now, out_);
+    dispatch(now, out_);
+  }
+
+  void on_datagram(Time now, const Datagram& datagram) {
+    SimulatedDriver::World& world = world_;
+    if (datagram.frame.empty()) {  // the agent closed its connection
+      world.fleet.platform.on_connection_closed(now, datagram.agent);
+      return;
+    }
+    world.delivered(now, datagram, true);
+    world.fleet.platform.on_frame(now, datagram.agent, datagram.frame, out_);
+    dispatch(now, out_);
+    if (world.options.progress && world.events_handled % kProgressCheckEvents == 0) {
+      progress(now);
+    }
+  }
+
+  SimulatedDriver::World& world_;
+  NodeGroup group_;
+  // One outbox serves every call: the group's one actor finishes a call and its dispatch
+  // before it handles anything else.
+  core::Outbox out_;
+  std::chrono::steady_clock::time_point wall_start_, last_progress_;
+};
+
+// A site: its device agents behind one uplink, and the engine's callbacks at the site.
+class Site {
+ public:
+  Site(SimulatedDriver::World& world, std::uint32_t site, sg4::Host* host)
+      : world_(world),
+        site_(site),
+        first_(world.fleet.layout.first_agent_of_site[site]),
+        last_(world.fleet.layout.first_agent_of_site[site + 1]),
+        group_(world, host, world.site_mailboxes[site]) {}
+
+  NodeGroup& group() { return group_; }
+
+  void start() {
+    group_.start(
+        [this](Time now, const Timer& timer) { on_timer(now, timer); },
+        [this](Time now, const Datagram& datagram) {
+          assert(datagram.agent >= first_ && datagram.agent < last_);
+          world_.delivered(now, datagram, false);
+          world_.fleet.agents[datagram.agent].on_frame(now, datagram.frame, out_);
+          dispatch(now, datagram.agent, out_);
+        });
+  }
+
+  void dispatch(Time now, std::uint32_t agent, core::Outbox& out) {
+    assert(agent >= first_ && agent < last_);
+    // Opening a connection is immediate unless the site is cut off; the hello that follows
+    // then crosses the network like any frame.
+    while (true) {
+      for (core::Outbox::Send& send : out.sends) world_.transmit(now, agent, send.frame, true);
+      for (Time at : out.wakeups) group_.add_timer(at, agent - first_, kNodeWakeup);
+      if (!out.closes.empty()) world_.transmit_close(agent);
+      const bool connect = out.connect;
+      out.clear();
+      if (!connect) return;
+      if (world_.network.partitioned(site_)) {
+        group_.add_timer(now + kConnectTimeout, agent - first_, kConnectFailed);
+        return;
+      }
+      world_.fleet.agents[agent].on_connected(now, out);
+    }
+  }
+
+ private:
+  void on_timer(Time now, const Timer& timer) {
+    if (timer.kind >= kEngineAct) {
+      group_.fire_callback(now, timer);
+      return;
+    }
+    const std::uint32_t agent = first_ + timer.target;
+    if (timer.kind == kConnectFailed) {
+      world_.fleet.agents[agent].on_disconnected(now, out_);
+    } else {
+      world_.fleet.agents[agent].on_wakeup(now, out_);
+    }
+    dispatch(now, agent, out_);
+  }
+
+  SimulatedDriver::World& world_;
+  std::uint32_t site_;
+  std::uint32_t first_, last_;
+  NodeGroup group_;
+  core::Outbox out_;  // as the cloud's: one actor, one call at a time
+};
+
+namespace {
+
+// SimGrid takes its settings as command-line arguments. The network model keeps SimGrid's
+// default (LV08) but without its correction factors: they multiply the latency of small messages
+// by 13 to mimic TCP slow start on a fresh connection, whereas device frames travel on
+// long-lived websockets, so a 20 ms uplink should deliver a heartbeat in 20 ms.
+std::unique_ptr<sg4::Engine> make_engine(std::size_t actors) {
+  std::vector<std::string> args = {"ccsim", "--log=root.thres:critical",
+                                   "--cfg=contexts/stack-size:" + std::to_string(kActorStackKiB),
+                                   "--cfg=network/latency-factor:1",
+                                   "--cfg=network/bandwidth-factor:1"};
+  if (actors > kGuardPagesActorsMax) args.emplace_back("--cfg=contexts/guard-size:0");
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  int argc = static_cast<int>(args.size());
+  assert(!sg4::Engine::has_instance() && "SimGrid allows one simulation per process");
+  return std::make_unique<sg4::Engine>(&argc, argv.data());
+}
+
+void build_platform(SimulatedDriver::World& w) {
+  const scenarios::Scenario& s = w.fleet.scenario;
+  auto* zone = sg4::create_star_zone("world");
+  auto* cloud = zone->create_host("cloud", "100Gf");
+  auto* backbone = zone->create_link("backbone", s.cloud.bandwidth_bps / 8.0)
+                       ->set_latency(seconds(s.cloud.latency));
+  zone->add_route(cloud->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(backbone)},
+                  true);
+  std::vector<sg4::Host*> hosts;
+  hosts.reserve(s.sites.size());
+  for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+    const scenarios::Site& site = s.sites[i];
+    auto* host = zone->create_host("site-" + std::to_string(i), "1Gf");
+    auto* uplink = zone->create_link("uplink-" + std::to_string(i), site.uplink.bandwidth_bps / 8.0)
+                       ->set_latency(seconds(site.uplink.latency));
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(uplink)},
+                    true);
+    hosts.push_back(host);
+  }
+  zone->seal();
+  w.cloud_mailbox = sg4::Mailbox::by_name("cloud");
+  for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+    w.site_mailboxes.push_back(sg4::Mailbox::by_name("site-" + std::to_string(i)));
+  }
+  w.cloud = std::make_unique<Cloud>(w, cloud);
+  w.sites.reserve(s.sites.size());
+  for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+    w.sites.push_back(std::make_unique<Site>(w, i, hosts[i]));
+  }
+}
+
+}  // namespace
+
+SimulatedDriver::World::World(const scenarios::Fleet& f, SimulatedDriverOptions o)
+    : fleet(f),
+      options(o),
+      engine(make_engine(2 * (f.scenario.sites.size() + 1))),
+      network(f.scenario, f.seed) {
+  assert(!f.scenario.sites.empty());
+  build_platform(*this);
+}
+
+SimulatedDriver::World::~World() = default;
+
+SimulatedDriver::SimulatedDriver(const scenarios::Fleet& fleet, SimulatedDriverOptions options)
+    : world_(std::make_unique<World>(fleet, options)) {}
+
+SimulatedDriver::~SimulatedDriver() = default;
+
+void SimulatedDriver::at_platform(Time at, Callback callback, scenarios::Phase phase) {
+  world_->cloud->group().add_callback(
+      at, std::move(callback),
+      phase == scenarios::Phase::kObserve ? kEngineObserve : kEngineAct);
+}
+
+void SimulatedDriver::at_site(Time at, std::uint32_t site, Callback callback) {
+  assert(site < world_->sites.size());
+  world_->sites[site]->group().add_callback(at, std::move(callback), kEngineAct);
+}
+
+void SimulatedDriver::dispatch_platform(Time now, core::Outbox& out) {
+  assert(world_->cloud->group().on_this_actor());
+  world_->cloud->dispatch(now, out);
+}
+
+void SimulatedDriver::dispatch_agent(Time now, std::uint32_t agent, core::Outbox& out) {
+  Site& site = *world_->sites[world_->fleet.layout.site_of_agent(agent)];
+  assert(site.group().on_this_actor() && "an agent is acted on from its own site's callbacks");
+  site.dispatch(now, agent, out);
+}
+
+void SimulatedDriver::partition(std::uint32_t site) {
+  world_->network.partition(site);
+}
+
+void SimulatedDriver::heal(std::uint32_t site) {
+  world_->network.heal(site);
+}
+
+void SimulatedDriver::run(Time end) {
+  World& w = *world_;
+  assert(!w.ran && end > Time::zero());
+  w.ran = true;
+  w.end = end;
+  // One actor starts every group at time zero, then lives to the end of the run so that the
+  // run lasts its full duration even when no timer is pending.
+  sg4::Actor::create("conductor", sg4::Host::by_name("cloud"), [&w] {
+    w.cloud->start();
+    for (auto& site : w.sites) site->start();
+    sg4::this_actor::sleep_until(seconds(w.end));
+  });
+  w.engine->run();
+  if (w.options.progress) w.cloud->progress(w.end, true);
+}
+
+scenarios::NetworkCounters SimulatedDriver::network() const {
+  return world_->counters;
+}
+
+}  // namespace ccsim::sim

@@ -1,0 +1,52 @@
+// The simulated driver: moves a scenario's frames between the platform node and the device
+// agents on SimGrid 3.32, and keeps their time.
+//
+// Topology: one cloud host behind a backbone link, and one host per site behind that site's
+// uplink (bandwidth, latency); a site with one camera is a camera behind its own uplink. Each
+// message is a SimGrid communication of its frame's size plus protocol overhead, so transfer
+// times follow the links and their sharing. NetworkConditions adds loss and partitions.
+//
+// Actors: one cloud actor drives the platform node and the engine's platform callbacks; one actor
+// per site drives all of that site's device agents and its callbacks (a sans-IO node needs no
+// stack of its own). Each actor keeps one get_async pending on its eager mailbox and waits for "a
+// message or the next timer" with Comm::wait_any_for, the shape that kept every response in the
+// plain-SimGrid yardstick. Everything runs on one OS thread, one actor at a time.
+//
+// SimGrid allows one engine per process: one SimulatedDriver per process. Callers that run
+// several simulations (suites, tests, Python) run each in a child process.
+#pragma once
+
+#include <memory>
+
+#include "scenarios/model/driver.h"
+
+namespace ccsim::sim {
+
+struct SimulatedDriverOptions {
+  bool progress = false;  // a progress line on stderr about once per wall-clock second
+};
+
+class SimulatedDriver final : public scenarios::Driver {
+ public:
+  // `fleet`'s nodes must outlive the driver.
+  SimulatedDriver(const scenarios::Fleet& fleet, SimulatedDriverOptions options);
+  ~SimulatedDriver() override;
+  SimulatedDriver(const SimulatedDriver&) = delete;
+  SimulatedDriver& operator=(const SimulatedDriver&) = delete;
+
+  void at_platform(core::Time at, Callback callback, scenarios::Phase phase) override;
+  void at_site(core::Time at, std::uint32_t site, Callback callback) override;
+  void dispatch_platform(core::Time now, core::Outbox& out) override;
+  void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) override;
+  void partition(std::uint32_t site) override;
+  void heal(std::uint32_t site) override;
+  void run(core::Time end) override;
+  scenarios::NetworkCounters network() const override;
+
+  struct World;
+
+ private:
+  std::unique_ptr<World> world_;
+};
+
+}  // namespace ccsim::sim
