@@ -38,9 +38,9 @@ class AgentLink {
 struct DeviceClientMetrics {
   std::uint64_t connects_started = 0;
   std::uint64_t connects_succeeded = 0;
-  std::uint64_t connects_failed = 0;   // TCP, TLS (e.g. an untrusted server) or websocket
+  std::uint64_t connects_failed = 0;       // TCP, TLS (e.g. an untrusted server) or websocket
   std::uint64_t connects_unreachable = 0;  // the link was cut off
-  std::uint64_t connections_lost = 0;  // open connections ended by the platform or the network
+  std::uint64_t connections_lost = 0;      // open connections ended by the platform or the network
   std::uint64_t frames_received = 0;
   std::uint64_t frames_sent = 0;
   std::uint64_t frames_dropped = 0;  // lost on the link, either way

@@ -27,8 +27,7 @@ class DriverClock {
 
   core::Time now() const {
     if (state_->mode == ClockMode::kPaused) return state_->paused_at;
-    return std::chrono::duration_cast<core::Time>(std::chrono::steady_clock::now() -
-                                                  state_->start);
+    return std::chrono::duration_cast<core::Time>(std::chrono::steady_clock::now() - state_->start);
   }
 
   // Paused only: moves the clock on to `time`; it never goes back.

@@ -1,7 +1,9 @@
 #include "net/driver_loop.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace ccsim::net {
 
@@ -23,26 +25,45 @@ bool DriverLoop::poll_ready(const std::function<bool()>& done) {
   }
 }
 
+// Waits, without letting time move, for the sockets to settle: a few yields first (loopback
+// settles within microseconds, but an epoll wait sleeps a millisecond at least), then blocking
+// waits. Throws past kSettleTimeMax.
+void DriverLoop::wait_for_sockets(std::chrono::steady_clock::time_point busy_since,
+                                  std::uint32_t& spins) {
+  if (std::chrono::steady_clock::now() - busy_since > kSettleTimeMax) {
+    throw std::runtime_error("real driver: sockets still busy after " +
+                             std::to_string(kSettleTimeMax.count()) + " s (" +
+                             std::to_string(census_.size()) + " sessions)");
+  }
+  census_.push_acks();
+  if (spins++ < kSettleSpinsMax) {
+    std::this_thread::yield();
+    if (io_.poll_one() > 0) ++handlers_run_;
+  } else if (io_.run_one_for(kSettleWait) > 0) {
+    ++handlers_run_;
+  }
+  if (io_.stopped()) io_.restart();
+}
+
 bool DriverLoop::run_paused(const std::function<bool()>& done, core::Time end) {
-  auto busy_since = std::chrono::steady_clock::now();
-  bool busy = false;
+  std::optional<std::chrono::steady_clock::time_point> busy_since;
+  std::uint32_t spins = 0;
   while (true) {
     if (!poll_ready(done)) return true;
-    if (!census_.settled()) {
-      const auto wall = std::chrono::steady_clock::now();
-      if (!busy) busy_since = wall;
-      busy = true;
-      if (wall - busy_since > kSettleTimeMax) {
-        throw std::runtime_error("real driver: sockets still busy after " +
-                                 std::to_string(kSettleTimeMax.count()) + " s (" +
-                                 std::to_string(census_.size()) + " sessions)");
-      }
-      census_.push_acks();
-      if (io_.run_one_for(kSettleWait) > 0) ++handlers_run_;
-      if (io_.stopped()) io_.restart();
+    if (!census_.quiet()) {
+      if (!busy_since) busy_since = std::chrono::steady_clock::now();
+      wait_for_sockets(*busy_since, spins);
       continue;
     }
-    busy = false;
+    busy_since.reset();
+    spins = 0;
+    // What the kernel queued for a reader is a ready handler now: one more look before time
+    // moves.
+    if (io_.poll_one() > 0) {
+      ++handlers_run_;
+      continue;
+    }
+    if (io_.stopped()) io_.restart();
     const std::optional<core::Time> next = timers_.next();
     if (!next || *next >= end) {
       clock_.advance_to(end);

@@ -10,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 
 #include "core/node.h"
@@ -22,8 +23,10 @@ namespace ccsim::net {
 // Longest the sockets may stay busy without settling (wall time) before a paused run gives up:
 // loopback settles in microseconds, so this is a stuck peer or a defect, not a slow machine.
 inline constexpr std::chrono::seconds kSettleTimeMax{30};
-// How long the loop blocks for socket work before it looks at the census again (wall time).
-inline constexpr std::chrono::microseconds kSettleWait{200};
+// How long the loop blocks for socket work before it looks at the census again (wall time), once
+// kSettleSpinsMax yields did not settle it.
+inline constexpr std::chrono::microseconds kSettleWait{1000};
+inline constexpr std::uint32_t kSettleSpinsMax = 64;
 // Longest a run waits for its sessions to close after it is done (wall time).
 inline constexpr std::chrono::milliseconds kShutdownTimeMax{2000};
 
@@ -52,6 +55,7 @@ class DriverLoop {
  private:
   bool run_paused(const std::function<bool()>& done, core::Time end);
   bool run_real(const std::function<bool()>& done, core::Time end);
+  void wait_for_sockets(std::chrono::steady_clock::time_point busy_since, std::uint32_t& spins);
   // Runs ready handlers until none is ready or done() holds; false when done() holds.
   bool poll_ready(const std::function<bool()>& done);
 

@@ -37,7 +37,7 @@ struct RealDriver::Parts {
   boost::asio::ssl::context client_tls;
   scenarios::NetworkConditions network;
   scenarios::NetworkCounters counters;
-  std::vector<std::unique_ptr<Link>> links;  // by agent
+  std::vector<std::unique_ptr<Link>> links;            // by agent
   std::vector<std::unique_ptr<DeviceClient>> clients;  // by agent
   Time end = Time::max();
   bool ran = false;
@@ -130,7 +130,7 @@ RealDriver::RealDriver(const scenarios::Fleet& fleet, RealDriverOptions options)
 
 RealDriver::~RealDriver() = default;
 
-void RealDriver::at_platform(Time at, Callback callback, scenarios::Phase phase) {
+void RealDriver::set_platform_callback(Time at, Callback callback, scenarios::Phase phase) {
   if (at >= parts_->end) return;
   parts_->loop.timers().schedule(
       at, phase == scenarios::Phase::kObserve ? kObserveOrder : kActOrder, std::move(callback));

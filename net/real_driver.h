@@ -37,7 +37,6 @@ class RealDriver final : public scenarios::Driver {
   RealDriver(const RealDriver&) = delete;
   RealDriver& operator=(const RealDriver&) = delete;
 
-  void at_platform(core::Time at, Callback callback, scenarios::Phase phase) override;
   void at_site(core::Time at, std::uint32_t site, Callback callback) override;
   void dispatch_platform(core::Time now, core::Outbox& out) override;
   void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) override;
@@ -46,7 +45,10 @@ class RealDriver final : public scenarios::Driver {
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 
-  struct Parts;
+  struct Parts;  // what the driver keeps, in its .cpp
+
+ protected:
+  void set_platform_callback(core::Time at, Callback callback, scenarios::Phase phase) override;
 
  private:
   std::unique_ptr<Parts> parts_;

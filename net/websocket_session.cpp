@@ -2,16 +2,16 @@
 // so the server and the client share this one instantiation through WebsocketSession.
 #include "net/websocket_session.h"
 
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <linux/sockios.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <deque>
@@ -79,7 +79,8 @@ class BeastSession final : public WebsocketSession,
   void abort() override;
   void detach() override { detached_ = true; }
   bool is_open() const override { return phase_ == Phase::kOpen && !close_requested_; }
-  bool settled() const override;
+  bool at_rest() const override;
+  bool kernel_idle() const override;
   void push_ack() override;
 
  private:
@@ -97,6 +98,9 @@ class BeastSession final : public WebsocketSession,
   void finish(const beast::error_code& error);
   void tear_down() { beast::get_lowest_layer(stream_).close(); }
   int socket_handle() { return beast::get_lowest_layer(stream_).socket().native_handle(); }
+  void touch() {
+    if (limits_.census) limits_.census->touch(this);
+  }
   void set_no_delay();
 
   Stream stream_;
@@ -123,6 +127,7 @@ void BeastSession::start_server() {
   set_no_delay();
   beast::get_lowest_layer(stream_).expires_after(limits_.handshake_timeout);
   ++ops_in_flight_;
+  touch();
   stream_.next_layer().async_handshake(asio::ssl::stream_base::server,
                                        [self = shared_from_this()](const beast::error_code& error) {
                                          self->on_tls_handshake(error, beast::role_type::server);
@@ -139,6 +144,7 @@ void BeastSession::start_client(std::uint16_t port) {
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address_v4(kLoopbackAddress), port);
   beast::get_lowest_layer(stream_).expires_after(limits_.handshake_timeout);
   ++ops_in_flight_;
+  touch();
   beast::get_lowest_layer(stream_).async_connect(
       endpoint, [self = shared_from_this()](const beast::error_code& error) {
         self->on_tcp_connected(error);
@@ -147,10 +153,12 @@ void BeastSession::start_client(std::uint16_t port) {
 
 void BeastSession::on_tcp_connected(const beast::error_code& error) {
   --ops_in_flight_;
+  touch();
   if (error || cause_) return fail_handshake(error);
   set_no_delay();
   stage_ = SessionStage::kTlsHandshake;
   ++ops_in_flight_;
+  touch();
   stream_.next_layer().async_handshake(asio::ssl::stream_base::client,
                                        [self = shared_from_this()](const beast::error_code& next) {
                                          self->on_tls_handshake(next, beast::role_type::client);
@@ -159,6 +167,7 @@ void BeastSession::on_tcp_connected(const beast::error_code& error) {
 
 void BeastSession::on_tls_handshake(const beast::error_code& error, beast::role_type role) {
   --ops_in_flight_;
+  touch();
   if (error || cause_) return fail_handshake(error);
   stage_ = SessionStage::kWebsocketHandshake;
   // The websocket layer keeps its own time limits from here on.
@@ -168,6 +177,7 @@ void BeastSession::on_tls_handshake(const beast::error_code& error, beast::role_
     self->on_websocket_handshake(next);
   };
   ++ops_in_flight_;
+  touch();
   if (role == beast::role_type::server) {
     stream_.async_accept(std::move(done));
   } else {
@@ -194,6 +204,7 @@ void BeastSession::configure_websocket(beast::role_type role) {
 
 void BeastSession::on_websocket_handshake(const beast::error_code& error) {
   --ops_in_flight_;
+  touch();
   if (error || cause_) return fail_handshake(error);
   phase_ = Phase::kOpen;
   stage_ = SessionStage::kOpen;
@@ -215,6 +226,7 @@ void BeastSession::fail_handshake(const beast::error_code& error) {
 
 void BeastSession::read() {
   ++ops_in_flight_;
+  touch();
   stream_.async_read(read_buffer_,
                      [self = shared_from_this()](const beast::error_code& error, std::size_t) {
                        self->on_read(error);
@@ -223,6 +235,7 @@ void BeastSession::read() {
 
 void BeastSession::on_read(const beast::error_code& error) {
   --ops_in_flight_;
+  touch();
   if (error) return finish(error);
   const auto bytes = read_buffer_.cdata();
   const std::string_view frame(static_cast<const char*>(bytes.data()), bytes.size());
@@ -263,9 +276,11 @@ void BeastSession::write_next() {
     // A close counts as a write for Beast, so it waits for the queue to drain.
     writing_ = true;
     ++ops_in_flight_;
+    touch();
     stream_.async_close(websocket::close_code::normal,
                         [self = shared_from_this()](const beast::error_code& error) {
                           --self->ops_in_flight_;
+                          self->touch();
                           // The pending read reports the end; a failed close just drops the line.
                           if (error) self->tear_down();
                         });
@@ -273,6 +288,7 @@ void BeastSession::write_next() {
   }
   writing_ = true;
   ++ops_in_flight_;
+  touch();
   stream_.async_write(asio::buffer(write_queue_.front()),
                       [self = shared_from_this()](const beast::error_code& error, std::size_t) {
                         self->on_write(error);
@@ -281,6 +297,7 @@ void BeastSession::write_next() {
 
 void BeastSession::on_write(const beast::error_code& error) {
   --ops_in_flight_;
+  touch();
   writing_ = false;
   if (phase_ != Phase::kOpen) return;
   if (error) {
@@ -315,15 +332,17 @@ void BeastSession::set_no_delay() {
   beast::get_lowest_layer(stream_).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 }
 
-bool BeastSession::settled() const {
+bool BeastSession::at_rest() const {
   if (phase_ == Phase::kEnded) return ops_in_flight_ == 0;
-  if (phase_ != Phase::kOpen || writing_ || !write_queue_.empty() || close_requested_ ||
-      ops_in_flight_ != 1) {
-    return false;
-  }
+  return phase_ == Phase::kOpen && !writing_ && write_queue_.empty() && !close_requested_ &&
+         ops_in_flight_ == 1;  // the read always pending while open
+}
+
+bool BeastSession::kernel_idle() const {
   const int fd = const_cast<BeastSession*>(this)->socket_handle();
+  if (fd < 0) return true;  // closed: nothing of it is left in the kernel
   int unread = 0, unacknowledged = 0;
-  if (fd < 0 || ::ioctl(fd, SIOCINQ, &unread) != 0 || ::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0) {
+  if (::ioctl(fd, SIOCINQ, &unread) != 0 || ::ioctl(fd, SIOCOUTQ, &unacknowledged) != 0) {
     return false;
   }
   return unread == 0 && unacknowledged == 0;
@@ -343,13 +362,20 @@ void apply_tls_floor(asio::ssl::context& tls) {
 
 }  // namespace
 
-bool SessionCensus::settled() const {
-  return std::all_of(sessions_.begin(), sessions_.end(),
-                     [](const WebsocketSession* session) { return session->settled(); });
+bool SessionCensus::quiet() {
+  const bool at_rest =
+      std::all_of(sessions_.begin(), sessions_.end(),
+                  [](const WebsocketSession* session) { return session->at_rest(); });
+  if (!at_rest) return false;
+  const bool idle =
+      std::all_of(touched_.begin(), touched_.end(),
+                  [](const WebsocketSession* session) { return session->kernel_idle(); });
+  if (idle) touched_.clear();
+  return idle;
 }
 
 void SessionCensus::push_acks() const {
-  for (WebsocketSession* session : sessions_) session->push_ack();
+  for (WebsocketSession* session : touched_) session->push_ack();
 }
 
 std::string_view session_end_cause_name(SessionEndCause cause) {

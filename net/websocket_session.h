@@ -103,28 +103,42 @@ class WebsocketSession {
   // Stops every callback, for an owner that forgets this session; the session finishes alone.
   virtual void detach() = 0;
   virtual bool is_open() const = 0;
-  // At rest: open with nothing being written or closed, and no byte of its connection unread or
-  // unacknowledged in the kernel, in either direction; or ended with no handler left.
-  virtual bool settled() const = 0;
+  // At rest as far as this process knows: open with nothing being written or closed, or ended
+  // with no handler left. Costs no system call.
+  virtual bool at_rest() const = 0;
+  // No byte of the connection unread or unacknowledged in the kernel, in either direction.
+  virtual bool kernel_idle() const = 0;
   // Sends a delayed TCP acknowledgement now, so the peer sees its bytes taken.
   virtual void push_ack() = 0;
 };
 
 // Every session alive on one io_context, for a driver that must know when nothing is in flight
-// before it moves a paused clock on. Bytes written on loopback are, at every instant, either
-// unacknowledged at the sender or unread at the receiver, so a census of settled sessions means
-// no frame is on its way.
+// before it moves a paused clock on. On loopback a byte written is, at every instant, either
+// unacknowledged at the sender or queued at the receiver, whose socket the kernel has then
+// marked readable; so once every session that did any I/O since the last quiet moment has its
+// bytes acknowledged, whatever is left to read is a ready handler, and the loop runs it first.
 class SessionCensus {
  public:
-  bool settled() const;
+  // Whether every session is at rest and every session touched since the last quiet moment has
+  // nothing in the kernel; when so, this is the new quiet moment.
+  bool quiet();
+  // Sends the delayed acknowledgements of the sessions touched, so their peers see their bytes
+  // taken without waiting for the kernel's delayed-ACK timer.
   void push_acks() const;
   std::size_t size() const { return sessions_.size(); }
 
   void enter(WebsocketSession* session) { sessions_.insert(session); }
-  void leave(WebsocketSession* session) { sessions_.erase(session); }
+  void leave(WebsocketSession* session) {
+    sessions_.erase(session);
+    touched_.erase(session);
+  }
+  // The session did I/O (a handshake, a read, a write, a close).
+  void touch(WebsocketSession* session) { touched_.insert(session); }
 
  private:
-  std::set<WebsocketSession*> sessions_;  // nothing that reaches output iterates it
+  // Nothing that reaches output iterates these.
+  std::set<WebsocketSession*> sessions_;
+  std::set<WebsocketSession*> touched_;
 };
 
 // TLS for a server presenting `credentials` (TLS 1.2 or later).

@@ -153,7 +153,8 @@ TEST_F(ResultFilesTest, JsonKeysInContractOrder) {
   for (const auto& item : json.items()) keys.push_back(item.key());
   const std::vector<std::string> expected = {"scenario",    "file",    "seed",       "passed",
                                              "checks",      "metrics", "trace_hash", "sim_time_s",
-                                             "wall_time_s", "events",  "devices",    "reproduce"};
+                                             "wall_time_s", "events",  "devices",    "reproduce",
+                                             "driver",      "build",   "tz_database"};
   EXPECT_EQ(keys, expected);
   std::vector<std::string> check_keys;
   for (const auto& item : json["checks"][0].items()) check_keys.push_back(item.key());

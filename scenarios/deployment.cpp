@@ -132,6 +132,21 @@ std::string Deployment::finish_trace(core::Time end) {
   return trace.finish();
 }
 
+std::string Deployment::describe() const {
+  std::string text = platform::describe_knowledge(platform.devices());
+  if (!control_plane) return text;
+  text += "registry:\n";
+  for (std::uint64_t i = 0; i < layout.device_count(); ++i) {
+    const platform::DeviceRecord d = control_plane->registry.device(device_serial(i)).value();
+    text += d.facts.serial + " " + std::string(platform::onboarding_status_name(d.state.status)) +
+            " " + std::string(platform::device_mode_name(d.state.mode)) +
+            " profile=" + d.state.profile + " os=" + d.state.os_version + "/" + d.state.os_track +
+            " " + std::string(platform::connection_status_name(d.state.connection)) +
+            " lan=" + d.state.lan + " failure=" + d.state.failure_reason + "\n";
+  }
+  return text;
+}
+
 Measurements Deployment::measure(const NetworkCounters& network) const {
   Measurements m;
   m.platform = platform.metrics();

@@ -43,6 +43,11 @@ struct Deployment {
   std::string finish_trace(core::Time end);
   // Everything the metrics read, after the run.
   Measurements measure(const NetworkCounters& network) const;
+  // What the platform knows at the end, as text: each device's connection record
+  // (platform::describe_knowledge), then each registered device's onboarding status, mode,
+  // profile, OS, connection and LAN, in serial order. Both drivers' runs of one scenario agree on
+  // it wherever timing cannot change it.
+  std::string describe() const;
 
   const Scenario& scenario;
   const std::uint64_t seed;

@@ -1,1 +1,263 @@
+// The engine's behaviour on both drivers: the same scenario, run with the same seed on SimGrid and
+// on real sockets, must meet the same expectations. Simulated runs happen in child processes
+// (SimGrid allows one engine per process); real runs happen here.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "scenarios/model/child_process.h"
+#include "scenarios/model/run_result_json.h"
 #include "scenarios/run.h"
+
+namespace ccsim::scenarios {
+namespace {
+
+using namespace std::chrono_literals;
+
+Scenario two_sites(std::uint32_t cameras_per_site) {
+  Scenario s;
+  s.name = "two-sites";
+  s.duration = 1h;
+  s.heartbeat.interval = 1min;
+  s.heartbeat.missed_max = 3;
+  for (const char* name : {"north", "south"}) {
+    Site site;
+    site.name = name;
+    site.uplink.latency = 20ms;
+    DeviceGroup cameras;
+    cameras.count = cameras_per_site;
+    site.devices.push_back(cameras);
+    s.sites.push_back(site);
+  }
+  return s;
+}
+
+Check connected_at(std::string id, Duration at, std::string site, double fraction) {
+  Check check;
+  check.id = std::move(id);
+  check.kind = CheckKind::kConnectedFraction;
+  check.at = at;
+  check.site = std::move(site);
+  check.at_least = fraction;
+  check.at_most = fraction;
+  return check;
+}
+
+RunAndKnowledge run_on(DriverKind driver, const Scenario& scenario, std::uint64_t seed) {
+  RunSettings settings;
+  settings.seed = seed;
+  settings.driver = driver;
+  if (driver == DriverKind::kReal) return run_scenario_with_knowledge(scenario, settings);
+  const std::string answer = run_in_child([&] {
+    const RunAndKnowledge run = run_scenario_with_knowledge(scenario, settings);
+    return result_to_json(run.result).dump() + "\n" + run.knowledge;
+  });
+  const std::size_t split = answer.find('\n');
+  return {result_from_json(nlohmann::ordered_json::parse(answer.substr(0, split)), "child"),
+          answer.substr(split + 1)};
+}
+
+double metric(const RunResult& result, std::string_view name) {
+  const auto found = std::find_if(result.metrics.begin(), result.metrics.end(),
+                                  [&](const auto& m) { return m.first == name; });
+  EXPECT_NE(found, result.metrics.end()) << name;
+  return found == result.metrics.end() ? -1 : found->second;
+}
+
+std::string verdicts(const RunResult& result) {
+  std::string text;
+  for (const CheckResult& check : result.checks) {
+    text += check.id + (check.passed ? " passed: " : " FAILED: ") + check.detail + "\n";
+  }
+  return text;
+}
+
+class OnBothDrivers : public ::testing::TestWithParam<DriverKind> {};
+
+INSTANTIATE_TEST_SUITE_P(Engine, OnBothDrivers,
+                         ::testing::Values(DriverKind::kSimulated, DriverKind::kReal),
+                         [](const auto& param_info) {
+                           return std::string(driver_kind_name(param_info.param));
+                         });
+
+TEST_P(OnBothDrivers, QuietFleetStaysConnectedAndHeartbeatsEveryInterval) {
+  const RunResult r = run_on(GetParam(), two_sites(10), 3).result;
+  EXPECT_EQ(metric(r, "devices_connected_end"), 20);
+  EXPECT_EQ(metric(r, "disconnects_detected"), 0);
+  EXPECT_EQ(metric(r, "frame_errors"), 0);
+  // Each camera connects within the first minute, then heartbeats every minute: 59 or 60 in an
+  // hour depending on when it started.
+  EXPECT_GE(metric(r, "heartbeats_received"), 20 * 58);
+  EXPECT_LE(metric(r, "heartbeats_received"), 20 * 60);
+  EXPECT_EQ(metric(r, "messages_dropped_loss") + metric(r, "messages_dropped_partition"), 0);
+}
+
+TEST_P(OnBothDrivers, PartitionCutsOneSiteOffAndItComesBack) {
+  Scenario scenario = two_sites(10);
+  scenario.timeline.push_back({20min, 15min, FaultKind::kPartition, "north", ""});
+  // Three silent intervals and one sweep after the cut began, north is seen disconnected; south
+  // never notices; twenty minutes after the cut healed, everyone is back.
+  scenario.checks.push_back(connected_at("north-cut", 34min, "north", 0.0));
+  scenario.checks.push_back(connected_at("south-fine", 34min, "south", 1.0));
+  scenario.checks.push_back(connected_at("all-back", 55min, "", 1.0));
+  const RunResult r = run_on(GetParam(), scenario, 5).result;
+  EXPECT_TRUE(r.passed) << verdicts(r);
+  EXPECT_EQ(metric(r, "reconnects"), 10);
+  EXPECT_EQ(metric(r, "devices_connected_end"), 20);
+  EXPECT_GT(metric(r, "messages_dropped_partition"), 0);
+  EXPECT_EQ(metric(r, "messages_dropped_loss"), 0);
+}
+
+TEST_P(OnBothDrivers, RegionPartitionMatchesEverySiteOfTheRegion) {
+  Scenario scenario = two_sites(5);
+  scenario.sites[1].region = "us-east";
+  scenario.timeline.push_back({10min, 30min, FaultKind::kPartition, "", "eu-west"});
+  scenario.checks.push_back(connected_at("eu-cut", 30min, "north", 0.0));
+  scenario.checks.push_back(connected_at("us-fine", 30min, "south", 1.0));
+  const RunResult r = run_on(GetParam(), scenario, 5).result;
+  EXPECT_TRUE(r.passed) << verdicts(r);
+}
+
+TEST_P(OnBothDrivers, LossDropsItsShareOfMessages) {
+  Scenario scenario = two_sites(20);
+  for (Site& site : scenario.sites) site.uplink.loss_fraction = 0.05;
+  const RunResult r = run_on(GetParam(), scenario, 9).result;
+  const double share = metric(r, "messages_dropped_loss") / metric(r, "messages_sent");
+  EXPECT_GT(share, 0.04);
+  EXPECT_LT(share, 0.06);
+  EXPECT_EQ(metric(r, "messages_dropped_partition"), 0);
+  // Losing 3 heartbeats or acks in a row is rare at 5%; the fleet stays (nearly) connected.
+  EXPECT_GE(metric(r, "devices_connected_end"), 38);
+}
+
+TEST_P(OnBothDrivers, HeartbeatLimitEndsEveryDeviceWithAGoodbye) {
+  Scenario scenario = two_sites(2);
+  scenario.heartbeat.limit = 3;
+  const RunAndKnowledge run = run_on(GetParam(), scenario, 1);
+  EXPECT_EQ(metric(run.result, "devices_connected_end"), 0);
+  EXPECT_EQ(run.knowledge,
+            "B8A44F000000 tier1-bullet 11.11.0 tier1 disconnected goodbye hellos=1 heartbeats=3\n"
+            "B8A44F000001 tier1-bullet 11.11.0 tier1 disconnected goodbye hellos=1 heartbeats=3\n"
+            "B8A44F000002 tier1-bullet 11.11.0 tier1 disconnected goodbye hellos=1 heartbeats=3\n"
+            "B8A44F000003 tier1-bullet 11.11.0 tier1 disconnected goodbye hellos=1 heartbeats=3\n");
+}
+
+// Device i of 10 says hello at 10 s x i: at 45 s the first five are connected, the others not,
+// and all of them by 95 s.
+TEST_P(OnBothDrivers, StaggeredStartConnectsDevicesInOrderAtEvenSpacing) {
+  Scenario scenario = two_sites(5);
+  scenario.start_within = 100s;
+  scenario.start_order = StartOrder::kStaggered;
+  scenario.duration = 5min;
+  scenario.checks.push_back(connected_at("half-at-45s", 45s, "", 0.5));
+  scenario.checks.push_back(connected_at("north-at-45s", 45s, "north", 1.0));
+  scenario.checks.push_back(connected_at("south-at-45s", 45s, "south", 0.0));
+  scenario.checks.push_back(connected_at("all-at-95s", 95s, "", 1.0));
+  const RunResult r = run_on(GetParam(), scenario, 2).result;
+  EXPECT_TRUE(r.passed) << verdicts(r);
+}
+
+// Onboarding: an organization claims its Tier-1 cameras and its recorder once every device is
+// online; the recorder carries two Tier-2 cameras. Each claimed device accepts its provisioning
+// on its own connection, and all leave with a goodbye, so both drivers end in a state timing
+// cannot change.
+Scenario onboarding_scenario() {
+  Scenario s = two_sites(3);
+  s.name = "onboarding-on-both-drivers";
+  s.sites.pop_back();
+  s.duration = 30min;
+  s.heartbeat.limit = 10;
+  s.profiles.push_back(
+      {"managed-lts", true, "lts-2024", {}, {}, UpdatePolicy::kLatest, "", std::nullopt});
+  Organization acme;
+  acme.name = "acme";
+  acme.default_profile = "managed-lts";
+  acme.licenses.push_back({"device-management", 10});
+  s.organizations.push_back(acme);
+  Site& site = s.sites[0];
+  site.organization = 0;
+  site.devices[0].os_track = "lts-2024";
+  DeviceGroup recorder;
+  recorder.kind = "recorder";
+  recorder.name = "rec-1";
+  recorder.model = "rec-s3008";
+  DeviceGroup carried;
+  carried.model = "tier2-box";
+  carried.tier = 2;
+  carried.count = 2;
+  carried.via = "rec-1";
+  site.devices.push_back(recorder);
+  site.devices.push_back(carried);
+  for (const char* model : {"tier1-bullet", "rec-s3008"}) {
+    Action claim;
+    claim.at = 2min;
+    claim.devices.model = model;
+    s.actions.push_back(claim);
+  }
+  return s;
+}
+
+TEST(BothDrivers, OnboardTheSameAndLeaveThePlatformKnowingTheSame) {
+  const Scenario scenario = onboarding_scenario();
+  const RunAndKnowledge sim = run_on(DriverKind::kSimulated, scenario, 42);
+  const RunAndKnowledge real = run_on(DriverKind::kReal, scenario, 42);
+  EXPECT_EQ(sim.knowledge, real.knowledge);
+  EXPECT_EQ(metric(sim.result, "onboardings_completed"), 4);  // three cameras and the recorder
+  EXPECT_EQ(metric(real.result, "onboardings_completed"), 4);
+  EXPECT_NE(sim.knowledge.find("B8A44F000000 onboarded managed profile=managed-lts "
+                               "os=11.11.0/lts-2024 disconnected lan=north failure=\n"),
+            std::string::npos)
+      << sim.knowledge;
+  // The carried cameras were not claimed: registered, never onboarded.
+  EXPECT_NE(sim.knowledge.find("B8A44F000004 registered standalone profile= os=/ disconnected "
+                               "lan=north failure=\n"),
+            std::string::npos)
+      << sim.knowledge;
+  EXPECT_NE(sim.knowledge.find("B8A44F000004 tier2-box 11.11.0 tier2 disconnected goodbye"),
+            std::string::npos)
+      << sim.knowledge;
+}
+
+TEST(SimulatedDriver, SameSeedGivesTheSameTraceAndAnotherSeedAnother) {
+  const Scenario scenario = two_sites(10);
+  const RunAndKnowledge first = run_on(DriverKind::kSimulated, scenario, 11);
+  const RunAndKnowledge again = run_on(DriverKind::kSimulated, scenario, 11);
+  EXPECT_EQ(first.result.trace_hash.size(), 64U);
+  EXPECT_EQ(first.result.trace_hash, again.result.trace_hash);
+  EXPECT_EQ(first.result.events, again.result.events);
+  EXPECT_EQ(first.result.metrics, again.result.metrics);
+  EXPECT_EQ(first.knowledge, again.knowledge);
+  EXPECT_NE(run_on(DriverKind::kSimulated, scenario, 12).result.trace_hash,
+            first.result.trace_hash);
+}
+
+// One camera runs 11.11.1 instead of 11.11.0: its hellos differ from the other run's in one byte
+// and in nothing else (same sizes, same timing, same behaviour), and the trace hash tells them
+// apart, since it covers what every delivered frame carries.
+TEST(SimulatedDriver, OneByteOfOneFrameChangesTheTraceHash) {
+  Scenario scenario = two_sites(1);
+  const RunResult before = run_on(DriverKind::kSimulated, scenario, 4).result;
+  scenario.sites[1].devices[0].os_version = "11.11.1";
+  const RunResult after = run_on(DriverKind::kSimulated, scenario, 4).result;
+  EXPECT_EQ(before.events, after.events);
+  EXPECT_EQ(metric(before, "bytes_sent"), metric(after, "bytes_sent"));
+  EXPECT_EQ(before.metrics, after.metrics);
+  EXPECT_NE(before.trace_hash, after.trace_hash);
+}
+
+TEST(RunResult, RecordsTheDriverTheBuildAndTheTzDatabase) {
+  Scenario scenario = two_sites(1);
+  scenario.duration = 2min;
+  const RunResult r = run_on(DriverKind::kReal, scenario, 1).result;
+  EXPECT_EQ(r.driver, "real");
+  EXPECT_TRUE(r.build.starts_with("ccsim ")) << r.build;
+  EXPECT_FALSE(r.tz_database.empty());
+  EXPECT_NE(r.reproduce.find("--driver real"), std::string::npos) << r.reproduce;
+}
+
+TEST(ChildProcess, ReportsAChildThatDies) {
+  EXPECT_THROW(run_in_child([]() -> std::string { std::abort(); }), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace ccsim::scenarios

@@ -51,9 +51,8 @@ CheckResult judge_fraction(const Deployment& d, const Check& check) {
       in_scope == 0 ? 0.0 : static_cast<double>(counted) / static_cast<double>(in_scope);
   CheckResult r{check.id, within_bounds(fraction, check), ""};
   r.detail = std::string(wants_connected ? "connected" : "disconnected") + " at " +
-             core::duration_text(check.at) +
-             (check.site.empty() ? "" : " at site " + check.site) + ": " +
-             std::to_string(counted) + " of " + std::to_string(in_scope) + " = " +
+             core::duration_text(check.at) + (check.site.empty() ? "" : " at site " + check.site) +
+             ": " + std::to_string(counted) + " of " + std::to_string(in_scope) + " = " +
              format_fraction(fraction) + "; expected " + bounds_text(check);
   return r;
 }
@@ -122,9 +121,9 @@ CheckResult judge_audit(const Deployment& d, const platform::ControlPlane& plane
   }
   const auto count = count_audit_entries(plane.audit_log, trail, check.topic, check.detail);
   r.passed = within_bounds(static_cast<double>(count), check);
-  r.detail = std::to_string(count) + " " + check.topic + " entries in the trail of " +
-             check.trail + (check.detail.empty() ? "" : " containing '" + check.detail + "'") +
-             "; expected " + bounds_text(check);
+  r.detail = std::to_string(count) + " " + check.topic + " entries in the trail of " + check.trail +
+             (check.detail.empty() ? "" : " containing '" + check.detail + "'") + "; expected " +
+             bounds_text(check);
   return r;
 }
 

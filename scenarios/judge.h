@@ -32,7 +32,7 @@ class Judge {
   CheckResult judge(const Check& check,
                     const std::vector<std::pair<std::string, double>>& metrics) const;
 
-  Deployment& deployment_;  // its trace records each look
+  Deployment& deployment_;                            // its trace records each look
   std::vector<std::optional<CheckResult>> observed_;  // by check: judged at its moment
 };
 

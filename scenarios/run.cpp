@@ -9,9 +9,9 @@
 #include "net/real_driver.h"
 #include "platform/update_window.h"
 #include "scenarios/build_info.h"
-#include "scenarios/child_process.h"
 #include "scenarios/deployment.h"
 #include "scenarios/judge.h"
+#include "scenarios/model/child_process.h"
 #include "scenarios/model/metrics.h"
 #include "scenarios/model/run_result_json.h"
 #include "scenarios/scenario_file.h"
@@ -27,8 +27,8 @@ std::unique_ptr<Driver> make_driver(const RunSettings& settings, const Fleet& fl
                                                   sim::SimulatedDriverOptions{settings.progress});
   }
   net::RealDriverOptions options;
-  options.clock = settings.clock == ClockKind::kPaused ? net::ClockMode::kPaused
-                                                       : net::ClockMode::kReal;
+  options.clock =
+      settings.clock == ClockKind::kPaused ? net::ClockMode::kPaused : net::ClockMode::kReal;
   options.progress = settings.progress;
   return std::make_unique<net::RealDriver>(fleet, options);
 }
@@ -70,6 +70,10 @@ std::string reproduce_command(const std::string& file, const RunSettings& settin
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
+  return run_scenario_with_knowledge(scenario, settings).result;
+}
+
+RunAndKnowledge run_scenario_with_knowledge(const Scenario& scenario, const RunSettings& settings) {
   const auto wall_start = std::chrono::steady_clock::now();
   Deployment deployment(scenario, settings.seed);
   const std::unique_ptr<Driver> driver = make_driver(settings, deployment.fleet());
@@ -95,7 +99,7 @@ RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
   result.tz_database = platform::tz_database_version();
   result.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  return result;
+  return {std::move(result), deployment.describe()};
 }
 
 RunResult run_in_child_process(const std::string& path, const RunSettings& settings) {

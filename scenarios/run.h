@@ -38,6 +38,14 @@ struct RunSettings {
 // SimGrid allows this once per process; see run_in_child_process for more.
 RunResult run_scenario(const Scenario& scenario, const RunSettings& settings);
 
+// As run_scenario, with what the platform knows at the end as text (Deployment::describe), for
+// tests that hold both drivers to the same outcome.
+struct RunAndKnowledge {
+  RunResult result;
+  std::string knowledge;
+};
+RunAndKnowledge run_scenario_with_knowledge(const Scenario& scenario, const RunSettings& settings);
+
 // Loads the scenario at `path` and runs it in a forked child process, so that one process may
 // run many scenarios. Bad input arrives as ScenarioError with the child's fields; a child that
 // dies arrives as std::runtime_error.

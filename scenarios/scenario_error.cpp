@@ -33,7 +33,8 @@ std::string ScenarioProblem::message() const {
 ScenarioError::ScenarioError(std::string file_in, int line_in, std::string key_in,
                              std::string expected_in, std::string setting_in)
     : ScenarioError(std::vector<ScenarioProblem>{{std::move(file_in), line_in, std::move(key_in),
-                                                  std::move(expected_in), std::move(setting_in)}}) {}
+                                                  std::move(expected_in), std::move(setting_in)}}) {
+}
 
 ScenarioError::ScenarioError(std::vector<ScenarioProblem> problems_in, std::size_t more_in)
     : std::runtime_error(compose_messages(problems_in, more_in)),
@@ -60,7 +61,8 @@ nlohmann::ordered_json scenario_error_to_json(const ScenarioError& error) {
 ScenarioError scenario_error_from_json(const nlohmann::json& json) {
   std::vector<ScenarioProblem> problems;
   for (const nlohmann::json& p : json.at("problems")) {
-    problems.push_back({p.at("file"), p.at("line"), p.at("key"), p.at("expected"), p.at("setting")});
+    problems.push_back(
+        {p.at("file"), p.at("line"), p.at("key"), p.at("expected"), p.at("setting")});
   }
   return ScenarioError(std::move(problems), json.at("more").get<std::size_t>());
 }

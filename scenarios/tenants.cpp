@@ -28,8 +28,8 @@ T must(platform::Result<T> result, const char* what) {
 
 // The host a local discovery goes through: the device's own carrier, else the site's first
 // recorder or edge host; none when the site has neither.
-std::optional<std::uint32_t> local_host(const Scenario& scenario,
-                                        const FleetLayout& layout, std::uint32_t device) {
+std::optional<std::uint32_t> local_host(const Scenario& scenario, const FleetLayout& layout,
+                                        std::uint32_t device) {
   if (layout.hosted(device)) return layout.device_of_agent[layout.agent_of_device[device]];
   const std::uint32_t site = layout.site_of_device[device];
   for (std::uint32_t d = layout.first_device_of_site[site];
@@ -45,8 +45,7 @@ namespace {
 
 // The releases the platform publishes, each organization's offering, its profiles' update
 // policies and its sites' time zones.
-void set_up_software(const Scenario& s, const Tenants& tenants,
-                     platform::ControlPlane& plane) {
+void set_up_software(const Scenario& s, const Tenants& tenants, platform::ControlPlane& plane) {
   platform::SoftwareUpdates& software = plane.software;
   for (const Release& release : s.releases) {
     must(software.catalog().publish(platform::Release{release.version, release.track,
@@ -62,11 +61,10 @@ void set_up_software(const Scenario& s, const Tenants& tenants,
         const ProfileUpdateWindow& w = *profile.update_window;
         window.emplace(platform::UpdateWindowRule{w.days, w.start, w.duration});
       }
-      const platform::ProfileUpdatePolicy policy{
-          profile.update_policy == UpdatePolicy::kPinned
-              ? platform::UpdatePolicyKind::kPinned
-              : platform::UpdatePolicyKind::kLatest,
-          profile.pinned_version, window};
+      const platform::ProfileUpdatePolicy policy{profile.update_policy == UpdatePolicy::kPinned
+                                                     ? platform::UpdatePolicyKind::kPinned
+                                                     : platform::UpdatePolicyKind::kLatest,
+                                                 profile.pinned_version, window};
       must(software.set_profile_policy(id, profile.name, policy), "set_profile_policy");
     }
   }
@@ -130,7 +128,7 @@ void set_up_organization(const Scenario& s, const Organization& organization,
   }
   if (organization.audit_entries_max > 0) {
     must(plane.audit_log.set_retention(id, platform::AuditRetention{organization.audit_entries_max,
-                                                                   organization.audit_age_max}),
+                                                                    organization.audit_age_max}),
          "set_retention");
   }
   tenants.organization_ids.push_back(id);
@@ -224,8 +222,7 @@ int organization_index(const Scenario& scenario, const std::string& name) {
   return -1;
 }
 
-const std::string& acting_user(const Tenants& tenants, int organization,
-                               ActingRole role) {
+const std::string& acting_user(const Tenants& tenants, int organization, ActingRole role) {
   assert(organization >= 0 && static_cast<std::size_t>(organization) < tenants.users.size());
   return tenants.users[static_cast<std::size_t>(organization)][static_cast<std::size_t>(role)];
 }
@@ -246,8 +243,7 @@ const std::string& acting_user(const Scenario& scenario, const Tenants& tenants,
 
 std::optional<platform::ClaimRequest> claim_request(const Scenario& scenario,
                                                     const FleetLayout& layout,
-                                                    const Tenants& tenants,
-                                                    const Action& action,
+                                                    const Tenants& tenants, const Action& action,
                                                     std::uint32_t device) {
   const int organization = action.organization.empty()
                                ? scenario.sites[layout.site_of_device[device]].organization

@@ -14,8 +14,8 @@
 
 #include "platform/control_plane.h"
 #include "platform/platform_node.h"
-#include "scenarios/model/scenario.h"
 #include "scenarios/model/fleet_layout.h"
+#include "scenarios/model/scenario.h"
 
 namespace ccsim::scenarios {
 
@@ -33,15 +33,14 @@ struct Tenants {
 
 // Sets the scenario up in `plane` at time zero. Throws std::runtime_error when the control plane
 // refuses something the loader let through (a defect on one side or the other).
-Tenants set_up_tenants(const Scenario& scenario, const FleetLayout& layout,
-                       std::uint64_t seed, platform::ControlPlane& plane);
+Tenants set_up_tenants(const Scenario& scenario, const FleetLayout& layout, std::uint64_t seed,
+                       platform::ControlPlane& plane);
 
 // The index of the organization named `name` (the loader checked it exists).
 int organization_index(const Scenario& scenario, const std::string& name);
 
 // The user acting with `role` in scenario organization `organization`.
-const std::string& acting_user(const Tenants& tenants, int organization,
-                               ActingRole role);
+const std::string& acting_user(const Tenants& tenants, int organization, ActingRole role);
 
 // The index of the site named `name` (the loader checked it exists).
 std::size_t site_index(const Scenario& scenario, const std::string& name);
@@ -57,8 +56,7 @@ const std::string& acting_user(const Scenario& scenario, const Tenants& tenants,
 // host for local discovery. None when no organization applies.
 std::optional<platform::ClaimRequest> claim_request(const Scenario& scenario,
                                                     const FleetLayout& layout,
-                                                    const Tenants& tenants,
-                                                    const Action& action,
+                                                    const Tenants& tenants, const Action& action,
                                                     std::uint32_t device);
 
 }  // namespace ccsim::scenarios

@@ -23,9 +23,8 @@ std::vector<std::uint32_t> sites_of(const Scenario& scenario, const Fault& fault
   std::vector<std::uint32_t> sites;
   for (std::uint32_t s = 0; s < scenario.sites.size(); ++s) {
     const Site& site = scenario.sites[s];
-    const bool matches = fault.site.empty()
-                             ? (fault.region.empty() || fault.region == site.region)
-                             : fault.site == site.name;
+    const bool matches = fault.site.empty() ? (fault.region.empty() || fault.region == site.region)
+                                            : fault.site == site.name;
     if (matches) sites.push_back(s);
   }
   return sites;
@@ -40,6 +39,7 @@ Timeline::Timeline(Deployment& deployment, Driver& driver)
     selected_.push_back(select_devices(scenario, deployment.layout, action.devices));
   }
   claims_done_.assign(scenario.actions.size(), 0);
+  site_outs_.resize(scenario.sites.size());
   schedule_start();
   for (const Fault& fault : scenario.timeline) schedule_fault(fault);
   for (std::uint32_t i = 0; i < scenario.actions.size(); ++i) schedule_action(i);
@@ -57,15 +57,16 @@ void Timeline::schedule_start() {
     driver_.at_site(Time(0), site, [this, site, &layout](Time now) {
       const Scenario& s = deployment_.scenario;
       const auto fleet_size = static_cast<std::int64_t>(layout.agent_count());
+      core::Outbox& out = site_outs_[site];
       for (std::uint32_t agent = layout.first_agent_of_site[site];
            agent < layout.first_agent_of_site[site + 1]; ++agent) {
         devices::DeviceAgent& a = deployment_.agents[agent];
         if (s.start_order == StartOrder::kStaggered) {
-          a.start_at(s.start_within * agent / fleet_size, site_out_);
+          a.start_at(s.start_within * agent / fleet_size, out);
         } else {
-          a.start(now, site_out_);
+          a.start(now, out);
         }
-        driver_.dispatch_agent(now, agent, site_out_);
+        driver_.dispatch_agent(now, agent, out);
       }
     });
   }
@@ -154,13 +155,14 @@ void Timeline::onboard_due(Time now, std::uint32_t index) {
   };
   while (done < devices.size() && due(done) <= now) onboard(now, action, devices[done++]);
   if (done < devices.size()) {
-    driver_.at_platform(due(done), [this, index](Time later) { run_platform_action(later, index); });
+    driver_.at_platform(due(done),
+                        [this, index](Time later) { run_platform_action(later, index); });
   }
 }
 
 void Timeline::onboard(Time now, const Action& action, std::uint32_t device) {
-  const std::optional<platform::ClaimRequest> claim = claim_request(
-      deployment_.scenario, deployment_.layout, deployment_.tenants, action, device);
+  const std::optional<platform::ClaimRequest> claim =
+      claim_request(deployment_.scenario, deployment_.layout, deployment_.tenants, action, device);
   if (!claim) return;  // a device of no organization's site, and none named
   ActionCounters& counters = deployment_.actions;
   for (std::uint32_t attempt = 0; attempt < action.attempts; ++attempt) {
@@ -245,21 +247,21 @@ void Timeline::start_work(Time now, const Action& action, int organization,
       deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)];
   bool accepted = false;
   if (action.kind == ActionKind::kRollout) {
-    accepted = deployment_.platform
-                   .start_rollout(now, actor, id,
-                                  platform::RolloutRequest{action.name, action.version,
-                                                           std::move(serials),
-                                                           rollout_policy(action.rollout)},
-                                  platform_out_)
-                   .ok();
+    accepted =
+        deployment_.platform
+            .start_rollout(now, actor, id,
+                           platform::RolloutRequest{action.name, action.version, std::move(serials),
+                                                    rollout_policy(action.rollout)},
+                           platform_out_)
+            .ok();
   } else {
-    accepted = deployment_.platform
-                   .create_task_series(now, actor, id,
-                                       platform::TaskSeriesRequest{action.name, task_payload(action),
-                                                                   std::move(serials),
-                                                                   std::nullopt},
-                                       platform_out_)
-                   .ok();
+    accepted =
+        deployment_.platform
+            .create_task_series(now, actor, id,
+                                platform::TaskSeriesRequest{action.name, task_payload(action),
+                                                            std::move(serials), std::nullopt},
+                                platform_out_)
+            .ok();
   }
   ++(accepted ? deployment_.actions.work_accepted : deployment_.actions.work_refused);
   driver_.dispatch_platform(now, platform_out_);
@@ -274,34 +276,36 @@ void Timeline::run_device_action(Time now, std::uint32_t index, std::uint32_t si
     if (layout.site_of_device[device] != site) continue;
     // A host restarts once, however many of the devices it carries were selected.
     if (action.kind == ActionKind::kRestartHost && layout.hosted(device)) continue;
-    const bool done = act_on_device(now, action, device);
+    core::Outbox& out = site_outs_[site];
+    const bool done = act_on_device(now, action, device, out);
     ++(done ? deployment_.actions.device_actions : deployment_.actions.device_actions_refused);
-    driver_.dispatch_agent(now, layout.agent_of_device[device], site_out_);
+    driver_.dispatch_agent(now, layout.agent_of_device[device], out);
   }
 }
 
-bool Timeline::act_on_device(Time now, const Action& action, std::uint32_t device) {
+bool Timeline::act_on_device(Time now, const Action& action, std::uint32_t device,
+                             core::Outbox& out) {
   const FleetLayout& layout = deployment_.layout;
   devices::DeviceAgent& carrier = deployment_.agents[layout.agent_of_device[device]];
   const std::string serial = device_serial(device);
   bool done = false;
   switch (action.kind) {
     case ActionKind::kInstallApp:
-      done = carrier.install_app(now, serial, action.app, site_out_);
+      done = carrier.install_app(now, serial, action.app, out);
       break;
     case ActionKind::kUseLocalAdministrator:
-      done = carrier.use_local_administrator(now, serial, site_out_);
+      done = carrier.use_local_administrator(now, serial, out);
       break;
     case ActionKind::kInstallOs:
-      done = carrier.install_os(now, serial, action.version, action.track, site_out_);
+      done = carrier.install_os(now, serial, action.version, action.track, out);
       break;
     case ActionKind::kRestartHost:
-      carrier.restart(now, site_out_);
+      carrier.restart(now, out);
       done = true;
       break;
     case ActionKind::kAddDeviceLocally:
       // Refused when the device has no host, or its host's engine is full.
-      return layout.hosted(device) && carrier.add_device_locally(now, serial, site_out_);
+      return layout.hosted(device) && carrier.add_device_locally(now, serial, out);
     default:
       assert(false && "platform actions run on the platform's side");
   }

@@ -42,7 +42,7 @@ class Timeline {
 
   // What happens at the devices of one site.
   void run_device_action(core::Time now, std::uint32_t index, std::uint32_t site);
-  bool act_on_device(core::Time now, const Action& action, std::uint32_t device);
+  bool act_on_device(core::Time now, const Action& action, std::uint32_t device, core::Outbox& out);
 
   const std::string& acting_user(const Action& action, int organization) const;
 
@@ -50,8 +50,10 @@ class Timeline {
   Driver& driver_;
   std::vector<std::vector<std::uint32_t>> selected_;  // by action: the devices it acts on
   std::vector<std::size_t> claims_done_;              // by action: claims made so far
-  core::Outbox platform_out_;                         // for calls on the platform's side
-  core::Outbox site_out_;                             // for calls at a site, one at a time
+  // One outbox per side: a driver may run another side while it carries one out (a SimGrid actor
+  // yields inside a send), so two sides never share one.
+  core::Outbox platform_out_;
+  std::vector<core::Outbox> site_outs_;  // by site
 };
 
 }  // namespace ccsim::scenarios

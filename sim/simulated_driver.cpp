@@ -235,7 +235,9 @@ class NodeGroup {
     while (true) {
       fire_due_timers();
       if (sim_now() >= world_.end) break;
-      const Time next = timers_.empty() ? world_.end : Time(timers_.top().at_us);
+      // Timers set before the run knew its end may lie past it: they never fire.
+      const Time next =
+          timers_.empty() ? world_.end : std::min(world_.end, Time(timers_.top().at_us));
       const double timeout = std::max(0.0, seconds(next) - sg4::Engine::get_clock());
       if (sg4::Comm::wait_any_for(pending, timeout) == 0) {
         std::unique_ptr<Datagram> datagram(received);
@@ -354,14 +356,13 @@ class Site {
   NodeGroup& group() { return group_; }
 
   void start() {
-    group_.start(
-        [this](Time now, const Timer& timer) { on_timer(now, timer); },
-        [this](Time now, const Datagram& datagram) {
-          assert(datagram.agent >= first_ && datagram.agent < last_);
-          world_.delivered(now, datagram, false);
-          world_.fleet.agents[datagram.agent].on_frame(now, datagram.frame, out_);
-          dispatch(now, datagram.agent, out_);
-        });
+    group_.start([this](Time now, const Timer& timer) { on_timer(now, timer); },
+                 [this](Time now, const Datagram& datagram) {
+                   assert(datagram.agent >= first_ && datagram.agent < last_);
+                   world_.delivered(now, datagram, false);
+                   world_.fleet.agents[datagram.agent].on_frame(now, datagram.frame, out_);
+                   dispatch(now, datagram.agent, out_);
+                 });
   }
 
   void dispatch(Time now, std::uint32_t agent, core::Outbox& out) {
@@ -474,10 +475,9 @@ SimulatedDriver::SimulatedDriver(const scenarios::Fleet& fleet, SimulatedDriverO
 
 SimulatedDriver::~SimulatedDriver() = default;
 
-void SimulatedDriver::at_platform(Time at, Callback callback, scenarios::Phase phase) {
+void SimulatedDriver::set_platform_callback(Time at, Callback callback, scenarios::Phase phase) {
   world_->cloud->group().add_callback(
-      at, std::move(callback),
-      phase == scenarios::Phase::kObserve ? kEngineObserve : kEngineAct);
+      at, std::move(callback), phase == scenarios::Phase::kObserve ? kEngineObserve : kEngineAct);
 }
 
 void SimulatedDriver::at_site(Time at, std::uint32_t site, Callback callback) {

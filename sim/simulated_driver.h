@@ -34,7 +34,6 @@ class SimulatedDriver final : public scenarios::Driver {
   SimulatedDriver(const SimulatedDriver&) = delete;
   SimulatedDriver& operator=(const SimulatedDriver&) = delete;
 
-  void at_platform(core::Time at, Callback callback, scenarios::Phase phase) override;
   void at_site(core::Time at, std::uint32_t site, Callback callback) override;
   void dispatch_platform(core::Time now, core::Outbox& out) override;
   void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) override;
@@ -43,7 +42,10 @@ class SimulatedDriver final : public scenarios::Driver {
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 
-  struct World;
+  struct World;  // what the driver keeps, in its .cpp
+
+ protected:
+  void set_platform_callback(core::Time at, Callback callback, scenarios::Phase phase) override;
 
  private:
   std::unique_ptr<World> world_;

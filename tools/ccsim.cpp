@@ -130,8 +130,8 @@ void print_checks(const RunResult& r) {
 // ---- run ----------------------------------------------------------------------------------
 
 const char* const kRunUsage =
-    "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--driver sim|real]\n"
-    "                 [--clock paused|real] [--quiet]\n"
+    "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--driver sim|real] "
+    "[--clock paused|real] [--quiet]\n"
     "\n"
     "Runs one scenario with one seed, judges its checks, and writes result.json, junit.xml and\n"
     "report.html into the output directory. The simulated driver (the default) runs the fleet on\n"

@@ -10,12 +10,15 @@
 //   devices). Site callbacks are set before run() or from a callback of the same site, since a
 //   driver may run each site on its own actor;
 // - deliver to a node: inside a callback the engine calls the node itself with an Outbox, then
-//   hands that Outbox to the driver, which carries it out as it does the node's own answers;
+//   hands that Outbox to the driver, which carries it out as it does the node's own answers. A
+//   driver may run another side while it carries an Outbox out (a SimGrid actor yields inside a
+//   send), so each side (the platform, each site) needs an Outbox of its own;
 // - change the network: cut a site off from the cloud, or heal it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/node.h"
@@ -57,7 +60,9 @@ class Driver {
   virtual ~Driver() = default;
 
   // Calls `callback` at `at` on the platform's side. Callbacks at or after the end never run.
-  virtual void at_platform(core::Time at, Callback callback, Phase phase = Phase::kAct) = 0;
+  void at_platform(core::Time at, Callback callback, Phase phase = Phase::kAct) {
+    set_platform_callback(at, std::move(callback), phase);
+  }
   // Calls `callback` at `at` beside the devices of site `site`.
   virtual void at_site(core::Time at, std::uint32_t site, Callback callback) = 0;
 
@@ -76,6 +81,9 @@ class Driver {
   virtual void run(core::Time end) = 0;
 
   virtual NetworkCounters network() const = 0;
+
+ protected:
+  virtual void set_platform_callback(core::Time at, Callback callback, Phase phase) = 0;
 };
 
 }  // namespace ccsim::scenarios

@@ -72,8 +72,7 @@ devices::DeviceIdentity agent_identity(const Scenario& s, const FleetLayout& lay
   return identity;
 }
 
-std::vector<std::uint32_t> select_devices(const Scenario& scenario,
-                                          const FleetLayout& layout,
+std::vector<std::uint32_t> select_devices(const Scenario& scenario, const FleetLayout& layout,
                                           const DeviceSelection& selection) {
   std::vector<std::uint32_t> chosen;
   for (std::uint32_t device = 0; device < layout.device_count(); ++device) {

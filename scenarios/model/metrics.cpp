@@ -22,8 +22,7 @@ std::uint64_t claims_refused(const Measurements& m, platform::ErrorCode code) {
 // Rows are grouped as scenarios/README.md lists them: connections, onboarding and modes, then
 // tasks, software and insights.
 constexpr auto kMetrics = std::to_array<MetricSpec>({
-    {"devices", "devices in the scenario",
-     [](const Measurements& m) { return count(m.devices); }},
+    {"devices", "devices in the scenario", [](const Measurements& m) { return count(m.devices); }},
     {"devices_connected_end", "devices the platform shows connected at the end",
      [](const Measurements& m) { return count(m.devices_connected_end); }},
     {"hellos_accepted", "hellos the platform accepted",
@@ -65,19 +64,34 @@ constexpr auto kMetrics = std::to_array<MetricSpec>({
     {"claims_accepted", "claims the platform accepted",
      [](const Measurements& m) { return count(m.actions.claims_accepted); }},
     {"claims_refused_invalid_argument", "claims refused as malformed (a bad serial or OAK shape)",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kInvalidArgument)); }},
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kInvalidArgument));
+     }},
     {"claims_refused_not_found", "claims of a serial the factory never registered",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kNotFound)); }},
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kNotFound));
+     }},
     {"claims_refused_already_exists", "claims of a device another organization holds (no takeover)",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kAlreadyExists)); }},
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kAlreadyExists));
+     }},
     {"claims_refused_permission_denied", "a wrong OAK, or a role that may not onboard",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kPermissionDenied)); }},
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kPermissionDenied));
+     }},
     {"claims_refused_unauthenticated", "claims by a user the platform does not know",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kUnauthenticated)); }},
-    {"claims_refused_failed_precondition", "claims refused by state: Tier-2 without a host, a host off the LAN, ...",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kFailedPrecondition)); }},
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kUnauthenticated));
+     }},
+    {"claims_refused_failed_precondition",
+     "claims refused by state: Tier-2 without a host, a host off the LAN, ...",
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kFailedPrecondition));
+     }},
     {"claims_refused_resource_exhausted", "no device-management seat left",
-     [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kResourceExhausted)); }},
+     [](const Measurements& m) {
+       return count(claims_refused(m, platform::ErrorCode::kResourceExhausted));
+     }},
     {"claims_refused_locked", "too many wrong OAKs for the serial lately",
      [](const Measurements& m) { return count(claims_refused(m, platform::ErrorCode::kLocked)); }},
     {"provisions_sent", "Provision messages the platform sent",
@@ -118,7 +132,8 @@ constexpr auto kMetrics = std::to_array<MetricSpec>({
      [](const Measurements& m) { return count(m.platform.task_notifications); }},
     {"work_accepted", "task series and rollouts the platform accepted from the timeline",
      [](const Measurements& m) { return count(m.actions.work_accepted); }},
-    {"work_refused", "task series and rollouts refused (a role without the right, an unknown version)",
+    {"work_refused",
+     "task series and rollouts refused (a role without the right, an unknown version)",
      [](const Measurements& m) { return count(m.actions.work_refused); }},
     {"release_checks", "release checks the platform answered or found nothing for",
      [](const Measurements& m) { return count(m.platform.release_checks); }},
@@ -147,7 +162,8 @@ constexpr auto kMetrics = std::to_array<MetricSpec>({
     {"host_restarts", "device hosts restarted by the timeline",
      [](const Measurements& m) { return count(m.fleet.restarts); }},
     {"device_actions_refused", "local actions a device could not take (an edge host full)",
-     [](const Measurements& m) { return count(m.actions.device_actions_refused); }},});
+     [](const Measurements& m) { return count(m.actions.device_actions_refused); }},
+});
 
 }  // namespace
 

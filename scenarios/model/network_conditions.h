@@ -30,7 +30,7 @@ class NetworkConditions {
   void heal(std::uint32_t site);
 
  private:
-  std::vector<double> loss_fraction_;     // per site
+  std::vector<double> loss_fraction_;      // per site
   std::vector<std::uint32_t> partitions_;  // per site: partitions in force
   core::RandomStream loss_random_;
 };

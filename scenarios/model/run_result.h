@@ -27,9 +27,9 @@ struct RunResult {
   std::string trace_hash;  // hex SHA-256 of the ordered event log
   double sim_time_s = 0;
   double wall_time_s = 0;
-  std::uint64_t events = 0;   // trace events
-  std::uint64_t devices = 0;  // devices simulated
-  std::string reproduce;      // the command line that reproduces this run
+  std::uint64_t events = 0;    // trace events
+  std::uint64_t devices = 0;   // devices simulated
+  std::string reproduce;       // the command line that reproduces this run
   std::string driver = "sim";  // sim, or real (TLS websockets on loopback)
   // What made the run: ccsim's version and commit, and the tz database's version that update
   // windows were read with. A trace hash reproduces only with both the same.

@@ -123,7 +123,7 @@ def usage_options(usage_line):
 
 
 @pytest.mark.parametrize("command,options", [
-    ("run", {"--seed", "--out", "--set", "--quiet"}),
+    ("run", {"--seed", "--out", "--set", "--driver", "--clock", "--quiet"}),
     ("suite", {"--seeds", "--out", "--jobs"}),
     ("report", {"--out"}),
 ])

@@ -1,4 +1,4 @@
-#include "scenarios/child_process.h"
+#include "scenarios/model/child_process.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
