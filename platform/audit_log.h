@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "platform/audit_topics.h"
 #include "platform/service_result.h"
 
 namespace ccsim::platform {
@@ -41,8 +42,6 @@ inline constexpr std::size_t kAuditPageEntriesDefault = 100;
 // Entries one search call examines before it returns a (possibly short) page and a cursor.
 inline constexpr std::size_t kAuditSearchScanEntriesMax = 100'000;
 inline constexpr core::Duration kAuditRetentionAgeMax = std::chrono::hours(24 * 366 * 100);
-// The final entry of a trail whose organization was deleted; reserved for close_trail().
-inline constexpr std::string_view kAuditClosedTopic = "audit.closed";
 inline constexpr std::string_view kAuditPlatformActor = "platform";
 
 struct AuditEntry {

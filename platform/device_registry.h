@@ -42,6 +42,7 @@
 #include "core/node.h"
 #include "core/random_stream.h"
 #include "platform/audit_log.h"
+#include "platform/audit_topics.h"
 #include "platform/connection_status.h"
 #include "platform/device_mode.h"
 #include "platform/owner_key.h"
@@ -67,24 +68,6 @@ inline constexpr std::string_view kDeviceManagementService = "device-management"
 // The capability connected devices are refused.
 inline constexpr std::string_view kCapabilityWebRtc = "webrtc";
 inline constexpr std::string_view kRegistryAuditTrail = "platform";
-
-inline constexpr std::string_view kTopicDeviceRegistered = "device.registered";
-inline constexpr std::string_view kTopicDevicePlacedOnLan = "device.placed_on_lan";
-inline constexpr std::string_view kTopicDeviceOnboarding = "device.onboarding";
-inline constexpr std::string_view kTopicDeviceOnboarded = "device.onboarded";
-inline constexpr std::string_view kTopicDeviceOnboardingFailed = "device.onboarding_failed";
-inline constexpr std::string_view kTopicDeviceClaimRefused = "device.claim_refused";
-inline constexpr std::string_view kTopicDeviceModeChanged = "device.mode_changed";
-inline constexpr std::string_view kTopicDeviceReleased = "device.released";
-inline constexpr std::string_view kTopicDeviceOsReported = "device.os_reported";
-inline constexpr std::string_view kTopicDeviceAppInstalled = "device.app_installed";
-inline constexpr std::string_view kTopicDeviceLocalAdministratorUsed =
-    "device.local_administrator_used";
-inline constexpr std::string_view kTopicDeviceConnection = "device.connection";
-inline constexpr std::string_view kTopicDeviceGroupAssigned = "device.group_assigned";
-inline constexpr std::string_view kTopicProfileDefined = "profile.defined";
-inline constexpr std::string_view kTopicProfileDefaultSet = "profile.default_set";
-inline constexpr std::string_view kTopicLatestLtsSet = "os.latest_lts_set";
 
 enum class DeviceKind : std::uint8_t { kCamera, kRecorder, kEdgeHost, kSpeaker, kDoorController };
 // Tier-1 hosts the edge services itself; Tier-2 reaches the cloud only through a host.

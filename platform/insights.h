@@ -38,6 +38,7 @@
 
 #include "core/node.h"
 #include "platform/audit_log.h"
+#include "platform/audit_topics.h"
 #include "platform/service_result.h"
 #include "platform/tenancy.h"
 
@@ -58,10 +59,6 @@ inline constexpr std::size_t kOverloadSamples = 3;
 inline constexpr double kSdCardHealthReplaceMax = 0.2;  // exclusive
 inline constexpr double kSdCardHealthNewMin = 0.8;
 inline constexpr std::uint64_t kCrashLoopCrashesMin = 3;
-
-// Audit topics, one per command outcome.
-inline constexpr std::string_view kTopicDiagnosticsConsentGranted = "diagnostics.consent_granted";
-inline constexpr std::string_view kTopicDiagnosticsConsentRevoked = "diagnostics.consent_revoked";
 
 enum class InsightKind : std::uint8_t { kOverload, kSdCardReplace, kCrashLoop };
 inline constexpr std::size_t kInsightKindCount = 3;

@@ -199,7 +199,8 @@ class PlatformNodeWorkTest : public ::testing::Test {
                         organization_, "managed-window",
                         ProfileUpdatePolicy{
                             UpdatePolicyKind::kLatest, "",
-                            UpdateWindowRule{WeekdaySet{}.set(), minutes(2 * 60), minutes(4 * 60)}})
+                            UpdateWindowRule{WeekdaySet{}.set(), minutes(2 * 60), minutes(4 * 60)},
+                            std::nullopt})
                     .ok());
     ASSERT_TRUE(plane_.software.catalog()
                     .publish(Release{std::string(kRelease), "lts-2024", 500'000'000, Time{}})

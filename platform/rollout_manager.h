@@ -18,6 +18,7 @@
 
 #include "core/node.h"
 #include "platform/audit_log.h"
+#include "platform/audit_topics.h"
 #include "platform/rollout.h"
 #include "platform/service_result.h"
 #include "platform/task_manager.h"
@@ -28,9 +29,6 @@ inline constexpr std::size_t kRolloutsMax = 10'000;
 inline constexpr std::size_t kRolloutNameBytesMax = 64;
 // How often a rollout waiting on its rate limit looks again.
 inline constexpr core::Duration kRolloutTick = std::chrono::seconds(5);
-
-inline constexpr std::string_view kTopicRolloutStarted = "rollout.started";
-inline constexpr std::string_view kTopicRolloutEnded = "rollout.ended";
 
 struct RolloutRequest {
   std::string name;  // 1..kRolloutNameBytesMax bytes, unique in the organization

@@ -75,6 +75,11 @@ Result<Done> check_policy(const ProfileUpdatePolicy& policy) {
   if (policy.kind == UpdatePolicyKind::kLatest && !policy.pinned_version.empty()) {
     return invalid("pinned_version", quote(policy.pinned_version), "empty for a latest policy");
   }
+  if (policy.install_budget && (*policy.install_budget <= core::Duration::zero() ||
+                                *policy.install_budget > kInstallBudgetMax)) {
+    return invalid("install_budget", minutes_text(*policy.install_budget),
+                   "above 0 and at most " + minutes_text(kInstallBudgetMax));
+  }
   if (policy.window) return check_window_rule(*policy.window);
   return Done{};
 }
@@ -340,15 +345,17 @@ UpdateOffer SoftwareUpdates::managed_offer(core::Time now, const DeviceSoftwareF
     return offer_of(UpdateOfferKind::kInstallNow, target,
                     reason + ", the organization's offering allows no update windows");
   }
-  return window_offer(now, device, *policy.window, target, std::move(reason));
+  return window_offer(now, device, *policy.window, policy.install_budget.value_or(install_budget_),
+                      target, std::move(reason));
 }
 
 UpdateOffer SoftwareUpdates::window_offer(core::Time now, const DeviceSoftwareFacts& device,
-                                          const UpdateWindowRule& rule, const Release& target,
+                                          const UpdateWindowRule& rule,
+                                          core::Duration install_budget, const Release& target,
                                           std::string reason) const {
-  if (rule.duration < install_budget_) {
+  if (rule.duration < install_budget) {
     return no_offer("window shorter than the install budget: " + minutes_text(rule.duration) +
-                    " window, " + minutes_text(install_budget_) + " budget");
+                    " window, " + minutes_text(install_budget) + " budget");
   }
   const Result<const UpdateWindow*> made = window_for(device, rule);
   if (!made.ok()) return no_offer("update window: " + made.error().message);
@@ -356,19 +363,19 @@ UpdateOffer SoftwareUpdates::window_offer(core::Time now, const DeviceSoftwareFa
   UpdateOffer offer =
       offer_of(UpdateOfferKind::kInstallInWindow, target,
                reason + ", in update window " + update_window_text(window.schedule()));
-  if (window.can_finish(now, install_budget_)) {
+  if (window.can_finish(now, install_budget)) {
     const std::optional<UpdateWindowOpening> opening = window.opening_at(now);
     assert(opening);
     offer.start_after = now;
-    offer.start_before = opening->closes - install_budget_;
+    offer.start_before = opening->closes - install_budget;
     return offer;
   }
   // Openings only ever merge into longer ones, so each lasts at least the rule's duration, which
   // is at least the budget: the next opening is one the install can finish in.
   const UpdateWindowOpening next = window.next_opening(now);
-  assert(next.closes - next.opens >= install_budget_);
+  assert(next.closes - next.opens >= install_budget);
   offer.start_after = next.opens;
-  offer.start_before = next.closes - install_budget_;
+  offer.start_before = next.closes - install_budget;
   return offer;
 }
 

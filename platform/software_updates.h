@@ -113,6 +113,9 @@ struct ProfileUpdatePolicy {
   UpdatePolicyKind kind = UpdatePolicyKind::kLatest;
   std::string pinned_version;  // kPinned only: "N.N.N"; empty for kLatest
   std::optional<UpdateWindowRule> window;
+  // How long this profile's installs take (download, flash, reboot), in (0, kInstallBudgetMax];
+  // none: the service's install budget.
+  std::optional<core::Duration> install_budget;
 };
 
 // What the platform knows of one device when its host asks (the registry's DeviceState).
@@ -167,7 +170,8 @@ class SoftwareUpdates {
   // Without, managed devices install as soon as a release applies.
   Result<Done> set_offering(std::string_view organization, bool update_windows_allowed);
   // Replaces the profile's policy. kInvalidArgument naming the field: pinned_version not
-  // "N.N.N" (or given for kLatest), window days, start or duration out of bounds.
+  // "N.N.N" (or given for kLatest), window days, start or duration out of bounds, install_budget
+  // outside (0, kInstallBudgetMax].
   Result<Done> set_profile_policy(std::string_view organization, std::string_view profile,
                                   ProfileUpdatePolicy policy);
   // The IANA zone a resource group's windows are read in; kTimeZoneDefault until set.
@@ -225,8 +229,8 @@ class SoftwareUpdates {
                             const ProfileUpdatePolicy& policy, const Release& target,
                             std::string reason) const;
   UpdateOffer window_offer(core::Time now, const DeviceSoftwareFacts& device,
-                           const UpdateWindowRule& rule, const Release& target,
-                           std::string reason) const;
+                           const UpdateWindowRule& rule, core::Duration install_budget,
+                           const Release& target, std::string reason) const;
   // The device's window in its resource group's zone, from the cache or made and cached.
   Result<const UpdateWindow*> window_for(const DeviceSoftwareFacts& device,
                                          const UpdateWindowRule& rule) const;

@@ -53,11 +53,12 @@ UpdateWindowRule weekend_night() {
 }
 
 ProfileUpdatePolicy pinned(std::string version) {
-  return ProfileUpdatePolicy{UpdatePolicyKind::kPinned, std::move(version), std::nullopt};
+  return ProfileUpdatePolicy{UpdatePolicyKind::kPinned, std::move(version), std::nullopt,
+                             std::nullopt};
 }
 
 ProfileUpdatePolicy latest_in(UpdateWindowRule rule) {
-  return ProfileUpdatePolicy{UpdatePolicyKind::kLatest, "", rule};
+  return ProfileUpdatePolicy{UpdatePolicyKind::kLatest, "", rule, std::nullopt};
 }
 
 bool contains(const std::string& text, std::string_view part) {
@@ -162,8 +163,9 @@ TEST(SoftwareUpdatesSettings, ErrorsNameTheField) {
                ErrorCode::kInvalidArgument, "pinned_version: got \"11.11\"");
   expect_error(updates.set_profile_policy(kOrganization, kProfile, pinned("")),
                ErrorCode::kInvalidArgument, "pinned_version:");
-  expect_error(updates.set_profile_policy(kOrganization, kProfile,
-                                          {UpdatePolicyKind::kLatest, "11.11.5", std::nullopt}),
+  expect_error(updates.set_profile_policy(
+                   kOrganization, kProfile,
+                   {UpdatePolicyKind::kLatest, "11.11.5", std::nullopt, std::nullopt}),
                ErrorCode::kInvalidArgument, "pinned_version:");
   UpdateWindowRule rule = weekend_night();
   rule.days.reset();
@@ -394,6 +396,34 @@ TEST_F(SoftwareUpdatesWindow, AWindowShorterThanTheBudgetOffersNothing) {
   EXPECT_EQ(offer.kind, UpdateOfferKind::kNone);
   EXPECT_TRUE(offer.version.empty());
   EXPECT_TRUE(contains(offer.reason, "window shorter than the install budget")) << offer.reason;
+}
+
+// The profile's own budget, 15 minutes: a 20-minute window now takes an install, and the last
+// start is 15 minutes before it closes (Saturday 01:00Z + 20m - 15m = 01:05Z).
+TEST_F(SoftwareUpdatesWindow, AProfilesOwnInstallBudgetDecidesWhatFitsInItsWindow) {
+  UpdateWindowRule rule = weekend_night();
+  rule.duration = minutes(20);
+  ProfileUpdatePolicy policy = latest_in(rule);
+  policy.install_budget = minutes(15);
+  ASSERT_TRUE(updates.set_profile_policy(kOrganization, kProfile, policy).ok());
+  const UpdateOffer offer = offer_at(hours(10));
+  EXPECT_EQ(offer.kind, UpdateOfferKind::kInstallInWindow) << offer.reason;
+  EXPECT_EQ(offer.start_after, kSaturdayOpens);
+  EXPECT_EQ(offer.start_before, kSaturdayOpens + minutes(5));
+  policy.install_budget = minutes(21);  // a minute too long: nothing fits any more
+  ASSERT_TRUE(updates.set_profile_policy(kOrganization, kProfile, policy).ok());
+  EXPECT_EQ(offer_at(hours(10)).kind, UpdateOfferKind::kNone);
+}
+
+TEST_F(SoftwareUpdatesWindow, AnInstallBudgetOutOfBoundsIsRefusedNamingTheField) {
+  ProfileUpdatePolicy policy = latest_in(weekend_night());
+  for (core::Duration budget : {core::Duration::zero(), kInstallBudgetMax + minutes(1)}) {
+    policy.install_budget = budget;
+    const auto refused = updates.set_profile_policy(kOrganization, kProfile, policy);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(contains(refused.error().message, "install_budget")) << refused.error().message;
+  }
 }
 
 TEST_F(SoftwareUpdatesWindow, ABudgetAsLongAsTheWindowStartsOnlyAtTheOpening) {

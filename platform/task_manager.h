@@ -59,6 +59,7 @@
 
 #include "core/node.h"
 #include "platform/audit_log.h"
+#include "platform/audit_topics.h"
 #include "platform/permissions.h"
 #include "platform/service_result.h"
 #include "platform/tenancy.h"
@@ -99,12 +100,6 @@ inline constexpr std::size_t kHostWindowDefault = 64;
 inline constexpr std::size_t kHostWindowMax = 1'024;
 inline constexpr core::Duration kTaskAckTimeoutDefault = std::chrono::seconds(30);
 inline constexpr core::Duration kTaskTimeoutMax = std::chrono::hours(24 * 7);
-
-// Audit topics, one per command (and one per task a host reports).
-inline constexpr std::string_view kTopicTaskSeriesCreated = "task_series.created";
-inline constexpr std::string_view kTopicTaskSeriesCancelled = "task_series.cancelled";
-inline constexpr std::string_view kTopicTaskCancelled = "task.cancelled";
-inline constexpr std::string_view kTopicTaskHostCreated = "task.host_created";
 
 // What a task does: an action and its parameters.
 struct TaskPayload {

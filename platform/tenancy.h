@@ -41,6 +41,7 @@
 
 #include "core/node.h"
 #include "platform/audit_log.h"
+#include "platform/audit_topics.h"
 #include "platform/identity_store.h"
 #include "platform/permissions.h"
 #include "platform/service_result.h"
@@ -76,18 +77,6 @@ inline constexpr core::Duration kInvitationLifetimeMax = std::chrono::hours(24 *
 // How long an accepted or expired invitation is remembered (so that accepting it again says why
 // it fails) before the next invitation to its organization drops it.
 inline constexpr core::Duration kInvitationRecordRetention = std::chrono::hours(24 * 30);
-
-// Audit topics, one per command.
-inline constexpr std::string_view kTopicOrganizationCreated = "organization.created";
-inline constexpr std::string_view kTopicMemberInvited = "member.invited";
-inline constexpr std::string_view kTopicMemberJoined = "member.joined";
-inline constexpr std::string_view kTopicRoleAssigned = "role.assigned";
-inline constexpr std::string_view kTopicRoleRevoked = "role.revoked";
-inline constexpr std::string_view kTopicResourceGroupCreated = "resource_group.created";
-inline constexpr std::string_view kTopicLicenseSet = "license.set";
-inline constexpr std::string_view kTopicSeatConsumed = "seat.consumed";
-inline constexpr std::string_view kTopicSeatReleased = "seat.released";
-inline constexpr std::string_view kTopicOrganizationDeleted = "organization.deleted";
 
 // The role named `name` ("owner", "administrator", "operator", "viewer"); kInvalidArgument
 // naming the field "role" otherwise.

@@ -38,28 +38,42 @@ ScenarioError parse_error(std::string_view yaml, const std::vector<Override>& ov
   return ScenarioError("", 0, "", "");
 }
 
-// The file, line and key of a file error, in the fields and at the front of what().
+// The problem of `error` with this file, line and key, if any.
+const ScenarioProblem* find_problem(const ScenarioError& error, const std::string& file, int line,
+                                    const std::string& key) {
+  for (const ScenarioProblem& problem : error.problems) {
+    if (problem.file == file && problem.line == line && problem.key == key) return &problem;
+  }
+  return nullptr;
+}
+
+// A file error reports, among its problems, one at this line and key saying `expected_part`, and
+// what() carries it as a line of its own.
 void expect_file_error(const ScenarioError& error, int line, const std::string& key,
                        const std::string& expected_part) {
-  EXPECT_EQ(error.file, kFile) << error.what();
-  EXPECT_EQ(error.line, line) << error.what();
-  EXPECT_EQ(error.key, key) << error.what();
-  EXPECT_TRUE(error.setting.empty()) << error.what();
+  const ScenarioProblem* problem = find_problem(error, kFile, line, key);
+  ASSERT_NE(problem, nullptr) << "no problem at line " << line << " key " << key << " in:\n"
+                              << error.what();
+  EXPECT_TRUE(problem->setting.empty()) << error.what();
   const std::string head =
       std::string(kFile) + ":" + std::to_string(line) + ": " + (key.empty() ? "" : key + ": ");
-  EXPECT_EQ(std::string(error.what()).rfind(head, 0), 0u) << error.what();
-  EXPECT_NE(error.expected.find(expected_part), std::string::npos) << error.what();
+  EXPECT_EQ(problem->message().rfind(head, 0), 0u) << problem->message();
+  EXPECT_NE(problem->expected.find(expected_part), std::string::npos) << error.what();
+  EXPECT_NE(("\n" + std::string(error.what()) + "\n").find("\n" + problem->message() + "\n"),
+            std::string::npos)
+      << error.what();
 }
 
 void expect_override_error(const ScenarioError& error, const std::string& setting,
                            const std::string& key, const std::string& expected_part) {
-  EXPECT_EQ(error.file, "--set") << error.what();
-  EXPECT_EQ(error.line, 0) << error.what();
-  EXPECT_EQ(error.key, key) << error.what();
-  EXPECT_EQ(error.setting, setting) << error.what();
+  const ScenarioProblem* problem = find_problem(error, "--set", 0, key);
+  ASSERT_NE(problem, nullptr) << "no override problem for key " << key << " in:\n" << error.what();
+  EXPECT_EQ(problem->setting, setting) << error.what();
   const std::string head = "--set " + setting + ": " + (key.empty() ? "" : key + ": ");
-  EXPECT_EQ(std::string(error.what()).rfind(head, 0), 0u) << error.what();
-  EXPECT_NE(error.expected.find(expected_part), std::string::npos) << error.what();
+  EXPECT_EQ(problem->message().rfind(head, 0), 0u) << problem->message();
+  EXPECT_NE(problem->expected.find(expected_part), std::string::npos) << error.what();
+  // Overrides have no line: they come first.
+  EXPECT_EQ(error.problems.front().file, "--set") << error.what();
 }
 
 std::string source_dir() {
@@ -1325,7 +1339,7 @@ profiles: [p]
 )"),
                     3, "profiles",
                     "got a list; expected a map from profile name to {mode, track, allowed_apps, "
-                    "capabilities, update_policy, pinned_version, update_window}");
+                    "capabilities, update_policy, pinned_version, update_window, install_budget}");
   std::string many = "name: x\nduration: 1h\nprofiles:\n";
   for (int i = 0; i < 101; ++i) many += "  p" + std::to_string(i) + ": {mode: managed}\n";
   expect_file_error(parse_error(many), 3, "profiles", "101 profiles; expected at most 100");
@@ -1512,7 +1526,8 @@ timeline:
                     13, "timeline.0.as", "not valid with do: delete_organization");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, devices: all}"), 13,
                     "timeline.0.devices",
-                    "unknown key; expected one of at, do, kind, site, region, for");
+                    "not valid with do: fault, kind: partition; expected one of at, do, kind, for, "
+                    "site, region");
   // Required keys.
   expect_file_error(error("  - {at: 1m, do: install_app}"), 13, "timeline.0.app",
                     "missing; expected an app name such as motion-guard");
@@ -1622,7 +1637,8 @@ checks:
                     "checks.0.at_least", "not valid with expect: all_devices_onboarded");
   // devices_with_status
   expect_file_error(error("  - {id: c, expect: devices_with_status, at_least: 1}"), 7,
-                    "checks.0.status", "missing; expected an onboarding status");
+                    "checks.0.status",
+                    "missing; expected one of registered, onboarding, onboarded, failed");
   expect_file_error(error("  - {id: c, expect: devices_with_status, status: lost, at_least: 1}"), 7,
                     "checks.0.status",
                     "got \"lost\"; expected one of registered, onboarding, onboarded, failed");
@@ -1639,7 +1655,7 @@ checks:
       7, "checks.0.mode", "not valid with expect: devices_with_status");
   // devices_in_mode
   expect_file_error(error("  - {id: c, expect: devices_in_mode, at_least: 1}"), 7, "checks.0.mode",
-                    "missing; expected a management mode");
+                    "missing; expected one of standalone, connected, managed");
   expect_file_error(error("  - {id: c, expect: devices_in_mode, mode: offline, at_least: 1}"), 7,
                     "checks.0.mode",
                     "got \"offline\"; expected one of standalone, connected, managed");
@@ -2336,7 +2352,7 @@ checks:
   expect_file_error(error("  - {id: c, expect: rollout_state, state: finished}"), 9,
                     "checks.0.rollout", "missing; expected the name of a rollout");
   expect_file_error(error("  - {id: c, expect: rollout_state, rollout: wave}"), 9, "checks.0.state",
-                    "missing; expected running, finished or aborted");
+                    "missing; expected one of running, finished, aborted");
   expect_file_error(error("  - {id: c, expect: rollout_state, rollout: wave, state: done}"), 9,
                     "checks.0.state", "got \"done\"; expected one of running, finished, aborted");
   expect_file_error(error("  - {id: c, expect: rollout_state, rollout: wave, state: finished, "
@@ -2639,6 +2655,78 @@ TEST(ScenarioValues, Fractions) {
                            "0.1 %", " 0.1", "0.1%%"}) {
     EXPECT_THROW(parse_fraction(junk), std::invalid_argument) << '"' << junk << '"';
   }
+}
+
+}  // namespace
+}  // namespace ccsim::scenarios
+
+namespace ccsim::scenarios {
+namespace {
+
+// A file with three mistakes gets three problems, each with its own line, in file order, and
+// every one of them in what(), as a compiler reports a file's errors.
+TEST(ScenarioFileProblems, EveryProblemOfAFileIsReportedAtOnce) {
+  const ScenarioError error = parse_error(R"(
+name: three-mistakes
+duration: 1h
+sites:
+  - name: lund
+    colour: blue
+    devices:
+      - {kind: camera, count: -3}
+checks:
+  - {id: up, expect: all_devices_connected, within: 5 parsecs}
+)");
+  ASSERT_EQ(error.problems.size(), 3U) << error.what();
+  expect_file_error(error, 5, "sites.0.colour", "unknown key");
+  expect_file_error(error, 7, "sites.0.devices.0.count", "got \"-3\"; expected a whole number");
+  expect_file_error(error, 9, "checks.0.within", "\"5 parsecs\" is not a duration");
+  EXPECT_EQ(error.problems[0].line, 5);
+  EXPECT_EQ(error.problems[1].line, 7);
+  EXPECT_EQ(error.problems[2].line, 9);
+  EXPECT_EQ(std::count(error.what(), error.what() + std::strlen(error.what()), '\n'), 2);
+}
+
+// Past kScenarioProblemsMax, the rest are counted, not listed.
+TEST(ScenarioFileProblems, AtMostFiftyProblemsAreListedAndTheRestCounted) {
+  std::string yaml =
+      "name: many\nduration: 1h\nsites:\n  - name: lund\n    devices: [{count: 1}]\n"
+      "checks:\n";
+  for (int i = 0; i < 60; ++i) {
+    yaml += "  - {id: c" + std::to_string(i) + ", expect: all_devices_connected, within: 2h}\n";
+  }
+  const ScenarioError error = parse_error(yaml);
+  EXPECT_EQ(error.problems.size(), kScenarioProblemsMax);
+  EXPECT_EQ(error.more, 10U);
+  EXPECT_NE(std::string(error.what()).find("10 more problems not listed"), std::string::npos);
+}
+
+// A window shorter than the install budget could never see an install: refused, naming both.
+TEST(ScenarioFileProblems, AWindowShorterThanTheInstallBudgetIsRefusedNamingBoth) {
+  const std::string profile = R"(
+name: window
+duration: 1h
+profiles:
+  managed-lts:
+    mode: managed
+    update_window: {days: [sun], start: "02:30", duration: 20m})";
+  const std::string rest = R"(
+sites:
+  - name: lund
+    devices: [{count: 1}]
+checks:
+  - {id: up, expect: all_devices_connected}
+)";
+  expect_file_error(parse_error(profile + rest), 6, "profiles.managed-lts.update_window",
+                    "the update window is open 20m, shorter than the install budget of 30m");
+  // Its own budget of 15 minutes fits; one of 25 does not, and then the budget is blamed.
+  const Scenario fits = parse(profile + "\n    install_budget: 15m" + rest);
+  EXPECT_EQ(fits.profiles[0].install_budget, std::chrono::minutes(15));
+  expect_file_error(parse_error(profile + "\n    install_budget: 25m" + rest), 7,
+                    "profiles.managed-lts.install_budget",
+                    "shorter than the install budget of 25m");
+  EXPECT_EQ(parse(profile + "\n    install_budget: 15m" + rest).profiles[0].update_window->duration,
+            std::chrono::minutes(20));
 }
 
 }  // namespace

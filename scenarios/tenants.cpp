@@ -61,10 +61,10 @@ void set_up_software(const Scenario& s, const Tenants& tenants, platform::Contro
         const ProfileUpdateWindow& w = *profile.update_window;
         window.emplace(platform::UpdateWindowRule{w.days, w.start, w.duration});
       }
-      const platform::ProfileUpdatePolicy policy{profile.update_policy == UpdatePolicy::kPinned
-                                                     ? platform::UpdatePolicyKind::kPinned
-                                                     : platform::UpdatePolicyKind::kLatest,
-                                                 profile.pinned_version, window};
+      const platform::ProfileUpdatePolicy policy{
+          profile.update_policy == UpdatePolicy::kPinned ? platform::UpdatePolicyKind::kPinned
+                                                         : platform::UpdatePolicyKind::kLatest,
+          profile.pinned_version, window, profile.install_budget};
       must(software.set_profile_policy(id, profile.name, policy), "set_profile_policy");
     }
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "platform/software_updates.h"
 #include "platform/update_window.h"
 
 namespace ccsim::scenarios {
@@ -92,6 +93,9 @@ struct Profile {
   // Managed devices install only inside it (when their organization's offering allows windows);
   // none: they install as soon as a release applies.
   std::optional<ProfileUpdateWindow> update_window;
+  // How long an install takes (download, flash, reboot), as the platform plans it: an install is
+  // offered only in a window it can finish in.
+  Duration install_budget = platform::kInstallBudgetDefault;
 };
 
 // An OS release the platform publishes on a track at `published_at`.

@@ -1,0 +1,47 @@
+// The sections of a scenario file, each read by its own file (internal to scenarios/file_*.cpp):
+// sites and the fleet (file_sites.cpp), organizations, profiles and releases
+// (file_organizations.cpp), the timeline (file_timeline.cpp) and the checks (file_checks.cpp).
+// Each reads what it can and records a problem for what it cannot, so one run of the loader
+// reports every problem of a file.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "scenarios/file_reader.h"
+#include "scenarios/model/scenario.h"
+
+namespace ccsim::scenarios::file {
+
+Heartbeat read_heartbeat(const Reader& reader, const Field& field);
+Cloud read_cloud(const Reader& reader, const Field& field);
+
+// An organization as read, with where it was written and the sites it owns (read with the others
+// in read_all_sites).
+struct OrganizationField {
+  Field item;
+  std::optional<Field> sites;
+};
+
+// `organizations:`, each with its field in `fields` (in the same order).
+std::vector<Organization> read_organizations(const Reader& reader,
+                                             const std::optional<Field>& field,
+                                             std::vector<OrganizationField>& fields);
+// Default profiles name defined profiles; device-management seats default to one per device.
+void check_organizations(const Reader& reader, const std::vector<OrganizationField>& fields,
+                         Scenario& scenario, const Names& names);
+std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Field>& field);
+// epoch, release_check_interval, telemetry_interval and releases.
+void read_update_settings(const Reader& reader, const MapView& root, Scenario& scenario);
+
+// Explicit sites first, then the organizations', then the fleet's, every name unique.
+std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
+                                 const std::vector<Organization>& organizations,
+                                 const std::vector<OrganizationField>& fields);
+
+// `timeline:`: faults into scenario.timeline, the other entries into scenario.actions.
+void read_timeline(const Reader& reader, const std::optional<Field>& field, const Names& names,
+                   Scenario& scenario);
+std::vector<Check> read_checks(const Reader& reader, const Field& field, const Names& names);
+
+}  // namespace ccsim::scenarios::file
