@@ -112,9 +112,9 @@ TEST(DriverParity, BothDriversLeaveThePlatformKnowingTheSame) {
 
 // Onboarding on both drivers: an organization claims its Tier-1 cameras and its recorder
 // once every device is online; the recorder carries two Tier-2 cameras. Each claimed device
-// accepts its provisioning on its own connection, one on the active track drops from managed to
-// connected, and all leave with a goodbye. Both drivers must leave the registry, and the
-// platform's connection knowledge, the same.
+// accepts its provisioning on its own connection, one on an older LTS (neither the active track
+// nor the latest LTS) drops from managed to connected, and all leave with a goodbye. Both drivers
+// must leave the registry, and the platform's connection knowledge, the same.
 constexpr std::uint64_t kOnboardingHeartbeats = 10;
 constexpr core::Duration kClaimAt = 400ms;  // simulated: every device is online by then
 
@@ -138,8 +138,7 @@ scenarios::Scenario onboarding_scenario() {
   scenarios::Site& site = s.sites[0];
   site.organization = 0;
   for (scenarios::DeviceGroup& group : site.devices) group.os_track = "lts-2024";
-  site.devices[1].os_version = "12.2.0";  // the dome runs the active track
-  site.devices[1].os_track = "active";
+  site.devices[1].os_track = "lts-2022";  // the dome runs 10.12.5, on LTS 2022
   scenarios::DeviceGroup recorder;
   recorder.kind = "recorder";
   recorder.name = "rec-1";
@@ -242,7 +241,7 @@ TEST(DriverParity, BothDriversOnboardTheSame) {
   // the recorder onboarded, the dome dropped to connected, the carried cameras left alone.
   EXPECT_EQ(sim.completed, kCameras + 1);
   EXPECT_NE(sim.registry.find("B8A44F000003 onboarded connected profile=managed-lts "
-                              "os=12.2.0/active disconnected lan=lab failure=\n"),
+                              "os=10.12.5/lts-2022 disconnected lan=lab failure=\n"),
             std::string::npos)
       << sim.registry;
   EXPECT_NE(sim.registry.find("B8A44F000005 registered standalone profile= os=/ disconnected "
