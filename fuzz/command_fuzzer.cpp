@@ -18,6 +18,9 @@
 //   devices, all on LAN lan-1: CAM-1 (Tier-1 camera, OAK AAAA-BBBB-CCCC-0001) and CAM-2
 //     (Tier-2 camera, AAAA-BBBB-CCCC-0002), both registered; REC-1 (recorder,
 //     AAAA-BBBB-CCCC-0003) onboarded in org-000001 on lts-2024.
+//   application app-691b4b45cf2abcd6 ("Partner VMS", redirect URI
+//     https://partner.example/callback; its id fixed by the plane's seed), onboarded nowhere.
+//     Codes and tokens are drawn from the seed too, so seeds can redeem and introspect them.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -94,6 +97,10 @@ std::unique_ptr<platform::ControlPlane> make_plane(Time& now) {
   }
   must(plane->registry.claim(tick(), alice, acme, "REC-1", "AAAA-BBBB-CCCC-0003"), "claim");
   must(plane->registry.complete_onboarding(tick(), "REC-1", "11.11.0", "lts-2024"), "onboard");
+  const auto application = must(
+      plane->apps.register_application(tick(), "Partner VMS", {"https://partner.example/callback"}),
+      "application");
+  require(application == "app-691b4b45cf2abcd6", "the application id the seeds name");
   return plane;
 }
 

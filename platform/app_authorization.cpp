@@ -13,6 +13,7 @@
 
 #include "core/digest.h"
 #include "core/time_text.h"
+#include "platform/tenancy.h"
 
 namespace ccsim::platform {
 namespace {
@@ -400,6 +401,21 @@ AppAuthorization::AppAuthorization(core::RandomStream random, AppAuthorizationPo
   (void)done;
 }
 
+void AppAuthorization::connect_to(Tenancy& tenancy) {
+  // Tenancy hands over its own well-formed ids, so neither call can be refused.
+  tenancy.set_app_revocation(
+      AppRevocation{[this](core::Time now, std::string_view organization, std::string_view user) {
+                      const auto revoked = revoke_for_user(now, user, organization);
+                      assert(revoked.ok());
+                      (void)revoked;
+                    },
+                    [this](core::Time now, std::string_view organization) {
+                      const auto forgotten = forget_organization(now, organization);
+                      assert(forgotten.ok());
+                      (void)forgotten;
+                    }});
+}
+
 AppAuthorization::~AppAuthorization() = default;
 AppAuthorization::AppAuthorization(AppAuthorization&&) noexcept = default;
 AppAuthorization& AppAuthorization::operator=(AppAuthorization&&) noexcept = default;
@@ -455,6 +471,25 @@ Result<Done> AppAuthorization::grant_application(core::Time now, std::string_vie
   }
   ApplicationGrant grant{std::string(organization_id), std::string(client_id), path, now};
   grants_.emplace(std::pair(grant.organization_id, grant.client_id), grant);
+  return Done{};
+}
+
+Result<Done> AppAuthorization::check_grantable(const std::vector<std::string>& client_ids) const {
+  if (client_ids.size() > kApplicationsAtCreationMax) {
+    return invalid("an organization is created with at most " +
+                   std::to_string(kApplicationsAtCreationMax) + " applications, got " +
+                   std::to_string(client_ids.size()));
+  }
+  for (const std::string& client_id : client_ids) {
+    if (auto e = check_identifier("client_id", client_id)) return *e;
+    if (find_application(client_id) == nullptr) {
+      return error(ErrorCode::kNotFound, "no application " + client_id);
+    }
+  }
+  if (grants_.size() + client_ids.size() > policy_.grants_max) {
+    return error(ErrorCode::kResourceExhausted,
+                 "at most " + std::to_string(policy_.grants_max) + " application grants");
+  }
   return Done{};
 }
 
@@ -553,7 +588,7 @@ Result<Done> AppAuthorization::check_onboarded(const AuthorizationRequest& reque
     return error(ErrorCode::kFailedPrecondition,
                  "onboarding " + what + " needs the user's consent or an administrator's grant");
   }
-  if (!role_allows(request.user_role, Permission::kInviteUsers)) {
+  if (!role_allows(request.user_role, kOnboardApplicationPermission)) {
     return error(ErrorCode::kPermissionDenied, "role " + std::string(role_name(request.user_role)) +
                                                    " may not consent to onboarding " + what);
   }

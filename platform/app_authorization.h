@@ -14,10 +14,13 @@
 // - Tokens are signed with Ed25519 (RFC 8032) over `header.payload`; any changed byte fails,
 //   including the signature's (the base64url decoder refuses non-canonical text, so no two
 //   texts decode to one signature). The header is fixed, so "alg": "none" and friends fail.
-// - Scopes never exceed the granting user's role, and revoke_for_user() drops a user's tokens
-//   and pending codes when their role changes.
-// - An application is onboarded into a whole organization, so recording that by consent takes
-//   a user who may admit parties to it (Permission::kInviteUsers: owner and administrator).
+// - Scopes never exceed the granting user's role, and no token outlives the role or the
+//   organization behind it: connected to tenancy (connect_to), revoke_for_user() drops a user's
+//   tokens and pending codes when a grant of theirs is revoked or replaced or they leave, and
+//   forget_organization() all of an organization's when it is deleted (tenancy.h).
+// - An application is onboarded into a whole organization, so recording that, by consent or by
+//   selection, takes a user who may admit parties to it (kOnboardApplicationPermission:
+//   Permission::kInviteUsers, owner and administrator).
 //
 // Sans-IO: every call takes `now` (never going back between calls); codes, token ids, client
 // ids and the signing key come from the injected core::RandomStream, so a seed reproduces every
@@ -50,6 +53,8 @@ struct evp_pkey_st;
 
 namespace ccsim::platform {
 
+class Tenancy;
+
 // User and organization ids: 1..64 characters of [A-Za-z0-9._:@-], as in the audit log.
 inline constexpr std::size_t kAppIdentifierBytesMax = 64;
 inline constexpr std::size_t kApplicationNameBytesMax = 100;
@@ -73,6 +78,10 @@ inline constexpr std::size_t kTokenIdChars = 32;
 inline constexpr std::size_t kClientIdChars = 4 + 16;
 inline constexpr std::size_t kAccessTokenBytesMax = 2048;
 inline constexpr std::size_t kSigningKeyBytes = 32;  // an Ed25519 private (and public) key
+// Applications one organization may be created with (GrantPath::kAtCreation).
+inline constexpr std::size_t kApplicationsAtCreationMax = 16;
+// What a user needs in an organization to onboard an application into it.
+inline constexpr Permission kOnboardApplicationPermission = Permission::kInviteUsers;
 
 // A scope an application may ask for, and the permission it needs in the user's role.
 // Assigning roles and deleting the organization have no scope on purpose: an application never
@@ -191,6 +200,9 @@ class AppAuthorization {
 
   // Draws the signing key from `random` first, then codes and ids as they are issued.
   explicit AppAuthorization(core::RandomStream random, AppAuthorizationPolicy policy = {});
+  // Installs revoke_for_user and forget_organization as `tenancy`'s application revocation. The
+  // service must then outlive `tenancy` and not be moved.
+  void connect_to(Tenancy& tenancy);
   ~AppAuthorization();
   AppAuthorization(AppAuthorization&&) noexcept;
   AppAuthorization& operator=(AppAuthorization&&) noexcept;
@@ -209,6 +221,11 @@ class AppAuthorization {
   // recorded by authorize()). Granting twice keeps the first record.
   Result<Done> grant_application(core::Time now, std::string_view organization_id,
                                  std::string_view client_id, GrantPath path);
+  // Whether grant_application would take each of `client_ids` (distinct) into an organization
+  // that holds no grant yet, so that one being created can be refused before it exists:
+  // kInvalidArgument past kApplicationsAtCreationMax or for a malformed id, kNotFound naming an
+  // unregistered client, kResourceExhausted when the grants would not fit.
+  Result<Done> check_grantable(const std::vector<std::string>& client_ids) const;
   bool is_granted(std::string_view organization_id, std::string_view client_id) const;
   // The organization's grants, by client id.
   std::vector<ApplicationGrant> granted_applications(std::string_view organization_id) const;

@@ -184,6 +184,11 @@ class FieldReader {
     return value->get<bool>();
   }
 
+  std::optional<bool> optional_boolean(std::string_view key) {
+    if (!has(key)) return std::nullopt;
+    return boolean(key);
+  }
+
   // Any JSON number (the parser refuses what does not fit a double).
   double number(std::string_view key) {
     const Json* value = find(key, /*required=*/true);
@@ -293,7 +298,10 @@ CommandParams decode_register_user(FieldReader& p) {
   return RegisterUser{p.string("email"), p.string("display_name")};
 }
 CommandParams decode_create_organization(FieldReader& p) {
-  return CreateOrganization{p.string("name"), p.string("region")};
+  CreateOrganization command{p.string("name"), p.string("region"), {}};
+  const std::set<std::string> applications = p.string_set("applications");
+  command.applications.assign(applications.begin(), applications.end());
+  return command;
 }
 CommandParams decode_invite(FieldReader& p) {
   return Invite{p.string("organization"), p.string("email"), p.role("role"),
@@ -477,6 +485,31 @@ CommandParams decode_set_diagnostics_consent(FieldReader& p) {
 CommandParams decode_get_insights(FieldReader& p) {
   return GetInsights{p.string("device")};
 }
+CommandParams decode_register_application(FieldReader& p) {
+  return RegisterApplication{p.string("name"), p.strings("redirect_uris")};
+}
+CommandParams decode_onboard_application(FieldReader& p) {
+  return OnboardApplication{p.string("organization"), p.string("client_id")};
+}
+CommandParams decode_authorize_application(FieldReader& p) {
+  AuthorizeApplication command;
+  AuthorizationRequest& request = command.request;
+  request.client_id = p.string("client_id");
+  request.redirect_uri = p.string("redirect_uri");
+  request.organization_id = p.string("organization");
+  request.scopes = p.strings("scopes");
+  request.code_challenge = p.string("code_challenge");
+  request.code_challenge_method = p.string("code_challenge_method");
+  request.consent = p.optional_boolean("consent").value_or(false);
+  return command;
+}
+CommandParams decode_exchange_authorization_code(FieldReader& p) {
+  return ExchangeAuthorizationCode{TokenRequest{p.string("client_id"), p.string("redirect_uri"),
+                                                p.string("code"), p.string("code_verifier")}};
+}
+CommandParams decode_introspect_token(FieldReader& p) {
+  return IntrospectToken{p.string("token")};
+}
 
 struct CommandEntry {
   std::string_view name;
@@ -517,6 +550,11 @@ constexpr std::array<CommandEntry, std::variant_size_v<CommandParams>> kCommands
     {"set_site_time_zone", true, decode_set_site_time_zone},
     {"set_diagnostics_consent", true, decode_set_diagnostics_consent},
     {"get_insights", true, decode_get_insights},
+    {"register_application", true, decode_register_application},
+    {"onboard_application", true, decode_onboard_application},
+    {"authorize_application", true, decode_authorize_application},
+    {"exchange_authorization_code", false, decode_exchange_authorization_code},
+    {"introspect_token", false, decode_introspect_token},
 }};
 
 static_assert(std::ranges::all_of(kCommands,
@@ -766,7 +804,19 @@ Result<Out> run(const Context& c, const RegisterUser& p) {
   return id("user", c.plane.identity_store.register_user(p.email, p.display_name));
 }
 Result<Out> run(const Context& c, const CreateOrganization& p) {
-  return id("organization", c.plane.tenancy.create_organization(c.now, c.actor, p.name, p.region));
+  // Refused before the organization exists, so that it never exists without its applications.
+  if (auto grantable = c.plane.apps.check_grantable(p.applications); !grantable.ok()) {
+    return grantable.error();
+  }
+  auto created = c.plane.tenancy.create_organization(c.now, c.actor, p.name, p.region);
+  if (!created.ok()) return created.error();
+  for (const std::string& client_id : p.applications) {
+    const auto granted =
+        c.plane.apps.grant_application(c.now, created.value(), client_id, GrantPath::kAtCreation);
+    assert(granted.ok());  // check_grantable said so, and nothing ran in between
+    (void)granted;
+  }
+  return Out{{"organization", created.value()}};
 }
 Result<Out> run(const Context& c, const Invite& p) {
   return id("invitation",
@@ -986,6 +1036,59 @@ Result<Out> run(const Context& c, const GetInsights& p) {
     insights.push_back(insight_json(insight));
   }
   return Out{{"insights", std::move(insights)}};
+}
+
+Out claims_json(const TokenClaims& claims) {
+  return Out{{"token_id", claims.token_id},
+             {"client_id", claims.client_id},
+             {"user", claims.user_id},
+             {"organization", claims.organization_id},
+             {"scopes", claims.scopes},
+             {"issued_at_us", claims.issued_at.count()},
+             {"expires_at_us", claims.expires_at.count()}};
+}
+
+Result<Out> run(const Context& c, const RegisterApplication& p) {
+  if (c.actor != kAuditPlatformActor) {
+    return error(ErrorCode::kPermissionDenied, "actor: only the platform (\"" +
+                                                   std::string(kAuditPlatformActor) +
+                                                   "\") registers applications");
+  }
+  return id("client_id", c.plane.apps.register_application(c.now, p.name, p.redirect_uris));
+}
+
+Result<Out> run(const Context& c, const OnboardApplication& p) {
+  auto allowed = c.plane.tenancy.authorize(c.actor, p.organization, kOnboardApplicationPermission);
+  if (!allowed.ok()) return allowed.error();
+  return nothing(c.plane.apps.grant_application(c.now, p.organization, p.client_id,
+                                                GrantPath::kOrganizationSelected));
+}
+
+Result<Out> run(const Context& c, const AuthorizeApplication& p) {
+  // Any member with an organization-wide role passes (scopes are organization-wide: a role held
+  // only in resource groups is refused here); that role bounds the scopes.
+  auto member =
+      c.plane.tenancy.authorize(c.actor, p.request.organization_id, kListDevicesPermission);
+  if (!member.ok()) return member.error();
+  const auto role = c.plane.tenancy.role_of(c.actor, p.request.organization_id);
+  assert(role.ok());  // authorized organization-wide, so a grant applies there
+  AuthorizationRequest request = p.request;
+  request.user_id = c.actor;
+  request.user_role = role.value();
+  return id("code", c.plane.apps.authorize(c.now, request));
+}
+
+Result<Out> run(const Context& c, const ExchangeAuthorizationCode& p) {
+  auto token = c.plane.apps.exchange_code(c.now, p.request);
+  if (!token.ok()) return token.error();
+  return Out{{"access_token", token.value().token}, {"claims", claims_json(token.value().claims)}};
+}
+
+Result<Out> run(const Context& c, const IntrospectToken& p) {
+  auto claims = c.plane.apps.verify_token(c.now, p.token);
+  // RFC 7662 s2.2: a token that does not verify is inactive, for whatever reason.
+  if (!claims.ok()) return Out{{"active", false}};
+  return Out{{"active", true}, {"claims", claims_json(claims.value())}};
 }
 
 std::string dump(const Out& reply) {

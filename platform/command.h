@@ -21,8 +21,10 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "core/node.h"
+#include "platform/app_authorization.h"
 #include "platform/audit_log.h"
 #include "platform/control_plane.h"
 #include "platform/device_registry.h"
@@ -52,9 +54,13 @@ struct RegisterUser {  // IdentityStore::register_user; takes no actor
   std::string email;
   std::string display_name;
 };
-struct CreateOrganization {  // Tenancy::create_organization, the actor becoming its owner
+// Tenancy::create_organization, the actor becoming its owner, with `applications` (client ids,
+// distinct; none when absent) onboarded into it at its creation (GrantPath::kAtCreation). All or
+// nothing: AppAuthorization::check_grantable refuses before the organization exists.
+struct CreateOrganization {
   std::string name;
   std::string region;
+  std::vector<std::string> applications;  // sorted
 };
 struct Invite {  // Tenancy::invite
   std::string organization;
@@ -71,7 +77,9 @@ struct AssignRole {  // Tenancy::assign_role
   Role role = Role::kViewer;
   std::optional<std::string> scope;
 };
-struct RevokeRole {  // Tenancy::revoke_role
+// Tenancy::revoke_role; the member's application tokens in the organization are revoked with
+// it, as assign_role revokes them when it replaces a grant (tenancy.h).
+struct RevokeRole {
   std::string organization;
   std::string member;
   Role role = Role::kViewer;
@@ -86,7 +94,8 @@ struct SetLicense {  // Tenancy::set_license
   std::string service;
   std::uint32_t seats = 0;
 };
-struct DeleteOrganization {  // Tenancy::delete_organization
+// Tenancy::delete_organization; its application grants, codes and tokens go with it (tenancy.h).
+struct DeleteOrganization {
   std::string organization;
 };
 struct DefineProfile {  // DeviceRegistry::define_profile
@@ -227,6 +236,40 @@ struct GetInsights {
   std::string device;
 };
 
+// AppAuthorization::register_application. Applications, ours or a partner's, are the platform's
+// clients, not an organization's: as for publish_release, the actor must be the platform itself
+// (kAuditPlatformActor).
+struct RegisterApplication {
+  std::string name;
+  std::vector<std::string> redirect_uris;
+};
+// AppAuthorization::grant_application by selection (GrantPath::kOrganizationSelected): the actor,
+// signed in to the application's own client, picks this organization. Needs
+// kOnboardApplicationPermission there, as consenting in an authorization request does.
+struct OnboardApplication {
+  std::string organization;
+  std::string client_id;
+};
+// AppAuthorization::authorize for the actor, with the role they hold organization-wide (a member
+// holding roles only in resource groups is refused: scopes are organization-wide). Params:
+// client_id, redirect_uri, organization, scopes, code_challenge, code_challenge_method and
+// consent (false when absent: onboarding by OAuth consent). The reply holds the code.
+struct AuthorizeApplication {
+  AuthorizationRequest request;  // user_id and user_role filled in when it runs
+};
+// AppAuthorization::exchange_code, the token endpoint. Takes no actor: the application's client
+// calls it, and the code with its PKCE verifier are its credentials. The reply holds the access
+// token and its claims.
+struct ExchangeAuthorizationCode {
+  TokenRequest request;
+};
+// AppAuthorization::verify_token, as token introspection (RFC 7662) answers: {"active": false}
+// for a token that does not verify (revoked, expired, tampered, unknown), else "active": true
+// and its claims. Takes no actor: it tells a holder only what the token itself says.
+struct IntrospectToken {
+  std::string token;
+};
+
 // The weakest permission every role holds: anyone in the organization may see its devices, and
 // the tasks, rollouts and insights about them.
 inline constexpr Permission kListDevicesPermission = Permission::kViewLiveVideo;
@@ -246,11 +289,12 @@ using CommandParams =
                  RequestCapability, GetDevice, ListDevices, SearchAudit, CreateTaskSeries,
                  CancelTask, CancelSeries, GetTask, GetTaskSeries, StartRollout, GetRollout,
                  PublishRelease, SetUpdateOffering, SetProfileUpdatePolicy, SetSiteTimeZone,
-                 SetDiagnosticsConsent, GetInsights>;
+                 SetDiagnosticsConsent, GetInsights, RegisterApplication, OnboardApplication,
+                 AuthorizeApplication, ExchangeAuthorizationCode, IntrospectToken>;
 
 // One decoded request.
 struct Command {
-  std::string actor;  // the caller's user id; empty for register_user
+  std::string actor;  // the caller's user id; empty for the commands that take none
   CommandParams params;
 };
 

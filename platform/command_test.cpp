@@ -643,6 +643,155 @@ TEST_F(CommandServicesTest, GrantsConsentAndShowsInsights) {
   EXPECT_EQ(ok(request("get_insights", alice_, {{"device", "CAM-1"}}))["insights"], Json::array());
 }
 
+// Applications through the command path: registered by the platform, onboarded the white
+// paper's three ways, authorized with PKCE, and their tokens stopped by the tenancy commands.
+class CommandAppTest : public CommandFixture {
+ protected:
+  static constexpr std::string_view kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+  static constexpr std::string_view kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+  static constexpr std::string_view kRedirect = "https://partner.example.com/callback";
+
+  void SetUp() override {
+    CommandFixture::SetUp();
+    client_ = ok(request("register_application", std::string(kAuditPlatformActor),
+                         {{"name", "Partner VMS"}, {"redirect_uris", {kRedirect}}}))["client_id"]
+                  .get<std::string>();
+  }
+
+  std::string authorize(const std::string& actor, const std::string& organization,
+                        bool consent = false) {
+    return request("authorize_application", actor,
+                   {{"client_id", client_},
+                    {"redirect_uri", kRedirect},
+                    {"organization", organization},
+                    {"scopes", {"video:live"}},
+                    {"code_challenge", kChallenge},
+                    {"code_challenge_method", "S256"},
+                    {"consent", consent}});
+  }
+
+  // The access token `actor` gives the application in `organization`, all through commands.
+  std::string token_for(const std::string& actor, const std::string& organization) {
+    const std::string code = ok(authorize(actor, organization))["code"].get<std::string>();
+    const Json token = ok(request("exchange_authorization_code", "",
+                                  {{"client_id", client_},
+                                   {"redirect_uri", kRedirect},
+                                   {"code", code},
+                                   {"code_verifier", kVerifier}}));
+    EXPECT_EQ(token["claims"]["user"], actor);
+    EXPECT_EQ(token["claims"]["organization"], organization);
+    EXPECT_EQ(token["claims"]["scopes"], Json::array({"video:live"}));
+    return token["access_token"].get<std::string>();
+  }
+
+  bool active(const std::string& token) {
+    return ok(request("introspect_token", "", {{"token", token}}))["active"].get<bool>();
+  }
+
+  std::string join_acme(const std::string& user, const std::string& email, const char* role) {
+    const std::string invitation =
+        ok(request("invite", alice_,
+                   {{"organization", acme_}, {"email", email}, {"role", role}}))["invitation"]
+            .get<std::string>();
+    ok(request("accept_invitation", user, {{"invitation", invitation}}));
+    return invitation;
+  }
+
+  std::string client_;
+};
+
+TEST_F(CommandAppTest, OnboardsApplicationsTheThreeWays) {
+  expect_error(
+      request("register_application", alice_, {{"name", "Mine"}, {"redirect_uris", {kRedirect}}}),
+      ErrorCode::kPermissionDenied, "only the platform");
+  // At creation. An unknown application refuses the organization before it exists.
+  const std::size_t organizations = plane_.tenancy.organization_count();
+  expect_error(request("create_organization", bob_,
+                       {{"name", "Initech"},
+                        {"region", "us-east"},
+                        {"applications", {client_, "app-0000000000000000"}}}),
+               ErrorCode::kNotFound, "no application app-0000000000000000");
+  EXPECT_EQ(plane_.tenancy.organization_count(), organizations);
+  const std::string initech = ok(request(
+      "create_organization", bob_,
+      {{"name", "Initech"}, {"region", "us-east"}, {"applications", {client_}}}))["organization"]
+                                  .get<std::string>();
+  ASSERT_EQ(plane_.apps.granted_applications(initech).size(), 1u);
+  EXPECT_EQ(plane_.apps.granted_applications(initech)[0].path, GrantPath::kAtCreation);
+  EXPECT_FALSE(plane_.apps.is_granted(acme_, client_));
+
+  // By selecting the organization in the application's client: an administrator's act.
+  join_acme(bob_, "bob@acme.example", "operator");
+  expect_error(
+      request("onboard_application", bob_, {{"organization", acme_}, {"client_id", client_}}),
+      ErrorCode::kPermissionDenied, "invite_users");
+  expect_error(authorize(alice_, acme_), ErrorCode::kFailedPrecondition, "consent");
+  ok(request("onboard_application", alice_, {{"organization", acme_}, {"client_id", client_}}));
+  EXPECT_EQ(plane_.apps.granted_applications(acme_)[0].path, GrantPath::kOrganizationSelected);
+  EXPECT_TRUE(active(token_for(bob_, acme_)));  // an operator may then authorize it
+
+  // By OAuth consent, which only a user who may admit parties gives.
+  const std::string globex = ok(request(
+      "create_organization", mallory_, {{"name", "Globex"}, {"region", "eu-west"}}))["organization"]
+                                 .get<std::string>();
+  expect_error(authorize(alice_, globex, true), ErrorCode::kPermissionDenied, "not a member");
+  ok(authorize(mallory_, globex, true));
+  EXPECT_EQ(plane_.apps.granted_applications(globex)[0].path, GrantPath::kOAuthConsent);
+}
+
+TEST_F(CommandAppTest, TenancyCommandsRevokeTheTokensTheyTakeAway) {
+  ok(request("onboard_application", alice_, {{"organization", acme_}, {"client_id", client_}}));
+  const std::string carol = ok(request(
+      "register_user", "", {{"email", "carol@acme.example"}, {"display_name", "C"}}))["user"]
+                                .get<std::string>();
+  join_acme(bob_, "bob@acme.example", "administrator");
+  join_acme(carol, "carol@acme.example", "viewer");
+  const std::string alice_token = token_for(alice_, acme_);
+  const std::string carol_token = token_for(carol, acme_);
+  // Mallory's own organization, with the same application: her token there is hers alone.
+  const std::string globex = ok(request(
+      "create_organization", mallory_,
+      {{"name", "Globex"}, {"region", "eu-west"}, {"applications", {client_}}}))["organization"]
+                                 .get<std::string>();
+  const std::string mallory_token = token_for(mallory_, globex);
+
+  // Bob demoted: the token his administrator grant backed stops.
+  const std::string bob_as_administrator = token_for(bob_, acme_);
+  ok(request("assign_role", alice_,
+             {{"organization", acme_}, {"member", bob_}, {"role", "operator"}}));
+  EXPECT_FALSE(active(bob_as_administrator));
+  // A grant in a group adds to what he holds and stops nothing.
+  const std::string bob_as_operator = token_for(bob_, acme_);
+  const std::string north =
+      ok(request("create_resource_group", alice_,
+                 {{"organization", acme_}, {"name", "north"}}))["resource_group"]
+          .get<std::string>();
+  ok(request("assign_role", alice_,
+             {{"organization", acme_}, {"member", bob_}, {"role", "viewer"}, {"scope", north}}));
+  EXPECT_TRUE(active(bob_as_operator));
+  // His organization-wide role revoked, he stays a member through north; the token stops.
+  ok(request("revoke_role", alice_,
+             {{"organization", acme_}, {"member", bob_}, {"role", "operator"}}));
+  EXPECT_FALSE(active(bob_as_operator));
+  EXPECT_EQ(ok(request("introspect_token", "", {{"token", bob_as_operator}})),
+            Json({{"active", false}}));
+  expect_error(authorize(bob_, acme_), ErrorCode::kPermissionDenied,
+               "covers the whole organization");
+
+  // Carol removed (her only grant revoked): hers stops, nobody else's.
+  ok(request("revoke_role", alice_,
+             {{"organization", acme_}, {"member", carol}, {"role", "viewer"}}));
+  EXPECT_FALSE(active(carol_token));
+  EXPECT_TRUE(active(alice_token));
+  expect_error(authorize(carol, acme_), ErrorCode::kPermissionDenied, "not a member");
+
+  ok(request("delete_organization", alice_, {{"organization", acme_}}));
+  EXPECT_FALSE(active(alice_token));
+  EXPECT_FALSE(plane_.apps.is_granted(acme_, client_));
+  EXPECT_TRUE(active(mallory_token));
+  EXPECT_TRUE(plane_.apps.is_granted(globex, client_));
+}
+
 TEST(CommandDecodeTest, DecodesTypedParameters) {
   const Result<Command> decoded = decode_command(R"({
     "command": "define_profile", "actor": "user-000001",
@@ -888,6 +1037,20 @@ TEST(CommandDecodeTest, RefusesBadRequestsNamingTheField) {
        "params.granted: expected true or false"},
       {R"({"command": "get_insights", "actor": "u", "params": {"serial": "d"}})",
        "params.device: missing"},
+      {R"({"command": "create_organization", "actor": "u", "params": {"name": "n",
+          "region": "eu-west", "applications": ["app-1", "app-1"]}})",
+       "params.applications[1]: repeated"},
+      {R"({"command": "register_application", "actor": "platform", "params": {"name": "n",
+          "redirect_uris": "https://a.example/cb"}})",
+       "params.redirect_uris: expected an array of strings"},
+      {R"({"command": "authorize_application", "actor": "u", "params": {"client_id": "c",
+          "redirect_uri": "r", "organization": "o", "scopes": ["video:live"],
+          "code_challenge": "x", "code_challenge_method": "S256", "consent": "yes"}})",
+       "params.consent: expected true or false"},
+      {R"({"command": "exchange_authorization_code", "actor": "u", "params": {}})",
+       "actor: exchange_authorization_code takes no actor"},
+      {R"({"command": "introspect_token", "params": {"access_token": "t"}})",
+       "params.token: missing"},
   };
   ControlPlane plane(1);
   for (const BadRequest& bad : cases) {

@@ -16,6 +16,7 @@ ControlPlane::ControlPlane(std::uint64_t seed, ControlPlaneLimits limits, RunEpo
       software(epoch),
       insights(audit_log, tenancy, registry) {
   registry.connect_to(tenancy);
+  apps.connect_to(tenancy);
   // The platform's own trail (registrations, LAN placements, releases) grows with the fleet;
   // it keeps the newest entries, as many as a trail may hold.
   const auto kept = audit_log.set_retention(

@@ -1,8 +1,10 @@
 // The platform's control plane in one object: the services every command goes through, wired
 // together as the platform runs them. The audit log and identity store come first because the
 // others write to them; the device registry is connected to tenancy so that deleting an
-// organization releases its devices. The Task Manager routes tasks through the registry, and
-// rollouts run on the Task Manager. Everything random is drawn from streams of the run's seed.
+// organization releases its devices, and application authorization so that revoking a role,
+// removing a member or deleting an organization revokes the application tokens it backed. The Task
+// Manager routes tasks through the registry, and rollouts run on the Task Manager. Everything
+// random is drawn from streams of the run's seed.
 #pragma once
 
 #include <cstdint>

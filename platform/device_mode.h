@@ -1,8 +1,10 @@
 // Device management modes and the table of transitions between them. Standalone: registered but
 // not onboarded. Connected: the owner manages the device's composition; no WebRTC. Managed: the
 // platform manages composition through the device's profile, and the device falls back to
-// connected as soon as its composition leaves the profile (off the OS track and the latest LTS,
-// an app outside the profile, its local administrator account used). Every mode change the
+// connected as soon as its composition leaves what managing allows: its OS on neither the active
+// track nor the latest LTS (the white paper's "ne dispose pas du suivi actif d'AXIS OS ou de la
+// dernière LTS", whatever track its profile installs), an app outside the profile, its local
+// administrator account used. Every mode change the
 // platform makes is one row of kModeTransitions, found by (from, cause); anything else is not a
 // transition and leaves the mode alone.
 #pragma once
@@ -20,7 +22,7 @@ enum class DeviceMode : std::uint8_t { kStandalone, kConnected, kManaged };
 enum class ModeCause : std::uint8_t {
   kOnboardedConnected,      // onboarded with a connected-mode profile
   kOnboardedManaged,        // onboarded with a managed-mode profile
-  kOffOsTrack,              // OS neither on the profile's track nor on the latest LTS track
+  kOffOsTrack,              // OS neither on the active track nor on the latest LTS track
   kAppOutsideProfile,       // an app the profile does not allow was installed
   kLocalAdministratorUsed,  // the device's local administrator account was used
   kReleased,                // its organization was deleted

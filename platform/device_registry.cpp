@@ -483,13 +483,28 @@ Result<DeviceRecord> DeviceRegistry::assign_resource_group(
   return record_of(device);
 }
 
-Result<Done> DeviceRegistry::set_latest_lts_track(core::Time now, std::string_view track) {
+Result<std::vector<std::string>> DeviceRegistry::set_latest_lts_track(core::Time now,
+                                                                      std::string_view track) {
   if (auto e = check_name("track", track, kRegistryNameBytesMax)) return *e;
   auto recorded = record(now, kRegistryAuditTrail, kAuditPlatformActor, kTopicLatestLtsSet, "",
                          "track=" + std::string(track));
   if (!recorded.ok()) return recorded.error();
   latest_lts_track_ = std::string(track);
-  return Done{};
+  // The track a device left behind is no longer the latest LTS: the rule holds for devices that
+  // report nothing new, not only for the next report.
+  std::vector<std::string> fell_back;
+  std::optional<ServiceError> first_refusal;
+  for (auto& [serial, device] : devices_) {
+    if (device.state.status != OnboardingStatus::kOnboarded ||
+        device.state.mode != DeviceMode::kManaged) {
+      continue;
+    }
+    auto judged = judge_os_track(now, device, device.state.os_track);
+    if (!judged.ok() && !first_refusal) first_refusal = judged.error();
+    if (device.state.mode != DeviceMode::kManaged) fell_back.push_back(serial);
+  }
+  if (first_refusal) return *first_refusal;
+  return fell_back;
 }
 
 Result<DeviceRegistry::Device*> DeviceRegistry::find_onboarded(std::string_view serial) {
@@ -520,11 +535,12 @@ Result<Done> DeviceRegistry::report_os(core::Time now, std::string_view serial,
 
 Result<Done> DeviceRegistry::judge_os_track(core::Time now, Device& device,
                                             std::string_view track) {
-  const DeviceProfile& profile =
-      profiles_.at(device.state.organization).profiles.at(device.state.profile);
-  if (track == profile.os_track || track == latest_lts_track_) return Done{};
+  // The white paper: managed needs "le suivi actif d'AXIS OS ou la dernière LTS". The profile's
+  // track only says what the platform installs, so a profile naming an older LTS keeps nobody
+  // managed on it.
+  if (track == core::kActiveTrack || track == latest_lts_track_) return Done{};
   return change_mode(now, device, ModeCause::kOffOsTrack,
-                     "track=" + std::string(track) + " profile_track=" + profile.os_track);
+                     "track=" + std::string(track) + " latest_lts=" + latest_lts_track_);
 }
 
 Result<Done> DeviceRegistry::report_app_installed(core::Time now, std::string_view serial,

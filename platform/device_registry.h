@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "core/os_version.h"
 #include "core/random_stream.h"
 #include "platform/audit_log.h"
 #include "platform/audit_topics.h"
@@ -124,7 +125,9 @@ struct DeviceRecord {
 struct DeviceProfile {
   std::string name;
   DeviceMode mode = DeviceMode::kConnected;
-  std::string os_track;                // e.g. "lts-2024", "active"
+  // What the platform installs, e.g. "lts-2024", "active". Not whether the device stays managed:
+  // that takes the active track or the latest LTS (set_latest_lts_track).
+  std::string os_track;
   std::set<std::string> allowed_apps;  // apps a managed device may run
   std::set<std::string> capabilities;  // e.g. kCapabilityWebRtc
 };
@@ -202,11 +205,17 @@ class DeviceRegistry {
   // Audited in the platform trail, since the organization's own is closed by now.
   std::vector<std::string> release_organization(core::Time now, std::string_view organization);
 
-  // The newest LTS track (e.g. "lts-2024"); managed devices on it stay managed.
-  Result<Done> set_latest_lts_track(core::Time now, std::string_view track);
+  // The newest LTS track (e.g. "lts-2024"; at first the newest of core::kLtsTracks). A managed
+  // device stays managed only on the active track (core::kActiveTrack) or this one, whatever its
+  // profile's track: so each onboarded managed device left on another track falls back to connected
+  // now (audited as off_os_track). Returns their serials, sorted; a refused audit entry leaves its
+  // device as it was and is returned as the error once the others are judged (setting the track
+  // again retries them).
+  Result<std::vector<std::string>> set_latest_lts_track(core::Time now, std::string_view track);
 
   // Facts reported by an onboarded device through its connection. Each may move a managed
-  // device to connected (see device_mode.h).
+  // device to connected (see device_mode.h): an OS on neither the active track nor the latest
+  // LTS, an app outside its profile, its local administrator account used.
   Result<Done> report_os(core::Time now, std::string_view serial, std::string_view version,
                          std::string_view track);
   Result<Done> report_app_installed(core::Time now, std::string_view serial, std::string_view app);
@@ -276,7 +285,8 @@ class DeviceRegistry {
   std::map<std::string, Device, std::less<>> devices_;
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> devices_by_organization_;
   std::map<std::string, OrganizationProfiles, std::less<>> profiles_;
-  std::string latest_lts_track_;
+  // Until told otherwise, the newest LTS line the platform knows (core/os_version.h).
+  std::string latest_lts_track_{core::kLtsTracks.back().name};
 };
 
 }  // namespace ccsim::platform

@@ -43,7 +43,7 @@ class DeviceRegistryFixture : public ::testing::Test {
 
   static DeviceProfile managed_profile() {
     return DeviceProfile{
-        "managed-lts", DeviceMode::kManaged, "lts-2022", {"motion-guard"}, {"webrtc"}};
+        "managed-lts", DeviceMode::kManaged, "lts-2024", {"motion-guard"}, {"webrtc"}};
   }
   static DeviceProfile connected_profile() {
     return DeviceProfile{"connected", DeviceMode::kConnected, "active", {}, {"webrtc"}};
@@ -205,7 +205,7 @@ TEST_F(OnboardingTest, AClaimWaitsForTheDeviceToAcceptItsProvisioning) {
                ErrorCode::kFailedPrecondition, "not onboarded");
   const core::Time completed_at = tick();
   const DeviceRecord cam =
-      must(registry_.complete_onboarding(completed_at, "CAM-1", "10.12.300", "lts-2022"));
+      must(registry_.complete_onboarding(completed_at, "CAM-1", "11.11.0", "lts-2024"));
   EXPECT_EQ(cam.state.status, OnboardingStatus::kOnboarded);
   EXPECT_EQ(cam.state.onboarded_at, completed_at);
   EXPECT_EQ(cam.state.mode, DeviceMode::kManaged);
@@ -217,14 +217,26 @@ TEST_F(OnboardingTest, AClaimWaitsForTheDeviceToAcceptItsProvisioning) {
                ErrorCode::kInvalidArgument, "os_version");
 }
 
-TEST_F(OnboardingTest, ADeviceOffItsProfilesTrackOnboardsManagedThenDropsToConnected) {
+TEST_F(OnboardingTest, ADeviceOnAnOlderLtsOnboardsManagedThenDropsToConnected) {
   ASSERT_TRUE(
       registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1"), "managed-lts").ok());
-  const DeviceRecord cam = must(registry_.complete_onboarding(tick(), "CAM-1", "12.2.0", "active"));
+  const DeviceRecord cam =
+      must(registry_.complete_onboarding(tick(), "CAM-1", "10.12.300", "lts-2022"));
   EXPECT_EQ(cam.state.mode, DeviceMode::kConnected);
   const auto changes = audit(acme_, kTopicDeviceModeChanged, "CAM-1");
   ASSERT_EQ(changes.size(), 2u);
-  EXPECT_EQ(changes[1].detail.rfind("from=managed to=connected cause=off_os_track", 0), 0u);
+  EXPECT_EQ(changes[0].detail,
+            "from=standalone to=managed cause=onboarded_managed profile=managed-lts");
+  EXPECT_EQ(changes[1].detail,
+            "from=managed to=connected cause=off_os_track track=lts-2022 latest_lts=lts-2024");
+}
+
+TEST_F(OnboardingTest, ADeviceOnTheActiveTrackOnboardsIntoAnLtsProfileAndStaysManaged) {
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1"), "managed-lts").ok());
+  const DeviceRecord cam = must(registry_.complete_onboarding(tick(), "CAM-1", "12.2.0", "active"));
+  EXPECT_EQ(cam.state.mode, DeviceMode::kManaged);
+  EXPECT_EQ(audit(acme_, kTopicDeviceModeChanged, "CAM-1").size(), 1u);  // onboarded_managed only
 }
 
 TEST_F(OnboardingTest, AFailedOnboardingFreesItsSeatAndSaysWhy) {
@@ -368,14 +380,15 @@ void install_foreign_app(DeviceRegistry& r, core::Time now, const std::string& s
 void install_allowed_app(DeviceRegistry& r, core::Time now, const std::string& serial) {
   ASSERT_TRUE(r.report_app_installed(now, serial, "motion-guard").ok());
 }
-void go_off_track(DeviceRegistry& r, core::Time now, const std::string& serial) {
-  ASSERT_TRUE(r.report_os(now, serial, "12.2.0", "active").ok());
+// Neither the active track nor the latest LTS (lts-2024 in the fixture).
+void go_to_older_lts(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_os(now, serial, "10.12.300", "lts-2022").ok());
 }
 void move_to_latest_lts(DeviceRegistry& r, core::Time now, const std::string& serial) {
   ASSERT_TRUE(r.report_os(now, serial, "11.11.120", "lts-2024").ok());
 }
-void stay_on_profile_track(DeviceRegistry& r, core::Time now, const std::string& serial) {
-  ASSERT_TRUE(r.report_os(now, serial, "10.12.300", "lts-2022").ok());
+void move_to_active_track(DeviceRegistry& r, core::Time now, const std::string& serial) {
+  ASSERT_TRUE(r.report_os(now, serial, "12.2.0", "active").ok());
 }
 void use_local_admin(DeviceRegistry& r, core::Time now, const std::string& serial) {
   ASSERT_TRUE(r.report_local_administrator_used(now, serial).ok());
@@ -386,11 +399,11 @@ const ModeRow kModeRows[] = {
      "onboarded_connected"},
     {"onboard_managed", "managed-lts", nullptr, DeviceMode::kStandalone, DeviceMode::kManaged,
      "onboarded_managed"},
-    {"off_os_track", "managed-lts", go_off_track, DeviceMode::kManaged, DeviceMode::kConnected,
-     "off_os_track"},
+    {"older_lts_off_os_track", "managed-lts", go_to_older_lts, DeviceMode::kManaged,
+     DeviceMode::kConnected, "off_os_track"},
     {"latest_lts_keeps_managed", "managed-lts", move_to_latest_lts, DeviceMode::kManaged,
      DeviceMode::kManaged, ""},
-    {"profile_track_keeps_managed", "managed-lts", stay_on_profile_track, DeviceMode::kManaged,
+    {"active_track_keeps_managed", "managed-lts", move_to_active_track, DeviceMode::kManaged,
      DeviceMode::kManaged, ""},
     {"app_outside_profile", "managed-lts", install_foreign_app, DeviceMode::kManaged,
      DeviceMode::kConnected, "app_outside_profile"},
@@ -450,6 +463,70 @@ TEST_F(DeviceModeTest, ReleaseRowsAndUnlistedPairsOfTheTable) {
   EXPECT_EQ(mode_after(DeviceMode::kConnected, ModeCause::kOffOsTrack), std::nullopt);
   EXPECT_EQ(mode_after(DeviceMode::kStandalone, ModeCause::kReleased), std::nullopt);
   EXPECT_EQ(mode_after(DeviceMode::kManaged, ModeCause::kOnboardedManaged), std::nullopt);
+}
+
+TEST_F(DeviceModeTest, AnOlderLtsTheProfileNamesKeepsNoDeviceManaged) {
+  // The profile's track says what the platform installs, not what keeps a device managed.
+  const DeviceProfile old_lts{"managed-2022", DeviceMode::kManaged, "lts-2022", {}, {}};
+  ASSERT_TRUE(registry_.define_profile(tick(), alice_, acme_, old_lts).ok());
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "CAM-1", oaks_.at("CAM-1"), "managed-2022").ok());
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "CAM-3", oaks_.at("CAM-3"), "managed-2022").ok());
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "REC-1", oaks_.at("REC-1"), "managed-2022").ok());
+  EXPECT_EQ(
+      must(registry_.complete_onboarding(tick(), "CAM-1", "10.12.300", "lts-2022")).state.mode,
+      DeviceMode::kConnected);
+  EXPECT_EQ(must(registry_.complete_onboarding(tick(), "CAM-3", "11.11.0", "lts-2024")).state.mode,
+            DeviceMode::kManaged);
+  EXPECT_EQ(must(registry_.complete_onboarding(tick(), "REC-1", "12.2.0", "active")).state.mode,
+            DeviceMode::kManaged);
+  EXPECT_EQ(audit(acme_, kTopicDeviceModeChanged, "CAM-1").back().detail,
+            "from=managed to=connected cause=off_os_track track=lts-2022 latest_lts=lts-2024");
+  // Reported later, the profile's own track drops a managed device just the same.
+  ASSERT_TRUE(registry_.report_os(tick(), "CAM-3", "10.12.310", "lts-2022").ok());
+  EXPECT_EQ(must(registry_.device("CAM-3")).state.mode, DeviceMode::kConnected);
+}
+
+TEST_F(DeviceModeTest, MovingTheLatestLtsOnDropsTheDevicesLeftOnTheOldOne) {
+  ASSERT_TRUE(
+      registry_
+          .register_devices(tick(), {factory("GLX-1", DeviceKind::kCamera, DeviceTier::kTier1)})
+          .ok());
+  ASSERT_TRUE(claim("CAM-1", "managed-lts").ok());  // managed on lts-2024
+  ASSERT_TRUE(claim("CAM-3", "managed-lts").ok());
+  ASSERT_TRUE(registry_.report_os(tick(), "CAM-3", "12.2.0", "active").ok());  // managed, active
+  ASSERT_TRUE(claim("REC-1", "connected").ok());
+  ASSERT_TRUE(registry_.report_os(tick(), "REC-1", "11.11.0", "lts-2024").ok());  // connected
+  ASSERT_TRUE(
+      registry_.claim(tick(), alice_, acme_, "EDGE-1", oaks_.at("EDGE-1"), "managed-lts").ok());
+  ASSERT_TRUE(complete(registry_.claim(tick(), bob_, globex_, "GLX-1", oaks_.at("GLX-1"))).ok());
+  ASSERT_EQ(must(registry_.device("GLX-1")).state.mode, DeviceMode::kManaged);
+
+  const auto fell_back = must(registry_.set_latest_lts_track(tick(), "lts-2026"));
+  EXPECT_EQ(fell_back, (std::vector<std::string>{"CAM-1", "GLX-1"}));
+  EXPECT_EQ(must(registry_.device("CAM-1")).state.mode, DeviceMode::kConnected);
+  EXPECT_EQ(must(registry_.device("GLX-1")).state.mode, DeviceMode::kConnected);
+  EXPECT_EQ(must(registry_.device("CAM-3")).state.mode, DeviceMode::kManaged);
+  EXPECT_EQ(must(registry_.device("REC-1")).state.mode, DeviceMode::kConnected);
+  EXPECT_EQ(must(registry_.device("EDGE-1")).state.mode, DeviceMode::kStandalone);  // onboarding
+  const std::string dropped =
+      "from=managed to=connected cause=off_os_track track=lts-2024 latest_lts=lts-2026";
+  EXPECT_EQ(audit(acme_, kTopicDeviceModeChanged, "CAM-1").back().detail, dropped);
+  EXPECT_EQ(audit(globex_, kTopicDeviceModeChanged, "GLX-1").back().detail, dropped);
+  EXPECT_EQ(audit(acme_, kTopicDeviceModeChanged, "REC-1").size(), 1u);  // onboarded only
+  EXPECT_EQ(audit(std::string(kRegistryAuditTrail), kTopicLatestLtsSet).back().detail,
+            "track=lts-2026");
+
+  // Onboarding later on the track left behind drops at once; the new LTS keeps managed.
+  EXPECT_EQ(must(registry_.complete_onboarding(tick(), "EDGE-1", "11.11.0", "lts-2024")).state.mode,
+            DeviceMode::kConnected);
+  ASSERT_TRUE(registry_.report_os(tick(), "CAM-3", "13.1.0", "lts-2026").ok());
+  EXPECT_EQ(must(registry_.device("CAM-3")).state.mode, DeviceMode::kManaged);
+  // Nothing is left to drop: setting the same track again moves no device.
+  EXPECT_TRUE(must(registry_.set_latest_lts_track(tick(), "lts-2026")).empty());
+  expect_error(registry_.set_latest_lts_track(tick(), ""), ErrorCode::kInvalidArgument, "track");
 }
 
 TEST_F(DeviceModeTest, WebRtcIsRefusedForConnectedDevices) {

@@ -767,11 +767,11 @@ TEST_F(OnboardingNodeTest, ConnectedProfileOnboardsIntoConnectedMode) {
 }
 
 TEST_F(OnboardingNodeTest, ManagedDeviceOffItsTrackIsOnboardedConnected) {
-  // It accepts a managed profile but runs another track: it joins, in connected mode, and is
-  // told so once.
+  // It accepts a managed profile but runs an older LTS (neither the active track nor the latest
+  // LTS): it joins, in connected mode, and is told so once.
   frame(seconds(1), 4, lan_hello("CAM-1", "lan-a"));
   ASSERT_TRUE(claim(seconds(2), "CAM-1").ok());
-  core::Outbox& out = frame(seconds(3), 4, provision_ack("CAM-1", true, "12.0.0", "active"));
+  core::Outbox& out = frame(seconds(3), 4, provision_ack("CAM-1", true, "10.12.5", "lts-2022"));
   const std::vector<Sent> changes = sent(out, wire::Envelope::kModeChange);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].envelope.mode_change().mode(), "connected");
@@ -1154,16 +1154,22 @@ TEST_F(OnboardingNodeTest, LocalAdministratorOrAnOsOffTrackMovesAManagedDeviceTo
   EXPECT_EQ(node_.find("CAM-2")->os_version, "11.13.0");
   EXPECT_EQ(registered("CAM-2").state.os_version, "11.13.0");
   EXPECT_EQ(registered("CAM-2").state.mode, DeviceMode::kManaged);
-  const std::vector<Sent> off_track = sent(
-      frame(seconds(4), 5, os_reported("CAM-2", "12.0.0", "active")), wire::Envelope::kModeChange);
+  // The active track keeps it managed too, though its profile names lts-2024.
+  EXPECT_TRUE(frame(seconds(4), 5, os_reported("CAM-2", "12.0.0", "active")).empty());
+  EXPECT_EQ(registered("CAM-2").state.os_track, "active");
+  EXPECT_EQ(registered("CAM-2").state.mode, DeviceMode::kManaged);
+  // An older LTS is neither the active track nor the latest LTS.
+  const std::vector<Sent> off_track =
+      sent(frame(seconds(5), 5, os_reported("CAM-2", "10.12.5", "lts-2022")),
+           wire::Envelope::kModeChange);
   ASSERT_EQ(off_track.size(), 1u);
   EXPECT_EQ(off_track[0].connection, 5u);
   EXPECT_EQ(off_track[0].envelope.mode_change().mode(), "connected");
   EXPECT_EQ(off_track[0].envelope.mode_change().cause(), "os_reported");
-  EXPECT_EQ(node_.find("CAM-2")->os_version, "12.0.0");
-  EXPECT_EQ(registered("CAM-2").state.os_track, "active");
+  EXPECT_EQ(node_.find("CAM-2")->os_version, "10.12.5");
+  EXPECT_EQ(registered("CAM-2").state.os_track, "lts-2022");
   EXPECT_EQ(registered("CAM-2").state.mode, DeviceMode::kConnected);
-  EXPECT_EQ(metrics().device_reports, 3u);
+  EXPECT_EQ(metrics().device_reports, 4u);
 }
 
 TEST_F(OnboardingNodeTest, ReportForASerialTheConnectionDoesNotSpeakForIsIgnored) {
@@ -1279,8 +1285,8 @@ class Loop {
     for (std::size_t i = 0; i < agents; ++i) {
       const std::string serial = "ACCC8E" + std::to_string(100'000 + i);
       agents_.emplace_back(
-          devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1, "", "", {}, {}, 50'000'000}, config_,
-          core::RandomStream(seed, core::kDeviceStreamBase + i));
+          devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1, "", "", {}, {}, 50'000'000},
+          config_, core::RandomStream(seed, core::kDeviceStreamBase + i));
       connection_of_.push_back(0);
     }
     core::Outbox out;

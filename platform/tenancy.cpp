@@ -460,6 +460,8 @@ Result<Done> Tenancy::assign_role(core::Time now, std::string_view actor,
                              " scope=" + scope_text(key) + " previous=" + previous);
   if (!recorded.ok()) return recorded.error();
   grants[std::move(key)] = role;
+  // Tokens were scoped from the grant replaced; only adding a grant at a new scope keeps them.
+  if (current) withdraw_app_tokens(now, organization, member);
   return Done{};
 }
 
@@ -486,7 +488,15 @@ Result<Done> Tenancy::revoke_role(core::Time now, std::string_view actor,
   if (!recorded.ok()) return recorded.error();
   grants.erase(held);
   if (leaves) remove_member(state, member);
+  withdraw_app_tokens(now, organization, member);
   return Done{};
+}
+
+void Tenancy::withdraw_app_tokens(core::Time now, std::string_view organization,
+                                  std::string_view user) {
+  if (app_revocation_.member_grant_withdrawn) {
+    app_revocation_.member_grant_withdrawn(now, organization, user);
+  }
 }
 
 Result<ResourceGroupId> Tenancy::create_resource_group(core::Time now, std::string_view actor,
@@ -631,6 +641,8 @@ Result<std::vector<std::string>> Tenancy::delete_organization(core::Time now,
   std::vector<std::string> released =
       device_release_ ? device_release_(now, id) : std::vector<std::string>{};
   std::sort(released.begin(), released.end());
+  // And application authorization here: no token of the organization outlives it.
+  if (app_revocation_.organization_deleted) app_revocation_.organization_deleted(now, id);
   erase_user_data(state);
   organizations_.erase(id);
   return released;

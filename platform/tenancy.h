@@ -24,6 +24,14 @@
 // erases from the IdentityStore the personal data of each member who belongs to no other
 // organization (the deleting owner included), closes the organization's audit trail (kept,
 // searchable, refusing appends), and hands back the serials of its devices to release.
+//
+// Applications act for a member with a token whose scopes came from the member's role
+// (app_authorization.h), so a token must not outlive the grant that backed it: when a member's
+// grant is taken back (revoke_role, and with the last one the membership) or replaced by another
+// (assign_role over a grant held at that scope), the application tokens and pending codes that
+// member holds in the organization are revoked; when the organization is deleted, all of its
+// are, and its applications' onboarding is forgotten. Granting a role at a new scope takes
+// nothing away and revokes nothing.
 #pragma once
 
 #include <array>
@@ -140,6 +148,16 @@ struct License {
 using DeviceRelease =
     std::function<std::vector<std::string>(core::Time now, std::string_view organization)>;
 
+// Where application authorization plugs in, as the device registry does above: called at `now`
+// once the change is audited and made, with well-formed ids.
+struct AppRevocation {
+  // A grant of `user` in `organization` was taken back or replaced (they may have left it).
+  std::function<void(core::Time now, std::string_view organization, std::string_view user)>
+      member_grant_withdrawn;
+  // `organization` is being deleted (its trail already closed).
+  std::function<void(core::Time now, std::string_view organization)> organization_deleted;
+};
+
 class Tenancy {
  public:
   // Both must outlive the service.
@@ -207,6 +225,9 @@ class Tenancy {
 
   // Installs the device registry's release (none yet: deletion then releases no devices).
   void set_device_release(DeviceRelease release) { device_release_ = std::move(release); }
+  // Installs application authorization's revocation (none yet: no tokens to revoke). Either
+  // function may be empty.
+  void set_app_revocation(AppRevocation revocation) { app_revocation_ = std::move(revocation); }
 
   Result<Organization> organization(std::string_view organization) const;
   // By user id.
@@ -268,11 +289,13 @@ class Tenancy {
                   core::Time now);
   void remove_member(OrganizationState& organization, std::string_view user);
   void erase_user_data(OrganizationState& organization);
+  void withdraw_app_tokens(core::Time now, std::string_view organization, std::string_view user);
 
   AuditLog& audit_log_;
   IdentityStore& identity_store_;
   TenancyLimits limits_;
   DeviceRelease device_release_;
+  AppRevocation app_revocation_;
   Organizations organizations_;
   std::map<InvitationId, OrganizationId, std::less<>> invitation_organization_;
   std::map<UserId, std::set<OrganizationId, std::less<>>, std::less<>> organizations_of_user_;

@@ -285,12 +285,24 @@ TEST_F(ResultFilesTest, WriteFailuresNameThePath) {
   EXPECT_FALSE(fs::exists(dir_ / "junit.xml.tmp"));
 }
 
-TEST_F(ResultFilesTest, ReadOnlyDirectoryIsNamed) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes through permissions";
-  fs::permissions(dir_, fs::perms::owner_read | fs::perms::owner_exec);
-  const std::string error = error_of([&] { write_result_json(dir_, sample_run("a", 1, true)); });
-  fs::permissions(dir_, fs::perms::owner_all);
-  EXPECT_EQ(error, "cannot write " + (dir_ / "result.json").string() + ": Permission denied");
+// An existing directory nobody may create a file in, root included (CI runs as root, which
+// writes through permission bits, so a read-only mode proves nothing there): procfs holds only
+// the kernel's own files. The reason is the kernel's to word; the path must be named.
+TEST_F(ResultFilesTest, UnwritableDirectoryIsNamed) {
+  const fs::path proc = "/proc";
+  ASSERT_TRUE(fs::is_directory(proc)) << "this test needs Linux's /proc";
+  const std::vector<RunResult> runs = {sample_run("a", 1, true)};
+  const auto expect_named = [](const std::string& error, const fs::path& file) {
+    const std::string prefix = "cannot write " + file.string() + ": ";
+    EXPECT_EQ(error.rfind(prefix, 0), 0u) << error;
+    EXPECT_GT(error.size(), prefix.size()) << "no reason given: " << error;
+    EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
+  };
+  expect_named(error_of([&] { write_result_json(proc, runs[0]); }), proc / "result.json");
+  expect_named(error_of([&] { write_junit_xml(proc / "junit.xml", runs, "suite"); }),
+               proc / "junit.xml");
+  expect_named(error_of([&] { write_report_html(proc / "report.html", runs, "t"); }),
+               proc / "report.html");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,8 +38,20 @@ def test_same_seed_same_trace_and_other_seed_differs():
 
 def test_overrides_reach_the_scenario():
     r = ccsim.run(NETWORK_CUT, seed=1, overrides={"fleet.cameras": 120, "fleet.sites": 6})
+    # The smaller fleet still recovers from the cut: every check passes.
+    assert r.passed is True, [(c.id, c.detail) for c in r.checks if not c.passed]
+    assert r.checks and all(c.passed for c in r.checks)
     assert r.devices == 120
     assert r.metrics["devices"] == 120
+    # 120 cameras over 6 sites is 20 a site (the file's 1000 over 10 would be 100): each of the
+    # five cut sites shows all 20 disconnected, and the 5 x 20 cut cameras each came back once.
+    cut = [c for c in r.checks if c.id.startswith("cut-seen-site-")]
+    assert len(cut) == 5
+    for check in cut:
+        assert "20 of 20 = 1.0000" in check.detail, check.detail
+    back = next(c for c in r.checks if c.id == "all-back")
+    assert back.detail.startswith("connected at 55m: 120 of 120"), back.detail
+    assert r.metrics["reconnects"] == 100
 
 
 def test_typo_in_key_raises_with_file_line_and_key(tmp_path):
