@@ -404,6 +404,21 @@ void PlatformNode::on_device_report(Time now, ConnectionId connection, const wir
   tell_mode(now, report.serial(), before.value().state.mode, cause, out);
 }
 
+Result<std::vector<std::string>> PlatformNode::set_latest_lts_track(Time now,
+                                                                    std::string_view track,
+                                                                    core::Outbox& out) {
+  assert(control_plane_ != nullptr);
+  auto fell_back = control_plane_->registry.set_latest_lts_track(now, track);
+  if (!fell_back.ok()) return fell_back;
+  for (const std::string& serial : fell_back.value()) {
+    // A device that never said hello has no connection to be told on.
+    if (index_by_serial_.contains(serial)) {
+      tell_mode(now, serial, DeviceMode::kManaged, "latest_lts_moved", out);
+    }
+  }
+  return fell_back;
+}
+
 void PlatformNode::tell_mode(Time now, const std::string& serial, DeviceMode before,
                              std::string_view cause, core::Outbox& out) {
   const DeviceMode after = control_plane_->registry.device(serial).value().state.mode;

@@ -156,6 +156,11 @@ class PlatformNode {
                                              core::Outbox& out);
   Result<Done> set_diagnostics(Time now, std::string_view actor, std::string_view organization,
                                std::string_view device, bool granted, core::Outbox& out);
+  // The platform learns of a newer LTS track (DeviceRegistry::set_latest_lts_track): managed
+  // devices left on the previous one fall back to connected, and each that is connected is told
+  // with a ModeChange. Returns the serials that fell back.
+  Result<std::vector<std::string>> set_latest_lts_track(Time now, std::string_view track,
+                                                        core::Outbox& out);
   // The version last recommended to each device, by serial.
   const std::map<std::string, std::string, std::less<>>& recommendations() const {
     return recommendations_;

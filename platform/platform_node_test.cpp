@@ -1520,3 +1520,33 @@ TEST(PlatformLoop, SameSeedSameTraceDifferentSeedDifferentTrace) {
 
 }  // namespace
 }  // namespace ccsim::platform
+
+namespace ccsim::platform {
+namespace {
+
+// A newer LTS leaves a managed camera on the previous one behind: it falls back to connected, and
+// the platform tells it on its connection; a camera that never said hello is not told.
+TEST_F(OnboardingNodeTest, ANewLtsTellsTheManagedDevicesLeftBehindTheyAreConnected) {
+  onboard(seconds(1), 4, "CAM-1");  // reports 11.11.0 on lts-2024, the latest LTS
+  ASSERT_EQ(registered("CAM-1").state.mode, DeviceMode::kManaged);
+  const std::uint64_t told_before = metrics().mode_changes_sent;
+  core::Outbox out;
+  const auto fell_back = node_.set_latest_lts_track(seconds(2), "lts-2026", out);
+  ASSERT_TRUE(fell_back.ok()) << fell_back.error().message;
+  EXPECT_EQ(fell_back.value(), (std::vector<std::string>{"CAM-1"}));
+  EXPECT_EQ(registered("CAM-1").state.mode, DeviceMode::kConnected);
+  const std::vector<Sent> changes = sent(out, wire::Envelope::kModeChange);
+  ASSERT_EQ(changes.size(), 1U);
+  EXPECT_EQ(changes[0].connection, 4U);
+  EXPECT_EQ(changes[0].envelope.mode_change().serial(), "CAM-1");
+  EXPECT_EQ(changes[0].envelope.mode_change().mode(), "connected");
+  EXPECT_EQ(changes[0].envelope.mode_change().cause(), "latest_lts_moved");
+  EXPECT_EQ(metrics().mode_changes_sent, told_before + 1);
+  // Nothing is left on the old track now: a second announcement moves nobody.
+  core::Outbox again;
+  EXPECT_TRUE(node_.set_latest_lts_track(seconds(3), "lts-2026", again).value().empty());
+  EXPECT_TRUE(again.sends.empty());
+}
+
+}  // namespace
+}  // namespace ccsim::platform

@@ -111,7 +111,8 @@ void Timeline::run_platform_action(Time now, std::uint32_t index) {
       onboard_due(now, index);
       break;
     case ActionKind::kSetLatestLts:
-      (void)plane.registry.set_latest_lts_track(now, action.track);
+      (void)deployment_.platform.set_latest_lts_track(now, action.track, platform_out_);
+      driver_.dispatch_platform(now, platform_out_);
       break;
     case ActionKind::kRequestLiveVideo:
       request_live_video(action, index);
