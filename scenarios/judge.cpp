@@ -10,6 +10,7 @@
 
 #include "core/time_text.h"
 #include "scenarios/model/metrics.h"
+#include "scenarios/model/vocabulary.h"
 #include "scenarios/verdict_text.h"
 
 namespace ccsim::scenarios {
@@ -214,22 +215,12 @@ CheckResult judge_devices(const Deployment& d, const platform::ControlPlane& pla
 
 }  // namespace
 
-namespace {
-
-bool looks_at_a_moment(const Check& check) {
-  return check.kind == CheckKind::kConnectedFraction ||
-         check.kind == CheckKind::kDisconnectedFraction ||
-         check.kind == CheckKind::kDevicesOnVersion;
-}
-
-}  // namespace
-
 Judge::Judge(Deployment& deployment, Driver& driver)
     : deployment_(deployment), observed_(deployment.scenario.checks.size()) {
   const Scenario& scenario = deployment.scenario;
   for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
     const Check& check = scenario.checks[i];
-    if (!looks_at_a_moment(check) || check.at >= scenario.duration) continue;
+    if (!check_spec(check.kind).looks_at_a_moment || check.at >= scenario.duration) continue;
     driver.at_platform(
         check.at,
         [this, i](Time now) {

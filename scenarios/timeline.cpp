@@ -6,17 +6,12 @@
 #include <set>
 #include <utility>
 
+#include "scenarios/model/vocabulary.h"
+
 namespace ccsim::scenarios {
 namespace {
 
 using core::Time;
-
-// Whether an action happens at the devices (at their sites) or through the platform's API.
-bool acts_on_devices(ActionKind kind) {
-  return kind == ActionKind::kInstallApp || kind == ActionKind::kUseLocalAdministrator ||
-         kind == ActionKind::kInstallOs || kind == ActionKind::kRestartHost ||
-         kind == ActionKind::kAddDeviceLocally;
-}
 
 // The sites a fault matches: the one named, or every site of the region named, or every site.
 std::vector<std::uint32_t> sites_of(const Scenario& scenario, const Fault& fault) {
@@ -88,7 +83,7 @@ void Timeline::schedule_fault(const Fault& fault) {
 
 void Timeline::schedule_action(std::uint32_t index) {
   const Action& action = deployment_.scenario.actions[index];
-  if (!acts_on_devices(action.kind)) {
+  if (action_spec(action.kind).side == ActionSide::kPlatform) {
     driver_.at_platform(action.at, [this, index](Time now) { run_platform_action(now, index); });
     return;
   }

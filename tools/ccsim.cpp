@@ -468,7 +468,13 @@ int main(int argc, char** argv) {
               << kUsage;
     return kExitBadInput;
   } catch (const ccsim::scenarios::ScenarioError& e) {
-    std::cerr << "ccsim: error: " << e.what() << "\n";
+    // One line a problem, as a compiler lists a file's errors, then how many there were.
+    for (const ccsim::scenarios::ScenarioProblem& problem : e.problems) {
+      std::cerr << "ccsim: error: " << problem.message() << "\n";
+    }
+    const std::size_t total = e.problems.size() + e.more;
+    if (e.more > 0) std::cerr << "ccsim: " << e.more << " more problems not listed\n";
+    if (total > 1) std::cerr << "ccsim: " << total << " problems; nothing was run\n";
     return kExitBadInput;
   } catch (const po::error& e) {
     std::cerr << "ccsim " << command << ": " << e.what() << " (see ccsim " << command

@@ -59,7 +59,7 @@ const Key kTaskName{"name",
                     {},
                     &assign_member<&Action::name, Action>};
 
-const std::array<Key, 10> kOnboardKeys = {{
+const std::array<Key, 9> kOnboardKeys = {{
     kDevices,
     {"organization",
      KeyType::kOrganization,
@@ -288,7 +288,9 @@ const std::array<ActionSpec, 13> kActions = {{
     {"install_os", ActionKind::kInstallOs, ActionSide::kDevices,
      "each selected device now runs this OS version on this track", kInstallOsKeys},
     {"set_latest_lts", ActionKind::kSetLatestLts, ActionSide::kPlatform,
-     "the platform learns that `track` is the latest LTS track", kLatestLtsKeys},
+     "the platform learns that `track` is the latest LTS track; managed devices on neither it nor "
+     "the active track fall back to connected, and those connected are told",
+     kLatestLtsKeys},
     {"request_live_video", ActionKind::kRequestLiveVideo, ActionSide::kPlatform,
      "a user of each selected device's organization asks for WebRTC live video from it; the "
      "platform grants it only to a role that may view live video, for an onboarded device in "

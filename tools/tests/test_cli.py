@@ -278,6 +278,26 @@ def test_bad_value_names_key_and_line(cli, tmp_path):
     assert "5 minutes" in r.stderr
 
 
+def test_every_problem_of_a_file_is_listed_with_its_own_line(cli, tmp_path):
+    """An unknown key, a negative count and a duration of `5 parsecs`: three lines, three line
+    numbers, in file order, exit 2, and no run."""
+    bad = edited_copy(HANDFUL, tmp_path / "three.yaml",
+                      ("  - name: lund\n", "  - name: lund\n    colour: blue\n"),
+                      ("model: tier1-dome, count: 1", "model: tier1-dome, count: -2"),
+                      ("within: 2m}", "within: 5 parsecs}"))
+    lines = [line_of(bad, "colour: blue"), line_of(bad, "count: -2"), line_of(bad, "5 parsecs")]
+    assert lines == sorted(lines)
+    r = cli("run", bad, "--out", tmp_path / "out")
+    assert r.returncode == EXIT_BAD_INPUT, r.stdout + r.stderr
+    errors = [l for l in r.stderr.splitlines() if l.startswith("ccsim: error: ")]
+    assert [int(e.split(":")[3]) for e in errors] == lines, r.stderr
+    assert "sites.0.colour: unknown key" in errors[0]
+    assert "sites.2.devices.0.count: got \"-2\"" in errors[1]
+    assert "checks.0.within: \"5 parsecs\" is not a duration" in errors[2]
+    assert "3 problems" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_file_exits_2_naming_it(cli, tmp_path):
     missing = tmp_path / "no-such-scenario.yaml"
     r = cli("run", missing, "--out", tmp_path / "out")
