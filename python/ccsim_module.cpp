@@ -27,9 +27,24 @@ std::string override_text(const py::handle& value) {
                        py::str(value.get_type().attr("__name__")).cast<std::string>());
 }
 
-scenarios::RunResult run(const std::string& path, std::uint64_t seed, const py::dict& overrides) {
+scenarios::DriverKind driver_named(const std::string& driver) {
+  if (driver == "sim") return scenarios::DriverKind::kSimulated;
+  if (driver == "real") return scenarios::DriverKind::kReal;
+  throw py::value_error("driver must be 'sim' or 'real', not '" + driver + "'");
+}
+
+scenarios::ClockKind clock_named(const std::string& clock) {
+  if (clock == "paused") return scenarios::ClockKind::kPaused;
+  if (clock == "real") return scenarios::ClockKind::kReal;
+  throw py::value_error("clock must be 'paused' or 'real', not '" + clock + "'");
+}
+
+scenarios::RunResult run(const std::string& path, std::uint64_t seed, const py::dict& overrides,
+                         const std::string& driver, const std::string& clock) {
   scenarios::RunSettings settings;
   settings.seed = seed;
+  settings.driver = driver_named(driver);
+  settings.clock = clock_named(clock);
   for (const auto& [key, value] : overrides) {
     if (!py::isinstance<py::str>(key)) throw py::type_error("overrides keys must be str");
     settings.overrides.push_back(
@@ -73,6 +88,10 @@ void init_results(py::module_& m) {
       .def_readonly("devices", &scenarios::RunResult::devices)
       .def_readonly("reproduce", &scenarios::RunResult::reproduce,
                     "the ccsim command line that reproduces this run")
+      .def_readonly("driver", &scenarios::RunResult::driver, "sim or real")
+      .def_readonly("build", &scenarios::RunResult::build, "ccsim's version and commit")
+      .def_readonly("tz_database", &scenarios::RunResult::tz_database,
+                    "the tz database's version update windows were read with")
       .def("__repr__", [](const scenarios::RunResult& r) {
         return "<RunResult " + r.scenario + " seed " + std::to_string(r.seed) +
                (r.passed ? " passed" : " FAILED") + ">";
@@ -81,9 +100,12 @@ void init_results(py::module_& m) {
 
 void init_run(py::module_& m) {
   py::register_exception<scenarios::ScenarioError>(m, "ScenarioError", PyExc_ValueError);
-  m.def("run", &run, "path"_a, "seed"_a = 1, "overrides"_a = py::dict(),
+  m.def("run", &run, "path"_a, "seed"_a = 1, "overrides"_a = py::dict(), "driver"_a = "sim",
+        "clock"_a = "paused",
         "Runs the scenario file at `path` with `seed`, after applying `overrides` (a dict of\n"
-        "dotted keys to values, as `ccsim run --set key=value`). Returns a RunResult.\n"
+        "dotted keys to values, as `ccsim run --set key=value`), on `driver`: 'sim' (SimGrid)\n"
+        "or 'real' (TLS websockets on 127.0.0.1, with the `clock` 'paused' or 'real').\n"
+        "Returns a RunResult.\n"
         "Raises ccsim.ScenarioError (a ValueError) on bad input, with the message naming the\n"
         "file, line and key.");
 }

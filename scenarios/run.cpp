@@ -69,11 +69,11 @@ std::string reproduce_command(const std::string& file, const RunSettings& settin
   return command;
 }
 
-RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
-  return run_scenario_with_knowledge(scenario, settings).result;
-}
+namespace {
 
-RunAndKnowledge run_scenario_with_knowledge(const Scenario& scenario, const RunSettings& settings) {
+// One run; with `describe`, what the platform knows at the end too (costly at scale: a sorted copy
+// of every device's record, so only tests ask for it).
+RunAndKnowledge run(const Scenario& scenario, const RunSettings& settings, bool describe) {
   const auto wall_start = std::chrono::steady_clock::now();
   Deployment deployment(scenario, settings.seed);
   const std::unique_ptr<Driver> driver = make_driver(settings, deployment.fleet());
@@ -99,7 +99,17 @@ RunAndKnowledge run_scenario_with_knowledge(const Scenario& scenario, const RunS
   result.tz_database = platform::tz_database_version();
   result.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  return {std::move(result), deployment.describe()};
+  return {std::move(result), describe ? deployment.describe() : std::string()};
+}
+
+}  // namespace
+
+RunResult run_scenario(const Scenario& scenario, const RunSettings& settings) {
+  return run(scenario, settings, false).result;
+}
+
+RunAndKnowledge run_scenario_with_knowledge(const Scenario& scenario, const RunSettings& settings) {
+  return run(scenario, settings, true);
 }
 
 RunResult run_in_child_process(const std::string& path, const RunSettings& settings) {

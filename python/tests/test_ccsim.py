@@ -36,6 +36,24 @@ def test_same_seed_same_trace_and_other_seed_differs():
     assert other.trace_hash != first.trace_hash
 
 
+def test_the_real_driver_gives_the_same_verdicts_over_sockets():
+    simulated = ccsim.run(HANDFUL, seed=5)
+    real = ccsim.run(HANDFUL, seed=5, driver="real")
+    assert real.driver == "real" and simulated.driver == "sim"
+    assert [(c.id, c.passed) for c in real.checks] == [(c.id, c.passed) for c in simulated.checks]
+    assert real.passed
+    assert real.metrics["hellos_accepted"] == simulated.metrics["hellos_accepted"] == 5
+    assert "--driver real" in real.reproduce
+    assert real.build.startswith("ccsim ") and real.tz_database
+
+
+def test_an_unknown_driver_or_clock_is_a_value_error():
+    with pytest.raises(ValueError, match="driver must be 'sim' or 'real'"):
+        ccsim.run(HANDFUL, driver="simgrid")
+    with pytest.raises(ValueError, match="clock must be 'paused' or 'real'"):
+        ccsim.run(HANDFUL, driver="real", clock="fast")
+
+
 def test_overrides_reach_the_scenario():
     r = ccsim.run(NETWORK_CUT, seed=1, overrides={"fleet.cameras": 120, "fleet.sites": 6})
     # The smaller fleet still recovers from the cut: every check passes.
