@@ -206,3 +206,37 @@ TEST(Trace, BufferingIsInvisible) {
 
 }  // namespace
 }  // namespace ccsim::core
+
+namespace ccsim::core {
+namespace {
+
+// Two runs whose frames differ in one byte of content, not in size or timing, have different
+// digests; the same frames give the same digest.
+TEST(TraceFrames, OneByteOfOneFrameChangesTheDigest) {
+  const auto digest = [](std::string_view second_frame) {
+    Trace trace;
+    trace.record_frame(Time(10), TraceEvent::kDeliver, 3, 1, "hello from B8A44F000001");
+    trace.record_frame(Time(20), TraceEvent::kDeliver, 3, 0, second_frame);
+    return trace.finish();
+  };
+  const std::string same = digest("heartbeat 0001");
+  EXPECT_EQ(same, digest("heartbeat 0001"));
+  EXPECT_NE(same, digest("heartbeat 0002"));
+  EXPECT_NE(same, digest("Heartbeat 0001"));
+}
+
+// A frame longer than the trace's buffer is hashed whole, in pieces.
+TEST(TraceFrames, AFrameLargerThanTheBufferIsHashedWhole) {
+  std::string big(40'000, 'x');
+  const auto digest = [](std::string_view frame) {
+    Trace trace;
+    trace.record_frame(Time(1), TraceEvent::kDeliver, 0, 0, frame);
+    return trace.finish();
+  };
+  const std::string before = digest(big);
+  big[39'999] = 'y';
+  EXPECT_NE(before, digest(big));
+}
+
+}  // namespace
+}  // namespace ccsim::core
