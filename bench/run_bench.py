@@ -53,12 +53,10 @@ def yardstick_messages(stdout, label):
     return int(found.group(1))
 
 
-def run_row(args, cameras, out):
-    horizon = args.hours * 3600
+def run_ccsim(binary, args, cameras, run_dir, label):
+    """One heartbeat run of `binary` at `cameras`; (wall s, peak MiB, messages delivered)."""
     sites = max(1, cameras // CAMERAS_PER_SITE)
-    row = {"cameras": cameras, "horizon_s": horizon, "interval_s": args.interval}
-    run_dir = out / f"ccsim-{cameras}"
-    wall, rss, _ = measure([args.ccsim, "run", args.scenario, "--seed", "1", "--quiet",
+    wall, rss, _ = measure([binary, "run", args.scenario, "--seed", "1", "--quiet",
                             "--out", str(run_dir),
                             "--set", f"fleet.cameras={cameras}",
                             "--set", f"fleet.sites={sites}",
@@ -67,12 +65,22 @@ def run_row(args, cameras, out):
                             "--set", f"start_within={args.interval}s",
                             "--set", f"checks.0.within={args.interval + 60}s",
                             "--set", f"checks.1.at={args.hours}h",
-                            "--set", f"start_order={args.start_order}"], f"ccsim {cameras}")
+                            "--set", f"start_order={args.start_order}"], f"{label} {cameras}")
     result = json.loads((run_dir / "result.json").read_text())
     if not result["passed"]:
-        sys.exit(f"bench: the ccsim run failed its checks: {run_dir}/result.json")
-    row["ccsim"] = {"wall_s": wall, "peak_mib": rss,
-                    "messages": int(result["metrics"]["messages_delivered"])}
+        sys.exit(f"bench: the {label} run failed its checks: {run_dir}/result.json")
+    return {"wall_s": wall, "peak_mib": rss,
+            "messages": int(result["metrics"]["messages_delivered"])}
+
+
+def run_row(args, cameras, out):
+    horizon = args.hours * 3600
+    sites = max(1, cameras // CAMERAS_PER_SITE)
+    row = {"cameras": cameras, "horizon_s": horizon, "interval_s": args.interval}
+    row["ccsim"] = run_ccsim(args.ccsim, args, cameras, out / f"ccsim-{cameras}", "ccsim")
+    if args.baseline:
+        row["baseline"] = run_ccsim(args.baseline, args, cameras, out / f"baseline-{cameras}",
+                                    "ccsim baseline")
     if cameras <= args.per_camera_max and args.start_order == "staggered":
         wall, rss, stdout = measure([args.per_camera, str(cameras), str(horizon),
                                      str(args.interval)] + SIMGRID_OPTIONS
@@ -85,7 +93,7 @@ def run_row(args, cameras, out):
                                 f"actor per site {cameras}")
     row["per_site"] = {"wall_s": wall, "peak_mib": rss,
                        "messages": yardstick_messages(stdout, "per site")}
-    for run in ("ccsim", "per_camera", "per_site"):
+    for run in ("ccsim", "baseline", "per_camera", "per_site"):
         if run in row:
             row[run]["us_per_message"] = 1e6 * row[run]["wall_s"] / row[run]["messages"]
     return row
@@ -167,7 +175,8 @@ def table(rows):
     lines = ["| cameras | run | wall s | messages | µs/message | peak MiB | ccsim cost ratio |",
              "|---:|---|---:|---:|---:|---:|---:|"]
     for row in rows:
-        for run, name in (("ccsim", "ccsim"), ("per_camera", "SimGrid, actor per camera"),
+        for run, name in (("ccsim", "ccsim"), ("baseline", "ccsim baseline (--baseline)"),
+                          ("per_camera", "SimGrid, actor per camera"),
                           ("per_site", "SimGrid, actor per site")):
             if run not in row:
                 continue
@@ -185,6 +194,8 @@ def main():
     parser.add_argument("--ccsim", required=True, help="the ccsim binary")
     parser.add_argument("--per-camera", required=True, help="simgrid_actor_per_camera binary")
     parser.add_argument("--per-site", required=True, help="simgrid_actor_per_site binary")
+    parser.add_argument("--baseline", help="another ccsim binary (an earlier build) to run on "
+                        "each heartbeat row beside this one, for a before-and-after ratio")
     parser.add_argument("--scenario", required=True, help="bench/heartbeat-fleet.yaml")
     parser.add_argument("--onboarding-scenario", help="bench/onboarding-fleet.yaml; runs the "
                         "onboarding benchmark too")

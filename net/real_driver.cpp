@@ -167,6 +167,10 @@ void RealDriver::heal(std::uint32_t site) {
   }
 }
 
+bool RealDriver::makes(scenarios::FaultKind kind) const {
+  return kind == scenarios::FaultKind::kPartition;  // frames dropped at the agent's end
+}
+
 void RealDriver::run(Time end) {
   Parts& p = *parts_;
   if (p.ran) throw std::logic_error("a real driver runs once");

@@ -261,3 +261,48 @@ TEST(ChildProcess, ReportsAChildThatDies) {
 
 }  // namespace
 }  // namespace ccsim::scenarios
+
+#include "scenarios/deployment.h"
+#include "scenarios/scenario_error.h"
+#include "scenarios/timeline.h"
+
+namespace ccsim::scenarios {
+namespace {
+
+// A driver that can make no fault, to see the engine refuse what a driver cannot do.
+class FaultlessDriver final : public Driver {
+ public:
+  void at_site(core::Time, std::uint32_t, Callback) override {}
+  void dispatch_platform(core::Time, core::Outbox& out) override { out.clear(); }
+  void dispatch_agent(core::Time, std::uint32_t, core::Outbox& out) override { out.clear(); }
+  void partition(std::uint32_t) override { ADD_FAILURE() << "no partition expected"; }
+  void heal(std::uint32_t) override {}
+  bool makes(FaultKind) const override { return false; }
+  void run(core::Time) override {}
+  NetworkCounters network() const override { return {}; }
+
+ protected:
+  void set_platform_callback(core::Time, Callback, Phase) override {}
+};
+
+TEST(Timeline, AFaultTheDriverCannotMakeIsRefusedNamingItsLine) {
+  Scenario scenario = two_sites(1);
+  scenario.file = "cut.yaml";
+  Fault cut{std::chrono::minutes(5), std::chrono::minutes(1), FaultKind::kPartition, "north", ""};
+  cut.line = 12;
+  scenario.timeline.push_back(cut);
+  Deployment deployment(scenario, 1);
+  FaultlessDriver driver;
+  try {
+    const Timeline timeline(deployment, driver);
+    FAIL() << "a fault the driver cannot make ran";
+  } catch (const ScenarioError& error) {
+    EXPECT_EQ(error.file, "cut.yaml");
+    EXPECT_EQ(error.line, 12);
+    EXPECT_NE(error.expected.find("cannot make a partition fault"), std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace ccsim::scenarios

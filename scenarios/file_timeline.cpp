@@ -51,6 +51,7 @@ Fault read_fault(const Reader& reader, const Field& item, const Names& names) {
                                timeline_keys(), "do: fault, kind: " + std::string(spec.word));
   Fault fault;
   fault.kind = spec.kind;
+  fault.line = reader.line_of(item);
   fault.at = read_entry_time(reader, map, names);
   read_declared_keys<Fault>(reader, map, spec.keys, KeyContext{names, fault.at}, fault);
   if (map.find("site") && map.find("region")) {

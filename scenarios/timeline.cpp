@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "scenarios/model/vocabulary.h"
+#include "scenarios/scenario_error.h"
 
 namespace ccsim::scenarios {
 namespace {
@@ -69,6 +70,11 @@ void Timeline::schedule_start() {
 
 // A partition cuts its sites off at `at` and heals them `for` later.
 void Timeline::schedule_fault(const Fault& fault) {
+  if (!driver_.makes(fault.kind)) {
+    throw ScenarioError(deployment_.scenario.file, fault.line, "kind",
+                        "this driver cannot make a " + std::string(fault_spec(fault.kind).word) +
+                            " fault yet; expected another driver (--driver sim)");
+  }
   assert(fault.kind == FaultKind::kPartition);
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   driver_.at_platform(fault.at, [this, sites](Time now) {

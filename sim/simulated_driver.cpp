@@ -504,6 +504,10 @@ void SimulatedDriver::heal(std::uint32_t site) {
   world_->network.heal(site);
 }
 
+bool SimulatedDriver::makes(scenarios::FaultKind kind) const {
+  return kind == scenarios::FaultKind::kPartition;
+}
+
 void SimulatedDriver::run(Time end) {
   World& w = *world_;
   assert(!w.ran && end > Time::zero());

@@ -39,6 +39,7 @@ class SimulatedDriver final : public scenarios::Driver {
   void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) override;
   void partition(std::uint32_t site) override;
   void heal(std::uint32_t site) override;
+  bool makes(scenarios::FaultKind kind) const override;
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 

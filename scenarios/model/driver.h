@@ -75,6 +75,9 @@ class Driver {
   // are lost, connections cannot open) until as many heals as partitions.
   virtual void partition(std::uint32_t site) = 0;
   virtual void heal(std::uint32_t site) = 0;
+  // Whether this driver can make faults of `kind`; the engine refuses a scenario with one it
+  // cannot, rather than run it without.
+  virtual bool makes(FaultKind kind) const = 0;
 
   // Runs to `end`, firing the callbacks set and the nodes' own timers. Once per driver; the
   // engine starts the nodes from callbacks at time zero.

@@ -1,5 +1,6 @@
 // The timeline's fault kinds: what each `do: fault, kind:` does and every key it takes.
 #include <array>
+#include <cassert>
 
 #include "scenarios/model/vocabulary.h"
 
@@ -51,6 +52,14 @@ static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kPartition) 
 
 std::span<const FaultSpec> fault_specs() {
   return kFaults;
+}
+
+const FaultSpec& fault_spec(FaultKind kind) {
+  for (const FaultSpec& spec : kFaults) {
+    if (spec.kind == kind) return spec;
+  }
+  assert(false && "every fault kind is declared");
+  return kFaults[0];
 }
 
 }  // namespace ccsim::scenarios

@@ -155,6 +155,7 @@ struct Fault {
   FaultKind kind = FaultKind::kPartition;
   std::string site;
   std::string region;
+  int line = 0;  // of the entry in its file, for messages
 };
 
 // Which devices an action or a check is about: those of one site, or of one organization's

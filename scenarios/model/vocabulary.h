@@ -136,6 +136,7 @@ std::span<const ActionSpec> action_specs();
 std::span<const FaultSpec> fault_specs();
 std::span<const CheckSpec> check_specs();
 const ActionSpec& action_spec(ActionKind kind);
+const FaultSpec& fault_spec(FaultKind kind);
 const CheckSpec& check_spec(CheckKind kind);
 
 // Keys every action has (`at`, and `do` itself), every fault (`at`, `do: fault`, `kind`) and every
