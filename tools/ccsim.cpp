@@ -205,7 +205,7 @@ int command_run(const std::vector<std::string>& args) {
 // ---- suite --------------------------------------------------------------------------------
 
 const char* const kSuiteUsage =
-    "usage: ccsim suite DIR [--seeds A-B] [--out DIR] [--jobs N]\n"
+    "usage: ccsim suite DIR [--seeds A-B] [--out DIR] [--jobs N] [--driver sim|real]\n"
     "\n"
     "Runs every *.yaml scenario in DIR (not its subfolders) with every seed from A to B, each\n"
     "run in its own process, and writes each run's results under OUT/SCENARIO/seed-N plus a\n"
@@ -235,6 +235,7 @@ struct PlannedRun {
   std::string stem;
   std::uint64_t seed;
   fs::path out;
+  std::string driver;  // sim or real
 };
 
 // Starts `ccsim run` for one planned run in a child process with its output in a log file.
@@ -250,8 +251,9 @@ pid_t start_run(const PlannedRun& run) {
   }
   const std::string seed = std::to_string(run.seed);
   const std::string out = run.out.string();
-  const char* argv[] = {"ccsim", "run",       run.file.c_str(), "--seed", seed.c_str(),
-                        "--out", out.c_str(), "--quiet",        nullptr};
+  const char* argv[] = {"ccsim", "run",       run.file.c_str(), "--seed",           seed.c_str(),
+                        "--out", out.c_str(), "--driver",       run.driver.c_str(), "--quiet",
+                        nullptr};
   ::execv("/proc/self/exe", const_cast<char* const*>(argv));
   std::perror("ccsim: cannot start a run");
   ::_exit(127);
@@ -269,67 +271,69 @@ RunResult crashed_result(const PlannedRun& run, int status) {
       {"run", false, "the run's process " + how + "; see " + (run.out / "log.txt").string()});
   ccsim::scenarios::RunSettings settings;
   settings.seed = run.seed;
+  settings.driver = parse_driver(run.driver);
   r.reproduce = ccsim::scenarios::reproduce_command(run.file, settings);
   return r;
 }
 
-int command_suite(const std::vector<std::string>& args) {
-  po::options_description options("options");
-  options.add_options()("help,h", "show this help")(
-      "seeds", po::value<std::string>()->default_value("1-1"), "seeds to run, A-B inclusive")(
-      "out", po::value<std::string>(), "output directory (default: a new folder under runs/)")(
-      "jobs", po::value<unsigned>()->default_value(2), "runs at once (each is a process)");
-  const po::variables_map vm = parse_arguments(args, options, "dir", 1);
-  if (vm.count("help")) {
-    std::cout << kSuiteUsage << "\n" << options;
-    return kExitPassed;
-  }
-  if (!vm.count("dir")) throw BadInput("suite: missing DIR\n" + std::string(kSuiteUsage));
-  const fs::path dir = vm["dir"].as<std::string>();
+// The scenario files of a suite, sorted; each is loaded once, so bad input stops the suite before
+// any run.
+std::vector<fs::path> suite_files(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw BadInput(dir.string() + ": not a directory of scenarios");
-  const SeedRange seeds = parse_seed_range(vm["seeds"].as<std::string>());
-  const unsigned jobs = vm["jobs"].as<unsigned>();
-  if (jobs == 0 || jobs > kJobsMax) {
-    throw BadInput("--jobs " + std::to_string(jobs) + ": expected 1 to " +
-                   std::to_string(kJobsMax));
-  }
-
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml") {
       files.push_back(entry.path());
+    }
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw BadInput(dir.string() + ": no *.yaml scenario files");
   for (const fs::path& file : files) ccsim::scenarios::load_scenario(file.string(), {});
+  return files;
+}
+
+// Every file with every seed, each run's output under OUT/SCENARIO/seed-N.
+std::vector<PlannedRun> plan_suite(const std::vector<fs::path>& files, const SeedRange& seeds,
+                                   const std::string& seeds_text, const fs::path& out,
+                                   const std::string& driver) {
   // last - first + 1 wraps to 0 for 0-18446744073709551615, so compare the span instead.
   const std::uint64_t seed_span = seeds.last - seeds.first;
   if (seed_span >= kSuiteRunsMax / files.size()) {
-    throw BadInput("--seeds " + vm["seeds"].as<std::string>() + ": " +
-                   std::to_string(files.size()) + " scenarios x " + std::to_string(seed_span) +
-                   " + 1 seeds is more than " + std::to_string(kSuiteRunsMax) + " runs");
+    throw BadInput("--seeds " + seeds_text + ": " + std::to_string(files.size()) + " scenarios x " +
+                   std::to_string(seed_span) + " + 1 seeds is more than " +
+                   std::to_string(kSuiteRunsMax) + " runs");
   }
-  const std::uint64_t seed_count = seed_span + 1;
-
-  const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
-                                       : fresh_output_dir("suite-" + dir.filename().string());
-  make_dir(out);
   std::vector<PlannedRun> plan;
   for (const fs::path& file : files) {
     // Counted, not `seed <= last`: that never ends when last is the largest uint64.
-    for (std::uint64_t i = 0; i < seed_count; ++i) {
+    for (std::uint64_t i = 0; i <= seed_span; ++i) {
       const std::uint64_t seed = seeds.first + i;
       const std::string stem = file.stem().string();
-      plan.push_back({file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed))});
+      plan.push_back(
+          {file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed)), driver});
     }
   }
-  std::cerr << "ccsim: suite " << dir.string() << ": " << files.size() << " scenarios x "
-            << seed_count << " seeds = " << plan.size() << " runs, " << jobs << " at once\n";
+  return plan;
+}
 
+// The result a finished run left, or one that says how its process died.
+RunResult collect(const PlannedRun& run, int status) {
+  const bool wrote = WIFEXITED(status) && WEXITSTATUS(status) <= kExitFailed;
+  try {
+    return wrote ? ccsim::reports::read_result_json(run.out / "result.json")
+                 : crashed_result(run, status);
+  } catch (const std::exception& e) {
+    RunResult result = crashed_result(run, status);
+    result.checks.back().detail += std::string("; ") + e.what();
+    return result;
+  }
+}
+
+// Runs the plan, `jobs` processes at once, with a line on stderr as each run ends.
+std::vector<RunResult> run_plan(const std::vector<PlannedRun>& plan, unsigned jobs) {
   std::vector<RunResult> results(plan.size());
   std::map<pid_t, std::size_t> running;
-  std::size_t next = 0, finished = 0, failed = 0;
-  const auto wall_start = std::chrono::steady_clock::now();
+  std::size_t next = 0, finished = 0;
   while (finished < plan.size()) {
     while (next < plan.size() && running.size() < jobs) {
       running.emplace(start_run(plan[next]), next);
@@ -344,30 +348,26 @@ int command_suite(const std::vector<std::string>& args) {
     RunResult& result = results[it->second];
     running.erase(it);
     ++finished;
-    const bool wrote = WIFEXITED(status) && WEXITSTATUS(status) <= kExitFailed;
-    try {
-      result = wrote ? ccsim::reports::read_result_json(run.out / "result.json")
-                     : crashed_result(run, status);
-    } catch (const std::exception& e) {
-      result = crashed_result(run, status);
-      result.checks.back().detail += std::string("; ") + e.what();
-    }
-    if (!result.passed) ++failed;
+    result = collect(run, status);
     std::cerr << "[" << finished << "/" << plan.size() << "] " << run.stem << " seed " << run.seed
               << ": " << (result.passed ? "PASS" : "FAIL") << " (" << result.checks.size()
               << " checks, " << result.wall_time_s << " s)\n";
   }
-  const double wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return results;
+}
+
+int report_suite(const fs::path& dir, const fs::path& out, const std::vector<RunResult>& results,
+                 double wall_s) {
   try {
     ccsim::reports::write_junit_xml(out / "junit.xml", results, "suite " + dir.string());
     ccsim::reports::write_report_html(out / "report.html", results, "ccsim suite " + dir.string());
   } catch (const std::exception& e) {
     throw BadInput("--out " + out.string() + ": " + e.what());
   }
-
+  const auto failed = static_cast<std::size_t>(
+      std::count_if(results.begin(), results.end(), [](const RunResult& r) { return !r.passed; }));
   std::cout << (failed == 0 ? "PASSED" : "FAILED") << " suite " << dir.string() << ": "
-            << plan.size() - failed << " of " << plan.size() << " runs passed in " << wall_s
+            << results.size() - failed << " of " << results.size() << " runs passed in " << wall_s
             << " s\n";
   for (const RunResult& r : results) {
     if (r.passed) continue;
@@ -377,6 +377,45 @@ int command_suite(const std::vector<std::string>& args) {
   }
   std::cout << "report: " << (out / "report.html").string() << "\n";
   return failed == 0 ? kExitPassed : kExitFailed;
+}
+
+int command_suite(const std::vector<std::string>& args) {
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")(
+      "seeds", po::value<std::string>()->default_value("1-1"), "seeds to run, A-B inclusive")(
+      "out", po::value<std::string>(), "output directory (default: a new folder under runs/)")(
+      "jobs", po::value<unsigned>()->default_value(2), "runs at once (each is a process)")(
+      "driver", po::value<std::string>()->default_value("sim"),
+      "the driver of every run: sim or real (see ccsim run --help)");
+  const po::variables_map vm = parse_arguments(args, options, "dir", 1);
+  if (vm.count("help")) {
+    std::cout << kSuiteUsage << "\n" << options;
+    return kExitPassed;
+  }
+  if (!vm.count("dir")) throw BadInput("suite: missing DIR\n" + std::string(kSuiteUsage));
+  const fs::path dir = vm["dir"].as<std::string>();
+  const SeedRange seeds = parse_seed_range(vm["seeds"].as<std::string>());
+  const unsigned jobs = vm["jobs"].as<unsigned>();
+  if (jobs == 0 || jobs > kJobsMax) {
+    throw BadInput("--jobs " + std::to_string(jobs) + ": expected 1 to " +
+                   std::to_string(kJobsMax));
+  }
+  const std::string driver = vm["driver"].as<std::string>();
+  (void)parse_driver(driver);  // refused here, not in every run
+  const std::vector<fs::path> files = suite_files(dir);
+  const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
+                                       : fresh_output_dir("suite-" + dir.filename().string());
+  const std::vector<PlannedRun> plan =
+      plan_suite(files, seeds, vm["seeds"].as<std::string>(), out, driver);
+  make_dir(out);
+  std::cerr << "ccsim: suite " << dir.string() << ": " << files.size() << " scenarios x "
+            << plan.size() / files.size() << " seeds = " << plan.size() << " runs, " << jobs
+            << " at once\n";
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::vector<RunResult> results = run_plan(plan, jobs);
+  return report_suite(
+      dir, out, results,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
 }
 
 // ---- report -------------------------------------------------------------------------------

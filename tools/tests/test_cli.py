@@ -124,7 +124,7 @@ def usage_options(usage_line):
 
 @pytest.mark.parametrize("command,options", [
     ("run", {"--seed", "--out", "--set", "--driver", "--clock", "--quiet"}),
-    ("suite", {"--seeds", "--out", "--jobs"}),
+    ("suite", {"--seeds", "--out", "--jobs", "--driver"}),
     ("report", {"--out"}),
 ])
 def test_command_help_describes_every_option(cli, command, options):
