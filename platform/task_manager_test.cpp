@@ -33,43 +33,45 @@ using std::chrono::seconds;
 // ---- The wire ------------------------------------------------------------------------------
 
 devices::TaskAssignment assignment_of(const TaskDispatch& dispatch) {
-  return devices::TaskAssignment{dispatch.task,
-                                 dispatch.device,
-                                 dispatch.payload.action,
-                                 devices::TaskParameters(dispatch.payload.parameters.begin(),
-                                                         dispatch.payload.parameters.end()),
-                                 dispatch.time_left,
-                                 dispatch.rerun_after_restart};
+  return devices::TaskAssignment{
+      dispatch.task,
+      dispatch.device,
+      wire::parse_task_action(dispatch.payload.action).value_or(wire::TASK_ACTION_UNSPECIFIED),
+      devices::TaskParameters(dispatch.payload.parameters.begin(),
+                              dispatch.payload.parameters.end()),
+      dispatch.time_left,
+      dispatch.rerun_after_restart};
 }
 
-TaskOutcome outcome_of(devices::TaskOutcome outcome) {
+TaskOutcome outcome_of(wire::TaskOutcome outcome) {
   switch (outcome) {
-    case devices::TaskOutcome::kSucceeded:
+    case wire::TASK_OUTCOME_SUCCEEDED:
       return TaskOutcome::kSucceeded;
-    case devices::TaskOutcome::kFailed:
-      return TaskOutcome::kFailed;
-    case devices::TaskOutcome::kCancelled:
+    case wire::TASK_OUTCOME_CANCELLED:
       return TaskOutcome::kCancelled;
-    case devices::TaskOutcome::kTimedOut:
+    case wire::TASK_OUTCOME_TIMED_OUT:
       return TaskOutcome::kTimedOut;
+    default:
+      return TaskOutcome::kFailed;
   }
-  return TaskOutcome::kFailed;
 }
 
 HostTaskReport host_task_report_of(const devices::LocalTaskReport& report) {
   const devices::TaskAssignment& task = report.task;
   return HostTaskReport{task.task, task.device,
-                        TaskPayload{task.action, {task.parameters.begin(), task.parameters.end()}},
+                        TaskPayload{std::string(wire::task_action_name(task.action)),
+                                    {task.parameters.begin(), task.parameters.end()}},
                         task.time_left, report.started};
 }
 
 // Runs of each task, and when each ran, per host: what the tests count executions and
 // concurrency by, from outside the engines.
 struct Executions {
-  std::map<std::string, core::Duration> durations{{"set_overlay_text", seconds(2)},
-                                                  {"upgrade_firmware", minutes(6)},
-                                                  {"reboot", seconds(90)},
-                                                  {"adopt_device", seconds(20)}};
+  std::map<wire::TaskAction, core::Duration> durations{
+      {wire::TASK_ACTION_SET_OVERLAY_TEXT, seconds(2)},
+      {wire::TASK_ACTION_UPGRADE_FIRMWARE, minutes(6)},
+      {wire::TASK_ACTION_REBOOT, seconds(90)},
+      {wire::TASK_ACTION_ADOPT_DEVICE, seconds(20)}};
   std::map<TaskId, int> runs;
   std::map<std::string, std::vector<std::pair<core::Time, core::Time>>> spans;  // by host
 
@@ -177,7 +179,7 @@ class Wire {
 
   Executions executions;
   std::vector<TaskNotification> notifications;
-  std::vector<TaskId> finished;  // as the outboxes listed them
+  std::vector<TaskId> finished;       // as the outboxes listed them
   std::size_t lose_dispatches = 0;    // the next this many dispatches vanish on the way
   bool duplicate_dispatches = false;  // every dispatch arrives twice
 
@@ -380,7 +382,7 @@ TEST_F(TaskManagerTest, FiveHundredOverlayTasksFlowThroughTwoHostsWithBoundedCon
 }
 
 TEST_F(TaskManagerTest, AHostThatDropsMidTaskAndReconnectsEndsEveryTaskExactlyOnce) {
-  wire_.executions.durations["set_overlay_text"] = seconds(10);
+  wire_.executions.durations[wire::TASK_ACTION_SET_OVERLAY_TEXT] = seconds(10);
   wire_.add_host("EDGE-1", devices::TaskEngineLimits{2, 64, 1'000});
   wire_.connect("EDGE-1");
   const core::Time start = now_;
@@ -747,8 +749,8 @@ TEST_F(TaskManagerTest, ATaskAHostCreatesIsVisibleLikeAnyOther) {
   devices::TaskEngine& engine = wire_.add_host("EDGE-1");
   wire_.connect("EDGE-1");
   devices::TaskEngineOutbox out;
-  const std::optional<TaskId> id =
-      engine.create_task(now_, camera(1), "adopt_device", {}, minutes(30), true, out);
+  const std::optional<TaskId> id = engine.create_task(
+      now_, camera(1), wire::TASK_ACTION_ADOPT_DEVICE, {}, minutes(30), true, out);
   ASSERT_TRUE(id);
   wire_.to_manager("EDGE-1", out);
   ASSERT_EQ(wire_.host_task_results.size(), 1u);
