@@ -8,12 +8,8 @@
 namespace ccsim::platform {
 namespace {
 
-std::optional<TaskOutcome> parse_outcome(std::string_view name) {
-  if (name == "succeeded") return TaskOutcome::kSucceeded;
-  if (name == "failed") return TaskOutcome::kFailed;
-  if (name == "cancelled") return TaskOutcome::kCancelled;
-  if (name == "timed_out") return TaskOutcome::kTimedOut;
-  return std::nullopt;
+std::optional<wire::TaskOutcome> parse_outcome(std::string_view name) {
+  return wire::parse_task_outcome(name);
 }
 
 }  // namespace
@@ -104,7 +100,7 @@ void PlatformNode::send_host_messages(Time now, const HostMessages& messages, co
       wire::TaskDispatch* d = m.mutable_task_dispatch();
       d->set_task(dispatch.task);
       d->set_device(dispatch.device);
-      d->set_action(dispatch.payload.action);
+      d->set_action(std::string(wire::task_action_name(dispatch.payload.action)));
       for (const auto& [key, value] : dispatch.payload.parameters) {
         (*d->mutable_parameters())[key] = value;
       }
@@ -180,7 +176,7 @@ void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire:
       (void)tasks.on_started(now, host, update.task());
       break;
     case wire::TaskUpdate::kResult: {
-      const std::optional<TaskOutcome> outcome = parse_outcome(update.result().outcome());
+      const std::optional<wire::TaskOutcome> outcome = parse_outcome(update.result().outcome());
       if (!outcome) {
         ++metrics_.commands_refused;
         break;
@@ -192,7 +188,10 @@ void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire:
     case wire::TaskUpdate::kCreated: {
       const wire::HostTask& created = update.created();
       HostTaskReport report{
-          update.task(), created.device(), TaskPayload{created.action(), {}},
+          update.task(), created.device(),
+          TaskPayload{
+              wire::parse_task_action(created.action()).value_or(wire::TASK_ACTION_UNSPECIFIED),
+              {}},
           Duration(static_cast<std::int64_t>(std::min<std::uint64_t>(
               created.timeout_us(), static_cast<std::uint64_t>(kTaskTimeoutMax.count())))),
           created.started()};

@@ -111,7 +111,7 @@ std::string created(const std::string& host, const TaskId& task, const std::stri
   e.mutable_task_update()->set_task(task);
   wire::HostTask* c = e.mutable_task_update()->mutable_created();
   c->set_device(device);
-  c->set_action(std::string(kActionAdoptDevice));
+  c->set_action("adopt_device");
   c->set_timeout_us(wire_us(timeout));
   c->set_started(true);
   return frame_from(host, 4, e);
@@ -159,7 +159,7 @@ std::vector<Sent> sent(const core::Outbox& out, wire::Envelope::BodyCase body) {
 TaskSeriesRequest firmware(std::vector<std::string> devices,
                            std::string version = std::string(kRelease)) {
   return TaskSeriesRequest{"upgrade",
-                           TaskPayload{std::string(kActionUpgradeFirmware),
+                           TaskPayload{wire::TASK_ACTION_UPGRADE_FIRMWARE,
                                        {{std::string(kParameterVersion), std::move(version)}}},
                            std::move(devices), std::nullopt};
 }
@@ -167,7 +167,7 @@ TaskSeriesRequest firmware(std::vector<std::string> devices,
 TaskSeriesRequest overlay(std::vector<std::string> devices) {
   return TaskSeriesRequest{
       "overlay",
-      TaskPayload{std::string(kActionSetOverlayText), {{std::string(kParameterText), "Gate"}}},
+      TaskPayload{wire::TASK_ACTION_SET_OVERLAY_TEXT, {{std::string(kParameterText), "Gate"}}},
       std::move(devices), std::nullopt};
 }
 
@@ -310,7 +310,7 @@ TEST_F(PlatformNodeWorkTest, AHostsHelloSendsTheDispatchesOfASeriesCreatedBefore
   const wire::TaskDispatch& dispatch = dispatches[0].envelope.task_dispatch();
   EXPECT_EQ(dispatch.task(), id);
   EXPECT_EQ(dispatch.device(), "CAM-1");
-  EXPECT_EQ(dispatch.action(), kActionUpgradeFirmware);
+  EXPECT_EQ(dispatch.action(), "upgrade_firmware");
   ASSERT_EQ(dispatch.parameters().size(), 1u);
   EXPECT_EQ(dispatch.parameters().at(std::string(kParameterVersion)), kRelease);
   EXPECT_EQ(dispatch.time_left_us(), wire_us(seconds(3) + hours(2) - seconds(4)));
@@ -389,7 +389,7 @@ TEST_F(PlatformNodeWorkTest, ATaskAnEdgeHostCreatesIsRecordedAndReceipted) {
   EXPECT_EQ(adopted.created_by, "REC-1");
   EXPECT_EQ(adopted.host, "REC-1");
   EXPECT_EQ(adopted.device, "DOME-1");
-  EXPECT_EQ(adopted.payload.action, kActionAdoptDevice);
+  EXPECT_EQ(adopted.payload.action, wire::TASK_ACTION_ADOPT_DEVICE);
   EXPECT_EQ(adopted.status, TaskStatus::kRunning);
   EXPECT_EQ(adopted.deadline, seconds(2) + minutes(30));
   EXPECT_TRUE(adopted.series.empty());
