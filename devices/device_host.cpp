@@ -136,7 +136,7 @@ void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::
   for (const LocalTaskReport& created : engine_out_.created) {
     wire::HostTask* h = update(created.task.task).mutable_created();
     h->set_device(created.task.device);
-    h->set_action(std::string(wire::task_action_name(created.task.action)));
+    h->set_action(created.task.action);
     for (const auto& [key, value] : created.task.parameters)
       (*h->mutable_parameters())[key] = value;
     h->set_timeout_us(static_cast<std::uint64_t>(created.task.time_left.count()));
@@ -171,7 +171,7 @@ void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::
       it = it->second == report.task ? installing_.erase(it) : std::next(it);
     }
     wire::TaskResult* result = update(report.task).mutable_result();
-    result->set_outcome(std::string(wire::task_outcome_name(report.outcome)));
+    result->set_outcome(report.outcome);
     result->set_detail(report.detail.substr(0, wire::kTextBytesMax));
   }
   wakeups.insert(wakeups.end(), engine_out_.wakeups.begin(), engine_out_.wakeups.end());
@@ -203,7 +203,7 @@ bool DeviceHost::on_envelope(core::Time now, const wire::Envelope& in, DeviceIde
     const wire::TaskDispatch& d = in.task_dispatch();
     TaskAssignment task{d.task(),
                         d.device(),
-                        wire::parse_task_action(d.action()).value_or(wire::TASK_ACTION_UNSPECIFIED),
+                        d.action(),
                         {},
                         core::Duration(d.time_left_us()),
                         d.rerun_after_restart()};

@@ -6,13 +6,6 @@
 #include "platform/platform_node.h"
 
 namespace ccsim::platform {
-namespace {
-
-std::optional<wire::TaskOutcome> parse_outcome(std::string_view name) {
-  return wire::parse_task_outcome(name);
-}
-
-}  // namespace
 
 Result<TaskSeries> PlatformNode::create_task_series(Time now, std::string_view actor,
                                                     std::string_view organization,
@@ -100,7 +93,7 @@ void PlatformNode::send_host_messages(Time now, const HostMessages& messages, co
       wire::TaskDispatch* d = m.mutable_task_dispatch();
       d->set_task(dispatch.task);
       d->set_device(dispatch.device);
-      d->set_action(std::string(wire::task_action_name(dispatch.payload.action)));
+      d->set_action(dispatch.payload.action);
       for (const auto& [key, value] : dispatch.payload.parameters) {
         (*d->mutable_parameters())[key] = value;
       }
@@ -175,23 +168,16 @@ void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire:
     case wire::TaskUpdate::kStarted:
       (void)tasks.on_started(now, host, update.task());
       break;
-    case wire::TaskUpdate::kResult: {
-      const std::optional<wire::TaskOutcome> outcome = parse_outcome(update.result().outcome());
-      if (!outcome) {
-        ++metrics_.commands_refused;
-        break;
-      }
-      (void)tasks.on_result(now, host,
-                            TaskResultReport{update.task(), *outcome, update.result().detail()});
+    case wire::TaskUpdate::kResult:
+      // decode_frame refused any outcome the schema does not name.
+      (void)tasks.on_result(
+          now, host,
+          TaskResultReport{update.task(), update.result().outcome(), update.result().detail()});
       break;
-    }
     case wire::TaskUpdate::kCreated: {
       const wire::HostTask& created = update.created();
       HostTaskReport report{
-          update.task(), created.device(),
-          TaskPayload{
-              wire::parse_task_action(created.action()).value_or(wire::TASK_ACTION_UNSPECIFIED),
-              {}},
+          update.task(), created.device(), TaskPayload{created.action(), {}},
           Duration(static_cast<std::int64_t>(std::min<std::uint64_t>(
               created.timeout_us(), static_cast<std::uint64_t>(kTaskTimeoutMax.count())))),
           created.started()};
