@@ -10,10 +10,6 @@
 namespace ccsim::devices {
 namespace {
 
-constexpr std::string_view kActionSetOverlayText = "set_overlay_text";
-constexpr std::string_view kActionUpgradeFirmware = "upgrade_firmware";
-constexpr std::string_view kActionReboot = "reboot";
-constexpr std::string_view kActionAdoptDevice = "adopt_device";
 constexpr core::Duration kOverlayDuration = std::chrono::seconds(2);
 constexpr core::Duration kAdoptionDuration = std::chrono::seconds(20);
 constexpr core::Duration kNoImageDuration = std::chrono::seconds(1);
@@ -37,10 +33,6 @@ std::optional<LocalDevice> find_local(DeviceIdentity& identity, std::string_view
     }
   }
   return std::nullopt;
-}
-
-std::string outcome_text(TaskOutcome outcome) {
-  return std::string(task_outcome_name(outcome));
 }
 
 std::uint32_t permille(double share) {
@@ -81,18 +73,19 @@ TaskExecution DeviceHost::execute(core::Time, const TaskAssignment& task) {
   effects_.erase(task.task);
   const std::optional<LocalDevice> device = find_local(*identity_in_call_, task.device);
   if (!device) return {core::Duration::zero(), false, "not a device of this host"};
-  if (task.action == kActionSetOverlayText) {
+  if (task.action == wire::TASK_ACTION_SET_OVERLAY_TEXT) {
     const auto text = task.parameters.find("text");
     effects_[task.task] = {task.device, task.action,
                            text == task.parameters.end() ? std::string() : text->second};
     return {kOverlayDuration, true, "overlay set"};
   }
-  if (task.action == kActionAdoptDevice) return {kAdoptionDuration, true, "adopted"};
+  if (task.action == wire::TASK_ACTION_ADOPT_DEVICE) return {kAdoptionDuration, true, "adopted"};
   const UpgradeDurations durations =
       config_.downloads ? config_.downloads->durations : UpgradeDurations{};
-  if (task.action == kActionReboot) return {durations.reboot, true, "rebooted"};
-  if (task.action != kActionUpgradeFirmware) {
-    return {core::Duration::zero(), false, "unknown action " + task.action};
+  if (task.action == wire::TASK_ACTION_REBOOT) return {durations.reboot, true, "rebooted"};
+  if (task.action != wire::TASK_ACTION_UPGRADE_FIRMWARE) {
+    return {core::Duration::zero(), false,
+            "unknown action " + std::string(wire::task_action_name(task.action))};
   }
   const auto version = task.parameters.find("version");
   if (version == task.parameters.end()) return {core::Duration::zero(), false, "no version"};
@@ -151,11 +144,11 @@ void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::
   }
   for (const TaskId& task : engine_out_.started) update(task).set_started(true);
   for (const TaskReport& report : engine_out_.results) {
-    const bool succeeded = report.outcome == TaskOutcome::kSucceeded;
+    const bool succeeded = report.outcome == wire::TASK_OUTCOME_SUCCEEDED;
     const auto effect = effects_.find(report.task);
     if (effect != effects_.end()) {
       const Effect& e = effect->second;
-      if (e.action == kActionSetOverlayText) {
+      if (e.action == wire::TASK_ACTION_SET_OVERLAY_TEXT) {
         if (succeeded) overlays_[e.device] = e.value;
       } else {
         ++(succeeded ? metrics_.upgrades_succeeded : metrics_.upgrades_failed);
@@ -178,7 +171,7 @@ void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::
       it = it->second == report.task ? installing_.erase(it) : std::next(it);
     }
     wire::TaskResult* result = update(report.task).mutable_result();
-    result->set_outcome(outcome_text(report.outcome));
+    result->set_outcome(report.outcome);
     result->set_detail(report.detail.substr(0, wire::kTextBytesMax));
   }
   wakeups.insert(wakeups.end(), engine_out_.wakeups.begin(), engine_out_.wakeups.end());
@@ -290,7 +283,7 @@ void DeviceHost::create_install(core::Time now, const std::string& device,
                                 std::vector<core::Time>& wakeups) {
   identity_in_call_ = &identity;
   const std::optional<TaskId> task =
-      engine_->create_task(now, device, std::string(kActionUpgradeFirmware), {{"version", version}},
+      engine_->create_task(now, device, wire::TASK_ACTION_UPGRADE_FIRMWARE, {{"version", version}},
                            kPolicyInstallTimeout, false, engine_out_);
   if (task) {
     installing_[device] = *task;
@@ -307,7 +300,7 @@ bool DeviceHost::adopt(core::Time now, std::string_view device, DeviceIdentity& 
                        std::vector<core::Time>& wakeups) {
   identity_in_call_ = &identity;
   const std::optional<TaskId> task =
-      engine_->create_task(now, std::string(device), std::string(kActionAdoptDevice), {},
+      engine_->create_task(now, std::string(device), wire::TASK_ACTION_ADOPT_DEVICE, {},
                            kAdoptionTimeout, true, engine_out_);
   if (!task) ++metrics_.local_tasks_refused;
   drain(identity, online, sends, wakeups);

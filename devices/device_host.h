@@ -80,7 +80,7 @@ struct DeviceHostMetrics {
   std::uint32_t upgrades_failed = 0;  // rolled back, image refused or missing, cancelled, late
   std::uint32_t telemetry_sent = 0;
   std::uint32_t restarts = 0;
-  std::uint32_t local_tasks_refused = 0;  // the engine was full
+  std::uint32_t local_tasks_refused = 0;        // the engine was full
   std::uint64_t executions_before_restart = 0;  // task runs of the engines a restart replaced
 };
 
@@ -121,7 +121,7 @@ class DeviceHost {
  private:
   struct Effect {  // what a running task changes on success
     std::string device;
-    std::string action;
+    wire::TaskAction action = wire::TASK_ACTION_UNSPECIFIED;
     std::string value;  // the version, the text
   };
   struct ScheduledInstall {

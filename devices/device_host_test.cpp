@@ -136,9 +136,9 @@ class DeviceHostTest : public ::testing::Test {
   std::unique_ptr<DeviceHost> host_;
 };
 
-wire::Envelope dispatch(const std::string& task, const std::string& device,
-                        const std::string& action, const TaskParameters& parameters,
-                        Duration time_left = hours(1), bool rerun_after_restart = false) {
+wire::Envelope dispatch(const std::string& task, const std::string& device, wire::TaskAction action,
+                        const TaskParameters& parameters, Duration time_left = hours(1),
+                        bool rerun_after_restart = false) {
   wire::Envelope e;
   wire::TaskDispatch* d = e.mutable_task_dispatch();
   d->set_task(task);
@@ -153,7 +153,7 @@ wire::Envelope dispatch(const std::string& task, const std::string& device,
 
 wire::Envelope upgrade(const std::string& task, const std::string& device,
                        const std::string& version) {
-  return dispatch(task, device, "upgrade_firmware", {{"version", version}});
+  return dispatch(task, device, wire::TASK_ACTION_UPGRADE_FIRMWARE, {{"version", version}});
 }
 
 wire::DeviceOffer device_offer(const std::string& serial, const std::string& kind,
@@ -190,16 +190,17 @@ void expect_update(const wire::Envelope& e, std::string_view task,
   EXPECT_EQ(e.task_update().event_case(), event) << "task " << task;
 }
 
-void expect_result(const wire::Envelope& e, std::string_view task, std::string_view outcome,
+void expect_result(const wire::Envelope& e, std::string_view task, wire::TaskOutcome outcome,
                    std::string_view detail_part) {
   expect_update(e, task, wire::TaskUpdate::kResult);
-  EXPECT_EQ(e.task_update().result().outcome(), outcome);
+  EXPECT_EQ(e.task_update().result().outcome(), outcome)
+      << wire::task_outcome_name(e.task_update().result().outcome());
   EXPECT_NE(e.task_update().result().detail().find(detail_part), std::string::npos)
       << e.task_update().result().detail();
 }
 
 void expect_created(const wire::Envelope& e, std::string_view task, std::string_view device,
-                    std::string_view action, Duration timeout) {
+                    wire::TaskAction action, Duration timeout) {
   expect_update(e, task, wire::TaskUpdate::kCreated);
   const wire::HostTask& created = e.task_update().created();
   EXPECT_EQ(created.device(), device);
@@ -255,7 +256,8 @@ TEST_F(DeviceHostTest, UpgradeOfTheHostRunsDownloadVerifyInstallRebootThenReport
   const Output finished = wake(done);
   ASSERT_EQ(finished.sends.size(), 2u);
   expect_os_report(finished.sends[0], kHostSerial, kRecorderRelease, "lts-2024");
-  expect_result(finished.sends[1], "task-1", "succeeded", "upgraded from 10.12.300 to 11.11.120");
+  expect_result(finished.sends[1], "task-1", wire::TASK_OUTCOME_SUCCEEDED,
+                "upgraded from 10.12.300 to 11.11.120");
   EXPECT_EQ(identity.os_version, kRecorderRelease);
   EXPECT_EQ(identity.os_track, "lts-2024");
   EXPECT_EQ(identity.hosted[0].os_version, kCameraVersion);
@@ -275,7 +277,7 @@ TEST_F(DeviceHostTest, UpgradeOfAHostedDeviceChangesItsEntryNotTheHosts) {
   const Output finished = wake(done);
   ASSERT_EQ(finished.sends.size(), 2u);
   expect_os_report(finished.sends[0], kCameraSerial, kCameraRelease, "active");
-  expect_result(finished.sends[1], "task-2", "succeeded", "to 12.1.5");
+  expect_result(finished.sends[1], "task-2", wire::TASK_OUTCOME_SUCCEEDED, "to 12.1.5");
   EXPECT_EQ(identity.hosted[0].os_version, kCameraRelease);
   EXPECT_EQ(identity.hosted[0].os_track, "active");
   EXPECT_EQ(identity.hosted[1].os_version, kCameraVersion);
@@ -294,7 +296,7 @@ TEST_F(DeviceHostTest, TamperedImageFailsAfterDownloadAndVerify) {
 
   const Output finished = wake(done);
   ASSERT_EQ(finished.sends.size(), 1u);  // no OS report
-  expect_result(finished.sends[0], "task-1", "failed", "does not verify");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_FAILED, "does not verify");
   EXPECT_EQ(identity.os_version, kHostVersion);
   EXPECT_EQ(identity.os_track, "lts-2022");
   EXPECT_EQ(host().metrics().upgrades_failed, 1u);
@@ -312,7 +314,7 @@ TEST_F(DeviceHostTest, FailedInstallRollsBackAfterTwoReboots) {
 
   const Output finished = wake(done);
   ASSERT_EQ(finished.sends.size(), 1u);
-  expect_result(finished.sends[0], "task-1", "failed", "rolled back to 10.12.300");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_FAILED, "rolled back to 10.12.300");
   EXPECT_EQ(identity.os_version, kHostVersion);
   EXPECT_EQ(host().metrics().upgrades_failed, 1u);
 }
@@ -323,7 +325,8 @@ TEST_F(DeviceHostTest, NoImageForTheModelFails) {
   ASSERT_EQ(dispatched.wakeups.size(), 1u);
   const Output finished = wake(dispatched.wakeups[0]);
   ASSERT_EQ(finished.sends.size(), 1u);
-  expect_result(finished.sends[0], "task-1", "failed", "no image of 11.11.120 for tier2-dome");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_FAILED,
+                "no image of 11.11.120 for tier2-dome");
   EXPECT_EQ(identity.hosted[0].os_version, kCameraVersion);
   EXPECT_EQ(host().metrics().upgrades_failed, 1u);
 }
@@ -334,7 +337,7 @@ TEST_F(DeviceHostTest, NoDownloadsAtAllFailsNoImage) {
   ASSERT_EQ(dispatched.wakeups.size(), 1u);
   const Output finished = wake(dispatched.wakeups[0]);
   ASSERT_EQ(finished.sends.size(), 1u);
-  expect_result(finished.sends[0], "task-1", "failed", "no image");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_FAILED, "no image");
   EXPECT_EQ(identity.os_version, kHostVersion);
 }
 
@@ -346,7 +349,8 @@ TEST_F(DeviceHostTest, DownloadTooLongForTheLinkIsRefusedAtOnce) {
   EXPECT_EQ(dispatched.wakeups, std::vector<Time>{kStart});
   const Output finished = wake(kStart);
   ASSERT_EQ(finished.sends.size(), 1u);
-  expect_result(finished.sends[0], "task-1", "failed", "would take over 24 h; kept 10.12.300");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_FAILED,
+                "would take over 24 h; kept 10.12.300");
   EXPECT_EQ(identity.os_version, kHostVersion);
   EXPECT_EQ(host().metrics().upgrades_failed, 1u);
 }
@@ -356,13 +360,15 @@ TEST_F(DeviceHostTest, UpgradeToTheRunningVersionSucceedsAtOnceWithoutAReport) {
   EXPECT_EQ(dispatched.wakeups, std::vector<Time>{kStart});
   const Output finished = wake(kStart);
   ASSERT_EQ(finished.sends.size(), 1u);
-  expect_result(finished.sends[0], "task-1", "succeeded", "already running 10.12.50");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_SUCCEEDED,
+                "already running 10.12.50");
   EXPECT_EQ(host().metrics().upgrades_succeeded, 1u);
 }
 
 TEST_F(DeviceHostTest, OverlayTextIsSetAfterTwoSecondsAndACopyIsNotRunAgain) {
   const wire::Envelope overlay =
-      dispatch("task-7", kCameraSerial, "set_overlay_text", {{"text", "Gate 3"}}, minutes(1), true);
+      dispatch("task-7", kCameraSerial, wire::TASK_ACTION_SET_OVERLAY_TEXT, {{"text", "Gate 3"}},
+               minutes(1), true);
   const Output first = receive(kStart, overlay);
   ASSERT_EQ(first.sends.size(), 2u);
   expect_update(first.sends[0], "task-7", wire::TaskUpdate::kAcknowledged);
@@ -379,7 +385,7 @@ TEST_F(DeviceHostTest, OverlayTextIsSetAfterTwoSecondsAndACopyIsNotRunAgain) {
   EXPECT_EQ(host().overlay_text(kCameraSerial), "");
   const Output done = wake(kStart + seconds(2));
   ASSERT_EQ(done.sends.size(), 1u);
-  expect_result(done.sends[0], "task-7", "succeeded", "overlay set");
+  expect_result(done.sends[0], "task-7", wire::TASK_OUTCOME_SUCCEEDED, "overlay set");
   EXPECT_EQ(host().overlay_text(kCameraSerial), "Gate 3");
   EXPECT_EQ(host().overlay_text(kHostSerial), "");
 
@@ -387,19 +393,20 @@ TEST_F(DeviceHostTest, OverlayTextIsSetAfterTwoSecondsAndACopyIsNotRunAgain) {
   const Output late = receive(kStart + seconds(3), overlay);
   ASSERT_EQ(late.sends.size(), 2u);
   expect_update(late.sends[0], "task-7", wire::TaskUpdate::kAcknowledged);
-  expect_result(late.sends[1], "task-7", "succeeded", "overlay set");
+  expect_result(late.sends[1], "task-7", wire::TASK_OUTCOME_SUCCEEDED, "overlay set");
   EXPECT_TRUE(late.wakeups.empty());
   EXPECT_EQ(host().engine().counters().executions, 1u);
   EXPECT_EQ(host().engine().counters().duplicate_dispatches, 2u);
 }
 
 TEST_F(DeviceHostTest, TaskForADeviceNotCarriedFails) {
-  const Output dispatched =
-      receive(kStart, dispatch("task-1", kStrangerSerial, "reboot", {}, minutes(5)));
+  const Output dispatched = receive(
+      kStart, dispatch("task-1", kStrangerSerial, wire::TASK_ACTION_REBOOT, {}, minutes(5)));
   EXPECT_EQ(dispatched.wakeups, std::vector<Time>{kStart});
   const Output finished = wake(kStart);
   ASSERT_EQ(finished.sends.size(), 1u);
-  expect_result(finished.sends[0], "task-1", "failed", "not a device of this host");
+  expect_result(finished.sends[0], "task-1", wire::TASK_OUTCOME_FAILED,
+                "not a device of this host");
 }
 
 TEST_F(DeviceHostTest, BodiesForTheAgentAreNotTheHosts) {
@@ -474,7 +481,7 @@ TEST_F(DeviceHostTest, InstallNowCreatesAnUpgradeTaskAtOnce) {
       offer({device_offer(kHostSerial, "install_now", kRecorderRelease)});
   const Output created = receive(kStart, now_offer);
   ASSERT_EQ(created.sends.size(), 2u);
-  expect_created(created.sends[0], local_task(1), kHostSerial, "upgrade_firmware",
+  expect_created(created.sends[0], local_task(1), kHostSerial, wire::TASK_ACTION_UPGRADE_FIRMWARE,
                  kPolicyInstallTimeout);
   EXPECT_EQ(created.sends[0].task_update().created().parameters().at("version"), kRecorderRelease);
   expect_update(created.sends[1], local_task(1), wire::TaskUpdate::kStarted);
@@ -493,7 +500,7 @@ TEST_F(DeviceHostTest, InstallNowCreatesAnUpgradeTaskAtOnce) {
   const Output finished = wake(kStart + seconds(145));
   ASSERT_EQ(finished.sends.size(), 2u);
   expect_os_report(finished.sends[0], kHostSerial, kRecorderRelease, "lts-2024");
-  expect_result(finished.sends[1], local_task(1), "succeeded", "upgraded");
+  expect_result(finished.sends[1], local_task(1), wire::TASK_OUTCOME_SUCCEEDED, "upgraded");
   // Now running it, the host ignores the offer.
   EXPECT_TRUE(receive(kStart + hours(1), now_offer).sends.empty());
   EXPECT_EQ(host().metrics().installs_created, 1u);
@@ -525,7 +532,7 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   EXPECT_EQ(host().engine().remembered_count(), 0u);
   const Output started = wake(at);
   ASSERT_EQ(started.sends.size(), 2u);
-  expect_created(started.sends[0], local_task(1), kCameraSerial, "upgrade_firmware",
+  expect_created(started.sends[0], local_task(1), kCameraSerial, wire::TASK_ACTION_UPGRADE_FIRMWARE,
                  kPolicyInstallTimeout);
   expect_update(started.sends[1], local_task(1), wire::TaskUpdate::kStarted);
   const Time done = at + kCameraDownload + kAfterDownload;
@@ -543,7 +550,7 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   const Output finished = wake(done);
   ASSERT_EQ(finished.sends.size(), 2u);
   expect_os_report(finished.sends[0], kCameraSerial, kCameraRelease, "active");
-  expect_result(finished.sends[1], local_task(1), "succeeded", "to 12.1.5");
+  expect_result(finished.sends[1], local_task(1), wire::TASK_OUTCOME_SUCCEEDED, "to 12.1.5");
   EXPECT_EQ(identity.hosted[0].os_version, kCameraRelease);
   EXPECT_EQ(host().engine().counters().executions, 1u);
 }
@@ -648,8 +655,8 @@ TEST_F(DeviceHostTest, RestartFailsTheRunningUpgradesAndRunsTheQueuedTasks) {
   const Output third = receive(kStart, upgrade("task-3", kOtherCameraSerial, kCameraRelease));
   ASSERT_EQ(third.sends.size(), 1u);  // queued: acknowledged, not started
   expect_update(third.sends[0], "task-3", wire::TaskUpdate::kAcknowledged);
-  receive(kStart, dispatch("task-4", kCameraSerial, "set_overlay_text", {{"text", "Dock"}},
-                           hours(1), true));
+  receive(kStart, dispatch("task-4", kCameraSerial, wire::TASK_ACTION_SET_OVERLAY_TEXT,
+                           {{"text", "Dock"}}, hours(1), true));
   EXPECT_EQ(host().engine().running_count(), 2u);
   EXPECT_EQ(host().engine().queued_count(), 2u);
 
@@ -670,9 +677,9 @@ TEST_F(DeviceHostTest, RestartFailsTheRunningUpgradesAndRunsTheQueuedTasks) {
   // Starts before results, as the outbox orders them; each kind in arrival order.
   ASSERT_EQ(back.sends.size(), 4u);
   expect_update(back.sends[0], "task-3", wire::TaskUpdate::kStarted);
-  expect_result(back.sends[1], "task-1", "failed", "host restarted");
-  expect_result(back.sends[2], "task-2", "failed", "host restarted");
-  expect_result(back.sends[3], "task-4", "succeeded", "overlay set");
+  expect_result(back.sends[1], "task-1", wire::TASK_OUTCOME_FAILED, "host restarted");
+  expect_result(back.sends[2], "task-2", wire::TASK_OUTCOME_FAILED, "host restarted");
+  expect_result(back.sends[3], "task-4", wire::TASK_OUTCOME_SUCCEEDED, "overlay set");
 
   // The wake-ups the lost runs asked for find nothing to do.
   EXPECT_TRUE(wake(kStart + seconds(127)).sends.empty());
@@ -681,7 +688,7 @@ TEST_F(DeviceHostTest, RestartFailsTheRunningUpgradesAndRunsTheQueuedTasks) {
   const Output done = wake(crash + seconds(127));
   ASSERT_EQ(done.sends.size(), 2u);
   expect_os_report(done.sends[0], kOtherCameraSerial, kCameraRelease, "active");
-  expect_result(done.sends[1], "task-3", "succeeded", "to 12.1.5");
+  expect_result(done.sends[1], "task-3", wire::TASK_OUTCOME_SUCCEEDED, "to 12.1.5");
   EXPECT_EQ(identity.os_version, kHostVersion);
   EXPECT_EQ(identity.hosted[0].os_version, kCameraVersion);
   EXPECT_EQ(identity.hosted[1].os_version, kCameraRelease);
@@ -699,15 +706,15 @@ TEST_F(DeviceHostTest, AdoptionIsAHostTaskThatSucceedsAfterTwentySeconds) {
   const Output adopted = adopt(kStart, kOtherCameraSerial);
   EXPECT_TRUE(adopted.accepted);
   ASSERT_EQ(adopted.sends.size(), 2u);
-  expect_created(adopted.sends[0], local_task(1), kOtherCameraSerial, "adopt_device",
-                 kAdoptionTimeout);
+  expect_created(adopted.sends[0], local_task(1), kOtherCameraSerial,
+                 wire::TASK_ACTION_ADOPT_DEVICE, kAdoptionTimeout);
   expect_update(adopted.sends[1], local_task(1), wire::TaskUpdate::kStarted);
   EXPECT_EQ(adopted.wakeups, std::vector<Time>{kStart + seconds(20)});
 
   EXPECT_TRUE(wake(kStart + seconds(20) - microseconds(1)).sends.empty());
   const Output done = wake(kStart + seconds(20));
   ASSERT_EQ(done.sends.size(), 1u);
-  expect_result(done.sends[0], local_task(1), "succeeded", "adopted");
+  expect_result(done.sends[0], local_task(1), wire::TASK_OUTCOME_SUCCEEDED, "adopted");
 }
 
 TEST_F(DeviceHostTest, AdoptionWhileOfflineIsReportedAtTheConnection) {
@@ -718,7 +725,8 @@ TEST_F(DeviceHostTest, AdoptionWhileOfflineIsReportedAtTheConnection) {
 
   const Output up = online(kStart + seconds(5));
   ASSERT_EQ(up.sends.size(), 2u);
-  expect_created(up.sends[0], local_task(1), kCameraSerial, "adopt_device", kAdoptionTimeout);
+  expect_created(up.sends[0], local_task(1), kCameraSerial, wire::TASK_ACTION_ADOPT_DEVICE,
+                 kAdoptionTimeout);
   EXPECT_TRUE(up.sends[0].task_update().created().started());
   expect_update(up.sends[1], local_task(1), wire::TaskUpdate::kStarted);
 }

@@ -6,20 +6,6 @@
 
 namespace ccsim::devices {
 
-std::string_view task_outcome_name(TaskOutcome outcome) {
-  switch (outcome) {
-    case TaskOutcome::kSucceeded:
-      return "succeeded";
-    case TaskOutcome::kFailed:
-      return "failed";
-    case TaskOutcome::kCancelled:
-      return "cancelled";
-    case TaskOutcome::kTimedOut:
-      return "timed_out";
-  }
-  return "unknown";
-}
-
 std::string_view engine_task_state_name(EngineTaskState state) {
   switch (state) {
     case EngineTaskState::kQueued:
@@ -35,10 +21,10 @@ std::string_view engine_task_state_name(EngineTaskState state) {
 TaskDurations default_task_durations() {
   TaskDurations durations;
   durations.by_action = {
-      {"set_overlay_text", std::chrono::seconds(2)},
-      {"adopt_device", std::chrono::seconds(20)},
-      {"reboot", std::chrono::seconds(90)},
-      {"upgrade_firmware", std::chrono::minutes(6)},
+      {wire::TASK_ACTION_SET_OVERLAY_TEXT, std::chrono::seconds(2)},
+      {wire::TASK_ACTION_ADOPT_DEVICE, std::chrono::seconds(20)},
+      {wire::TASK_ACTION_REBOOT, std::chrono::seconds(90)},
+      {wire::TASK_ACTION_UPGRADE_FIRMWARE, std::chrono::minutes(6)},
   };
   return durations;
 }
@@ -82,7 +68,7 @@ void TaskEngine::restore(JournalledTask journalled, core::Time now, TaskEngineOu
         queue_.push_back(entry.journalled.task.task);
       } else {
         ++counters_.lost_to_restart;
-        finish(now, entry, TaskOutcome::kFailed, "host restarted while the task ran", out);
+        finish(now, entry, wire::TASK_OUTCOME_FAILED, "host restarted while the task ran", out);
       }
       return;
     case EngineTaskState::kFinished:
@@ -133,19 +119,19 @@ void TaskEngine::on_cancel(core::Time now, std::string_view task, TaskEngineOutb
     journalled.deadline = now;
     Entry& entry = add(std::move(journalled));
     ++counters_.cancelled;
-    finish(now, entry, TaskOutcome::kCancelled, "cancelled before it arrived", out);
+    finish(now, entry, wire::TASK_OUTCOME_CANCELLED, "cancelled before it arrived", out);
     return;
   }
   Entry& entry = found->second;
   switch (entry.journalled.state) {
     case EngineTaskState::kQueued:
       ++counters_.cancelled;
-      finish(now, entry, TaskOutcome::kCancelled, "cancelled while queued", out);
+      finish(now, entry, wire::TASK_OUTCOME_CANCELLED, "cancelled while queued", out);
       return;
     case EngineTaskState::kRunning:
       ++counters_.cancelled;
       running_.erase({entry.ends_at, entry.journalled.task.task});
-      finish(now, entry, TaskOutcome::kCancelled, "cancelled while running", out);
+      finish(now, entry, wire::TASK_OUTCOME_CANCELLED, "cancelled while running", out);
       // The freed worker takes the next task at a wake-up, not now: cancels come in batches,
       // and the next task may be the subject of the next cancel.
       out.wakeups.push_back(now);
@@ -201,28 +187,29 @@ void TaskEngine::on_wakeup(core::Time now, TaskEngineOutbox& out) {
     Entry& entry = entries_.at(running_.begin()->second);
     running_.erase(running_.begin());
     if (entry.finishes_at <= now) {
-      const TaskOutcome outcome =
-          entry.plan.succeeded ? TaskOutcome::kSucceeded : TaskOutcome::kFailed;
+      const wire::TaskOutcome outcome =
+          entry.plan.succeeded ? wire::TASK_OUTCOME_SUCCEEDED : wire::TASK_OUTCOME_FAILED;
       finish(now, entry, outcome, entry.plan.detail, out);
     } else {
       ++counters_.timed_out;
-      finish(now, entry, TaskOutcome::kTimedOut, "deadline passed while the task ran", out);
+      finish(now, entry, wire::TASK_OUTCOME_TIMED_OUT, "deadline passed while the task ran", out);
     }
   }
   pump(now, out);
 }
 
 std::optional<TaskId> TaskEngine::create_task(core::Time now, std::string device,
-                                              std::string action, TaskParameters parameters,
+                                              wire::TaskAction action, TaskParameters parameters,
                                               core::Duration timeout, bool rerun_after_restart,
                                               TaskEngineOutbox& out) {
+  assert(action != wire::TASK_ACTION_UNSPECIFIED && "a host creates tasks it can name");
   if (!admits()) return std::nullopt;
   char serial[32];
   std::snprintf(serial, sizeof serial, "%0*llu", static_cast<int>(kLocalTaskSerialDigits),
                 static_cast<unsigned long long>(++last_local_serial_));
   JournalledTask journalled;
   journalled.task =
-      TaskAssignment{host_ + ":local-" + serial, std::move(device), std::move(action),
+      TaskAssignment{host_ + ":local-" + serial, std::move(device), action,
                      std::move(parameters),      timeout,           rerun_after_restart};
   journalled.deadline = now + std::clamp(timeout, core::Duration::zero(), kTaskTimeLeftMax);
   journalled.local = true;
@@ -294,7 +281,8 @@ void TaskEngine::pump(core::Time now, TaskEngineOutbox& out) {
     if (entry.journalled.state != EngineTaskState::kQueued) continue;  // cancelled meanwhile
     if (entry.journalled.deadline <= now) {
       ++counters_.timed_out;
-      finish(now, entry, TaskOutcome::kTimedOut, "deadline passed before the task started", out);
+      finish(now, entry, wire::TASK_OUTCOME_TIMED_OUT, "deadline passed before the task started",
+             out);
       continue;
     }
     start(now, entry, out);
@@ -314,7 +302,7 @@ void TaskEngine::start(core::Time now, Entry& entry, TaskEngineOutbox& out) {
   out.wakeups.push_back(entry.ends_at);
 }
 
-void TaskEngine::finish(core::Time now, Entry& entry, TaskOutcome outcome, std::string detail,
+void TaskEngine::finish(core::Time now, Entry& entry, wire::TaskOutcome outcome, std::string detail,
                         TaskEngineOutbox& out) {
   set_state(entry, EngineTaskState::kFinished);
   entry.journalled.report = TaskReport{entry.journalled.task.task, outcome, std::move(detail), now};

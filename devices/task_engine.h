@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "proto/task_vocabulary.h"
 
 namespace ccsim::devices {
 
@@ -62,22 +63,20 @@ inline constexpr core::Duration kTaskTimeLeftMax = std::chrono::hours(24 * 7);
 inline constexpr core::Duration kTaskRunMax = std::chrono::hours(24 * 7);
 inline constexpr std::size_t kLocalTaskSerialDigits = 6;
 
-// A task as the platform dispatches it, or as the host creates it.
+// A task as the platform dispatches it, or as the host creates it. Actions and outcomes are the
+// wire's (proto/task_vocabulary.h): the engine and the platform share one vocabulary.
 struct TaskAssignment {
   TaskId task;
   std::string device;
-  std::string action;
+  wire::TaskAction action = wire::TASK_ACTION_UNSPECIFIED;  // unspecified: a cancel's placeholder
   TaskParameters parameters;
   core::Duration time_left{};  // until its deadline, as of its arrival
   bool rerun_after_restart = false;
 };
 
-enum class TaskOutcome : std::uint8_t { kSucceeded, kFailed, kCancelled, kTimedOut };
-std::string_view task_outcome_name(TaskOutcome outcome);
-
 struct TaskReport {
   TaskId task;
-  TaskOutcome outcome = TaskOutcome::kSucceeded;
+  wire::TaskOutcome outcome = wire::TASK_OUTCOME_SUCCEEDED;
   std::string detail;
   core::Time finished_at{};
 };
@@ -104,7 +103,7 @@ using TaskExecutor = std::function<TaskExecution(core::Time now, const TaskAssig
 
 // A table executor's durations: every task succeeds after its action's duration.
 struct TaskDurations {
-  std::map<std::string, core::Duration, std::less<>> by_action;
+  std::map<wire::TaskAction, core::Duration> by_action;
   core::Duration otherwise = std::chrono::seconds(5);
 };
 // What the virtual devices take: an overlay 2 s, an adoption 20 s, a reboot 90 s, a firmware
@@ -186,7 +185,7 @@ class TaskEngine {
 
   // A task of the host's own ("<host>:local-NNNNNN"), reported to the platform and run like any
   // other; nullopt when the engine cannot take more.
-  std::optional<TaskId> create_task(core::Time now, std::string device, std::string action,
+  std::optional<TaskId> create_task(core::Time now, std::string device, wire::TaskAction action,
                                     TaskParameters parameters, core::Duration timeout,
                                     bool rerun_after_restart, TaskEngineOutbox& out);
 
@@ -219,7 +218,7 @@ class TaskEngine {
   void set_state(Entry& entry, EngineTaskState state);
   void pump(core::Time now, TaskEngineOutbox& out);
   void start(core::Time now, Entry& entry, TaskEngineOutbox& out);
-  void finish(core::Time now, Entry& entry, TaskOutcome outcome, std::string detail,
+  void finish(core::Time now, Entry& entry, wire::TaskOutcome outcome, std::string detail,
               TaskEngineOutbox& out);
   void restore(JournalledTask journalled, core::Time now, TaskEngineOutbox& out);
   void make_forgettable(Entry& entry);

@@ -19,19 +19,22 @@ using std::chrono::seconds;
 constexpr std::string_view kHost = "EDGE-1";
 
 TaskAssignment overlay(const std::string& id, core::Duration time_left = minutes(5)) {
-  return TaskAssignment{id, "CAM-" + id, "set_overlay_text", {{"text", "Lobby"}}, time_left, true};
+  return TaskAssignment{
+      id, "CAM-" + id, wire::TASK_ACTION_SET_OVERLAY_TEXT, {{"text", "Lobby"}}, time_left, true};
 }
 
 TaskAssignment firmware(const std::string& id, core::Duration time_left = minutes(30)) {
-  return TaskAssignment{id,        "CAM-" + id, "upgrade_firmware", {{"version", "11.11.120"}},
-                        time_left, false};
+  return TaskAssignment{
+      id,        "CAM-" + id, wire::TASK_ACTION_UPGRADE_FIRMWARE, {{"version", "11.11.120"}},
+      time_left, false};
 }
 
 // An executor with a duration per action that counts its runs per task and remembers when
 // each began, so tests can see concurrency and repeated runs from outside the engine.
 struct CountingExecutor {
-  std::map<std::string, core::Duration> durations{{"set_overlay_text", seconds(2)},
-                                                  {"upgrade_firmware", minutes(6)}};
+  std::map<wire::TaskAction, core::Duration> durations{
+      {wire::TASK_ACTION_SET_OVERLAY_TEXT, seconds(2)},
+      {wire::TASK_ACTION_UPGRADE_FIRMWARE, minutes(6)}};
   std::map<TaskId, int> runs;
   std::vector<std::pair<core::Time, core::Time>> spans;  // [start, planned end)
   std::set<TaskId> failing;
@@ -117,7 +120,7 @@ TEST(TaskEngine, RunsAtMostItsWorkersAtOnceAndQueuesTheRest) {
   const std::vector<TaskReport> results = h.run_until(h.now + minutes(1));
   ASSERT_EQ(results.size(), 5u);
   for (const TaskReport& result : results) {
-    EXPECT_EQ(result.outcome, TaskOutcome::kSucceeded) << result.task;
+    EXPECT_EQ(result.outcome, wire::TASK_OUTCOME_SUCCEEDED) << result.task;
     EXPECT_EQ(result.detail, "applied");
   }
   EXPECT_EQ(h.executor.overlap_max(), 2u);
@@ -137,7 +140,7 @@ TEST(TaskEngine, ACopyOfATaskHeldIsAcknowledgedAndNotRunAgain) {
   const TaskEngineOutbox& again = h.dispatch(overlay("t1"));
   EXPECT_EQ(again.acknowledgements, std::vector<TaskId>{"t1"});
   ASSERT_EQ(again.results.size(), 1u);
-  EXPECT_EQ(again.results[0].outcome, TaskOutcome::kSucceeded);
+  EXPECT_EQ(again.results[0].outcome, wire::TASK_OUTCOME_SUCCEEDED);
   EXPECT_EQ(h.executor.runs["t1"], 1);
   EXPECT_EQ(h.engine.counters().duplicate_dispatches, 2u);
   EXPECT_EQ(h.engine.counters().results_resent, 1u);
@@ -164,7 +167,7 @@ TEST(TaskEngine, CancelStopsAQueuedOrRunningTaskAndFreesItsWorker) {
   h.dispatch(firmware("t3"));
   const TaskEngineOutbox& queued = h.cancel("t2");
   ASSERT_EQ(queued.results.size(), 1u);
-  EXPECT_EQ(queued.results[0].outcome, TaskOutcome::kCancelled);
+  EXPECT_EQ(queued.results[0].outcome, wire::TASK_OUTCOME_CANCELLED);
   EXPECT_EQ(queued.results[0].detail, "cancelled while queued");
   h.now += minutes(1);
   const TaskEngineOutbox& running = h.cancel("t1");
@@ -175,7 +178,7 @@ TEST(TaskEngine, CancelStopsAQueuedOrRunningTaskAndFreesItsWorker) {
   EXPECT_EQ(h.advance(core::Duration::zero()).started, std::vector<TaskId>{"t3"});
   EXPECT_EQ(h.executor.runs.count("t2"), 0u);
   // A cancel of a finished task re-sends its result and changes nothing.
-  EXPECT_EQ(h.cancel("t1").results.at(0).outcome, TaskOutcome::kCancelled);
+  EXPECT_EQ(h.cancel("t1").results.at(0).outcome, wire::TASK_OUTCOME_CANCELLED);
   EXPECT_EQ(h.engine.counters().cancelled, 2u);
 }
 
@@ -183,10 +186,10 @@ TEST(TaskEngine, ACancelAheadOfItsDispatchKeepsTheTaskFromEverRunning) {
   Harness h;
   const TaskEngineOutbox& out = h.cancel("t9");
   ASSERT_EQ(out.results.size(), 1u);
-  EXPECT_EQ(out.results[0].outcome, TaskOutcome::kCancelled);
+  EXPECT_EQ(out.results[0].outcome, wire::TASK_OUTCOME_CANCELLED);
   const TaskEngineOutbox& late = h.dispatch(overlay("t9"));
   EXPECT_EQ(late.acknowledgements, std::vector<TaskId>{"t9"});
-  EXPECT_EQ(late.results.at(0).outcome, TaskOutcome::kCancelled);
+  EXPECT_EQ(late.results.at(0).outcome, wire::TASK_OUTCOME_CANCELLED);
   EXPECT_TRUE(late.started.empty());
   EXPECT_EQ(h.executor.runs.count("t9"), 0u);
 }
@@ -200,11 +203,11 @@ TEST(TaskEngine, ATaskEndsTimedOutAtItsDeadline) {
   const std::vector<TaskReport> all = h.run_until(minutes(10));
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].task, "long");
-  EXPECT_EQ(all[0].outcome, TaskOutcome::kTimedOut);
+  EXPECT_EQ(all[0].outcome, wire::TASK_OUTCOME_TIMED_OUT);
   EXPECT_EQ(all[0].detail, "deadline passed while the task ran");
   EXPECT_EQ(all[0].finished_at, core::Time(minutes(2)));
   EXPECT_EQ(all[1].task, "starved");
-  EXPECT_EQ(all[1].outcome, TaskOutcome::kTimedOut);
+  EXPECT_EQ(all[1].outcome, wire::TASK_OUTCOME_TIMED_OUT);
   EXPECT_EQ(all[1].detail, "deadline passed before the task started");
   EXPECT_EQ(all[2].task, "expired");
   EXPECT_EQ(h.executor.runs.count("starved"), 0u);
@@ -218,7 +221,7 @@ TEST(TaskEngine, AFailingRunReportsItsReason) {
   h.dispatch(overlay("t1"));
   const TaskEngineOutbox& out = h.advance(seconds(2));
   ASSERT_EQ(out.results.size(), 1u);
-  EXPECT_EQ(out.results[0].outcome, TaskOutcome::kFailed);
+  EXPECT_EQ(out.results[0].outcome, wire::TASK_OUTCOME_FAILED);
   EXPECT_EQ(out.results[0].detail, "disk full");
 }
 
@@ -278,7 +281,7 @@ TEST(TaskEngine, AfterARestartIdempotentTasksRunAgainAndOthersFailHostRestarted)
                        journal, h.now, out);
   ASSERT_EQ(out.results.size(), 1u);
   EXPECT_EQ(out.results[0].task, "upgrade");
-  EXPECT_EQ(out.results[0].outcome, TaskOutcome::kFailed);
+  EXPECT_EQ(out.results[0].outcome, wire::TASK_OUTCOME_FAILED);
   EXPECT_EQ(out.results[0].detail, "host restarted while the task ran");
   EXPECT_EQ(out.started, (std::vector<TaskId>{"overlay", "waiting"}));
   EXPECT_EQ(restarted.counters().reruns_after_restart, 1u);
@@ -288,7 +291,7 @@ TEST(TaskEngine, AfterARestartIdempotentTasksRunAgainAndOthersFailHostRestarted)
   // The finished task survived: a copy is answered, not run.
   TaskEngineOutbox copy;
   restarted.on_dispatch(h.now, overlay("done"), copy);
-  EXPECT_EQ(copy.results.at(0).outcome, TaskOutcome::kSucceeded);
+  EXPECT_EQ(copy.results.at(0).outcome, wire::TASK_OUTCOME_SUCCEEDED);
   EXPECT_EQ(h.executor.runs["done"], 1);
   // The upgrade too, with its failure.
   copy.clear();
@@ -299,8 +302,8 @@ TEST(TaskEngine, AfterARestartIdempotentTasksRunAgainAndOthersFailHostRestarted)
 
 TEST(TaskEngine, ATaskTheHostCreatesIsReportedUntilAcknowledged) {
   Harness h;
-  const auto id = h.engine.create_task(h.now, "CAM-7", "set_overlay_text", {{"text", "New"}},
-                                       minutes(5), true, h.out);
+  const auto id = h.engine.create_task(h.now, "CAM-7", wire::TASK_ACTION_SET_OVERLAY_TEXT,
+                                       {{"text", "New"}}, minutes(5), true, h.out);
   ASSERT_TRUE(id);
   EXPECT_EQ(*id, "EDGE-1:local-000001");
   ASSERT_EQ(h.out.created.size(), 1u);
@@ -321,8 +324,8 @@ TEST(TaskEngine, ATaskTheHostCreatesIsReportedUntilAcknowledged) {
   TaskEngineOutbox out;
   TaskEngine restarted(std::string(kHost), h.executor.executor(), {}, h.engine.journal(), h.now,
                        out);
-  EXPECT_EQ(restarted.create_task(h.now, "CAM-8", "set_overlay_text", {{"text", "x"}}, minutes(5),
-                                  true, out),
+  EXPECT_EQ(restarted.create_task(h.now, "CAM-8", wire::TASK_ACTION_SET_OVERLAY_TEXT,
+                                  {{"text", "x"}}, minutes(5), true, out),
             "EDGE-1:local-000002");
 }
 
@@ -331,9 +334,16 @@ TEST(TaskEngine, TimedExecutorTakesEachActionsDuration) {
   EXPECT_EQ(executor(core::Time{}, overlay("a")).duration, seconds(2));
   EXPECT_EQ(executor(core::Time{}, firmware("b")).duration, minutes(6));
   TaskAssignment other = overlay("c");
-  other.action = "something_else";
-  EXPECT_EQ(executor(core::Time{}, other).duration, seconds(5));
-  EXPECT_TRUE(executor(core::Time{}, other).succeeded);
+  other.action = wire::TASK_ACTION_ADOPT_DEVICE;
+  EXPECT_EQ(executor(core::Time{}, other).duration, seconds(20));
+  other.action = wire::TASK_ACTION_REBOOT;
+  EXPECT_EQ(executor(core::Time{}, other).duration, seconds(90));
+  // An action its table leaves out takes the table's `otherwise`, and still succeeds.
+  const TaskExecutor overlays_only =
+      timed_executor(TaskDurations{{{wire::TASK_ACTION_SET_OVERLAY_TEXT, seconds(1)}}, seconds(7)});
+  EXPECT_EQ(overlays_only(core::Time{}, overlay("d")).duration, seconds(1));
+  EXPECT_EQ(overlays_only(core::Time{}, firmware("e")).duration, seconds(7));
+  EXPECT_TRUE(overlays_only(core::Time{}, firmware("e")).succeeded);
 }
 
 }  // namespace

@@ -9,12 +9,14 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/json_text.h"
 #include "core/os_version.h"
+#include "proto/task_vocabulary.h"
 
 namespace ccsim::platform {
 namespace {
@@ -36,6 +38,17 @@ std::string shown(std::string_view text) {
   }
   if (text.size() > kCommandFieldQuoteBytesMax) out += "...";
   return out;
+}
+
+// The actions a command may name, as its error lists them: "a, b, c or d".
+std::string task_action_choices() {
+  const std::span<const wire::TaskAction> actions = wire::task_actions();
+  std::string text;
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    if (i > 0) text += i + 1 == actions.size() ? " or " : ", ";
+    text += wire::task_action_name(actions[i]);
+  }
+  return text;
 }
 
 // Parses the request, refusing a key repeated within one object (core/json_text.h).
@@ -117,6 +130,14 @@ class FieldReader {
     }
     fail(key, "expected standalone, connected or managed");
     return DeviceMode::kStandalone;
+  }
+
+  wire::TaskAction task_action(std::string_view key) {
+    const std::string name = string(key);
+    if (error_) return wire::TASK_ACTION_UNSPECIFIED;
+    if (const auto action = wire::parse_task_action(name)) return *action;
+    fail(key, "expected " + task_action_choices());
+    return wire::TASK_ACTION_UNSPECIFIED;
   }
 
   UpdatePolicyKind policy_kind(std::string_view key) {
@@ -380,7 +401,7 @@ CommandParams decode_create_task_series(FieldReader& p) {
   command.organization = p.string("organization");
   TaskSeriesRequest& request = command.request;
   request.name = p.optional_string("name").value_or("");
-  request.payload.action = p.string("action");
+  request.payload.action = p.task_action("action");
   FieldReader parameters = p.object("parameters");
   request.payload.parameters = parameters.all_strings();
   request.devices = p.strings("devices");
@@ -730,7 +751,7 @@ Out series_json(const TaskSeries& series) {
              {"organization", series.organization},
              {"name", series.name},
              {"created_by", series.created_by},
-             {"action", series.payload.action},
+             {"action", std::string(wire::task_action_name(series.payload.action))},
              {"parameters", parameters_json(series.payload)},
              {"created_at_us", series.created_at.count()},
              {"deadline_us", series.deadline.count()},
@@ -745,7 +766,7 @@ Out task_json(const Task& task) {
              {"device", task.device},
              {"host", task.host},
              {"resource_group", task.resource_group},
-             {"action", task.payload.action},
+             {"action", std::string(wire::task_action_name(task.payload.action))},
              {"parameters", parameters_json(task.payload)},
              {"origin", task.origin == TaskOrigin::kUser ? "user" : "host"},
              {"created_by", task.created_by},

@@ -8,11 +8,12 @@
 // Decoding checks the request's shape only: size, nesting, presence and type of every field,
 // integer ranges, and that no field is unknown or repeated; every error names the field
 // ("params.serial: expected a string"). Words and notations with a fixed grammar (a role, a
-// mode, an update window's days, start and duration, by update_window.h's parsers) become typed
-// values there. The values themselves (identifiers, names, lengths, rights) are checked by the
-// services the command runs on, so one rule lives in one place.
-// Decoding never quotes a value back, and quotes a field name only cut short and with anything
-// outside [A-Za-z0-9._-] replaced, since both come from whoever sent the request.
+// mode, a task's action by proto/task_vocabulary.h, an update window's days, start and duration,
+// by update_window.h's parsers) become typed values there, and a word outside its grammar is
+// refused with the words it may be. The values themselves (identifiers, names, lengths, rights) are
+// checked by the services the command runs on, so one rule lives in one place. Decoding never
+// quotes a value back, and quotes a field name only cut short and with anything outside
+// [A-Za-z0-9._-] replaced, since both come from whoever sent the request.
 #pragma once
 
 #include <cstddef>

@@ -365,8 +365,10 @@ TEST_F(CommandServicesTest, CreatesInspectsAndCancelsTaskSeries) {
 TEST_F(CommandServicesTest, RefusesTaskSeriesTheTaskManagerRefuses) {
   onboard("CAM-1");
   onboard("CAM-2");
-  expect_error(series(alice_, Json::object(), "explode"), ErrorCode::kInvalidArgument,
-               "payload.action");
+  // The action is a word of the task vocabulary, refused by the decoder with the words it may be.
+  expect_error(
+      series(alice_, Json::object(), "explode"), ErrorCode::kInvalidArgument,
+      "params.action: expected set_overlay_text, upgrade_firmware, reboot or adopt_device");
   expect_error(series(alice_, Json::object()), ErrorCode::kInvalidArgument,
                "payload.parameters.text: missing");
   expect_error(series(alice_, {{"text", "x"}, {"colour", "red"}}), ErrorCode::kInvalidArgument,
@@ -450,9 +452,10 @@ TEST_F(CommandServicesTest, StartsAndFollowsARollout) {
   // The canary's upgrade fails: its group ends short of its threshold and the rollout aborts.
   (void)plane_.tasks.host_connected(tick(), "CAM-1");
   (void)plane_.tasks.take_outbox(tick());
-  ASSERT_EQ(plane_.tasks.on_result(
-                tick(), "CAM-1", TaskResultReport{"task-00000001", TaskOutcome::kFailed, "flash"}),
-            ReportDisposition::kRecorded);
+  ASSERT_EQ(
+      plane_.tasks.on_result(tick(), "CAM-1",
+                             TaskResultReport{"task-00000001", wire::TASK_OUTCOME_FAILED, "flash"}),
+      ReportDisposition::kRecorded);
   for (const TaskId& task : plane_.tasks.take_outbox(tick()).finished) {
     plane_.rollouts.on_task_finished(tick(), task);
   }
@@ -838,7 +841,8 @@ TEST(CommandDecodeTest, DecodesTheParametersOfTasksRolloutsAndUpdates) {
   const auto& create = std::get<CreateTaskSeries>(series.value().params);
   EXPECT_EQ(create.organization, "org-000001");
   EXPECT_EQ(create.request.name, "");
-  EXPECT_EQ(create.request.payload, (TaskPayload{"set_overlay_text", {{"text", "Gate 4"}}}));
+  EXPECT_EQ(create.request.payload,
+            (TaskPayload{wire::TASK_ACTION_SET_OVERLAY_TEXT, {{"text", "Gate 4"}}}));
   EXPECT_EQ(create.request.devices, (std::vector<std::string>{"CAM-2", "CAM-1"}));  // in order
   EXPECT_EQ(create.request.timeout, std::optional<core::Duration>(seconds(90)));
 
@@ -981,6 +985,15 @@ TEST(CommandDecodeTest, RefusesBadRequestsNamingTheField) {
       {R"({"command": "claim_device", "actor": "u", "params": {"organization": "o",
           "serial": "s", "oak": "k", "resource_group": null}})",
        "params.resource_group: expected a string"},
+      {R"({"command": "create_task_series", "actor": "u", "params": {"organization": "o",
+          "action": "Reboot", "parameters": {}, "devices": ["a"]}})",
+       "params.action: expected set_overlay_text, upgrade_firmware, reboot or adopt_device"},
+      {R"({"command": "create_task_series", "actor": "u", "params": {"organization": "o",
+          "action": 3, "parameters": {}, "devices": ["a"]}})",
+       "params.action: expected a string"},
+      {R"({"command": "create_task_series", "actor": "u", "params": {"organization": "o",
+          "parameters": {}, "devices": ["a"]}})",
+       "params.action: missing"},
       {create_task_series_with(R"("parameters": {"text": 5}, "devices": ["a"])"),
        "params.parameters.text: expected a string"},
       {create_task_series_with(R"("parameters": {"a\"b": 1}, "devices": ["a"])"),

@@ -6,17 +6,6 @@
 #include "platform/platform_node.h"
 
 namespace ccsim::platform {
-namespace {
-
-std::optional<TaskOutcome> parse_outcome(std::string_view name) {
-  if (name == "succeeded") return TaskOutcome::kSucceeded;
-  if (name == "failed") return TaskOutcome::kFailed;
-  if (name == "cancelled") return TaskOutcome::kCancelled;
-  if (name == "timed_out") return TaskOutcome::kTimedOut;
-  return std::nullopt;
-}
-
-}  // namespace
 
 Result<TaskSeries> PlatformNode::create_task_series(Time now, std::string_view actor,
                                                     std::string_view organization,
@@ -179,16 +168,12 @@ void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire:
     case wire::TaskUpdate::kStarted:
       (void)tasks.on_started(now, host, update.task());
       break;
-    case wire::TaskUpdate::kResult: {
-      const std::optional<TaskOutcome> outcome = parse_outcome(update.result().outcome());
-      if (!outcome) {
-        ++metrics_.commands_refused;
-        break;
-      }
-      (void)tasks.on_result(now, host,
-                            TaskResultReport{update.task(), *outcome, update.result().detail()});
+    case wire::TaskUpdate::kResult:
+      // decode_frame refused any outcome the schema does not name.
+      (void)tasks.on_result(
+          now, host,
+          TaskResultReport{update.task(), update.result().outcome(), update.result().detail()});
       break;
-    }
     case wire::TaskUpdate::kCreated: {
       const wire::HostTask& created = update.created();
       HostTaskReport report{

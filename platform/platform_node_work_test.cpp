@@ -97,7 +97,7 @@ std::string started(const std::string& host, const TaskId& task) {
 }
 
 std::string result(const std::string& host, const TaskId& task,
-                   const std::string& outcome = "succeeded") {
+                   wire::TaskOutcome outcome = wire::TASK_OUTCOME_SUCCEEDED) {
   wire::Envelope e;
   e.mutable_task_update()->set_task(task);
   e.mutable_task_update()->mutable_result()->set_outcome(outcome);
@@ -111,7 +111,7 @@ std::string created(const std::string& host, const TaskId& task, const std::stri
   e.mutable_task_update()->set_task(task);
   wire::HostTask* c = e.mutable_task_update()->mutable_created();
   c->set_device(device);
-  c->set_action(std::string(kActionAdoptDevice));
+  c->set_action(wire::TASK_ACTION_ADOPT_DEVICE);
   c->set_timeout_us(wire_us(timeout));
   c->set_started(true);
   return frame_from(host, 4, e);
@@ -159,7 +159,7 @@ std::vector<Sent> sent(const core::Outbox& out, wire::Envelope::BodyCase body) {
 TaskSeriesRequest firmware(std::vector<std::string> devices,
                            std::string version = std::string(kRelease)) {
   return TaskSeriesRequest{"upgrade",
-                           TaskPayload{std::string(kActionUpgradeFirmware),
+                           TaskPayload{wire::TASK_ACTION_UPGRADE_FIRMWARE,
                                        {{std::string(kParameterVersion), std::move(version)}}},
                            std::move(devices), std::nullopt};
 }
@@ -167,7 +167,7 @@ TaskSeriesRequest firmware(std::vector<std::string> devices,
 TaskSeriesRequest overlay(std::vector<std::string> devices) {
   return TaskSeriesRequest{
       "overlay",
-      TaskPayload{std::string(kActionSetOverlayText), {{std::string(kParameterText), "Gate"}}},
+      TaskPayload{wire::TASK_ACTION_SET_OVERLAY_TEXT, {{std::string(kParameterText), "Gate"}}},
       std::move(devices), std::nullopt};
 }
 
@@ -310,7 +310,7 @@ TEST_F(PlatformNodeWorkTest, AHostsHelloSendsTheDispatchesOfASeriesCreatedBefore
   const wire::TaskDispatch& dispatch = dispatches[0].envelope.task_dispatch();
   EXPECT_EQ(dispatch.task(), id);
   EXPECT_EQ(dispatch.device(), "CAM-1");
-  EXPECT_EQ(dispatch.action(), kActionUpgradeFirmware);
+  EXPECT_EQ(dispatch.action(), wire::TASK_ACTION_UPGRADE_FIRMWARE);
   ASSERT_EQ(dispatch.parameters().size(), 1u);
   EXPECT_EQ(dispatch.parameters().at(std::string(kParameterVersion)), kRelease);
   EXPECT_EQ(dispatch.time_left_us(), wire_us(seconds(3) + hours(2) - seconds(4)));
@@ -339,7 +339,7 @@ TEST_F(PlatformNodeWorkTest, AHostsHelloSendsTheDispatchesOfASeriesCreatedBefore
   EXPECT_EQ(metrics().task_notifications, 1u);
 
   // A copy of the result changes nothing, and is receipted again.
-  EXPECT_EQ(sent(frame(minutes(1) + seconds(1), 5, result("CAM-1", id, "failed")),
+  EXPECT_EQ(sent(frame(minutes(1) + seconds(1), 5, result("CAM-1", id, wire::TASK_OUTCOME_FAILED)),
                  wire::Envelope::kTaskReceipt)
                 .size(),
             1u);
@@ -360,13 +360,18 @@ TEST_F(PlatformNodeWorkTest, ASeriesForAConnectedHostIsSentAtOnce) {
             out_.wakeups.end());
 }
 
-TEST_F(PlatformNodeWorkTest, AnUnknownOutcomeIsRefusedAndTheTaskStaysRunning) {
+// An outcome the schema does not name (a newer host's), or none at all, is a bad frame: counted
+// as one, and the task stays as it was.
+TEST_F(PlatformNodeWorkTest, AnUnknownOrMissingOutcomeIsRefusedAndTheTaskStaysRunning) {
   onboard(seconds(1), 4, "CAM-1");
   const TaskId id = only_task(must(create(seconds(2), overlay({"CAM-1"}))));
   frame(seconds(3), 4, started("CAM-1", id));
-  frame(seconds(4), 4, result("CAM-1", id, "exploded"));
+  frame(seconds(4), 4, result("CAM-1", id, static_cast<wire::TaskOutcome>(9)));
+  frame(seconds(5), 4, result("CAM-1", id, wire::TASK_OUTCOME_UNSPECIFIED));
   EXPECT_EQ(task(id).status, TaskStatus::kRunning);
-  EXPECT_EQ(metrics().commands_refused, 1u);
+  EXPECT_EQ(
+      metrics().frame_errors[static_cast<std::size_t>(wire::FrameErrorCode::kFieldOutOfRange)], 2u);
+  EXPECT_EQ(metrics().commands_refused, 0u);
 }
 
 TEST_F(PlatformNodeWorkTest, ATaskAnEdgeHostCreatesIsRecordedAndReceipted) {
@@ -389,7 +394,7 @@ TEST_F(PlatformNodeWorkTest, ATaskAnEdgeHostCreatesIsRecordedAndReceipted) {
   EXPECT_EQ(adopted.created_by, "REC-1");
   EXPECT_EQ(adopted.host, "REC-1");
   EXPECT_EQ(adopted.device, "DOME-1");
-  EXPECT_EQ(adopted.payload.action, kActionAdoptDevice);
+  EXPECT_EQ(adopted.payload.action, wire::TASK_ACTION_ADOPT_DEVICE);
   EXPECT_EQ(adopted.status, TaskStatus::kRunning);
   EXPECT_EQ(adopted.deadline, seconds(2) + minutes(30));
   EXPECT_TRUE(adopted.series.empty());

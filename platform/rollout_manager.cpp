@@ -35,7 +35,7 @@ Result<const RolloutRecord*> RolloutManager::start(core::Time now, std::string_v
     return error(ErrorCode::kResourceExhausted,
                  std::to_string(kRolloutsMax) + " rollouts exist, the most");
   }
-  TaskPayload payload{std::string(kActionUpgradeFirmware),
+  TaskPayload payload{wire::TASK_ACTION_UPGRADE_FIRMWARE,
                       {{std::string(kParameterVersion), request.version}}};
   if (auto valid = validate_task_payload(payload); !valid.ok()) {
     return error(ErrorCode::kInvalidArgument, "version: " + valid.error().message);
@@ -79,7 +79,7 @@ void RolloutManager::start_batch(core::Time now, std::size_t index) {
   auto series = tasks_.create_series(
       now, record.started_by, record.organization,
       TaskSeriesRequest{series_name(record.name, record.series.size() + 1),
-                        TaskPayload{std::string(kActionUpgradeFirmware),
+                        TaskPayload{wire::TASK_ACTION_UPGRADE_FIRMWARE,
                                     {{std::string(kParameterVersion), record.version}}},
                         starts, std::nullopt});
   if (!series.ok()) {

@@ -90,7 +90,7 @@ class RolloutManagerTest : public ::testing::Test {
   }
 
   // EDGE-1 takes the task, runs it and reports `outcome`.
-  void run(const TaskId& task, TaskOutcome outcome) {
+  void run(const TaskId& task, wire::TaskOutcome outcome) {
     EXPECT_EQ(tasks_.on_acknowledged(now_, kHost, task), ReportDisposition::kRecorded) << task;
     EXPECT_EQ(tasks_.on_started(now_, kHost, task), ReportDisposition::kRecorded) << task;
     EXPECT_EQ(tasks_.on_result(now_, kHost, TaskResultReport{task, outcome, "done"}),
@@ -150,7 +150,7 @@ TEST_F(RolloutManagerTest, TheFirstBatchIsCreatedAsATaskSeriesAtOnce) {
   EXPECT_EQ(series.created_by, alice_);
   EXPECT_EQ(series.created_at, started_at);
   EXPECT_EQ(series.payload,
-            (TaskPayload{std::string(kActionUpgradeFirmware),
+            (TaskPayload{wire::TASK_ACTION_UPGRADE_FIRMWARE,
                          {{std::string(kParameterVersion), std::string(kVersion)}}}));
   const std::vector<Task> tasks = series_tasks(series.id);
   ASSERT_EQ(tasks.size(), 3u);
@@ -253,7 +253,7 @@ TEST_F(RolloutManagerTest, TheNextGroupStartsOnlyOnceTheFirstReachesItsThreshold
 
   // One canary through: half the group, short of its threshold.
   tick();
-  run(canaries[0].id, TaskOutcome::kSucceeded);
+  run(canaries[0].id, wire::TASK_OUTCOME_SUCCEEDED);
   EXPECT_EQ(pass_finished(), 1u);
   rollouts_.advance(now_);
   EXPECT_EQ(record("staged").series.size(), 1u);
@@ -262,7 +262,7 @@ TEST_F(RolloutManagerTest, TheNextGroupStartsOnlyOnceTheFirstReachesItsThreshold
 
   // Both: the gate opens when the result is taken, and the tasks come with the next advance().
   tick();
-  run(canaries[1].id, TaskOutcome::kSucceeded);
+  run(canaries[1].id, wire::TASK_OUTCOME_SUCCEEDED);
   EXPECT_EQ(pass_finished(), 1u);
   EXPECT_EQ(record("staged").rollout.open_groups(), 2u);
   EXPECT_EQ(record("staged").series.size(), 1u);
@@ -282,7 +282,7 @@ TEST_F(RolloutManagerTest, TheNextGroupStartsOnlyOnceTheFirstReachesItsThreshold
 
   // The rest through: finished, and the trail says so.
   tick();
-  for (const Task& task : rest) run(task.id, TaskOutcome::kSucceeded);
+  for (const Task& task : rest) run(task.id, wire::TASK_OUTCOME_SUCCEEDED);
   EXPECT_EQ(pass_finished(), 4u);
   const RolloutRecord& done = record("staged");
   EXPECT_EQ(done.rollout.state(), RolloutState::kFinished);
@@ -299,13 +299,13 @@ TEST_F(RolloutManagerTest, AGroupEndingShortOfItsThresholdAbortsTheRollout) {
                   .ok());
   tasks_.host_connected(tick(), kHost);
   const std::vector<Task> canaries = series_tasks(record("staged").series[0]);
-  run(canaries[0].id, TaskOutcome::kFailed);
+  run(canaries[0].id, wire::TASK_OUTCOME_FAILED);
   pass_finished();
   rollouts_.advance(now_);
   EXPECT_EQ(record("staged").rollout.state(), RolloutState::kRunning);  // one may still succeed
 
   const core::Time ended_at = tick();
-  run(canaries[1].id, TaskOutcome::kSucceeded);
+  run(canaries[1].id, wire::TASK_OUTCOME_SUCCEEDED);
   pass_finished();
   rollouts_.advance(now_);
   const RolloutRecord& aborted = record("staged");
@@ -367,8 +367,8 @@ TEST_F(RolloutManagerTest, ResultsArrivingAfterAnAbortChangeNothing) {
   tasks_.host_connected(tick(), kHost);
   const std::vector<Task> tasks = series_tasks(record("risky").series[0]);
   ASSERT_EQ(tasks.size(), 4u);
-  run(tasks[0].id, TaskOutcome::kFailed);
-  run(tasks[1].id, TaskOutcome::kFailed);
+  run(tasks[0].id, wire::TASK_OUTCOME_FAILED);
+  run(tasks[1].id, wire::TASK_OUTCOME_FAILED);
   pass_finished();
   const core::Time aborted_at = now_;
   ASSERT_EQ(record("risky").rollout.state(), RolloutState::kAborted);
@@ -377,8 +377,8 @@ TEST_F(RolloutManagerTest, ResultsArrivingAfterAnAbortChangeNothing) {
       << record("risky").rollout.abort_reason();
 
   tick();
-  run(tasks[2].id, TaskOutcome::kSucceeded);
-  run(tasks[3].id, TaskOutcome::kFailed);
+  run(tasks[2].id, wire::TASK_OUTCOME_SUCCEEDED);
+  run(tasks[3].id, wire::TASK_OUTCOME_FAILED);
   EXPECT_EQ(pass_finished(), 2u);
   rollouts_.advance(now_);
   const RolloutRecord& aborted = record("risky");

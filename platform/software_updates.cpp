@@ -211,7 +211,7 @@ const Release* ReleaseCatalog::latest_on(std::string_view track, core::Time now)
 }
 
 Result<Done> check_deployable(const ReleaseCatalog& catalog, const TaskPayload& payload) {
-  if (payload.action != kActionUpgradeFirmware) return Done{};
+  if (payload.action != wire::TASK_ACTION_UPGRADE_FIRMWARE) return Done{};
   // Checked first so that the version quoted below is a short, plain one.
   if (auto valid = validate_task_payload(payload); !valid.ok()) return valid;
   const auto version = payload.parameters.find(kParameterVersion);

@@ -53,7 +53,7 @@ std::string known_actions() {
   std::string names;
   for (const TaskActionSpec& spec : kTaskActions) {
     if (!names.empty()) names += ", ";
-    names += spec.name;
+    names += spec.name();
   }
   return names;
 }
@@ -108,17 +108,21 @@ std::size_t& count_of(TaskSeriesProgress& progress, TaskStatus status) {
   return progress.queued;
 }
 
-TaskStatus status_of(TaskOutcome outcome) {
+// The final status a host's outcome gives; the status has the outcome's name (a test holds them).
+TaskStatus status_of(wire::TaskOutcome outcome) {
   switch (outcome) {
-    case TaskOutcome::kSucceeded:
+    case wire::TASK_OUTCOME_SUCCEEDED:
       return TaskStatus::kSucceeded;
-    case TaskOutcome::kFailed:
+    case wire::TASK_OUTCOME_FAILED:
       return TaskStatus::kFailed;
-    case TaskOutcome::kCancelled:
+    case wire::TASK_OUTCOME_CANCELLED:
       return TaskStatus::kCancelled;
-    case TaskOutcome::kTimedOut:
+    case wire::TASK_OUTCOME_TIMED_OUT:
       return TaskStatus::kTimedOut;
+    default:
+      break;
   }
+  assert(false && "a host's result names its outcome; the platform node refuses any other");
   return TaskStatus::kFailed;
 }
 
@@ -129,20 +133,22 @@ std::optional<std::string_view> group_of(const Task& task) {
 
 }  // namespace
 
-const TaskActionSpec* find_task_action(std::string_view action) {
+const TaskActionSpec* find_task_action(wire::TaskAction action) {
   for (const TaskActionSpec& spec : kTaskActions) {
-    if (spec.name == action) return &spec;
+    if (spec.action == action) return &spec;
   }
   return nullptr;
 }
 
 Result<Done> validate_task_payload(const TaskPayload& payload) {
-  if (payload.action.empty()) return invalid("payload.action", "missing");
+  if (payload.action == wire::TASK_ACTION_UNSPECIFIED) return invalid("payload.action", "missing");
   const TaskActionSpec* spec = find_task_action(payload.action);
   if (spec == nullptr) {
-    return invalid("payload.action",
-                   "unknown action " + echo(payload.action) + " (known: " + known_actions() + ")");
+    return invalid("payload.action", "unknown action " +
+                                         std::to_string(static_cast<int>(payload.action)) +
+                                         " (known: " + known_actions() + ")");
   }
+  const std::string action(spec->name());
   if (payload.parameters.size() > kTaskParametersMax) {
     return invalid("payload.parameters", std::to_string(payload.parameters.size()) +
                                              " parameters, at most " +
@@ -151,7 +157,7 @@ Result<Done> validate_task_payload(const TaskPayload& payload) {
   for (const auto& [name, value] : payload.parameters) {
     if (!spec->parameter || spec->parameter->name != name) {
       const std::string shown = is_identifier(name, kEchoBytesMax) ? name : echo(name);
-      return invalid("payload.parameters." + shown, "not a parameter of " + payload.action);
+      return invalid("payload.parameters." + shown, "not a parameter of " + action);
     }
   }
   if (!spec->parameter) return Done{};
@@ -159,7 +165,7 @@ Result<Done> validate_task_payload(const TaskPayload& payload) {
   if (found == payload.parameters.end()) {
     if (!spec->parameter->required) return Done{};
     return invalid("payload.parameters." + std::string(spec->parameter->name),
-                   "missing: " + payload.action + " needs a " + std::string(spec->parameter->name));
+                   "missing: " + action + " needs a " + std::string(spec->parameter->name));
   }
   if (auto e = check_parameter(*spec->parameter, found->second)) return *e;
   return Done{};
@@ -252,7 +258,7 @@ Result<TaskSeries> TaskManager::create_series(core::Time now, std::string_view a
   const core::Duration timeout = request.timeout.value_or(spec.timeout_default);
   const TaskSeriesId id = numbered(kTaskSeriesIdPrefix, last_series_serial_ + 1, 6);
   auto recorded = record(now, organization, actor, kTopicTaskSeriesCreated, "",
-                         "series=" + id + " action=" + request.payload.action +
+                         "series=" + id + " action=" + std::string(spec.name()) +
                              " devices=" + std::to_string(request.devices.size()) +
                              " timeout_us=" + std::to_string(timeout.count()));
   if (!recorded.ok()) return recorded.error();
@@ -546,7 +552,8 @@ Result<Task> TaskManager::on_host_task(core::Time now, std::string_view host,
                  std::to_string(limits_.tasks_max) + " tasks held, the most");
   }
   auto recorded = record(now, route->organization, host, kTopicTaskHostCreated, report.device,
-                         "task=" + report.task + " action=" + report.payload.action);
+                         "task=" + report.task + " action=" +
+                             std::string(wire::task_action_name(report.payload.action)));
   if (!recorded.ok()) return recorded.error();
   Task task;
   task.id = report.task;

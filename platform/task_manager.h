@@ -63,6 +63,7 @@
 #include "platform/permissions.h"
 #include "platform/service_result.h"
 #include "platform/tenancy.h"
+#include "proto/task_vocabulary.h"
 
 namespace ccsim::platform {
 
@@ -76,11 +77,8 @@ using TaskSeriesId = std::string;  // "series-000001"
 inline constexpr std::string_view kTaskIdPrefix = "task";
 inline constexpr std::string_view kTaskSeriesIdPrefix = "series";
 
-// Actions and their parameters.
-inline constexpr std::string_view kActionSetOverlayText = "set_overlay_text";
-inline constexpr std::string_view kActionUpgradeFirmware = "upgrade_firmware";
-inline constexpr std::string_view kActionReboot = "reboot";
-inline constexpr std::string_view kActionAdoptDevice = "adopt_device";
+// The actions' parameters. The actions themselves, and the outcomes a host reports, are the wire's
+// (proto/task_vocabulary.h), which the hosts' task engines share.
 inline constexpr std::string_view kParameterText = "text";
 inline constexpr std::string_view kParameterVersion = "version";
 
@@ -88,7 +86,6 @@ inline constexpr std::string_view kParameterVersion = "version";
 inline constexpr std::size_t kOverlayTextBytesMax = 128;
 inline constexpr std::size_t kFirmwareVersionBytesMax = 32;
 inline constexpr std::size_t kTaskParametersMax = 8;
-inline constexpr std::size_t kTaskActionBytesMax = 64;
 inline constexpr std::size_t kTaskSeriesNameBytesMax = 64;
 inline constexpr std::size_t kTaskDetailBytesMax = 256;  // a result's detail is cut to this
 inline constexpr std::size_t kHostTaskIdBytesMax = 32;   // the host's own part of its task ids
@@ -103,7 +100,7 @@ inline constexpr core::Duration kTaskTimeoutMax = std::chrono::hours(24 * 7);
 
 // What a task does: an action and its parameters.
 struct TaskPayload {
-  std::string action;
+  wire::TaskAction action = wire::TASK_ACTION_UNSPECIFIED;  // unspecified: refused
   std::map<std::string, std::string, std::less<>> parameters;
   bool operator==(const TaskPayload&) const = default;
 };
@@ -126,30 +123,35 @@ struct TaskParameterSpec {
 // (a reboot, a firmware upgrade whose half-written image the device rolls back) is reported
 // failed "host restarted", and the user decides whether to create it again.
 struct TaskActionSpec {
-  std::string_view name;
+  wire::TaskAction action;
   Permission permission;
   std::optional<TaskParameterSpec> parameter;  // the only one it takes, if any
   core::Duration timeout_default;
   bool rerun_after_restart;
+  // As users, commands and scenario files write it: "set_overlay_text".
+  std::string_view name() const { return wire::task_action_name(action); }
 };
 
+// Every action the schema names, in its order (a test holds the two in step).
 inline constexpr std::array<TaskActionSpec, 4> kTaskActions = {{
-    {kActionSetOverlayText, Permission::kOperateDevices,
+    {wire::TASK_ACTION_SET_OVERLAY_TEXT, Permission::kOperateDevices,
      TaskParameterSpec{kParameterText, TaskParameterKind::kText, kOverlayTextBytesMax, true},
      std::chrono::minutes(5), true},
-    {kActionUpgradeFirmware, Permission::kUpdateSoftware,
+    {wire::TASK_ACTION_UPGRADE_FIRMWARE, Permission::kUpdateSoftware,
      TaskParameterSpec{kParameterVersion, TaskParameterKind::kVersion, kFirmwareVersionBytesMax,
                        true},
      std::chrono::hours(2), false},
-    {kActionReboot, Permission::kOperateDevices, std::nullopt, std::chrono::minutes(10), false},
-    {kActionAdoptDevice, Permission::kOnboardDevices, std::nullopt, std::chrono::minutes(30), true},
+    {wire::TASK_ACTION_REBOOT, Permission::kOperateDevices, std::nullopt, std::chrono::minutes(10),
+     false},
+    {wire::TASK_ACTION_ADOPT_DEVICE, Permission::kOnboardDevices, std::nullopt,
+     std::chrono::minutes(30), true},
 }};
 
-// The row of `action`, or nullptr.
-const TaskActionSpec* find_task_action(std::string_view action);
+// The row of `action`, or nullptr (the unspecified zero, a number the schema does not name).
+const TaskActionSpec* find_task_action(wire::TaskAction action);
 
-// Checks a payload against kTaskActions: kInvalidArgument naming the field ("payload.action",
-// "payload.parameters.text", ...) and what is wrong with it.
+// Checks a payload against kTaskActions: kInvalidArgument naming the field ("payload.action"
+// when it is unspecified, "payload.parameters.text", ...) and what is wrong with it.
 Result<Done> validate_task_payload(const TaskPayload& payload);
 
 enum class TaskStatus : std::uint8_t {
@@ -278,11 +280,9 @@ struct TaskManagerOutbox {
 };
 
 // Host -> cloud.
-enum class TaskOutcome : std::uint8_t { kSucceeded, kFailed, kCancelled, kTimedOut };
-
 struct TaskResultReport {
   TaskId task;
-  TaskOutcome outcome = TaskOutcome::kSucceeded;
+  wire::TaskOutcome outcome = wire::TASK_OUTCOME_SUCCEEDED;  // one the schema names
   std::string detail;
 };
 

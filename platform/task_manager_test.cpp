@@ -42,20 +42,6 @@ devices::TaskAssignment assignment_of(const TaskDispatch& dispatch) {
                                  dispatch.rerun_after_restart};
 }
 
-TaskOutcome outcome_of(devices::TaskOutcome outcome) {
-  switch (outcome) {
-    case devices::TaskOutcome::kSucceeded:
-      return TaskOutcome::kSucceeded;
-    case devices::TaskOutcome::kFailed:
-      return TaskOutcome::kFailed;
-    case devices::TaskOutcome::kCancelled:
-      return TaskOutcome::kCancelled;
-    case devices::TaskOutcome::kTimedOut:
-      return TaskOutcome::kTimedOut;
-  }
-  return TaskOutcome::kFailed;
-}
-
 HostTaskReport host_task_report_of(const devices::LocalTaskReport& report) {
   const devices::TaskAssignment& task = report.task;
   return HostTaskReport{task.task, task.device,
@@ -66,10 +52,11 @@ HostTaskReport host_task_report_of(const devices::LocalTaskReport& report) {
 // Runs of each task, and when each ran, per host: what the tests count executions and
 // concurrency by, from outside the engines.
 struct Executions {
-  std::map<std::string, core::Duration> durations{{"set_overlay_text", seconds(2)},
-                                                  {"upgrade_firmware", minutes(6)},
-                                                  {"reboot", seconds(90)},
-                                                  {"adopt_device", seconds(20)}};
+  std::map<wire::TaskAction, core::Duration> durations{
+      {wire::TASK_ACTION_SET_OVERLAY_TEXT, seconds(2)},
+      {wire::TASK_ACTION_UPGRADE_FIRMWARE, minutes(6)},
+      {wire::TASK_ACTION_REBOOT, seconds(90)},
+      {wire::TASK_ACTION_ADOPT_DEVICE, seconds(20)}};
   std::map<TaskId, int> runs;
   std::map<std::string, std::vector<std::pair<core::Time, core::Time>>> spans;  // by host
 
@@ -177,7 +164,7 @@ class Wire {
 
   Executions executions;
   std::vector<TaskNotification> notifications;
-  std::vector<TaskId> finished;  // as the outboxes listed them
+  std::vector<TaskId> finished;       // as the outboxes listed them
   std::size_t lose_dispatches = 0;    // the next this many dispatches vanish on the way
   bool duplicate_dispatches = false;  // every dispatch arrives twice
 
@@ -227,7 +214,7 @@ class Wire {
     for (const TaskId& task : out.started) manager_.on_started(now_, serial, task);
     for (const devices::TaskReport& report : out.results) {
       manager_.on_result(now_, serial,
-                         TaskResultReport{report.task, outcome_of(report.outcome), report.detail});
+                         TaskResultReport{report.task, report.outcome, report.detail});
     }
   }
   std::vector<Result<Task>> host_task_results;
@@ -248,11 +235,11 @@ std::string camera(int index) {
 }
 
 TaskPayload overlay_payload(std::string text = "Main entrance") {
-  return TaskPayload{std::string(kActionSetOverlayText), {{"text", std::move(text)}}};
+  return TaskPayload{wire::TASK_ACTION_SET_OVERLAY_TEXT, {{"text", std::move(text)}}};
 }
 
 TaskPayload firmware_payload(std::string version = "11.11.120") {
-  return TaskPayload{std::string(kActionUpgradeFirmware), {{"version", std::move(version)}}};
+  return TaskPayload{wire::TASK_ACTION_UPGRADE_FIRMWARE, {{"version", std::move(version)}}};
 }
 
 // Acme owns CAM-0001..CAM-0500 (odd ones behind EDGE-1, even ones behind EDGE-2) and LUND-1 in
@@ -380,7 +367,7 @@ TEST_F(TaskManagerTest, FiveHundredOverlayTasksFlowThroughTwoHostsWithBoundedCon
 }
 
 TEST_F(TaskManagerTest, AHostThatDropsMidTaskAndReconnectsEndsEveryTaskExactlyOnce) {
-  wire_.executions.durations["set_overlay_text"] = seconds(10);
+  wire_.executions.durations[wire::TASK_ACTION_SET_OVERLAY_TEXT] = seconds(10);
   wire_.add_host("EDGE-1", devices::TaskEngineLimits{2, 64, 1'000});
   wire_.connect("EDGE-1");
   const core::Time start = now_;
@@ -489,20 +476,60 @@ TEST_F(TaskManagerTest, RefusedTasksWaitAndTheHostsWindowShrinksToWhatItTakes) {
   EXPECT_EQ(wire_.engine("EDGE-1").counters().running_peak, 1u);
 }
 
+// ---- The vocabulary ------------------------------------------------------------------------
+
+TEST(TaskActions, EveryActionTheSchemaNamesHasOneRowInTheSchemasOrder) {
+  std::vector<wire::TaskAction> rows;
+  std::vector<std::string> names;
+  for (const TaskActionSpec& spec : kTaskActions) {
+    rows.push_back(spec.action);
+    names.emplace_back(spec.name());
+    EXPECT_EQ(find_task_action(spec.action), &spec);
+  }
+  EXPECT_EQ(rows, (std::vector<wire::TaskAction>(wire::task_actions().begin(),
+                                                 wire::task_actions().end())));
+  EXPECT_EQ(names, (std::vector<std::string>{"set_overlay_text", "upgrade_firmware", "reboot",
+                                             "adopt_device"}));
+  EXPECT_EQ(find_task_action(wire::TASK_ACTION_UNSPECIFIED), nullptr);
+  EXPECT_EQ(find_task_action(static_cast<wire::TaskAction>(99)), nullptr);
+}
+
+// A host's outcome becomes the final status of the same name, so a scenario's `status: timed_out`
+// means what the host's result says.
+TEST_F(TaskManagerTest, EachOutcomeEndsTheTaskInTheStatusOfItsName) {
+  const std::pair<wire::TaskOutcome, TaskStatus> oracle[] = {
+      {wire::TASK_OUTCOME_SUCCEEDED, TaskStatus::kSucceeded},
+      {wire::TASK_OUTCOME_FAILED, TaskStatus::kFailed},
+      {wire::TASK_OUTCOME_CANCELLED, TaskStatus::kCancelled},
+      {wire::TASK_OUTCOME_TIMED_OUT, TaskStatus::kTimedOut},
+  };
+  ASSERT_EQ(std::size(oracle), wire::task_outcomes().size());
+  const TaskSeries series = create(overlay_payload(), cameras(1, 7, 2));
+  ASSERT_EQ(manager_.host_connected(now_, "EDGE-1").dispatches.size(), 4u);
+  for (std::size_t i = 0; i < std::size(oracle); ++i) {
+    const auto [outcome, status] = oracle[i];
+    const TaskId id = task_of(series, i).id;
+    EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, outcome, "by the host"}),
+              ReportDisposition::kRecorded);
+    EXPECT_EQ(task_of(series, i).status, status);
+    EXPECT_EQ(task_status_name(status), wire::task_outcome_name(outcome));
+  }
+}
+
 // ---- Results and acknowledgements ----------------------------------------------------------
 
 TEST_F(TaskManagerTest, ResultsForUnknownTasksOrFromAnotherHostOrTwiceAreIgnoredAndCounted) {
   const TaskSeries series = create(overlay_payload(), {camera(1)});
   EXPECT_TRUE(manager_.host_connected(now_, "EDGE-1").dispatches.size() == 1);
   const TaskId id = task_of(series, 0).id;
-  const TaskResultReport ok{id, TaskOutcome::kSucceeded, "applied"};
+  const TaskResultReport ok{id, wire::TASK_OUTCOME_SUCCEEDED, "applied"};
 
-  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {"task-99999999", TaskOutcome::kSucceeded, ""}),
+  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {"task-99999999", wire::TASK_OUTCOME_SUCCEEDED, ""}),
             ReportDisposition::kUnknownTask);
   EXPECT_EQ(manager_.on_result(now_, "EDGE-2", ok), ReportDisposition::kWrongHost);
   EXPECT_EQ(task_of(series, 0).status, TaskStatus::kDispatched);
   EXPECT_EQ(manager_.on_result(now_, "EDGE-1", ok), ReportDisposition::kRecorded);
-  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, TaskOutcome::kFailed, "other"}),
+  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, wire::TASK_OUTCOME_FAILED, "other"}),
             ReportDisposition::kDuplicate);
   const Task task = task_of(series, 0);
   EXPECT_EQ(task.status, TaskStatus::kSucceeded);
@@ -576,10 +603,10 @@ TEST_F(TaskManagerTest, ACancelThatLosesTheRaceLeavesTheOutcomeTheHostReports) {
   must(manager_.cancel_task(now_, alice_, acme_, id));
   EXPECT_EQ(manager_.take_outbox(now_).hosts.at(0).cancels, std::vector<TaskId>{id});
   // The host had finished before the cancel reached it.
-  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, TaskOutcome::kSucceeded, "applied"}),
+  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, wire::TASK_OUTCOME_SUCCEEDED, "applied"}),
             ReportDisposition::kRecorded);
   EXPECT_EQ(task_of(series, 0).status, TaskStatus::kSucceeded);
-  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, TaskOutcome::kCancelled, ""}),
+  EXPECT_EQ(manager_.on_result(now_, "EDGE-1", {id, wire::TASK_OUTCOME_CANCELLED, ""}),
             ReportDisposition::kDuplicate);
   EXPECT_EQ(task_of(series, 0).status, TaskStatus::kSucceeded);
 }
@@ -635,7 +662,7 @@ TEST_F(TaskManagerTest, AHostRunningPastTheDeadlineStopsAndALateResultChangesNot
   manager_.host_connected(now_, "EDGE-2");
   manager_.on_wakeup(now_ + minutes(1));
   EXPECT_EQ(manager_.on_result(now_ + minutes(1), "EDGE-2",
-                               {task_of(other, 0).id, TaskOutcome::kSucceeded, "done"}),
+                               {task_of(other, 0).id, wire::TASK_OUTCOME_SUCCEEDED, "done"}),
             ReportDisposition::kLate);
   EXPECT_EQ(task_of(other, 0).status, TaskStatus::kTimedOut);
   EXPECT_EQ(manager_.counters().late_results, 1u);
@@ -687,17 +714,19 @@ struct PayloadCase {
 
 TEST_F(TaskManagerTest, PayloadErrorsNameTheField) {
   const std::vector<PayloadCase> cases = {
-      {TaskPayload{"", {}}, "payload.action: missing"},
-      {TaskPayload{"paint_it_black", {}}, "payload.action: unknown action 'paint_it_black'"},
+      {TaskPayload{wire::TASK_ACTION_UNSPECIFIED, {}}, "payload.action: missing"},
+      {TaskPayload{static_cast<wire::TaskAction>(99), {}},
+       "payload.action: unknown action 99 (known: set_overlay_text, upgrade_firmware, reboot, "
+       "adopt_device)"},
       {overlay_payload(std::string(kOverlayTextBytesMax + 1, 'x')),
        "payload.parameters.text: 129 bytes, at most 128"},
       {overlay_payload("two\nlines"), "payload.parameters.text: control character at byte 3"},
-      {TaskPayload{std::string(kActionSetOverlayText), {}}, "payload.parameters.text: missing"},
-      {TaskPayload{std::string(kActionUpgradeFirmware), {}},
+      {TaskPayload{wire::TASK_ACTION_SET_OVERLAY_TEXT, {}}, "payload.parameters.text: missing"},
+      {TaskPayload{wire::TASK_ACTION_UPGRADE_FIRMWARE, {}},
        "payload.parameters.version: missing: upgrade_firmware needs a version"},
       {firmware_payload(""), "payload.parameters.version: '' is not a version"},
       {firmware_payload("11.11 beta"), "payload.parameters.version: '11.11 beta' is not"},
-      {TaskPayload{std::string(kActionReboot), {{"colour", "red"}}},
+      {TaskPayload{wire::TASK_ACTION_REBOOT, {{"colour", "red"}}},
        "payload.parameters.colour: not a parameter of reboot"},
   };
   for (const PayloadCase& c : cases) {
@@ -747,8 +776,8 @@ TEST_F(TaskManagerTest, ATaskAHostCreatesIsVisibleLikeAnyOther) {
   devices::TaskEngine& engine = wire_.add_host("EDGE-1");
   wire_.connect("EDGE-1");
   devices::TaskEngineOutbox out;
-  const std::optional<TaskId> id =
-      engine.create_task(now_, camera(1), "adopt_device", {}, minutes(30), true, out);
+  const std::optional<TaskId> id = engine.create_task(
+      now_, camera(1), wire::TASK_ACTION_ADOPT_DEVICE, {}, minutes(30), true, out);
   ASSERT_TRUE(id);
   wire_.to_manager("EDGE-1", out);
   ASSERT_EQ(wire_.host_task_results.size(), 1u);
@@ -774,7 +803,8 @@ TEST_F(TaskManagerTest, ATaskAHostCreatesIsVisibleLikeAnyOther) {
   EXPECT_TRUE(resend.created.empty());
   EXPECT_TRUE(resend.results.empty());
   // A copy of the report is answered with the task as it stands.
-  const HostTaskReport copy{*id, camera(1), TaskPayload{"adopt_device", {}}, minutes(30), false};
+  const HostTaskReport copy{*id, camera(1), TaskPayload{wire::TASK_ACTION_ADOPT_DEVICE, {}},
+                            minutes(30), false};
   EXPECT_EQ(must(manager_.on_host_task(now_, "EDGE-1", copy)).status, TaskStatus::kSucceeded);
 }
 
@@ -789,8 +819,8 @@ TEST_F(TaskManagerTest, AHostMayReportTasksOnlyForDevicesItManages) {
                ErrorCode::kFailedPrecondition, "CAM-0002 is not managed by EDGE-1");
   expect_error(report("EDGE-2:local-1", camera(1), overlay_payload()), ErrorCode::kInvalidArgument,
                "task: 'EDGE-2:local-1' is not EDGE-1:");
-  expect_error(report("EDGE-1:local-1", camera(1), TaskPayload{"format_disk", {}}),
-               ErrorCode::kInvalidArgument, "payload.action");
+  expect_error(report("EDGE-1:local-1", camera(1), TaskPayload{}), ErrorCode::kInvalidArgument,
+               "payload.action: missing");
   expect_error(report("EDGE-1:local-1", "NO-SUCH-CAM", overlay_payload()), ErrorCode::kNotFound,
                "device: unknown device");
   EXPECT_EQ(manager_.task_count(), 0u);

@@ -66,6 +66,18 @@ std::optional<FrameError> check_report(const DeviceReport& r) {
   return FrameError{FrameErrorCode::kUnknownBody, "device_report carries no fact this node knows"};
 }
 
+// A task's action or outcome: a value its enum names, other than the unspecified zero, which is
+// what an absent field reads as. Proto3 enums are open: a number this node's schema does not name
+// (a newer sender's) arrives as itself, and is refused too, since this node could not act on it.
+std::optional<FrameError> check_task_word(const char* field, int value,
+                                          const google::protobuf::EnumDescriptor* type) {
+  if (value != 0 && type->FindValueByNumber(value) != nullptr) return std::nullopt;
+  return FrameError{FrameErrorCode::kFieldOutOfRange,
+                    std::string(field) + ": " + std::to_string(value) +
+                        (value == 0 ? " (unspecified)" : " (unknown)") + ", expected a " +
+                        type->name() + " the schema names"};
+}
+
 std::optional<FrameError> check_parameters(
     const char* field, const google::protobuf::Map<std::string, std::string>& parameters) {
   if (parameters.size() > kTaskParametersMax) {
@@ -89,7 +101,8 @@ std::optional<FrameError> check_task_update(const TaskUpdate& u) {
     case TaskUpdate::kRefused:
       return check("task_update.refused", u.refused(), kTextBytesMax);
     case TaskUpdate::kResult:
-      if (auto e = check("task_update.result.outcome", u.result().outcome(), kIdentifierBytesMax)) {
+      if (auto e = check_task_word("task_update.result.outcome", u.result().outcome(),
+                                   TaskOutcome_descriptor())) {
         return e;
       }
       return check("task_update.result.detail", u.result().detail(), kTextBytesMax, true);
@@ -97,7 +110,8 @@ std::optional<FrameError> check_task_update(const TaskUpdate& u) {
       if (auto e = check("task_update.created.device", u.created().device(), kIdentifierBytesMax)) {
         return e;
       }
-      if (auto e = check("task_update.created.action", u.created().action(), kIdentifierBytesMax)) {
+      if (auto e = check_task_word("task_update.created.action", u.created().action(),
+                                   TaskAction_descriptor())) {
         return e;
       }
       return check_parameters("task_update.created.parameters", u.created().parameters());
@@ -199,7 +213,8 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
       if (auto error = check("task_dispatch.device", d.device(), kIdentifierBytesMax)) {
         return *error;
       }
-      if (auto error = check("task_dispatch.action", d.action(), kIdentifierBytesMax)) {
+      if (auto error =
+              check_task_word("task_dispatch.action", d.action(), TaskAction_descriptor())) {
         return *error;
       }
       if (auto error = check_parameters("task_dispatch.parameters", d.parameters())) return *error;

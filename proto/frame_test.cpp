@@ -132,7 +132,7 @@ TEST(Frame, RoundTripsTaskBodies) {
   TaskDispatch* d = dispatch.mutable_task_dispatch();
   d->set_task("task-00000001");
   d->set_device("ACCC8E000002");
-  d->set_action("set_overlay_text");
+  d->set_action(TASK_ACTION_SET_OVERLAY_TEXT);
   (*d->mutable_parameters())["text"] = "Entrance";
   d->set_time_left_us(300'000'000);
   d->set_rerun_after_restart(true);
@@ -156,12 +156,12 @@ TEST(Frame, RoundTripsTaskBodies) {
   expect_round_trip(update);
   update.mutable_task_update()->set_started(true);
   expect_round_trip(update);
-  update.mutable_task_update()->mutable_result()->set_outcome("failed");
+  update.mutable_task_update()->mutable_result()->set_outcome(TASK_OUTCOME_FAILED);
   update.mutable_task_update()->mutable_result()->set_detail("rolled back to 11.11.0");
   expect_round_trip(update);
   HostTask* created = update.mutable_task_update()->mutable_created();
   created->set_device("ACCC8E000003");
-  created->set_action("adopt_device");
+  created->set_action(TASK_ACTION_ADOPT_DEVICE);
   created->set_timeout_us(1'800'000'000);
   created->set_started(true);
   expect_round_trip(update);
@@ -205,7 +205,7 @@ TEST(Frame, TaskAndReleaseLimitsNameTheField) {
          TaskDispatch* d = e.mutable_task_dispatch();
          d->set_task("t");
          d->set_device("d");
-         d->set_action("a");
+         d->set_action(TASK_ACTION_REBOOT);
          for (std::size_t i = 0; i <= kTaskParametersMax; ++i) {
            (*d->mutable_parameters())["k" + std::to_string(i)] = "v";
          }
@@ -214,13 +214,46 @@ TEST(Frame, TaskAndReleaseLimitsNameTheField) {
       {"task_update.result.detail",
        [](Envelope& e) {
          e.mutable_task_update()->set_task("t");
-         e.mutable_task_update()->mutable_result()->set_outcome("failed");
+         e.mutable_task_update()->mutable_result()->set_outcome(TASK_OUTCOME_FAILED);
          e.mutable_task_update()->mutable_result()->set_detail(std::string(kTextBytesMax + 1, 'x'));
        }},
       {"task_update.created.device",
        [](Envelope& e) {
          e.mutable_task_update()->set_task("t");
-         e.mutable_task_update()->mutable_created()->set_action("adopt_device");
+         e.mutable_task_update()->mutable_created()->set_action(TASK_ACTION_ADOPT_DEVICE);
+       }},
+      // A task's action and outcome: absent (the zero), or a number this schema does not name.
+      {"task_dispatch.action: 0 (unspecified), expected a TaskAction",
+       [](Envelope& e) {
+         e.mutable_task_dispatch()->set_task("t");
+         e.mutable_task_dispatch()->set_device("d");
+       }},
+      {"task_dispatch.action: 99 (unknown), expected a TaskAction",
+       [](Envelope& e) {
+         e.mutable_task_dispatch()->set_task("t");
+         e.mutable_task_dispatch()->set_device("d");
+         e.mutable_task_dispatch()->set_action(static_cast<TaskAction>(99));
+       }},
+      {"task_update.result.outcome: 0 (unspecified), expected a TaskOutcome",
+       [](Envelope& e) {
+         e.mutable_task_update()->set_task("t");
+         e.mutable_task_update()->mutable_result()->set_detail("done");
+       }},
+      {"task_update.result.outcome: 5 (unknown), expected a TaskOutcome",
+       [](Envelope& e) {
+         e.mutable_task_update()->set_task("t");
+         e.mutable_task_update()->mutable_result()->set_outcome(static_cast<TaskOutcome>(5));
+       }},
+      {"task_update.created.action: 0 (unspecified)",
+       [](Envelope& e) {
+         e.mutable_task_update()->set_task("t");
+         e.mutable_task_update()->mutable_created()->set_device("d");
+       }},
+      {"task_update.created.action: -1 (unknown)",
+       [](Envelope& e) {
+         e.mutable_task_update()->set_task("t");
+         e.mutable_task_update()->mutable_created()->set_device("d");
+         e.mutable_task_update()->mutable_created()->set_action(static_cast<TaskAction>(-1));
        }},
       {"release_offer.offers:",
        [](Envelope& e) {

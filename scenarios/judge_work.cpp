@@ -52,7 +52,7 @@ WindowAudit audit_update_windows(const Deployment& d, const platform::ControlPla
   for (const std::string& organization : d.tenants.organization_ids) {
     for (const platform::Task& task : plane.tasks.tasks_of(organization)) {
       if (task.origin != platform::TaskOrigin::kHost ||
-          task.payload.action != platform::kActionUpgradeFirmware || !task.started_at) {
+          task.payload.action != wire::TASK_ACTION_UPGRADE_FIRMWARE || !task.started_at) {
         continue;
       }
       ++audit.started;
@@ -109,7 +109,9 @@ CheckResult judge_rollout(const Deployment& d, const platform::ControlPlane& pla
 }
 
 bool task_considered(const Check& check, const platform::Task& task) {
-  if (!check.action.empty() && task.payload.action != check.action) return false;
+  if (!check.action.empty() && wire::task_action_name(task.payload.action) != check.action) {
+    return false;
+  }
   const bool host = task.origin == platform::TaskOrigin::kHost;
   return check.origin.empty() || (check.origin == "host") == host;
 }

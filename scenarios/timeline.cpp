@@ -232,10 +232,10 @@ platform::RolloutPolicy rollout_policy(const RolloutSpec& spec) {
 
 platform::TaskPayload task_payload(const Action& action) {
   if (action.kind == ActionKind::kSetOverlayText) {
-    return {std::string(platform::kActionSetOverlayText),
+    return {wire::TASK_ACTION_SET_OVERLAY_TEXT,
             {{std::string(platform::kParameterText), action.text}}};
   }
-  return {std::string(platform::kActionUpgradeFirmware),
+  return {wire::TASK_ACTION_UPGRADE_FIRMWARE,
           {{std::string(platform::kParameterVersion), action.version}}};
 }
 

@@ -24,7 +24,7 @@ constexpr std::array<std::string_view, 2> kOriginWords = {"user", "host"};
 std::span<const std::string_view> task_action_words() {
   static const std::vector<std::string_view> words = [] {
     std::vector<std::string_view> all;
-    for (const platform::TaskActionSpec& spec : platform::kTaskActions) all.push_back(spec.name);
+    for (const platform::TaskActionSpec& spec : platform::kTaskActions) all.push_back(spec.name());
     return all;
   }();
   return words;
