@@ -35,22 +35,35 @@ void Trace::flush() {
 }
 
 namespace {
-// Little-endian whatever the host, so a seed's trace hash is the same on every machine.
-void put_le64(unsigned char* to, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) to[i] = static_cast<unsigned char>(value >> (8 * i));
+
+constexpr std::size_t kVarintBytesMax = 10;  // a 64-bit value in 7-bit groups
+
+// LEB128: seven bits a byte, least significant first, the top bit set on every byte but the
+// last. The same bytes on every machine, and small values (most of a trace's) in one or two.
+unsigned char* put_varint(unsigned char* to, std::uint64_t value) {
+  while (value >= 0x80) {
+    *to++ = static_cast<unsigned char>(value | 0x80);
+    value >>= 7;
+  }
+  *to++ = static_cast<unsigned char>(value);
+  return to;
 }
+
 }  // namespace
 
+// The event first, then its four values: each record delimits itself, so no two different logs
+// give the same bytes.
 void Trace::record(Time at, TraceEvent event, std::uint64_t node, std::uint64_t a,
                    std::uint64_t b) {
   assert(!finished_);
-  unsigned char bytes[8 * 4 + 1];
-  put_le64(bytes, static_cast<std::uint64_t>(at.count()));
-  put_le64(bytes + 8, node);
-  put_le64(bytes + 16, a);
-  put_le64(bytes + 24, b);
-  bytes[32] = static_cast<unsigned char>(event);
-  put(bytes, sizeof bytes);
+  unsigned char bytes[1 + 4 * kVarintBytesMax];
+  unsigned char* end = bytes;
+  *end++ = static_cast<unsigned char>(event);
+  end = put_varint(end, static_cast<std::uint64_t>(at.count()));
+  end = put_varint(end, node);
+  end = put_varint(end, a);
+  end = put_varint(end, b);
+  put(bytes, static_cast<std::size_t>(end - bytes));
   ++events_;
 }
 

@@ -1,7 +1,8 @@
 // The trace: an ordered log of everything that happened in a run, reduced to a SHA-256 digest.
 // Two runs with the same seed and build produce the same digest; the tests hold us to it.
-// Events are appended as compact binary records into a buffer that is hashed a block at a time,
-// so tracing every message of a 100,000-camera run stays cheap.
+// Events are appended as compact binary records (an event byte, then LEB128 varints) into a
+// buffer that is hashed a block at a time, so tracing every message of a 100,000-camera run, and
+// what each delivered frame carries, stays cheap.
 #pragma once
 
 #include <array>
