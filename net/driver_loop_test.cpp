@@ -84,8 +84,8 @@ TEST(RealDriver, RunsAnHourOfHeartbeatsAndAPartitionOnThePausedClock) {
   scenarios::FleetFixture f(scenarios::cameras_at_sites({"north", "south"}, 2));
   RealDriver driver(f.fleet(), {});
   f.start_on(driver, [](std::uint32_t agent) { return 1s * agent; });
-  driver.at_platform(10min, [&](Time) { driver.partition(0); });
-  driver.at_platform(20min, [&](Time) { driver.heal(0); });
+  driver.at_platform(10min, [&](Time) { driver.begin_fault(0, scenarios::Fault{}); });
+  driver.at_platform(20min, [&](Time) { driver.end_fault(0, scenarios::Fault{}); });
   std::size_t connected_in_cut = 0;
   driver.at_platform(
       19min, [&](Time) { connected_in_cut = f.platform.connected_count(); },

@@ -1,5 +1,6 @@
 #include "net/real_driver.h"
 
+#include <cassert>
 #include <cinttypes>
 #include <cstdio>
 #include <stdexcept>
@@ -58,14 +59,14 @@ class Link final : public AgentLink {
   Link(RealDriver::Parts& parts, std::uint32_t agent)
       : parts_(parts), agent_(agent), site_(parts.fleet.layout.site_of_agent(agent)) {}
 
-  bool reachable() const override { return !parts_.network.partitioned(site_); }
+  bool reachable() const override { return parts_.network.reachable(site_); }
 
   bool pass(std::string_view frame, bool upstream) override {
     scenarios::NetworkCounters& counters = parts_.counters;
     const Time now = parts_.loop.clock().now();
     ++counters.messages_sent;
     counters.bytes_sent += frame.size();
-    const scenarios::Verdict verdict = parts_.network.judge(site_);
+    const scenarios::Verdict verdict = parts_.network.judge(site_, upstream);
     if (verdict != scenarios::Verdict::kDeliver) {
       ++(verdict == scenarios::Verdict::kLost ? counters.messages_dropped_loss
                                               : counters.messages_dropped_partition);
@@ -152,14 +153,23 @@ void RealDriver::dispatch_agent(Time now, std::uint32_t agent, core::Outbox& out
   parts_->clients.at(agent)->carry_out(out);
 }
 
-void RealDriver::partition(std::uint32_t site) {
-  parts_->network.partition(site);
+void RealDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fault) {
+  assert(makes(fault.kind));
+  if (fault.kind == scenarios::FaultKind::kLossBurst) {
+    parts_->network.begin_burst(site, fault.burst);
+    return;
+  }
+  parts_->network.partition(site, fault.direction);
 }
 
-void RealDriver::heal(std::uint32_t site) {
+void RealDriver::end_fault(std::uint32_t site, const scenarios::Fault& fault) {
   Parts& p = *parts_;
-  p.network.heal(site);
-  if (p.network.partitioned(site)) return;
+  if (fault.kind == scenarios::FaultKind::kLossBurst) {
+    p.network.end_burst(site);
+    return;
+  }
+  p.network.heal(site, fault.direction);
+  if (!p.network.reachable(site)) return;
   const scenarios::FleetLayout& layout = p.fleet.layout;
   for (std::uint32_t agent = layout.first_agent_of_site[site];
        agent < layout.first_agent_of_site[site + 1]; ++agent) {
@@ -167,8 +177,10 @@ void RealDriver::heal(std::uint32_t site) {
   }
 }
 
+// Partitions and loss are applied to each agent's frames at its end; loopback has no latency or
+// bandwidth to change.
 bool RealDriver::makes(scenarios::FaultKind kind) const {
-  return kind == scenarios::FaultKind::kPartition;  // frames dropped at the agent's end
+  return kind == scenarios::FaultKind::kPartition || kind == scenarios::FaultKind::kLossBurst;
 }
 
 void RealDriver::run(Time end) {

@@ -40,8 +40,8 @@ class RealDriver final : public scenarios::Driver {
   void at_site(core::Time at, std::uint32_t site, Callback callback) override;
   void dispatch_platform(core::Time now, core::Outbox& out) override;
   void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) override;
-  void partition(std::uint32_t site) override;
-  void heal(std::uint32_t site) override;
+  void begin_fault(std::uint32_t site, const scenarios::Fault& fault) override;
+  void end_fault(std::uint32_t site, const scenarios::Fault& fault) override;
   bool makes(scenarios::FaultKind kind) const override;
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "scenarios/model/child_process.h"
 #include "scenarios/model/run_result_json.h"
+#include "scenarios/model/vocabulary.h"
 #include "scenarios/run.h"
 
 namespace ccsim::scenarios {
@@ -116,6 +118,52 @@ TEST_P(OnBothDrivers, RegionPartitionMatchesEverySiteOfTheRegion) {
   scenario.checks.push_back(connected_at("us-fine", 30min, "south", 1.0));
   const RunResult r = run_on(GetParam(), scenario, 5).result;
   EXPECT_TRUE(r.passed) << verdicts(r);
+}
+
+Fault cut(Direction direction) {
+  Fault fault{20min, 15min, FaultKind::kPartition, "north", ""};
+  fault.direction = direction;
+  return fault;
+}
+
+// Cut upstream, north's heartbeats stop reaching the platform at once; cut downstream, they
+// still arrive but their acknowledgements do not, until the devices give their connections up
+// (3 unacknowledged heartbeats). Either way the platform's sweep finds them silent, no
+// connection opens until the cut heals, and everyone is back after it.
+TEST_P(OnBothDrivers, AOneWayPartitionCutsTheSiteOffFromItsSide) {
+  std::map<Direction, double> heartbeats;
+  for (const Direction direction : {Direction::kUp, Direction::kDown}) {
+    Scenario scenario = two_sites(10);
+    scenario.timeline.push_back(cut(direction));
+    scenario.checks.push_back(connected_at("north-cut", 34min, "north", 0.0));
+    scenario.checks.push_back(connected_at("south-fine", 34min, "south", 1.0));
+    scenario.checks.push_back(connected_at("all-back", 55min, "", 1.0));
+    const RunResult r = run_on(GetParam(), scenario, 5).result;
+    SCOPED_TRACE(direction == Direction::kUp ? "up" : "down");
+    EXPECT_TRUE(r.passed) << verdicts(r);
+    EXPECT_EQ(metric(r, "reconnects"), 10);
+    EXPECT_GT(metric(r, "messages_dropped_partition"), 0);
+    EXPECT_EQ(metric(r, "presumed_dead"), 10) << "each north device gives up once";
+    EXPECT_EQ(metric(r, "disconnects_detected"), 10);
+    heartbeats[direction] = metric(r, "heartbeats_received");
+  }
+  // The heartbeats north sent into the downstream cut, about 2 per device, reached the platform.
+  EXPECT_GE(heartbeats[Direction::kDown] - heartbeats[Direction::kUp], 10);
+}
+
+// A burst channel with everything lost in the bad state, bursts of 3 messages 30 apart on
+// average: north loses 3 / 33 of its messages (the chain's stationary share), south nothing.
+TEST_P(OnBothDrivers, ALossBurstLosesItsStationaryShareOnItsSiteOnly) {
+  Scenario scenario = two_sites(20);
+  Fault burst{0min, 1h, FaultKind::kLossBurst, "north", ""};
+  burst.burst = LossBurst{1.0, 3, 30};
+  scenario.timeline.push_back(burst);
+  const RunResult r = run_on(GetParam(), scenario, 9).result;
+  // Half the messages are north's.
+  const double share = metric(r, "messages_dropped_loss") / (metric(r, "messages_sent") / 2);
+  EXPECT_GT(share, 0.06);
+  EXPECT_LT(share, 0.13);
+  EXPECT_EQ(metric(r, "messages_dropped_partition"), 0);
 }
 
 TEST_P(OnBothDrivers, LossDropsItsShareOfMessages) {
@@ -275,8 +323,8 @@ class FaultlessDriver final : public Driver {
   void at_site(core::Time, std::uint32_t, Callback) override {}
   void dispatch_platform(core::Time, core::Outbox& out) override { out.clear(); }
   void dispatch_agent(core::Time, std::uint32_t, core::Outbox& out) override { out.clear(); }
-  void partition(std::uint32_t) override { ADD_FAILURE() << "no partition expected"; }
-  void heal(std::uint32_t) override {}
+  void begin_fault(std::uint32_t, const Fault&) override { ADD_FAILURE() << "no fault expected"; }
+  void end_fault(std::uint32_t, const Fault&) override {}
   bool makes(FaultKind) const override { return false; }
   void run(core::Time) override {}
   NetworkCounters network() const override { return {}; }
@@ -301,6 +349,29 @@ TEST(Timeline, AFaultTheDriverCannotMakeIsRefusedNamingItsLine) {
     EXPECT_EQ(error.line, 12);
     EXPECT_NE(error.expected.find("cannot make a partition fault"), std::string::npos)
         << error.what();
+  }
+}
+
+// Loopback has no latency or bandwidth to change: the real driver refuses those faults by name,
+// before anything runs.
+TEST(Timeline, TheRealDriverRefusesALatencySpikeAndAThrottle) {
+  for (const FaultKind kind : {FaultKind::kLatencySpike, FaultKind::kThrottle}) {
+    Scenario scenario = two_sites(1);
+    scenario.file = "slow.yaml";
+    Fault fault{5min, 1min, kind, "north", ""};
+    fault.latency = 100ms;
+    fault.bandwidth_bps = 1e6;
+    fault.line = 7;
+    scenario.timeline.push_back(fault);
+    try {
+      run_on(DriverKind::kReal, scenario, 1);
+      ADD_FAILURE() << "the real driver ran a " << fault_spec(kind).word;
+    } catch (const ScenarioError& error) {
+      EXPECT_EQ(error.line, 7);
+      EXPECT_NE(error.expected.find("cannot make a " + std::string(fault_spec(kind).word)),
+                std::string::npos)
+          << error.what();
+    }
   }
 }
 

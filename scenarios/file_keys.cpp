@@ -204,6 +204,8 @@ KeyValue read_key_value(const Reader& reader, const Field& field, KeyType type, 
       return read_fraction(reader, field);
     case KeyType::kNumber:
       return read_number(reader, field);
+    case KeyType::kBandwidth:
+      return read_bandwidth_bps(reader, field);
     case KeyType::kBool:
       return read_bool(reader, field);
     case KeyType::kWord: {

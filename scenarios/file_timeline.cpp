@@ -39,6 +39,21 @@ Duration read_entry_time(const Reader& reader, const MapView& map, const Names& 
                               names.duration);
 }
 
+// Rules across a fault's keys, once they are read.
+void check_fault(const Reader& reader, const MapView& map, const Fault& fault) {
+  if (map.find("site") && map.find("region")) {
+    reader.report(*map.find("region"), "given with site; expected site or region, not both");
+  }
+  if (fault.kind == FaultKind::kLossBurst && map.find("loss") && fault.burst.loss <= 0.0) {
+    reader.report(*map.find("loss"), "0; expected a loss above 0 in the bad state");
+  }
+  if (fault.kind == FaultKind::kLatencySpike && fault.latency > kLatencySpikeMax) {
+    reader.report(*map.find("latency"), format_duration(fault.latency) +
+                                            "; expected a latency spike of at most " +
+                                            format_duration(kLatencySpikeMax));
+  }
+}
+
 Fault read_fault(const Reader& reader, const Field& item, const Names& names) {
   const std::vector<std::string_view> kinds = fault_words();
   const Field kind_field{item.node[std::string(kFaultKindKey)],
@@ -54,9 +69,7 @@ Fault read_fault(const Reader& reader, const Field& item, const Names& names) {
   fault.line = reader.line_of(item);
   fault.at = read_entry_time(reader, map, names);
   read_declared_keys<Fault>(reader, map, spec.keys, KeyContext{names, fault.at}, fault);
-  if (map.find("site") && map.find("region")) {
-    reader.report(*map.find("region"), "given with site; expected site or region, not both");
-  }
+  check_fault(reader, map, fault);
   return fault;
 }
 

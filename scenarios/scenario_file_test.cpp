@@ -719,7 +719,7 @@ timeline:
   expect_file_error(error("  - {at: 1m, do: reboot, kind: partition, for: 1m}"), 6, "timeline.0.do",
                     "got \"reboot\"; expected one of fault, onboard");
   expect_file_error(error("  - {at: 1m, do: fault, kind: outage, for: 1m}"), 6, "timeline.0.kind",
-                    "expected partition");
+                    "expected one of partition, loss_burst, latency_spike, throttle");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, site: malmo}"), 6,
                     "timeline.0.site", "\"malmo\" is not a site; expected one of lund");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, region: mars}"), 6,
@@ -727,6 +727,67 @@ timeline:
   expect_file_error(
       error("  - {at: 1m, do: fault, kind: partition, for: 1m, site: lund, region: eu-west}"), 6,
       "timeline.0.region", "not both");
+}
+
+TEST(ScenarioFile, NetworkFaultsGiveEveryField) {
+  const Scenario scenario = parse(R"(
+name: x
+duration: 1h
+sites:
+  - {name: lund, devices: [{count: 1}]}
+timeline:
+  - {at: 1m, do: fault, kind: partition, site: lund, for: 5m, direction: up}
+  - {at: 2m, do: fault, kind: loss_burst, for: 10m, loss: 80%, burst: 7, gap: 250}
+  - {at: 3m, do: fault, kind: loss_burst, for: 10m}
+  - {at: 4m, do: fault, kind: latency_spike, for: 1m, latency: 400ms}
+  - {at: 5m, do: fault, kind: throttle, for: 1m, bandwidth: 2Mbps}
+checks:
+  - {id: up, expect: all_devices_connected, within: 5m}
+)");
+  ASSERT_EQ(scenario.timeline.size(), 5U);
+  EXPECT_EQ(scenario.timeline[0].direction, Direction::kUp);
+  EXPECT_EQ(scenario.timeline[1].kind, FaultKind::kLossBurst);
+  EXPECT_DOUBLE_EQ(scenario.timeline[1].burst.loss, 0.8);
+  EXPECT_DOUBLE_EQ(scenario.timeline[1].burst.burst, 7);
+  EXPECT_DOUBLE_EQ(scenario.timeline[1].burst.gap, 250);
+  // The defaults the README gives: half lost, bursts of 5 messages, 100 apart.
+  EXPECT_DOUBLE_EQ(scenario.timeline[2].burst.loss, 0.5);
+  EXPECT_DOUBLE_EQ(scenario.timeline[2].burst.burst, 5);
+  EXPECT_DOUBLE_EQ(scenario.timeline[2].burst.gap, 100);
+  EXPECT_EQ(scenario.timeline[2].direction, Direction::kBoth);
+  EXPECT_EQ(scenario.timeline[3].kind, FaultKind::kLatencySpike);
+  EXPECT_EQ(scenario.timeline[3].latency, 400ms);
+  EXPECT_EQ(scenario.timeline[4].kind, FaultKind::kThrottle);
+  EXPECT_DOUBLE_EQ(scenario.timeline[4].bandwidth_bps, 2e6);
+}
+
+TEST(ScenarioFileErrors, NetworkFaults) {
+  const std::string head = R"(
+name: x
+duration: 1h
+sites:
+  - {name: lund, devices: [{count: 1}]}
+timeline:
+)";
+  const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
+  expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, direction: sideways}"),
+                    6, "timeline.0.direction", "expected one of both, up, down");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: loss_burst, for: 1m, loss: 0}"), 6,
+                    "timeline.0.loss", "expected a loss above 0");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: loss_burst, for: 1m, burst: 0}"), 6,
+                    "timeline.0.burst", "a whole number in 1..1000000");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: loss_burst, for: 1m, gap: 2.5}"), 6,
+                    "timeline.0.gap", "whole number");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: latency_spike, for: 1m}"), 6,
+                    "timeline.0.latency", "missing");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: latency_spike, for: 1m, latency: 20s}"), 6,
+                    "timeline.0.latency", "20s; expected a latency spike of at most 10s");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: throttle, for: 1m, bandwidth: fast}"), 6,
+                    "timeline.0.bandwidth", "not a bandwidth");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: throttle, for: 1m, latency: 1s}"), 6,
+                    "timeline.0.latency", "not valid with do: fault, kind: throttle");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, bandwidth: 1Mbps}"), 6,
+                    "timeline.0.bandwidth", "not valid with do: fault, kind: partition");
 }
 
 TEST(ScenarioFileErrors, Checks) {

@@ -68,22 +68,23 @@ void Timeline::schedule_start() {
   }
 }
 
-// A partition cuts its sites off at `at` and heals them `for` later.
+// A fault begins at its sites at `at` and ends `for` later. The trace records the kind and
+// whether it begins (a partition's records are what they were before there were other kinds).
 void Timeline::schedule_fault(const Fault& fault) {
   if (!driver_.makes(fault.kind)) {
     throw ScenarioError(deployment_.scenario.file, fault.line, "kind",
                         "this driver cannot make a " + std::string(fault_spec(fault.kind).word) +
                             " fault yet; expected another driver (--driver sim)");
   }
-  assert(fault.kind == FaultKind::kPartition);
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
-  driver_.at_platform(fault.at, [this, sites](Time now) {
-    deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), 1);
-    for (std::uint32_t site : sites) driver_.partition(site);
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
+    deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind + 1);
+    for (std::uint32_t site : sites) driver_.begin_fault(site, fault);
   });
-  driver_.at_platform(fault.at + fault.length, [this, sites](Time now) {
-    deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), 0);
-    for (std::uint32_t site : sites) driver_.heal(site);
+  driver_.at_platform(fault.at + fault.length, [this, sites, fault, kind](Time now) {
+    deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind);
+    for (std::uint32_t site : sites) driver_.end_fault(site, fault);
   });
 }
 

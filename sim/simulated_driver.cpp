@@ -110,6 +110,23 @@ class Callbacks {
 class Cloud;
 class Site;
 
+// A site's uplink as the timeline has changed it: its own latency and bandwidth, a latency spike
+// added on top, and the narrowest throttle in force.
+struct Uplink {
+  sg4::Link* link = nullptr;
+  Time latency{};
+  double bandwidth_bps = 0;
+  Time extra_latency{};
+  std::vector<double> throttles;  // bits per second, in the order they began
+
+  void apply() const {
+    link->set_latency(seconds(latency + extra_latency));
+    double bps = bandwidth_bps;
+    for (double throttle : throttles) bps = std::min(bps, throttle);
+    link->set_bandwidth(bps / 8.0);
+  }
+};
+
 // Everything the actors share. Owned by the driver; actors hold a reference.
 struct SimulatedDriver::World {
   scenarios::Fleet fleet;
@@ -118,6 +135,7 @@ struct SimulatedDriver::World {
   scenarios::NetworkConditions network;
   sg4::Mailbox* cloud_mailbox = nullptr;
   std::vector<sg4::Mailbox*> site_mailboxes;
+  std::vector<Uplink> uplinks;  // by site
   scenarios::NetworkCounters counters;
   Time end = Time::max();
   std::uint64_t events_handled = 0;
@@ -133,7 +151,7 @@ struct SimulatedDriver::World {
   // websocket close one uplink latency later, unless the site is cut off. Not counted as a
   // message: no frame crosses.
   void transmit_close(std::uint32_t agent) {
-    if (network.partitioned(fleet.layout.site_of_agent(agent))) return;
+    if (network.blocked(fleet.layout.site_of_agent(agent), true)) return;
     std::string none;
     cloud_mailbox->put_init(take_datagram(agent, none), kWireOverheadBytes)->detach(free_datagram);
   }
@@ -143,7 +161,7 @@ struct SimulatedDriver::World {
     const std::uint32_t site = fleet.layout.site_of_agent(agent);
     ++counters.messages_sent;
     counters.bytes_sent += frame.size();
-    const Verdict verdict = network.judge(site);
+    const Verdict verdict = network.judge(site, upstream);
     if (verdict != Verdict::kDeliver) {
       if (verdict == Verdict::kLost) {
         ++counters.messages_dropped_loss;
@@ -376,7 +394,7 @@ class Site {
       const bool connect = out.connect;
       out.clear();
       if (!connect) return;
-      if (world_.network.partitioned(site_)) {
+      if (!world_.network.reachable(site_)) {
         group_.add_timer(now + kConnectTimeout, agent - first_, kConnectFailed);
         return;
       }
@@ -444,6 +462,7 @@ void build_platform(SimulatedDriver::World& w) {
     zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr, {sg4::LinkInRoute(uplink)},
                     true);
     hosts.push_back(host);
+    w.uplinks.push_back(Uplink{uplink, site.uplink.latency, site.uplink.bandwidth_bps, {}, {}});
   }
   zone->seal();
   w.cloud_mailbox = sg4::Mailbox::by_name("cloud");
@@ -496,16 +515,50 @@ void SimulatedDriver::dispatch_agent(Time now, std::uint32_t agent, core::Outbox
   site.dispatch(now, agent, out);
 }
 
-void SimulatedDriver::partition(std::uint32_t site) {
-  world_->network.partition(site);
+void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fault) {
+  World& w = *world_;
+  switch (fault.kind) {
+    case scenarios::FaultKind::kPartition:
+      w.network.partition(site, fault.direction);
+      break;
+    case scenarios::FaultKind::kLossBurst:
+      w.network.begin_burst(site, fault.burst);
+      break;
+    case scenarios::FaultKind::kLatencySpike:
+      w.uplinks[site].extra_latency += fault.latency;
+      w.uplinks[site].apply();
+      break;
+    case scenarios::FaultKind::kThrottle:
+      w.uplinks[site].throttles.push_back(fault.bandwidth_bps);
+      w.uplinks[site].apply();
+      break;
+  }
 }
 
-void SimulatedDriver::heal(std::uint32_t site) {
-  world_->network.heal(site);
+void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& fault) {
+  World& w = *world_;
+  switch (fault.kind) {
+    case scenarios::FaultKind::kPartition:
+      w.network.heal(site, fault.direction);
+      break;
+    case scenarios::FaultKind::kLossBurst:
+      w.network.end_burst(site);
+      break;
+    case scenarios::FaultKind::kLatencySpike:
+      w.uplinks[site].extra_latency -= fault.latency;
+      w.uplinks[site].apply();
+      break;
+    case scenarios::FaultKind::kThrottle: {
+      std::vector<double>& throttles = w.uplinks[site].throttles;
+      throttles.erase(std::find(throttles.begin(), throttles.end(), fault.bandwidth_bps));
+      w.uplinks[site].apply();
+      break;
+    }
+  }
 }
 
-bool SimulatedDriver::makes(scenarios::FaultKind kind) const {
-  return kind == scenarios::FaultKind::kPartition;
+bool SimulatedDriver::makes(scenarios::FaultKind) const {
+  return true;
 }
 
 void SimulatedDriver::run(Time end) {

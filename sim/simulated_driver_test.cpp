@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
 
 #include "scenarios/model/child_process.h"
@@ -46,6 +47,49 @@ TEST(SimulatedDriver, AFrameTakesItsUplinkAndTheBackbone) {
   EXPECT_EQ(seen, 6);
 }
 
+// North's uplink is 100 ms slower from 5 s to 15 s and throttled to 8 kbps from 15 s to 25 s;
+// its agents say hello at 0, 10, 20 and 30 s, south's at 40 to 70 s. Only the hellos sent while a
+// fault held take longer: the spike's 100 ms, or the throttle's 1 kB/s for a frame of 80 bytes of
+// overhead and more.
+TEST(SimulatedDriver, ALatencySpikeAndAThrottleSlowTheUplinkWhileTheyLast) {
+  const std::string text = scenarios::run_in_child([] {
+    FleetFixture f(scenarios::cameras_at_sites({"north", "south"}, 4));
+    f.scenario.duration = 2min;
+    SimulatedDriver driver(f.fleet(), {});
+    f.start_on(driver, [](std::uint32_t agent) { return 10s * agent; });
+    scenarios::Fault spike{5s, 10s, scenarios::FaultKind::kLatencySpike, "north", ""};
+    spike.latency = 100ms;
+    scenarios::Fault throttle{15s, 10s, scenarios::FaultKind::kThrottle, "north", ""};
+    throttle.bandwidth_bps = 8'000;
+    for (const scenarios::Fault& fault : {spike, throttle}) {
+      driver.at_platform(fault.at, [&driver, fault](Time) { driver.begin_fault(0, fault); });
+      driver.at_platform(fault.at + fault.length,
+                         [&driver, fault](Time) { driver.end_fault(0, fault); });
+    }
+    driver.run(f.scenario.duration);
+    std::ostringstream out;
+    for (const platform::DeviceConnection& r : f.platform.devices()) {
+      out << r.serial << ' ' << r.first_connected_at.count() << '\n';
+    }
+    return out.str();
+  });
+  std::istringstream in(text);
+  std::string serial;
+  std::int64_t at_us = 0;
+  std::map<char, std::int64_t> delay_us;  // by the serial's last digit: the agent
+  while (in >> serial >> at_us)
+    delay_us[serial.back()] = at_us - 10'000'000LL * (serial.back() - '0');
+  ASSERT_EQ(delay_us.size(), 8U) << text;
+  for (char agent : {'0', '3', '4', '5', '6', '7'}) {
+    EXPECT_GE(delay_us[agent], 21'000) << agent;
+    EXPECT_LE(delay_us[agent], 22'000) << agent;
+  }
+  EXPECT_GE(delay_us['1'], 121'000);
+  EXPECT_LE(delay_us['1'], 122'000);
+  EXPECT_GE(delay_us['2'], 21'000 + 80'000);
+  EXPECT_LE(delay_us['2'], 21'000 + 1'000'000);
+}
+
 // At one time: what acts runs before what observes, each in the order set, and a site's callback
 // runs at its time on the site's side.
 TEST(SimulatedDriver, CallbacksRunAtTheirTimeActingBeforeObserving) {
@@ -74,8 +118,8 @@ TEST(SimulatedDriver, APartitionDropsFramesAndKeepsConnectionsFromOpening) {
     FleetFixture f(scenarios::cameras_at_sites({"north", "south"}, 2));
     SimulatedDriver driver(f.fleet(), {});
     f.start_on(driver, [](std::uint32_t) { return 0s; });
-    driver.at_platform(10min, [&](Time) { driver.partition(0); });
-    driver.at_platform(20min, [&](Time) { driver.heal(0); });
+    driver.at_platform(10min, [&](Time) { driver.begin_fault(0, scenarios::Fault{}); });
+    driver.at_platform(20min, [&](Time) { driver.end_fault(0, scenarios::Fault{}); });
     std::size_t connected_in_cut = 0;
     driver.at_platform(
         19min, [&](Time) { connected_in_cut = f.platform.connected_count(); },

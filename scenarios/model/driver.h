@@ -13,7 +13,8 @@
 //   hands that Outbox to the driver, which carries it out as it does the node's own answers. A
 //   driver may run another side while it carries an Outbox out (a SimGrid actor yields inside a
 //   send), so each side (the platform, each site) needs an Outbox of its own;
-// - change the network: cut a site off from the cloud, or heal it.
+// - change the network: a fault begins or ends at a site (a partition, a loss burst, a latency
+//   spike, a throttle), for the drivers that can make it.
 #pragma once
 
 #include <cstdint>
@@ -71,10 +72,11 @@ class Driver {
   // From a callback of agent `agent`'s site: carries out what the agent wrote into `out`.
   virtual void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) = 0;
 
-  // From a platform callback: site `site` is cut off from the cloud in both directions (frames
-  // are lost, connections cannot open) until as many heals as partitions.
-  virtual void partition(std::uint32_t site) = 0;
-  virtual void heal(std::uint32_t site) = 0;
+  // From a platform callback: `fault` begins, or ends, at site `site`. A partition cuts the way it
+  // says (frames are lost, connections cannot open) until as many ends as begins; a loss burst
+  // runs its channel on the uplink; a latency spike and a throttle change the uplink itself.
+  virtual void begin_fault(std::uint32_t site, const Fault& fault) = 0;
+  virtual void end_fault(std::uint32_t site, const Fault& fault) = 0;
   // Whether this driver can make faults of `kind`; the engine refuses a scenario with one it
   // cannot, rather than run it without.
   virtual bool makes(FaultKind kind) const = 0;

@@ -9,43 +9,134 @@ namespace {
 
 using Key = KeySpec<Fault>;
 
-const std::array<Key, 3> kPartitionKeys = {{
-    {"for",
+constexpr std::array<std::string_view, 3> kDirectionWords = {"both", "up", "down"};
+
+// Keys every fault kind takes: how long it lasts and where it hits.
+const Key kForKey = {"for",
+                     KeyType::kLength,
+                     Absent::kRequired,
+                     "required",
+                     "how long it lasts, such as 20m; above 0, at most `366d`; it may run past the "
+                     "end",
+                     0,
+                     0,
+                     {},
+                     &assign_member<&Fault::length, Fault>};
+const Key kSiteKey = {"site",
+                      KeyType::kSite,
+                      Absent::kDefault,
+                      "none",
+                      "the one site it hits",
+                      0,
+                      0,
+                      {},
+                      &assign_member<&Fault::site, Fault>};
+const Key kRegionKey = {
+    "region",
+    KeyType::kRegion,
+    Absent::kDefault,
+    "none",
+    "every site of this region; not with `site`. With neither, the fault hits every site.",
+    0,
+    0,
+    {},
+    &assign_member<&Fault::region, Fault>};
+
+const std::array<Key, 4> kPartitionKeys = {{
+    kForKey,
+    kSiteKey,
+    kRegionKey,
+    {"direction", KeyType::kWord, Absent::kDefault, "`both`",
+     "which way it cuts: `up` loses what the site sends, `down` what the cloud sends; either way "
+     "no connection opens",
+     0, 0, kDirectionWords, &assign_member<&Fault::direction, Fault>},
+}};
+
+const std::array<Key, 6> kLossBurstKeys = {{
+    kForKey,
+    kSiteKey,
+    kRegionKey,
+    {"loss",
+     KeyType::kFraction,
+     Absent::kDefault,
+     "`50%`",
+     "the share of messages lost in the bad state; above 0",
+     0,
+     0,
+     {},
+     [](Fault& fault, const KeyValue& value) { fault.burst.loss = std::get<double>(value); }},
+    {"burst",
+     KeyType::kWhole,
+     Absent::kDefault,
+     "`5`",
+     "mean length of a burst, in messages (the bad state's)",
+     1,
+     kLossBurstMessagesMax,
+     {},
+     [](Fault& fault, const KeyValue& value) {
+       fault.burst.burst = static_cast<double>(std::get<std::uint64_t>(value));
+     }},
+    {"gap",
+     KeyType::kWhole,
+     Absent::kDefault,
+     "`100`",
+     "mean messages between bursts (the good state's, where the uplink's own loss holds)",
+     1,
+     kLossBurstMessagesMax,
+     {},
+     [](Fault& fault, const KeyValue& value) {
+       fault.burst.gap = static_cast<double>(std::get<std::uint64_t>(value));
+     }},
+}};
+
+const std::array<Key, 4> kLatencySpikeKeys = {{
+    kForKey,
+    kSiteKey,
+    kRegionKey,
+    {"latency",
      KeyType::kLength,
      Absent::kRequired,
      "required",
-     "how long it lasts, such as 20m; above 0, at most `366d`; it may run past the end",
+     "added to the uplink's one-way latency while it lasts, such as 400ms; at most `10s`",
      0,
      0,
      {},
-     &assign_member<&Fault::length, Fault>},
-    {"site",
-     KeyType::kSite,
-     Absent::kDefault,
-     "none",
-     "the one site it hits",
-     0,
-     0,
-     {},
-     &assign_member<&Fault::site, Fault>},
-    {"region",
-     KeyType::kRegion,
-     Absent::kDefault,
-     "none",
-     "every site of this region; not with `site`. With neither, the fault hits every site.",
-     0,
-     0,
-     {},
-     &assign_member<&Fault::region, Fault>},
+     &assign_member<&Fault::latency, Fault>},
 }};
 
-const std::array<FaultSpec, 1> kFaults = {{
+const std::array<Key, 4> kThrottleKeys = {{
+    kForKey,
+    kSiteKey,
+    kRegionKey,
+    {"bandwidth",
+     KeyType::kBandwidth,
+     Absent::kRequired,
+     "required",
+     "the uplink's bandwidth while it lasts, such as 2Mbps (the narrowest throttle in force holds)",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::bandwidth_bps, Fault>},
+}};
+
+const std::array<FaultSpec, 4> kFaults = {{
     {"partition", FaultKind::kPartition,
-     "the matched sites cannot reach the cloud, in either direction: frames are lost and "
+     "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
      kPartitionKeys},
+    {"loss_burst", FaultKind::kLossBurst,
+     "losses on the matched sites' uplinks come in bursts, after a Gilbert-Elliott two-state "
+     "channel: each message moves the channel first (leaving the good state with probability "
+     "1/`gap`, the bad one with 1/`burst`), then meets its state's loss",
+     kLossBurstKeys},
+    {"latency_spike", FaultKind::kLatencySpike,
+     "the matched sites' uplinks are slower by `latency`, each way; spikes that overlap add up "
+     "(simulated driver only: loopback has no latency to change)",
+     kLatencySpikeKeys},
+    {"throttle", FaultKind::kThrottle,
+     "the matched sites' uplinks carry at most `bandwidth` (simulated driver only)", kThrottleKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kPartition) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kThrottle) + 1,
               "one row per fault kind");
 
 }  // namespace

@@ -5,7 +5,10 @@
 namespace ccsim::scenarios {
 
 NetworkConditions::NetworkConditions(const Scenario& scenario, std::uint64_t seed)
-    : partitions_(scenario.sites.size(), 0), loss_random_(seed, core::kNetworkLossStream) {
+    : up_(scenario.sites.size(), 0),
+      down_(scenario.sites.size(), 0),
+      bursts_(scenario.sites.size()),
+      loss_random_(seed, core::kNetworkLossStream) {
   loss_fraction_.reserve(scenario.sites.size());
   for (const Site& site : scenario.sites) {
     assert(site.uplink.loss_fraction >= 0.0 && site.uplink.loss_fraction < 1.0);
@@ -13,22 +16,55 @@ NetworkConditions::NetworkConditions(const Scenario& scenario, std::uint64_t see
   }
 }
 
-void NetworkConditions::partition(std::uint32_t site) {
-  assert(site < partitions_.size());
-  assert(partitions_[site] < kPartitionsPerSiteMax);
-  ++partitions_[site];
+void NetworkConditions::partition(std::uint32_t site, Direction direction) {
+  assert(site < up_.size());
+  if (direction != Direction::kDown) {
+    assert(up_[site] < kPartitionsPerSiteMax);
+    ++up_[site];
+  }
+  if (direction != Direction::kUp) {
+    assert(down_[site] < kPartitionsPerSiteMax);
+    ++down_[site];
+  }
 }
 
-void NetworkConditions::heal(std::uint32_t site) {
-  assert(site < partitions_.size());
-  assert(partitions_[site] > 0 && "a heal without its partition");
-  --partitions_[site];
+void NetworkConditions::heal(std::uint32_t site, Direction direction) {
+  assert(site < up_.size());
+  if (direction != Direction::kDown) {
+    assert(up_[site] > 0 && "a heal without its partition");
+    --up_[site];
+  }
+  if (direction != Direction::kUp) {
+    assert(down_[site] > 0 && "a heal without its partition");
+    --down_[site];
+  }
 }
 
-Verdict NetworkConditions::judge(std::uint32_t site) {
-  assert(site < partitions_.size());
-  if (partitions_[site] > 0) return Verdict::kPartitioned;
-  const double loss = loss_fraction_[site];
+void NetworkConditions::begin_burst(std::uint32_t site, const LossBurst& model) {
+  assert(model.loss > 0.0 && model.loss <= 1.0 && model.burst >= 1.0 && model.gap >= 1.0);
+  Burst& burst = bursts_[site];
+  assert(burst.in_force < kPartitionsPerSiteMax);
+  burst.model = model;
+  ++burst.in_force;
+}
+
+void NetworkConditions::end_burst(std::uint32_t site) {
+  Burst& burst = bursts_[site];
+  assert(burst.in_force > 0 && "an end without its burst");
+  if (--burst.in_force == 0) burst.bad = false;
+}
+
+Verdict NetworkConditions::judge(std::uint32_t site, bool upstream) {
+  assert(site < up_.size());
+  if (blocked(site, upstream)) return Verdict::kPartitioned;
+  double loss = loss_fraction_[site];
+  Burst& burst = bursts_[site];
+  if (burst.in_force > 0) {
+    // The channel moves first, then the message meets the state it is in.
+    burst.bad =
+        loss_random_.chance(burst.bad ? 1.0 - 1.0 / burst.model.burst : 1.0 / burst.model.gap);
+    if (burst.bad) loss = burst.model.loss;
+  }
   if (loss > 0.0 && loss_random_.chance(loss)) return Verdict::kLost;
   return Verdict::kDeliver;
 }

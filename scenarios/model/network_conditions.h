@@ -1,6 +1,7 @@
-// What the drivers' links do not do by themselves: message loss on a site's uplink and sites cut
-// off by a partition fault. Both drivers ask it, before a frame is handed to the network, whether
-// the frame gets through, and before a connection opens, whether the site can reach the cloud.
+// What the drivers' links do not do by themselves: message loss on a site's uplink, losses that
+// come in bursts, and sites cut off by a partition, one way or both. Both drivers ask it, before
+// a frame is handed to the network, whether the frame gets through, and before a connection
+// opens, whether the site can reach the cloud.
 #pragma once
 
 #include <cstdint>
@@ -13,25 +14,42 @@ namespace ccsim::scenarios {
 
 enum class Verdict : std::uint8_t { kDeliver, kLost, kPartitioned };
 
-// Most partitions one site may be under at once (faults overlapping in the timeline).
+// Most partitions, one way, one site may be under at once (faults overlapping in the timeline).
 inline constexpr std::uint32_t kPartitionsPerSiteMax = kTimelineEntriesMax;
 
 class NetworkConditions {
  public:
   NetworkConditions(const Scenario& scenario, std::uint64_t seed);
 
-  // Whether a message between site `site` and the cloud gets through. Draws from the loss stream
-  // only on uplinks that have loss, so a lossless scenario's draws never depend on traffic.
-  Verdict judge(std::uint32_t site);
-  bool partitioned(std::uint32_t site) const { return partitions_[site] > 0; }
+  // Whether a message between site `site` and the cloud, that way, gets through. Draws from the
+  // loss stream only on uplinks that have loss or a burst, so a lossless scenario's draws never
+  // depend on traffic.
+  Verdict judge(std::uint32_t site, bool upstream);
+  // Whether a connection can open: both ways must be open.
+  bool reachable(std::uint32_t site) const { return up_[site] == 0 && down_[site] == 0; }
+  bool blocked(std::uint32_t site, bool upstream) const {
+    return (upstream ? up_ : down_)[site] > 0;
+  }
 
   // Partitions nest: a site cut off by two overlapping faults is reachable after both heal.
-  void partition(std::uint32_t site);
-  void heal(std::uint32_t site);
+  void partition(std::uint32_t site, Direction direction);
+  void heal(std::uint32_t site, Direction direction);
+  // A loss burst channel on the uplink until it ends; the latest one begun holds while bursts
+  // overlap, and the uplink's own loss comes back when the last ends.
+  void begin_burst(std::uint32_t site, const LossBurst& burst);
+  void end_burst(std::uint32_t site);
 
  private:
-  std::vector<double> loss_fraction_;      // per site
-  std::vector<std::uint32_t> partitions_;  // per site: partitions in force
+  struct Burst {
+    LossBurst model;
+    std::uint32_t in_force = 0;
+    bool bad = false;  // the channel's state
+  };
+
+  std::vector<double> loss_fraction_;  // per site
+  std::vector<std::uint32_t> up_;      // per site: upstream partitions in force
+  std::vector<std::uint32_t> down_;    // per site: downstream partitions in force
+  std::vector<Burst> bursts_;          // per site
   core::RandomStream loss_random_;
 };
 

@@ -29,7 +29,9 @@ inline constexpr std::uint32_t kClaimAttemptsMax = 100;  // `attempts:` of one o
 inline constexpr std::size_t kReleasesPerScenarioMax = 100;
 inline constexpr std::uint64_t kReleaseBytesMax = 4'000'000'000;  // as firmware images
 inline constexpr std::size_t kRolloutStagesMax = 100;
-inline constexpr std::size_t kOverlayTextBytesMax = 128;  // as the Task Manager's limit
+inline constexpr std::size_t kOverlayTextBytesMax = 128;           // as the Task Manager's limit
+inline constexpr std::uint64_t kLossBurstMessagesMax = 1'000'000;  // `burst:` and `gap:`
+inline constexpr Duration kLatencySpikeMax = std::chrono::seconds(10);  // `latency:` of a spike
 inline constexpr Duration kReleaseCheckIntervalMin = std::chrono::minutes(1);
 inline constexpr Duration kReleaseCheckIntervalMax = std::chrono::hours(24 * 7);
 
@@ -144,7 +146,27 @@ struct Heartbeat {
 };
 
 enum class FaultKind : std::uint8_t {
-  kPartition,  // the matched sites cannot reach the cloud, in either direction
+  kPartition,     // the matched sites cannot reach the cloud (one way, or both)
+  kLossBurst,     // losses come in bursts, after a Gilbert-Elliott two-state model
+  kLatencySpike,  // the uplink's latency grows by `latency`
+  kThrottle,      // the uplink's bandwidth falls to `bandwidth`
+};
+
+// Which way a partition cuts.
+enum class Direction : std::uint8_t {
+  kBoth,
+  kUp,    // from the site to the cloud
+  kDown,  // from the cloud to the site
+};
+
+// A Gilbert-Elliott channel (Gilbert 1960, Elliott 1963): a good state whose loss is the uplink's
+// own, and a bad one that loses `loss`; each message leaves the good state with probability
+// 1 / gap and the bad state with probability 1 / burst, so bursts last `burst` messages on
+// average, `gap` messages apart.
+struct LossBurst {
+  double loss = 0.5;  // in the bad state, in (0, 1]
+  double burst = 5;   // mean burst length in messages, at least 1
+  double gap = 100;   // mean messages between bursts, at least 1
 };
 
 // One entry of the timeline. A fault matches the site named, or every site of the region
@@ -155,7 +177,11 @@ struct Fault {
   FaultKind kind = FaultKind::kPartition;
   std::string site;
   std::string region;
-  int line = 0;  // of the entry in its file, for messages
+  Direction direction = Direction::kBoth;  // kPartition
+  LossBurst burst{};                       // kLossBurst
+  Duration latency{};                      // kLatencySpike: added to the uplink's
+  double bandwidth_bps = 0;                // kThrottle: the uplink's while it lasts
+  int line = 0;                            // of the entry in its file, for messages
 };
 
 // Which devices an action or a check is about: those of one site, or of one organization's

@@ -16,6 +16,8 @@ std::string_view key_type_name(KeyType type) {
       return "fraction";
     case KeyType::kNumber:
       return "number";
+    case KeyType::kBandwidth:
+      return "bandwidth";
     case KeyType::kBool:
       return "boolean";
     case KeyType::kWord:

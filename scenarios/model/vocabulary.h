@@ -31,6 +31,7 @@ enum class KeyType : std::uint8_t {
   kWhole,          // a whole number in [min, max]
   kFraction,       // a fraction: 0.5 or 50%
   kNumber,         // any finite number
+  kBandwidth,      // bits per second, written 5Mbps: above 0, at most 1Tbps
   kBool,           // true or false
   kWord,           // one of `words`
   kIdentifier,     // 1-64 characters of A-Z a-z 0-9 . _ -
@@ -68,7 +69,8 @@ struct AbortRule {
 };
 
 // A key's value once read, by its type: Duration for the duration types, std::uint64_t for kWhole,
-// double for kFraction and kNumber, std::string for names, text and versions.
+// double for kFraction, kNumber and kBandwidth (bits per second), std::string for names, text and
+// versions.
 using KeyValue = std::variant<bool, std::uint64_t, double, Duration, std::string, Word,
                               DeviceSelection, std::vector<RolloutStage>, AbortRule>;
 

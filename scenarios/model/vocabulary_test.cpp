@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 #include "platform/audit_topics.h"
 #include "scenarios/model/metrics.h"
@@ -55,9 +56,15 @@ TEST(Vocabulary, EveryCheckKindHasOneDeclarationWithUniqueKeys) {
 }
 
 TEST(Vocabulary, FaultKindsAreDeclaredWithUniqueKeys) {
-  ASSERT_EQ(fault_specs().size(), 1U);
-  EXPECT_EQ(fault_specs()[0].word, "partition");
-  expect_unique_keys(fault_specs()[0].word, fault_specs()[0].keys);
+  const std::vector<std::string_view> expected = {"partition", "loss_burst", "latency_spike",
+                                                  "throttle"};
+  ASSERT_EQ(fault_specs().size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(fault_specs()[i].word, expected[i]);
+    EXPECT_EQ(fault_spec(fault_specs()[i].kind).word, expected[i]) << "found by its kind";
+    expect_unique_keys(fault_specs()[i].word, fault_specs()[i].keys);
+    EXPECT_EQ(fault_specs()[i].keys[0].name, "for") << "every fault says how long it lasts";
+  }
 }
 
 const KeySpec<Action>& action_key(ActionKind kind, std::string_view name) {
