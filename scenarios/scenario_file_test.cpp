@@ -696,15 +696,19 @@ sites:
                     3, "fleet.cameras", "at most 1000000 in all");
 }
 
-TEST(ScenarioFileErrors, Timeline) {
-  const std::string head = R"(
+// The error of a scenario with one site, lund, and `entry` as its timeline's one entry (line 6).
+ScenarioError one_site_timeline_error(const std::string& entry) {
+  return parse_error(R"(
 name: x
 duration: 1h
 sites:
   - {name: lund, devices: [{count: 1}]}
 timeline:
-)";
-  const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
+)" + entry + "\n");
+}
+
+TEST(ScenarioFileErrors, Timeline) {
+  const auto error = one_site_timeline_error;
   expect_file_error(error("  - {at: 1h, do: fault, kind: partition, for: 1m}"), 6, "timeline.0.at",
                     "before the end of the scenario (duration 1h)");
   // Without organizations there is no platform with tenants to act through.
@@ -762,14 +766,7 @@ checks:
 }
 
 TEST(ScenarioFileErrors, NetworkFaults) {
-  const std::string head = R"(
-name: x
-duration: 1h
-sites:
-  - {name: lund, devices: [{count: 1}]}
-timeline:
-)";
-  const auto error = [&](const std::string& entry) { return parse_error(head + entry + "\n"); };
+  const auto error = one_site_timeline_error;
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, direction: sideways}"),
                     6, "timeline.0.direction", "expected one of both, up, down");
   expect_file_error(error("  - {at: 1m, do: fault, kind: loss_burst, for: 1m, loss: 0}"), 6,
