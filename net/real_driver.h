@@ -43,6 +43,8 @@ class RealDriver final : public scenarios::Driver {
   void begin_fault(std::uint32_t site, const scenarios::Fault& fault) override;
   void end_fault(std::uint32_t site, const scenarios::Fault& fault) override;
   bool makes(scenarios::FaultKind kind) const override;
+  // Loopback has no NAT or firewall to put between devices and the platform.
+  bool makes_site_gateways() const override { return false; }
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 

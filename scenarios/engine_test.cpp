@@ -326,6 +326,7 @@ class FaultlessDriver final : public Driver {
   void begin_fault(std::uint32_t, const Fault&) override { ADD_FAILURE() << "no fault expected"; }
   void end_fault(std::uint32_t, const Fault&) override {}
   bool makes(FaultKind) const override { return false; }
+  bool makes_site_gateways() const override { return false; }
   void run(core::Time) override {}
   NetworkCounters network() const override { return {}; }
 
@@ -373,6 +374,84 @@ TEST(Timeline, TheRealDriverRefusesALatencySpikeAndAThrottle) {
           << error.what();
     }
   }
+}
+
+// Loopback has no NAT or firewall: the real driver refuses a site with either, naming its line.
+TEST(Timeline, TheRealDriverRefusesASiteBehindANatOrAFirewall) {
+  for (const bool nat : {true, false}) {
+    Scenario scenario = two_sites(1);
+    scenario.file = "gateway.yaml";
+    scenario.sites[1].line = 9;
+    if (nat) {
+      scenario.sites[1].nat.emplace();
+    } else {
+      scenario.sites[1].firewall.emplace();
+    }
+    try {
+      run_on(DriverKind::kReal, scenario, 1);
+      ADD_FAILURE() << "the real driver ran a site behind a gateway";
+    } catch (const ScenarioError& error) {
+      EXPECT_EQ(error.line, 9);
+      EXPECT_EQ(error.key, nat ? "nat" : "firewall");
+      EXPECT_NE(error.expected.find("before site south"), std::string::npos) << error.what();
+    }
+  }
+}
+
+// Devices connect to the device endpoint on tcp/443: a firewall that lets only another port out
+// keeps every device of its site off, and the other site's devices on.
+TEST(SiteGateways, AFirewallWithoutTcp443KeepsItsSitesDevicesOff) {
+  Scenario scenario = two_sites(5);
+  scenario.sites[0].firewall.emplace();
+  scenario.sites[0].firewall->outbound = std::vector<PortRule>{{Transport::kTcp, 8883}};
+  scenario.sites[1].firewall.emplace();
+  scenario.sites[1].firewall->udp_blocked = true;
+  scenario.sites[1].firewall->outbound = std::vector<PortRule>{{Transport::kTcp, 443}};
+  scenario.checks.push_back(connected_at("north-off", 30min, "north", 0.0));
+  scenario.checks.push_back(connected_at("south-on", 30min, "south", 1.0));
+  const RunResult r = run_on(DriverKind::kSimulated, scenario, 2).result;
+  EXPECT_TRUE(r.passed) << verdicts(r);
+  // Each of north's five devices tried more than once (it retries after each timeout).
+  EXPECT_GT(metric(r, "connects_blocked_firewall"), 5);
+  EXPECT_EQ(metric(r, "devices_connected_end"), 5);
+}
+
+// A NAT at each site, heartbeats every `interval`, nothing else on the connection: a mapping
+// lives 2 h 4 min after the last frame out (RFC 5382 REQ-5's minimum, the default).
+Scenario behind_nats(Duration interval) {
+  Scenario scenario = two_sites(5);
+  scenario.duration = 8h;
+  scenario.heartbeat.interval = interval;
+  scenario.heartbeat.missed_max = 10;
+  scenario.release_check_interval = std::chrono::hours(24 * 7);  // no other frame out
+  for (Site& site : scenario.sites) site.nat.emplace();
+  return scenario;
+}
+
+TEST(SiteGateways, HeartbeatsMoreOftenThanTheMappingTimeoutHoldItOpen) {
+  const RunResult r = run_on(DriverKind::kSimulated, behind_nats(1h), 4).result;
+  EXPECT_EQ(metric(r, "messages_dropped_nat"), 0);
+  EXPECT_EQ(metric(r, "connections_reset_nat"), 0);
+  EXPECT_EQ(metric(r, "reconnects"), 0);
+  EXPECT_EQ(metric(r, "devices_connected_end"), 10);
+}
+
+// Every 3 h a device's heartbeat finds its mapping dead since 2 h 4 min: it leaves from a new port
+// the platform does not know, the connection is reset, and the device reconnects. Connected in
+// the first minute, each device is reset near 3 h and 6 h (plus its reconnect's delay): twice in
+// 8 h, 20 resets for 10 devices, each a reconnect.
+TEST(SiteGateways, AMappingThatExpiresUnderAnIdleConnectionResetsIt) {
+  const RunResult r = run_on(DriverKind::kSimulated, behind_nats(3h), 4).result;
+  EXPECT_EQ(metric(r, "connections_reset_nat"), 20);
+  EXPECT_EQ(metric(r, "messages_dropped_nat"), 20);
+  EXPECT_EQ(metric(r, "reconnects"), 20);
+  EXPECT_EQ(metric(r, "devices_connected_end"), 10);
+  // The same fleet without NATs keeps its connections.
+  Scenario open = behind_nats(3h);
+  for (Site& site : open.sites) site.nat.reset();
+  const RunResult o = run_on(DriverKind::kSimulated, open, 4).result;
+  EXPECT_EQ(metric(o, "reconnects"), 0);
+  EXPECT_EQ(metric(o, "messages_dropped_nat"), 0);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kDeviceGroupsPerSiteMax = 1'000;
 constexpr Duration kLatencyMax = 60s;
-constexpr Duration kHeartbeatIntervalMax = 1h;  // the wire carries it as uint32 milliseconds
+constexpr Duration kHeartbeatIntervalMax = 24h;  // the wire carries uint32 milliseconds: 49 days
 constexpr std::uint64_t kMissedHeartbeatsMax = 100;
 constexpr std::uint64_t kHeartbeatLimitMax = 1'000'000'000;
 constexpr std::uint64_t kCamerasPerFleetSiteDefault = 100;
@@ -39,6 +39,71 @@ Uplink read_uplink(const Reader& reader, const Field& field) {
     }
   });
   return uplink;
+}
+
+NatBehaviour read_nat_behaviour(const Reader& reader, const Field& field) {
+  std::vector<std::string_view> words;
+  for (std::size_t i = 0; i < kNatBehaviourCount; ++i) {
+    words.push_back(nat_behaviour_name(static_cast<NatBehaviour>(i)));
+  }
+  return static_cast<NatBehaviour>(read_word_index(reader, field, words));
+}
+
+// `nat: {mapping, filtering, udp_timeout, tcp_timeout, hairpinning, port_preservation}`, after
+// RFC 4787; every key has the default a typical home or office router has.
+NatConfig read_nat(const Reader& reader, const Field& field) {
+  const MapView map = open_map(
+      reader, field,
+      {"mapping", "filtering", "udp_timeout", "tcp_timeout", "hairpinning", "port_preservation"});
+  NatConfig nat;
+  map.with("mapping",
+           [&](const Field& mapping) { nat.mapping = read_nat_behaviour(reader, mapping); });
+  map.with("filtering",
+           [&](const Field& filtering) { nat.filtering = read_nat_behaviour(reader, filtering); });
+  map.with("udp_timeout", [&](const Field& timeout) {
+    nat.udp_timeout = read_duration(reader, timeout, Duration::zero(), kUdpMappingTimeoutMax);
+    if (nat.udp_timeout < kUdpMappingTimeoutMin) {
+      reader.fail(timeout, "got " + quote(timeout.node.Scalar()) +
+                               "; expected at least 2m: RFC 4787 REQ-5 forbids a UDP mapping "
+                               "timeout under 2 minutes");
+    }
+  });
+  map.with("tcp_timeout", [&](const Field& timeout) {
+    nat.tcp_timeout = read_duration(reader, timeout, Duration::zero(), kTcpMappingTimeoutMax);
+    if (nat.tcp_timeout < kTcpMappingTimeoutMin) {
+      reader.fail(timeout, "got " + quote(timeout.node.Scalar()) +
+                               "; expected at least 2h4m: RFC 5382 REQ-5 forbids a TCP mapping "
+                               "timeout under 2 hours 4 minutes");
+    }
+  });
+  map.with("hairpinning", [&](const Field& on) { nat.hairpinning = read_bool(reader, on); });
+  map.with("port_preservation",
+           [&](const Field& on) { nat.port_preservation = read_bool(reader, on); });
+  return nat;
+}
+
+// `firewall: {udp: blocked}` and/or `firewall: {outbound: [tcp/443, udp/3478]}`.
+Firewall read_firewall(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"udp", "outbound"});
+  Firewall firewall;
+  map.with("udp", [&](const Field& udp) {
+    firewall.udp_blocked = read_word(reader, udp, {"blocked", "allowed"}) == "blocked";
+  });
+  map.with("outbound", [&](const Field& outbound) {
+    firewall.outbound.emplace();
+    for (const Field& item : open_list(reader, outbound, kFirewallRulesMax, "outbound rules")) {
+      reader.recover([&] {
+        const std::string& text = read_scalar(reader, item, "a rule such as tcp/443 or udp/*");
+        const std::optional<PortRule> rule = parse_port_rule(text);
+        if (!rule) {
+          reader.fail(item, "got " + quote(text) +
+                                "; expected tcp/PORT or udp/PORT (PORT 1-65535, or * for any)");
+        }
+        firewall.outbound->push_back(*rule);
+      });
+    }
+  });
+  return firewall;
 }
 
 }  // namespace
@@ -193,14 +258,19 @@ class DeviceTally {
 
 Site read_site(const Reader& reader, const Field& field, DeviceTally& tally,
                const Organization* organization = nullptr, int organization_index = -1) {
-  const MapView map = open_map(reader, field, {"name", "region", "time_zone", "uplink", "devices"});
+  const MapView map = open_map(
+      reader, field, {"name", "region", "time_zone", "uplink", "nat", "firewall", "devices"});
   Site site;
   site.organization = organization_index;
+  site.line = reader.line_of(field);
   site.name = read_identifier(reader, map.require("name", kIdentifierExpected));
   if (organization != nullptr) site.region = organization->region;
   map.with("region", [&](const Field& region) { site.region = read_identifier(reader, region); });
   map.with("time_zone", [&](const Field& zone) { site.time_zone = read_time_zone(reader, zone); });
   map.with("uplink", [&](const Field& uplink) { site.uplink = read_uplink(reader, uplink); });
+  map.with("nat", [&](const Field& nat) { site.nat = read_nat(reader, nat); });
+  map.with("firewall",
+           [&](const Field& firewall) { site.firewall = read_firewall(reader, firewall); });
   const Field devices = map.require("devices", "a list of device groups");
   const std::vector<Field> groups =
       open_list(reader, devices, kDeviceGroupsPerSiteMax, "device groups");
@@ -258,7 +328,7 @@ Fleet read_fleet(const Reader& reader, const Field& field,
                  const std::vector<Organization>& organizations) {
   const MapView map = open_map(reader, field,
                                {"cameras", "sites", "model", "os", "track", "region", "time_zone",
-                                "uplink", "organization", "telemetry"});
+                                "uplink", "nat", "firewall", "organization", "telemetry"});
   Fleet fleet;
   fleet.cameras_field = map.require("cameras", "a whole number of cameras");
   fleet.cameras = read_whole_number(reader, fleet.cameras_field, 1, kDevicesPerScenarioMax);
@@ -288,6 +358,10 @@ Fleet read_fleet(const Reader& reader, const Field& field,
   map.with("time_zone",
            [&](const Field& zone) { prototype.time_zone = read_time_zone(reader, zone); });
   map.with("uplink", [&](const Field& uplink) { prototype.uplink = read_uplink(reader, uplink); });
+  map.with("nat", [&](const Field& nat) { prototype.nat = read_nat(reader, nat); });
+  map.with("firewall",
+           [&](const Field& firewall) { prototype.firewall = read_firewall(reader, firewall); });
+  prototype.line = reader.line_of(field);
   group.tier = tier_of_model(group.model);
   fleet.sites.reserve(site_count);
   for (std::uint64_t i = 0; i < site_count; ++i) {

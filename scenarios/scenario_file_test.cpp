@@ -593,9 +593,9 @@ start_within: 2h
   expect_file_error(parse_error(R"(
 name: x
 duration: 1h
-heartbeat: {interval: 2h}
+heartbeat: {interval: 25h}
 )"),
-                    3, "heartbeat.interval", "at most 1h");
+                    3, "heartbeat.interval", "at most 1d");
   expect_file_error(parse_error(R"(
 name: x
 duration: 1h
@@ -785,6 +785,85 @@ TEST(ScenarioFileErrors, NetworkFaults) {
                     "timeline.0.latency", "not valid with do: fault, kind: throttle");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, bandwidth: 1Mbps}"), 6,
                     "timeline.0.bandwidth", "not valid with do: fault, kind: partition");
+}
+
+TEST(ScenarioFile, NatAndFirewallGiveEveryField) {
+  const Scenario scenario = parse(R"(
+name: x
+duration: 1h
+fleet:
+  cameras: 4
+  sites: 2
+  nat: {mapping: address-dependent, filtering: endpoint-independent}
+sites:
+  - name: lund
+    nat: {mapping: address-and-port-dependent, filtering: address-and-port-dependent,
+          udp_timeout: 2m, tcp_timeout: 3h, hairpinning: false, port_preservation: false}
+    firewall: {udp: blocked, outbound: [tcp/443, udp/3478, tcp/*]}
+    devices: [{count: 1}]
+  - {name: open, devices: [{count: 1}]}
+checks:
+  - {id: up, expect: all_devices_connected, within: 5m}
+)");
+  ASSERT_EQ(scenario.sites.size(), 4U);
+  const Site& lund = scenario.sites[0];
+  ASSERT_TRUE(lund.nat);
+  EXPECT_EQ(lund.nat->mapping, NatBehaviour::kAddressAndPortDependent);
+  EXPECT_EQ(lund.nat->filtering, NatBehaviour::kAddressAndPortDependent);
+  EXPECT_EQ(lund.nat->udp_timeout, 2min);
+  EXPECT_EQ(lund.nat->tcp_timeout, 3h);
+  EXPECT_FALSE(lund.nat->hairpinning);
+  EXPECT_FALSE(lund.nat->port_preservation);
+  ASSERT_TRUE(lund.firewall);
+  EXPECT_TRUE(lund.firewall->udp_blocked);
+  ASSERT_TRUE(lund.firewall->outbound);
+  ASSERT_EQ(lund.firewall->outbound->size(), 3U);
+  EXPECT_EQ(port_rule_text((*lund.firewall->outbound)[1]), "udp/3478");
+  EXPECT_EQ(lund.line, 8);
+  // No nat: public addresses; no firewall: nothing filtered.
+  EXPECT_FALSE(scenario.sites[1].nat);
+  EXPECT_FALSE(scenario.sites[1].firewall);
+  // The fleet's sites each get the NAT given, with RFC 4787's recommended defaults elsewhere.
+  for (std::size_t i = 2; i < 4; ++i) {
+    ASSERT_TRUE(scenario.sites[i].nat);
+    EXPECT_EQ(scenario.sites[i].nat->mapping, NatBehaviour::kAddressDependent);
+    EXPECT_EQ(scenario.sites[i].nat->filtering, NatBehaviour::kEndpointIndependent);
+    EXPECT_EQ(scenario.sites[i].nat->udp_timeout, 5min);
+    EXPECT_EQ(scenario.sites[i].nat->tcp_timeout, 2h + 4min);
+    EXPECT_TRUE(scenario.sites[i].nat->hairpinning);
+    EXPECT_EQ(scenario.sites[i].line, 3);
+  }
+}
+
+TEST(ScenarioFileErrors, NatAndFirewall) {
+  const auto error = [](const std::string& gateway) {
+    return parse_error("name: x\nduration: 1h\nsites:\n  - name: lund\n    " + gateway +
+                       "\n    devices: [{count: 1}]\nchecks:\n"
+                       "  - {id: up, expect: all_devices_connected}\n");
+  };
+  expect_file_error(error("nat: {mapping: full-cone}"), 5, "sites.0.nat.mapping",
+                    "got \"full-cone\"; expected one of endpoint-independent, address-dependent, "
+                    "address-and-port-dependent");
+  expect_file_error(error("nat: {filtering: symmetric}"), 5, "sites.0.nat.filtering",
+                    "expected one of endpoint-independent");
+  expect_file_error(error("nat: {udp_timeout: 90s}"), 5, "sites.0.nat.udp_timeout",
+                    "got \"90s\"; expected at least 2m: RFC 4787 REQ-5");
+  expect_file_error(error("nat: {tcp_timeout: 1h}"), 5, "sites.0.nat.tcp_timeout",
+                    "expected at least 2h4m: RFC 5382 REQ-5");
+  expect_file_error(error("nat: {udp_timeout: 2d}"), 5, "sites.0.nat.udp_timeout", "at most 1d");
+  expect_file_error(error("nat: {hairpinning: sometimes}"), 5, "sites.0.nat.hairpinning", "true");
+  expect_file_error(error("nat: {timeout: 5m}"), 5, "sites.0.nat.timeout", "udp_timeout");
+  expect_file_error(error("firewall: {udp: closed}"), 5, "sites.0.firewall.udp",
+                    "expected one of blocked, allowed");
+  expect_file_error(error("firewall: {outbound: [tcp/443, icmp/1]}"), 5,
+                    "sites.0.firewall.outbound.1", "got \"icmp/1\"; expected tcp/PORT or udp/PORT");
+  expect_file_error(error("firewall: {outbound: [tcp/0]}"), 5, "sites.0.firewall.outbound.0",
+                    "PORT 1-65535");
+  expect_file_error(error("firewall: {outbound: [udp/65536]}"), 5, "sites.0.firewall.outbound.0",
+                    "PORT 1-65535");
+  // Every problem at once: both keys of one NAT.
+  const ScenarioError both = error("nat: {mapping: cone, udp_timeout: 1m}");
+  EXPECT_EQ(both.problems.size(), 2U) << both.what();
 }
 
 TEST(ScenarioFileErrors, Checks) {
@@ -1344,7 +1423,7 @@ TEST(ScenarioFileErrors, LatestLtsAndOnboardingTimeout) {
                     "got \"500ms\"; expected a duration of at least 1s and at most 1d");
   expect_file_error(error("onboarding_timeout: 25h"), 9, "onboarding_timeout", "at most 1d");
   expect_file_error(error("heartbeat: {interval: 500us}"), 9, "heartbeat.interval",
-                    "expected a duration of at least 1ms and at most 1h");
+                    "expected a duration of at least 1ms and at most 1d");
 }
 
 TEST(ScenarioFileErrors, Profiles) {
@@ -2581,7 +2660,7 @@ checks: [{id: up, expect: all_devices_connected}]
                         "unknown key; expected one of cameras, sites, model, os, track, region,");
   EXPECT_EQ(std::string(unknown.what()),
             "--set fleet.camras=5: fleet.camras: unknown key; expected one of cameras, sites, "
-            "model, os, track, region, time_zone, uplink, organization, telemetry");
+            "model, os, track, region, time_zone, uplink, nat, firewall, organization, telemetry");
   expect_override_error(parse_error(kSmall, {{"sites.0.devices.0.count", "abc"}}),
                         "sites.0.devices.0.count=abc", "sites.0.devices.0.count",
                         "got \"abc\"; expected a whole number");

@@ -36,6 +36,7 @@ Timeline::Timeline(Deployment& deployment, Driver& driver)
   }
   claims_done_.assign(scenario.actions.size(), 0);
   site_outs_.resize(scenario.sites.size());
+  refuse_gateways_the_driver_cannot_make();
   schedule_start();
   for (const Fault& fault : scenario.timeline) schedule_fault(fault);
   for (std::uint32_t i = 0; i < scenario.actions.size(); ++i) schedule_action(i);
@@ -65,6 +66,16 @@ void Timeline::schedule_start() {
         driver_.dispatch_agent(now, agent, out);
       }
     });
+  }
+}
+
+void Timeline::refuse_gateways_the_driver_cannot_make() const {
+  if (driver_.makes_site_gateways()) return;
+  for (const Site& site : deployment_.scenario.sites) {
+    if (!site.nat && !site.firewall) continue;
+    throw ScenarioError(deployment_.scenario.file, site.line, site.nat ? "nat" : "firewall",
+                        "this driver cannot put a NAT or a firewall before site " + site.name +
+                            " yet; expected another driver (--driver sim)");
   }
 }
 

@@ -26,6 +26,7 @@ class Timeline {
 
  private:
   void schedule_start();
+  void refuse_gateways_the_driver_cannot_make() const;
   void schedule_fault(const Fault& fault);
   void schedule_action(std::uint32_t index);
 

@@ -1,17 +1,9 @@
 #include "sim/nat.h"
 
 #include <algorithm>
-#include <array>
 #include <cassert>
 
 namespace ccsim::sim {
-namespace {
-
-constexpr std::array<std::string_view, 3> kBehaviourNames = {
-    "endpoint-independent", "address-dependent", "address-and-port-dependent"};
-
-}  // namespace
-
 std::string endpoint_text(Endpoint endpoint) {
   const std::uint32_t a = endpoint.address;
   return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xff) + "." +
@@ -19,29 +11,8 @@ std::string endpoint_text(Endpoint endpoint) {
          std::to_string(endpoint.port);
 }
 
-std::string_view nat_behaviour_name(NatBehaviour behaviour) {
-  return kBehaviourNames[static_cast<std::size_t>(behaviour)];
-}
-
-std::optional<NatBehaviour> parse_nat_behaviour(std::string_view name) {
-  for (std::size_t i = 0; i < kBehaviourNames.size(); ++i) {
-    if (kBehaviourNames[i] == name) return static_cast<NatBehaviour>(i);
-  }
-  return std::nullopt;
-}
-
-std::string nat_config_problem(const NatConfig& config) {
-  if (config.udp_timeout < kUdpMappingTimeoutMin) {
-    return "a UDP mapping timeout under 2 minutes, which RFC 4787 REQ-5 forbids";
-  }
-  if (config.udp_timeout > kUdpMappingTimeoutMax) return "a UDP mapping timeout over 24 hours";
-  if (config.tcp_timeout < kTcpMappingTimeoutMin) {
-    return "a TCP mapping timeout under 2 hours 4 minutes, which RFC 5382 REQ-5 forbids";
-  }
-  return {};
-}
-
-Nat::Nat(NatConfig config) : config_(config) {
+Nat::Nat(NatConfig config, std::uint32_t external_address)
+    : config_(config), external_address_(external_address) {
   assert(nat_config_problem(config_).empty());
 }
 
@@ -116,12 +87,12 @@ std::optional<Endpoint> Nat::outbound(core::Time now, Transport transport, Endpo
     if (mapping.peers.size() == kNatPeersPerMappingMax) mapping.peers.erase(mapping.peers.begin());
     mapping.peers.push_back(to);
   }
-  return Endpoint{config_.external_address, mapping.external_port};
+  return Endpoint{external_address_, mapping.external_port};
 }
 
 std::optional<Endpoint> Nat::inbound(core::Time now, Transport transport, Endpoint from,
                                      Endpoint to) const {
-  if (to.address != config_.external_address) return std::nullopt;
+  if (to.address != external_address_) return std::nullopt;
   const auto found = by_port_.find({transport, to.port});
   if (found == by_port_.end()) return std::nullopt;
   const Mapping& mapping = mappings_.at(found->second);
@@ -129,9 +100,14 @@ std::optional<Endpoint> Nat::inbound(core::Time now, Transport transport, Endpoi
   return std::get<1>(found->second);
 }
 
+bool Nat::holds(core::Time now, Transport transport, Endpoint from, Endpoint to) const {
+  const auto found = mappings_.find(MappingKey{transport, from, destination_key(to)});
+  return found != mappings_.end() && alive(found->second, transport, now);
+}
+
 std::optional<Nat::Hairpin> Nat::hairpin(core::Time now, Transport transport, Endpoint from,
                                          Endpoint to) {
-  if (!config_.hairpinning || to.address != config_.external_address) return std::nullopt;
+  if (!config_.hairpinning || to.address != external_address_) return std::nullopt;
   const std::optional<Endpoint> source = outbound(now, transport, from, to);
   if (!source) return std::nullopt;
   const std::optional<Endpoint> destination = inbound(now, transport, *source, to);

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "scenarios/model/site_network.h"
 
 namespace ccsim::sim {
 
@@ -42,22 +43,10 @@ struct Endpoint {
 };
 std::string endpoint_text(Endpoint endpoint);  // "192.0.2.1:5000"
 
-enum class Transport : std::uint8_t { kUdp, kTcp };
+using scenarios::NatBehaviour;
+using scenarios::NatConfig;
+using scenarios::Transport;
 
-// How a NAT maps, and how it filters: RFC 4787's three behaviours for each.
-enum class NatBehaviour : std::uint8_t {
-  kEndpointIndependent,
-  kAddressDependent,
-  kAddressAndPortDependent,
-};
-std::string_view nat_behaviour_name(NatBehaviour behaviour);  // "endpoint-independent", ...
-std::optional<NatBehaviour> parse_nat_behaviour(std::string_view name);
-
-inline constexpr core::Duration kUdpMappingTimeoutMin = std::chrono::minutes(2);  // REQ-5
-inline constexpr core::Duration kUdpMappingTimeoutDefault = std::chrono::minutes(5);
-inline constexpr core::Duration kUdpMappingTimeoutMax = std::chrono::hours(24);
-inline constexpr core::Duration kTcpMappingTimeoutMin =
-    std::chrono::hours(2) + std::chrono::minutes(4);  // RFC 5382 REQ-5
 // The external ports a NAT hands out: the dynamic range up from 1024.
 inline constexpr std::uint16_t kNatPortFirst = 1024;
 inline constexpr std::uint16_t kNatPortLast = 65535;
@@ -65,22 +54,10 @@ inline constexpr std::size_t kNatMappingsMax = kNatPortLast - kNatPortFirst + 1;
 // Remote endpoints one mapping remembers for filtering; past it the oldest is forgotten.
 inline constexpr std::size_t kNatPeersPerMappingMax = 64;
 
-struct NatConfig {
-  NatBehaviour mapping = NatBehaviour::kEndpointIndependent;
-  NatBehaviour filtering = NatBehaviour::kAddressDependent;
-  core::Duration udp_timeout = kUdpMappingTimeoutDefault;
-  core::Duration tcp_timeout = kTcpMappingTimeoutMin;
-  bool hairpinning = true;
-  bool port_preservation = true;
-  std::uint32_t external_address = 0;
-};
-
-// Why a config is not one RFC 4787 allows; empty when it is.
-std::string nat_config_problem(const NatConfig& config);
-
 class Nat {
  public:
-  explicit Nat(NatConfig config);
+  // `config` must be one nat_config_problem() finds nothing wrong with.
+  Nat(NatConfig config, std::uint32_t external_address);
 
   // A packet from internal `from` to external `to`: the external endpoint it leaves from (its
   // mapping created or refreshed), or nullopt when every port is taken.
@@ -89,6 +66,9 @@ class Nat {
   // is delivered to, or nullopt when no live mapping holds `to` or filtering refuses `from`.
   std::optional<Endpoint> inbound(core::Time now, Transport transport, Endpoint from,
                                   Endpoint to) const;
+
+  // Whether a packet from `from` to `to` would find a live mapping, rather than make one.
+  bool holds(core::Time now, Transport transport, Endpoint from, Endpoint to) const;
 
   // A packet from internal `from` to one of the NAT's own external endpoints `to`.
   struct Hairpin {
@@ -102,6 +82,7 @@ class Nat {
   // Forgets mappings dead at `now`, so their ports can be handed out again.
   void expire(core::Time now);
   const NatConfig& config() const { return config_; }
+  std::uint32_t external_address() const { return external_address_; }
 
  private:
   struct Mapping {
@@ -118,6 +99,7 @@ class Nat {
   std::optional<std::uint16_t> free_port(Transport transport, std::uint16_t wanted, core::Time now);
 
   NatConfig config_;
+  std::uint32_t external_address_;
   std::map<MappingKey, Mapping> mappings_;
   // External port -> its mapping, per transport.
   std::map<std::pair<Transport, std::uint16_t>, MappingKey> by_port_;

@@ -10,6 +10,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using core::Time;
+using scenarios::kUdpMappingTimeoutDefault;
+using scenarios::nat_behaviour_name;
+using scenarios::nat_config_problem;
+using scenarios::parse_nat_behaviour;
 
 constexpr std::uint32_t kExternal = 0xC6336401;  // 198.51.100.1, the NAT's public address
 constexpr Endpoint kCamera{0x0A000002, 5000};    // 10.0.0.2:5000, inside
@@ -22,8 +26,7 @@ Nat nat_with(NatBehaviour mapping, NatBehaviour filtering) {
   NatConfig config;
   config.mapping = mapping;
   config.filtering = filtering;
-  config.external_address = kExternal;
-  return Nat(config);
+  return Nat(config, kExternal);
 }
 
 // 4.1: "Endpoint-Independent Mapping: the NAT reuses the port mapping for subsequent packets sent
@@ -121,6 +124,19 @@ TEST(NatTimeout, AMappingLivesItsTimeoutAfterTheLastOutboundPacketOnly) {
   EXPECT_FALSE(inbound_only.inbound(5min, Transport::kUdp, kStun, lone));
 }
 
+// holds() asks what outbound() would find, without making or refreshing a mapping.
+TEST(NatTimeout, HoldsSaysWhetherALiveMappingExistsWithoutRefreshingIt) {
+  Nat nat = nat_with(NatBehaviour::kAddressDependent, NatBehaviour::kAddressDependent);
+  EXPECT_FALSE(nat.holds(Time(0), Transport::kTcp, kCamera, kStun));
+  nat.outbound(Time(0), Transport::kTcp, kCamera, kStun);
+  EXPECT_TRUE(nat.holds(Time(1), Transport::kTcp, kCamera, kStunOtherPort));  // same address
+  EXPECT_FALSE(nat.holds(Time(1), Transport::kTcp, kCamera, kOtherHost));
+  EXPECT_FALSE(nat.holds(Time(1), Transport::kUdp, kCamera, kStun));
+  const Time timeout = Time(0) + scenarios::kTcpMappingTimeoutMin;
+  EXPECT_TRUE(nat.holds(timeout - 1us, Transport::kTcp, kCamera, kStun));
+  EXPECT_FALSE(nat.holds(timeout, Transport::kTcp, kCamera, kStun));  // holds() did not refresh
+}
+
 TEST(NatTimeout, ATimeoutUnderTheRfcMinimumIsNotAllowed) {
   NatConfig config;
   config.udp_timeout = 119s;
@@ -150,8 +166,7 @@ TEST(NatPorts, PortPreservationKeepsTheInternalPortWhileItIsFree) {
 TEST(NatPorts, WithoutPreservationPortsAreHandedOutInOrder) {
   NatConfig config;
   config.port_preservation = false;
-  config.external_address = kExternal;
-  Nat nat(config);
+  Nat nat(config, kExternal);
   EXPECT_EQ(nat.outbound(Time(0), Transport::kUdp, kCamera, kStun)->port, kNatPortFirst);
   EXPECT_EQ(nat.outbound(Time(0), Transport::kUdp, kOtherCamera, kStun)->port, kNatPortFirst + 1);
 }
@@ -171,8 +186,7 @@ TEST(NatHairpinning, AHairpinnedPacketArrivesFromTheSendersExternalEndpoint) {
 TEST(NatHairpinning, NoHairpinWhenTheNatDoesNotOrFilteringRefuses) {
   NatConfig config;
   config.hairpinning = false;
-  config.external_address = kExternal;
-  Nat off(config);
+  Nat off(config, kExternal);
   const Endpoint camera_outside = *off.outbound(Time(0), Transport::kUdp, kCamera, kStun);
   EXPECT_FALSE(off.hairpin(Time(1), Transport::kUdp, kOtherCamera, camera_outside));
   // Address-dependent filtering: the camera never sent to the NAT's own address, so a hairpinned

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "scenarios/model/network_conditions.h"
+#include "sim/nat.h"
 
 namespace sg4 = simgrid::s4u;
 
@@ -77,7 +78,7 @@ using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<T
 // Timer kinds, in the order they run at one time: the nodes' own timers, then what the engine
 // does, then what it observes.
 constexpr std::uint8_t kNodeWakeup = 0;
-constexpr std::uint8_t kConnectFailed = 1;  // sites only
+constexpr std::uint8_t kConnectionLost = 1;  // sites only: it could not open, or was reset
 constexpr std::uint8_t kEngineAct = 2;
 constexpr std::uint8_t kEngineObserve = 3;
 
@@ -127,6 +128,85 @@ struct Uplink {
   }
 };
 
+// Addresses behind and before the sites' NATs: each site's devices are 10.0.0.2 upwards on its
+// own network, each site's NAT has one public address from 198.18.0.0/15 (RFC 2544's benchmarking
+// range, room for every site), and the platform's device endpoint is 203.0.113.10:443.
+constexpr std::uint32_t kDeviceAddressFirst = 0x0A000002;
+constexpr std::uint32_t kSiteAddressFirst = 0xC6120001;
+constexpr Endpoint kDeviceEndpoint{0xCB00710A, scenarios::kDeviceEndpointPort};
+// Devices take source ports for their connections from the dynamic range (RFC 6335), in turn.
+constexpr std::uint16_t kSourcePortFirst = 49152;
+constexpr std::uint16_t kSourcePorts = 16384;
+static_assert(scenarios::kSitesPerScenarioMax < (1U << 17) - 2, "a /15 holds every site");
+static_assert(scenarios::kDevicesPerScenarioMax < (1U << 24) - 2,
+              "a /8 holds every site's devices");
+
+// A drop's cause in the trace: Verdict's values, then this.
+constexpr std::uint64_t kDroppedByNat = 3;
+static_assert(static_cast<std::uint64_t>(Verdict::kPartitioned) < kDroppedByNat);
+
+// What a frame met at its site's NAT.
+enum class Crossing : std::uint8_t { kPass, kRefused, kReset };
+
+// The NATs and firewalls before the sites that have them, and where each agent's connection
+// leaves its NAT. A device's websocket is one TCP connection out to the device endpoint: opening
+// it makes a mapping, each frame it sends refreshes the mapping, and each frame the platform sends
+// back must find the mapping alive. A mapping that expired under an idle connection is gone with
+// the NAT's state of the connection: the platform's frames are refused, and so is the device's
+// next segment, which opens nothing (only a SYN makes a mapping), so the connection is reset and
+// the device reconnects. RFC 5382 leaves open what a NAT does with a segment of a connection it
+// has forgotten; dropping it is what a connection-tracking NAT does.
+struct SiteGateways {
+  std::vector<std::optional<Nat>> nats;  // by site
+  std::vector<Endpoint> external;        // by agent: its connection's endpoint outside the NAT
+  std::vector<std::uint16_t> opened;     // by agent: connections opened, for the next source port
+
+  SiteGateways(const scenarios::Scenario& s, const scenarios::FleetLayout& layout) {
+    bool any = false;
+    for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
+      if (s.sites[i].nat) {
+        nats.resize(s.sites.size());
+        nats[i].emplace(*s.sites[i].nat, kSiteAddressFirst + i);
+        any = true;
+      }
+    }
+    if (!any) return;
+    external.resize(layout.agent_count());
+    opened.resize(layout.agent_count());
+  }
+
+  Nat* nat(std::uint32_t site) { return nats.empty() || !nats[site] ? nullptr : &*nats[site]; }
+
+  Endpoint internal(const scenarios::FleetLayout& layout, std::uint32_t agent) const {
+    const std::uint32_t site = layout.site_of_agent(agent);
+    const auto port = static_cast<std::uint16_t>(kSourcePortFirst + opened[agent] % kSourcePorts);
+    return {kDeviceAddressFirst + (agent - layout.first_agent_of_site[site]), port};
+  }
+
+  // A connection opens through the site's NAT; false when every external port is taken.
+  bool open(Time now, const scenarios::FleetLayout& layout, std::uint32_t agent, Nat& nat) {
+    ++opened[agent];
+    const std::optional<Endpoint> out =
+        nat.outbound(now, Transport::kTcp, internal(layout, agent), kDeviceEndpoint);
+    if (!out) return false;
+    external[agent] = *out;
+    return true;
+  }
+
+  Crossing cross(Time now, const scenarios::FleetLayout& layout, std::uint32_t agent, Nat& nat,
+                 bool upstream) {
+    if (!upstream) {
+      return nat.inbound(now, Transport::kTcp, kDeviceEndpoint, external[agent])
+                 ? Crossing::kPass
+                 : Crossing::kRefused;
+    }
+    const Endpoint from = internal(layout, agent);
+    if (!nat.holds(now, Transport::kTcp, from, kDeviceEndpoint)) return Crossing::kReset;
+    nat.outbound(now, Transport::kTcp, from, kDeviceEndpoint);
+    return Crossing::kPass;
+  }
+};
+
 // Everything the actors share. Owned by the driver; actors hold a reference.
 struct SimulatedDriver::World {
   scenarios::Fleet fleet;
@@ -136,6 +216,7 @@ struct SimulatedDriver::World {
   sg4::Mailbox* cloud_mailbox = nullptr;
   std::vector<sg4::Mailbox*> site_mailboxes;
   std::vector<Uplink> uplinks;  // by site
+  SiteGateways gateways;
   scenarios::NetworkCounters counters;
   Time end = Time::max();
   std::uint64_t events_handled = 0;
@@ -161,6 +242,9 @@ struct SimulatedDriver::World {
     const std::uint32_t site = fleet.layout.site_of_agent(agent);
     ++counters.messages_sent;
     counters.bytes_sent += frame.size();
+    if (Nat* nat = gateways.nat(site); nat != nullptr && !cross_nat(now, agent, *nat, upstream)) {
+      return;
+    }
     const Verdict verdict = network.judge(site, upstream);
     if (verdict != Verdict::kDeliver) {
       if (verdict == Verdict::kLost) {
@@ -176,6 +260,10 @@ struct SimulatedDriver::World {
     sg4::Mailbox* to = upstream ? cloud_mailbox : site_mailboxes[site];
     to->put_init(take_datagram(agent, frame), size)->detach(free_datagram);
   }
+
+  // Whether a frame of `agent`'s gets through its site's NAT; a reset ends the connection at
+  // both ends.
+  bool cross_nat(Time now, std::uint32_t agent, Nat& nat, bool upstream);
 
   // Datagrams are recycled: a simulated message then costs no allocation of its own.
   Datagram* take_datagram(std::uint32_t agent, std::string& frame) {
@@ -394,8 +482,8 @@ class Site {
       const bool connect = out.connect;
       out.clear();
       if (!connect) return;
-      if (!world_.network.reachable(site_)) {
-        group_.add_timer(now + kConnectTimeout, agent - first_, kConnectFailed);
+      if (!world_.network.reachable(site_) || !open_through_gateway(now, agent)) {
+        group_.add_timer(now + kConnectTimeout, agent - first_, kConnectionLost);
         return;
       }
       world_.fleet.agents[agent].on_connected(now, out);
@@ -403,13 +491,25 @@ class Site {
   }
 
  private:
+  // A connection leaves through the site's firewall (to the device endpoint's TCP port) and NAT.
+  bool open_through_gateway(Time now, std::uint32_t agent) {
+    const scenarios::Site& site = world_.fleet.scenario.sites[site_];
+    if (site.firewall &&
+        !site.firewall->allows_outbound(Transport::kTcp, scenarios::kDeviceEndpointPort)) {
+      ++world_.counters.connects_blocked_firewall;
+      return false;
+    }
+    Nat* nat = world_.gateways.nat(site_);
+    return nat == nullptr || world_.gateways.open(now, world_.fleet.layout, agent, *nat);
+  }
+
   void on_timer(Time now, const Timer& timer) {
     if (timer.kind >= kEngineAct) {
       group_.fire_callback(now, timer);
       return;
     }
     const std::uint32_t agent = first_ + timer.target;
-    if (timer.kind == kConnectFailed) {
+    if (timer.kind == kConnectionLost) {
       world_.fleet.agents[agent].on_disconnected(now, out_);
     } else {
       world_.fleet.agents[agent].on_wakeup(now, out_);
@@ -423,6 +523,21 @@ class Site {
   NodeGroup group_;
   core::Outbox out_;  // as the cloud's: one actor, one call at a time
 };
+
+bool SimulatedDriver::World::cross_nat(Time now, std::uint32_t agent, Nat& nat, bool upstream) {
+  const Crossing crossing = gateways.cross(now, fleet.layout, agent, nat, upstream);
+  if (crossing == Crossing::kPass) return true;
+  ++counters.messages_dropped_nat;
+  fleet.trace.record(now, core::TraceEvent::kDrop, agent, kDroppedByNat, upstream);
+  if (crossing == Crossing::kReset) {
+    ++counters.connections_reset_nat;
+    const std::uint32_t site = fleet.layout.site_of_agent(agent);
+    sites[site]->group().add_timer(now, agent - fleet.layout.first_agent_of_site[site],
+                                   kConnectionLost);
+    transmit_close(agent);
+  }
+  return false;
+}
 
 namespace {
 
@@ -482,7 +597,8 @@ SimulatedDriver::World::World(const scenarios::Fleet& f, SimulatedDriverOptions 
     : fleet(f),
       options(o),
       engine(make_engine(2 * (f.scenario.sites.size() + 1))),
-      network(f.scenario, f.seed) {
+      network(f.scenario, f.seed),
+      gateways(f.scenario, f.layout) {
   assert(!f.scenario.sites.empty());
   build_platform(*this);
 }

@@ -40,6 +40,7 @@ class SimulatedDriver final : public scenarios::Driver {
   void begin_fault(std::uint32_t site, const scenarios::Fault& fault) override;
   void end_fault(std::uint32_t site, const scenarios::Fault& fault) override;
   bool makes(scenarios::FaultKind kind) const override;
+  bool makes_site_gateways() const override { return true; }
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 

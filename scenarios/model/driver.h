@@ -14,7 +14,7 @@
 //   driver may run another side while it carries an Outbox out (a SimGrid actor yields inside a
 //   send), so each side (the platform, each site) needs an Outbox of its own;
 // - change the network: a fault begins or ends at a site (a partition, a loss burst, a latency
-//   spike, a throttle), for the drivers that can make it.
+//   spike, a throttle), for the drivers that can make it; sites' NATs and firewalls, likewise.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +47,9 @@ struct NetworkCounters {
   std::uint64_t messages_delivered = 0;
   std::uint64_t messages_dropped_loss = 0;
   std::uint64_t messages_dropped_partition = 0;
+  std::uint64_t messages_dropped_nat = 0;
+  std::uint64_t connections_reset_nat = 0;
+  std::uint64_t connects_blocked_firewall = 0;
   std::uint64_t bytes_sent = 0;
 };
 
@@ -80,6 +83,9 @@ class Driver {
   // Whether this driver can make faults of `kind`; the engine refuses a scenario with one it
   // cannot, rather than run it without.
   virtual bool makes(FaultKind kind) const = 0;
+  // Whether this driver puts each site's NAT and firewall (Site::nat, Site::firewall) between its
+  // devices and the cloud; the engine refuses a scenario with either when it does not.
+  virtual bool makes_site_gateways() const = 0;
 
   // Runs to `end`, firing the callbacks set and the nodes' own timers. Once per driver; the
   // engine starts the nodes from callbacks at time zero.

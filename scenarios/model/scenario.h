@@ -12,6 +12,7 @@
 #include "core/node.h"
 #include "platform/software_updates.h"
 #include "platform/update_window.h"
+#include "scenarios/model/site_network.h"
 
 namespace ccsim::scenarios {
 
@@ -71,6 +72,10 @@ struct Site {
   int organization = -1;
   // The site's IANA time zone, in which its devices' update windows are read.
   std::string time_zone = "UTC";
+  // Between its devices and the Internet; none: they have public addresses and no filter.
+  std::optional<NatConfig> nat;
+  std::optional<Firewall> firewall;
+  int line = 0;  // of the site in its file (of `fleet:` for its generated sites), for messages
 };
 
 // How a managed device keeps its OS: the newest release on its track, or one pinned version.
