@@ -1394,7 +1394,7 @@ TEST(ScenarioFile, DeviceSelectionAllIsEmpty) {
 
 TEST(ScenarioFile, EveryShippedScenarioLoads) {
   std::size_t loaded = 0;
-  for (const char* suite : {"quickstart", "onboarding", "modes"}) {
+  for (const char* suite : {"quickstart", "onboarding", "modes", "network"}) {
     const std::filesystem::path dir = source_dir() + "/scenarios/" + suite;
     if (!std::filesystem::is_directory(dir)) continue;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
