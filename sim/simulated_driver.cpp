@@ -79,8 +79,14 @@ using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<T
 // does, then what it observes.
 constexpr std::uint8_t kNodeWakeup = 0;
 constexpr std::uint8_t kConnectionLost = 1;  // sites only: it could not open, or was reset
-constexpr std::uint8_t kEngineAct = 2;
-constexpr std::uint8_t kEngineObserve = 3;
+constexpr std::uint8_t kConnectionOpen = 2;  // sites only: its handshakes are done
+constexpr std::uint8_t kEngineAct = 3;
+constexpr std::uint8_t kEngineObserve = 4;
+
+// Round trips a device's websocket takes to open before its first frame: TCP's three-way
+// handshake (RFC 9293), TLS 1.3's full handshake (RFC 8446: one round trip), and the websocket
+// opening handshake (RFC 6455: an HTTP Upgrade and its 101 answer).
+constexpr std::int64_t kOpeningRoundTrips = 3;
 
 // The engine's callbacks for one actor, in slots reused once fired. Slots are numbered in the
 // order callbacks were set, among those pending, so ties between equal times keep that order.
@@ -259,6 +265,14 @@ struct SimulatedDriver::World {
     const std::uint64_t size = frame.size() + kWireOverheadBytes;
     sg4::Mailbox* to = upstream ? cloud_mailbox : site_mailboxes[site];
     to->put_init(take_datagram(agent, frame), size)->detach(free_datagram);
+  }
+
+  // How long a connection from `site` takes to open: its round trips over the uplink as it is
+  // now and the backbone. Handshake segments are small: latency, not bandwidth, is their cost.
+  Time opening_time(std::uint32_t site) const {
+    const Uplink& uplink = uplinks[site];
+    return 2 * kOpeningRoundTrips *
+           (uplink.latency + uplink.extra_latency + fleet.scenario.cloud.latency);
   }
 
   // Whether a frame of `agent`'s gets through its site's NAT; a reset ends the connection at
@@ -473,21 +487,19 @@ class Site {
 
   void dispatch(Time now, std::uint32_t agent, core::Outbox& out) {
     assert(agent >= first_ && agent < last_);
-    // Opening a connection is immediate unless the site is cut off; the hello that follows
-    // then crosses the network like any frame.
-    while (true) {
-      for (core::Outbox::Send& send : out.sends) world_.transmit(now, agent, send.frame, true);
-      for (Time at : out.wakeups) group_.add_timer(at, agent - first_, kNodeWakeup);
-      if (!out.closes.empty()) world_.transmit_close(agent);
-      const bool connect = out.connect;
-      out.clear();
-      if (!connect) return;
-      if (!world_.network.reachable(site_) || !open_through_gateway(now, agent)) {
-        group_.add_timer(now + kConnectTimeout, agent - first_, kConnectionLost);
-        return;
-      }
-      world_.fleet.agents[agent].on_connected(now, out);
+    // A connection opens after its handshakes unless the site is cut off or its gateway refuses
+    // it; the hello that follows then crosses the network like any frame.
+    for (core::Outbox::Send& send : out.sends) world_.transmit(now, agent, send.frame, true);
+    for (Time at : out.wakeups) group_.add_timer(at, agent - first_, kNodeWakeup);
+    if (!out.closes.empty()) world_.transmit_close(agent);
+    const bool connect = out.connect;
+    out.clear();
+    if (!connect) return;
+    if (!world_.network.reachable(site_) || !open_through_gateway(now, agent)) {
+      group_.add_timer(now + kConnectTimeout, agent - first_, kConnectionLost);
+      return;
     }
+    group_.add_timer(now + world_.opening_time(site_), agent - first_, kConnectionOpen);
   }
 
  private:
@@ -511,6 +523,13 @@ class Site {
     const std::uint32_t agent = first_ + timer.target;
     if (timer.kind == kConnectionLost) {
       world_.fleet.agents[agent].on_disconnected(now, out_);
+    } else if (timer.kind == kConnectionOpen) {
+      // A cut while the handshakes were under way leaves the device waiting for its timeout.
+      if (!world_.network.reachable(site_)) {
+        group_.add_timer(now + kConnectTimeout, timer.target, kConnectionLost);
+        return;
+      }
+      world_.fleet.agents[agent].on_connected(now, out_);
     } else {
       world_.fleet.agents[agent].on_wakeup(now, out_);
     }

@@ -4,7 +4,9 @@
 // Topology: one cloud host behind a backbone link, and one host per site behind that site's
 // uplink (bandwidth, latency); a site with one camera is a camera behind its own uplink. Each
 // message is a SimGrid communication of its frame's size plus protocol overhead, so transfer
-// times follow the links and their sharing. NetworkConditions adds loss and partitions.
+// times follow the links and their sharing. NetworkConditions adds loss and partitions. A device's
+// connection opens after three round trips (TCP, TLS 1.3, the websocket upgrade) and leaves
+// through its site's NAT and firewall when the site has them.
 //
 // Actors: one cloud actor drives the platform node and the engine's platform callbacks; one actor
 // per site drives all of that site's device agents and its callbacks (a sans-IO node needs no
