@@ -49,6 +49,17 @@ NatBehaviour read_nat_behaviour(const Reader& reader, const Field& field) {
   return static_cast<NatBehaviour>(read_word_index(reader, field, words));
 }
 
+// A mapping timeout up to `max`; under `min`, the problem says which RFC forbids it (`why`).
+Duration read_mapping_timeout(const Reader& reader, const Field& field, Duration min, Duration max,
+                              std::string_view why) {
+  const Duration timeout = read_duration(reader, field, Duration::zero(), max);
+  if (timeout < min) {
+    reader.fail(field,
+                "got " + quote(field.node.Scalar()) + "; expected at least " + std::string(why));
+  }
+  return timeout;
+}
+
 // `nat: {mapping, filtering, udp_timeout, tcp_timeout, hairpinning, port_preservation}`, after
 // RFC 4787; every key has the default a typical home or office router has.
 NatConfig read_nat(const Reader& reader, const Field& field) {
@@ -61,20 +72,14 @@ NatConfig read_nat(const Reader& reader, const Field& field) {
   map.with("filtering",
            [&](const Field& filtering) { nat.filtering = read_nat_behaviour(reader, filtering); });
   map.with("udp_timeout", [&](const Field& timeout) {
-    nat.udp_timeout = read_duration(reader, timeout, Duration::zero(), kUdpMappingTimeoutMax);
-    if (nat.udp_timeout < kUdpMappingTimeoutMin) {
-      reader.fail(timeout, "got " + quote(timeout.node.Scalar()) +
-                               "; expected at least 2m: RFC 4787 REQ-5 forbids a UDP mapping "
-                               "timeout under 2 minutes");
-    }
+    nat.udp_timeout =
+        read_mapping_timeout(reader, timeout, kUdpMappingTimeoutMin, kUdpMappingTimeoutMax,
+                             "2m: RFC 4787 REQ-5 forbids a UDP mapping timeout under 2 minutes");
   });
   map.with("tcp_timeout", [&](const Field& timeout) {
-    nat.tcp_timeout = read_duration(reader, timeout, Duration::zero(), kTcpMappingTimeoutMax);
-    if (nat.tcp_timeout < kTcpMappingTimeoutMin) {
-      reader.fail(timeout, "got " + quote(timeout.node.Scalar()) +
-                               "; expected at least 2h4m: RFC 5382 REQ-5 forbids a TCP mapping "
-                               "timeout under 2 hours 4 minutes");
-    }
+    nat.tcp_timeout = read_mapping_timeout(
+        reader, timeout, kTcpMappingTimeoutMin, kTcpMappingTimeoutMax,
+        "2h4m: RFC 5382 REQ-5 forbids a TCP mapping timeout under 2 hours 4 minutes");
   });
   map.with("hairpinning", [&](const Field& on) { nat.hairpinning = read_bool(reader, on); });
   map.with("port_preservation",
