@@ -61,7 +61,8 @@ Duration read_mapping_timeout(const Reader& reader, const Field& field, Duration
 }
 
 // `nat: {mapping, filtering, udp_timeout, tcp_timeout, hairpinning, port_preservation}`, after
-// RFC 4787; every key has the default a typical home or office router has.
+// RFC 4787; absent keys take its recommendations (endpoint-independent mapping, a 5-minute UDP
+// timeout, hairpinning) with address-dependent filtering.
 NatConfig read_nat(const Reader& reader, const Field& field) {
   const MapView map = open_map(
       reader, field,

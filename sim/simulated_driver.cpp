@@ -168,15 +168,12 @@ struct SiteGateways {
   std::vector<std::uint16_t> opened;     // by agent: connections opened, for the next source port
 
   SiteGateways(const scenarios::Scenario& s, const scenarios::FleetLayout& layout) {
-    bool any = false;
     for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
-      if (s.sites[i].nat) {
-        nats.resize(s.sites.size());
-        nats[i].emplace(*s.sites[i].nat, kSiteAddressFirst + i);
-        any = true;
-      }
+      if (!s.sites[i].nat) continue;
+      nats.resize(s.sites.size());
+      nats[i].emplace(*s.sites[i].nat, kSiteAddressFirst + i);
     }
-    if (!any) return;
+    if (nats.empty()) return;  // no NAT anywhere: nothing to keep per agent
     external.resize(layout.agent_count());
     opened.resize(layout.agent_count());
   }
