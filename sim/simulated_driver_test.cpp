@@ -86,6 +86,25 @@ TEST(SimulatedDriver, ALatencySpikeAndAThrottleSlowTheUplinkWhileTheyLast) {
   EXPECT_LE(delay_us['2'], 147'000 + 1'000'000);
 }
 
+// North is cut off from 10.05 s to 15 s, while agent 1's handshakes (10 s to 10.126 s) are under
+// way: its connection never opens, it waits out the 10 s connect timeout (to 20.126 s), backs off
+// 3 s +-25% and connects again: its hello comes at least 10.126 + 2.25 + 0.147 s after it began.
+// Agents 0 and 2 connect outside the cut and take their usual 147 ms.
+TEST(SimulatedDriver, ACutDuringTheHandshakesTimesTheConnectionOut) {
+  std::map<char, std::int64_t> delay_us = hello_delays_us(3, [](SimulatedDriver& driver) {
+    const scenarios::Fault cut{10'050ms, 4'950ms, scenarios::FaultKind::kPartition, "north", ""};
+    driver.at_platform(cut.at, [&driver, cut](Time) { driver.begin_fault(0, cut); });
+    driver.at_platform(cut.at + cut.length, [&driver, cut](Time) { driver.end_fault(0, cut); });
+  });
+  ASSERT_EQ(delay_us.size(), 6U);
+  for (char agent : {'0', '2', '3', '4', '5'}) {
+    EXPECT_GE(delay_us[agent], 147'000) << agent;
+    EXPECT_LE(delay_us[agent], 148'000) << agent;
+  }
+  EXPECT_GE(delay_us['1'], 10'126'000 + 2'250'000 + 147'000);
+  EXPECT_LE(delay_us['1'], 10'126'000 + 3'750'000 + 148'000);
+}
+
 // At one time: what acts runs before what observes, each in the order set, and a site's callback
 // runs at its time on the site's side.
 TEST(SimulatedDriver, CallbacksRunAtTheirTimeActingBeforeObserving) {
