@@ -42,11 +42,7 @@ Uplink read_uplink(const Reader& reader, const Field& field) {
 }
 
 NatBehaviour read_nat_behaviour(const Reader& reader, const Field& field) {
-  std::vector<std::string_view> words;
-  for (std::size_t i = 0; i < kNatBehaviourCount; ++i) {
-    words.push_back(nat_behaviour_name(static_cast<NatBehaviour>(i)));
-  }
-  return static_cast<NatBehaviour>(read_word_index(reader, field, words));
+  return static_cast<NatBehaviour>(read_word_index(reader, field, nat_behaviour_words()));
 }
 
 // A mapping timeout up to `max`; under `min`, the problem says which RFC forbids it (`why`).

@@ -81,13 +81,17 @@ std::optional<Endpoint> Nat::outbound(core::Time now, Transport transport, Endpo
     found = mappings_.insert_or_assign(key, Mapping{*port, now, {}}).first;
     by_port_[{transport, *port}] = key;
   }
-  Mapping& mapping = found->second;
+  send_through(found->second, now, to);
+  return Endpoint{external_address_, found->second.external_port};
+}
+
+// What a packet out does to the mapping it leaves through: refreshes it and remembers `to`.
+void Nat::send_through(Mapping& mapping, core::Time now, Endpoint to) {
   mapping.last_outbound = now;
   if (std::find(mapping.peers.begin(), mapping.peers.end(), to) == mapping.peers.end()) {
     if (mapping.peers.size() == kNatPeersPerMappingMax) mapping.peers.erase(mapping.peers.begin());
     mapping.peers.push_back(to);
   }
-  return Endpoint{external_address_, mapping.external_port};
 }
 
 std::optional<Endpoint> Nat::inbound(core::Time now, Transport transport, Endpoint from,
@@ -100,9 +104,11 @@ std::optional<Endpoint> Nat::inbound(core::Time now, Transport transport, Endpoi
   return std::get<1>(found->second);
 }
 
-bool Nat::holds(core::Time now, Transport transport, Endpoint from, Endpoint to) const {
+bool Nat::refresh(core::Time now, Transport transport, Endpoint from, Endpoint to) {
   const auto found = mappings_.find(MappingKey{transport, from, destination_key(to)});
-  return found != mappings_.end() && alive(found->second, transport, now);
+  if (found == mappings_.end() || !alive(found->second, transport, now)) return false;
+  send_through(found->second, now, to);
+  return true;
 }
 
 std::optional<Nat::Hairpin> Nat::hairpin(core::Time now, Transport transport, Endpoint from,

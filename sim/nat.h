@@ -67,8 +67,9 @@ class Nat {
   std::optional<Endpoint> inbound(core::Time now, Transport transport, Endpoint from,
                                   Endpoint to) const;
 
-  // Whether a packet from `from` to `to` would find a live mapping, rather than make one.
-  bool holds(core::Time now, Transport transport, Endpoint from, Endpoint to) const;
+  // As outbound() for a packet that may not open a mapping (a TCP segment of a connection the NAT
+  // should know): false, and nothing made, when no live mapping holds `from` towards `to`.
+  bool refresh(core::Time now, Transport transport, Endpoint from, Endpoint to);
 
   // A packet from internal `from` to one of the NAT's own external endpoints `to`.
   struct Hairpin {
@@ -96,6 +97,7 @@ class Nat {
   Endpoint destination_key(Endpoint to) const;
   bool alive(const Mapping& mapping, Transport transport, core::Time now) const;
   bool admits(const Mapping& mapping, Endpoint from) const;
+  void send_through(Mapping& mapping, core::Time now, Endpoint to);
   std::optional<std::uint16_t> free_port(Transport transport, std::uint16_t wanted, core::Time now);
 
   NatConfig config_;

@@ -124,17 +124,20 @@ TEST(NatTimeout, AMappingLivesItsTimeoutAfterTheLastOutboundPacketOnly) {
   EXPECT_FALSE(inbound_only.inbound(5min, Transport::kUdp, kStun, lone));
 }
 
-// holds() asks what outbound() would find, without making or refreshing a mapping.
-TEST(NatTimeout, HoldsSaysWhetherALiveMappingExistsWithoutRefreshingIt) {
+// refresh() is outbound() for a packet that may not open a mapping: it refreshes a live one
+// (of the same destination key) and makes none.
+TEST(NatTimeout, RefreshKeepsALiveMappingAndMakesNone) {
   Nat nat = nat_with(NatBehaviour::kAddressDependent, NatBehaviour::kAddressDependent);
-  EXPECT_FALSE(nat.holds(Time(0), Transport::kTcp, kCamera, kStun));
+  EXPECT_FALSE(nat.refresh(Time(0), Transport::kTcp, kCamera, kStun));
+  EXPECT_EQ(nat.live_mappings(Time(0)), 0U);
   nat.outbound(Time(0), Transport::kTcp, kCamera, kStun);
-  EXPECT_TRUE(nat.holds(Time(1), Transport::kTcp, kCamera, kStunOtherPort));  // same address
-  EXPECT_FALSE(nat.holds(Time(1), Transport::kTcp, kCamera, kOtherHost));
-  EXPECT_FALSE(nat.holds(Time(1), Transport::kUdp, kCamera, kStun));
-  const Time timeout = Time(0) + scenarios::kTcpMappingTimeoutMin;
-  EXPECT_TRUE(nat.holds(timeout - 1us, Transport::kTcp, kCamera, kStun));
-  EXPECT_FALSE(nat.holds(timeout, Transport::kTcp, kCamera, kStun));  // holds() did not refresh
+  EXPECT_TRUE(nat.refresh(Time(1), Transport::kTcp, kCamera, kStunOtherPort));  // same address
+  EXPECT_FALSE(nat.refresh(Time(1), Transport::kTcp, kCamera, kOtherHost));
+  EXPECT_FALSE(nat.refresh(Time(1), Transport::kUdp, kCamera, kStun));
+  const Time timeout = Time(1) + scenarios::kTcpMappingTimeoutMin;  // from the refresh at 1 us
+  EXPECT_TRUE(nat.refresh(timeout - 1us, Transport::kTcp, kCamera, kStun));
+  EXPECT_FALSE(nat.refresh(timeout - 1us + scenarios::kTcpMappingTimeoutMin, Transport::kTcp,
+                           kCamera, kStun));  // dead: nothing refreshed it since
 }
 
 TEST(NatTimeout, ATimeoutUnderTheRfcMinimumIsNotAllowed) {

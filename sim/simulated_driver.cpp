@@ -203,10 +203,9 @@ struct SiteGateways {
                  ? Crossing::kPass
                  : Crossing::kRefused;
     }
-    const Endpoint from = internal(layout, agent);
-    if (!nat.holds(now, Transport::kTcp, from, kDeviceEndpoint)) return Crossing::kReset;
-    nat.outbound(now, Transport::kTcp, from, kDeviceEndpoint);
-    return Crossing::kPass;
+    return nat.refresh(now, Transport::kTcp, internal(layout, agent), kDeviceEndpoint)
+               ? Crossing::kPass
+               : Crossing::kReset;
   }
 };
 

@@ -16,6 +16,10 @@ std::string_view transport_name(Transport transport) {
   return transport == Transport::kUdp ? "udp" : "tcp";
 }
 
+std::span<const std::string_view> nat_behaviour_words() {
+  return kBehaviourNames;
+}
+
 std::string_view nat_behaviour_name(NatBehaviour behaviour) {
   return kBehaviourNames[static_cast<std::size_t>(behaviour)];
 }

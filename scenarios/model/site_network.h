@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,7 +25,9 @@ enum class NatBehaviour : std::uint8_t {
   kAddressAndPortDependent,
 };
 inline constexpr std::size_t kNatBehaviourCount = 3;
-std::string_view nat_behaviour_name(NatBehaviour behaviour);  // "endpoint-independent", ...
+// RFC 4787's words for them, in the enum's order: "endpoint-independent", ...
+std::span<const std::string_view> nat_behaviour_words();
+std::string_view nat_behaviour_name(NatBehaviour behaviour);
 std::optional<NatBehaviour> parse_nat_behaviour(std::string_view name);
 
 inline constexpr core::Duration kUdpMappingTimeoutMin = std::chrono::minutes(2);  // REQ-5
