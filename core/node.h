@@ -29,12 +29,22 @@ struct Outbox {
   struct Close {
     ConnectionId connection;
   };
+  // A bulk transfer beside the node's connection (a firmware image from the vendor's content
+  // delivery network, later a recording upload): the driver carries `bytes` over the node's
+  // links, sharing them with every other transfer, and tells the node when the last byte is in
+  // (DeviceAgent::on_transfer_done). `id` is the node's own, unique among its transfers.
+  struct Transfer {
+    std::uint64_t id = 0;
+    std::uint64_t bytes = 0;
+    bool upstream = false;  // from the node towards the cloud
+  };
 
   std::vector<Send> sends;
   // Wake the node at this time. Timers are never cancelled: a node keeps its own deadline and
   // ignores a wake-up that no longer matches it, so drivers stay simple and cheap.
   std::vector<Time> wakeups;
   std::vector<Close> closes;
+  std::vector<Transfer> transfers;
   // Device agents only: ask the driver to (re)open the connection to the platform.
   bool connect = false;
 
@@ -42,9 +52,10 @@ struct Outbox {
     sends.clear();
     wakeups.clear();
     closes.clear();
+    transfers.clear();
     connect = false;
   }
-  bool empty() const { return sends.empty() && wakeups.empty() && closes.empty() && !connect; }
+  bool empty() const { return sends.empty() && wakeups.empty() && closes.empty() && transfers.empty() && !connect; }
 };
 
 }  // namespace ccsim::core

@@ -29,6 +29,7 @@ enum class TraceEvent : std::uint8_t {
   kOnboarding = 9,  // a device's onboarding status or mode changed
   kAction = 10,     // a timeline action ran
   kAuditHead = 11,  // an audit trail's head at the end of the run
+  kTransferDone = 12,  // a bulk transfer's last byte arrived
 };
 
 class Trace {

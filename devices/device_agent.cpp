@@ -110,6 +110,17 @@ void DeviceAgent::send_host_work(Time now, core::Outbox& out) {
   host_sends().clear();
   out.wakeups.insert(out.wakeups.end(), host_wakeups().begin(), host_wakeups().end());
   host_wakeups().clear();
+  if (!host_) return;
+  std::vector<core::Outbox::Transfer>& transfers = host_->transfers();
+  out.transfers.insert(out.transfers.end(), transfers.begin(), transfers.end());
+  transfers.clear();
+}
+
+void DeviceAgent::on_transfer_done(Time now, std::uint64_t transfer, core::Outbox& out) {
+  if (!host_) return;  // no host, no transfer of its
+  host_->on_transfer_done(now, transfer, identity_, state_ == AgentState::kOnline, host_sends(),
+                          host_wakeups());
+  send_host_work(now, out);
 }
 
 void DeviceAgent::restart(Time now, core::Outbox& out) {

@@ -117,6 +117,8 @@ class DeviceAgent {
   // The driver lost the connection (closed by the peer, failed to open).
   void on_disconnected(Time now, core::Outbox& out);
   void on_wakeup(Time now, core::Outbox& out);
+  // The driver carried the last byte of a transfer the agent asked for (Outbox::transfers).
+  void on_transfer_done(Time now, std::uint64_t transfer, core::Outbox& out);
 
   // Local actions on the device itself or one it carries (`serial`), as a person at the site or
   // the device's own software would do them. Each becomes a report to the platform, sent at once

@@ -99,6 +99,8 @@ TaskExecution DeviceHost::execute(core::Time, const TaskAssignment& task) {
   if (published == nullptr) {
     return {kNoImageDuration, false, "no image of " + version->second + " for " + *device->model};
   }
+  // The device refuses a download its nominal link could not finish in time; how long it takes
+  // in fact is the links' business (shared with every other transfer).
   const core::Duration download =
       download_duration(published->image.size_bytes, identity_in_call_->uplink_bps);
   if (download > kDownloadDurationMax) {
@@ -110,15 +112,18 @@ TaskExecution DeviceHost::execute(core::Time, const TaskAssignment& task) {
                     std::chrono::duration_cast<std::chrono::hours>(kDownloadDurationMax).count()) +
                 " h; kept " + running};
   }
+  const std::uint64_t bytes = published->image.size_bytes;
   if (config_.downloads->verifier.verify(published->image)) {
-    return {download + durations.verify, false, "image signature does not verify; kept " + running};
+    return {durations.verify, false, "image signature does not verify; kept " + running, bytes};
   }
-  const core::Duration install = download + durations.verify + durations.install;
+  const core::Duration install = durations.verify + durations.install;
   if (random_.next_unit() < published->failure_share) {
     // The device boots into the new version, fails its health check and boots back.
-    return {install + 2 * durations.reboot, false, "install failed; rolled back to " + running};
+    return {install + 2 * durations.reboot, false, "install failed; rolled back to " + running,
+            bytes};
   }
-  return {install + durations.reboot, true, "upgraded from " + running + " to " + version->second};
+  return {install + durations.reboot, true,
+          "upgraded from " + running + " to " + version->second, bytes};
 }
 
 void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::Envelope>& sends,
@@ -170,10 +175,20 @@ void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::
     for (auto it = installing_.begin(); it != installing_.end();) {
       it = it->second == report.task ? installing_.erase(it) : std::next(it);
     }
+    for (auto it = downloading_.begin(); it != downloading_.end();) {
+      it = it->second == report.task ? downloading_.erase(it) : std::next(it);
+    }
     wire::TaskResult* result = update(report.task).mutable_result();
     result->set_outcome(report.outcome);
     result->set_detail(report.detail.substr(0, wire::kTextBytesMax));
   }
+  for (const TaskDownload& download : engine_out_.downloads) {
+    const std::uint64_t id = next_transfer_++;
+    downloading_.emplace(id, download.task);
+    transfers_.push_back({id, download.bytes, false});
+  }
+  // One download per running task at most, so the transfers in flight have the engine's bound.
+  assert(downloading_.size() <= kTaskWorkersMax);
   wakeups.insert(wakeups.end(), engine_out_.wakeups.begin(), engine_out_.wakeups.end());
   engine_out_.clear();
   // Offline, nothing can be sent: the engine re-sends results and reports of its own tasks at
@@ -366,6 +381,19 @@ void DeviceHost::send_telemetry(core::Time, DeviceIdentity& identity,
   }
 }
 
+void DeviceHost::on_transfer_done(core::Time now, std::uint64_t transfer, DeviceIdentity& identity,
+                                  bool online, std::vector<wire::Envelope>& sends,
+                                  std::vector<core::Time>& wakeups) {
+  const auto found = downloading_.find(transfer);
+  if (found == downloading_.end()) return;  // its run ended first
+  const TaskId task = found->second;
+  downloading_.erase(found);
+  identity_in_call_ = &identity;
+  engine_->on_download_done(now, task, engine_out_);
+  drain(identity, online, sends, wakeups);
+  identity_in_call_ = nullptr;
+}
+
 void DeviceHost::restart(core::Time now, DeviceIdentity& identity,
                          std::vector<core::Time>& wakeups) {
   ++metrics_.restarts;
@@ -373,7 +401,9 @@ void DeviceHost::restart(core::Time now, DeviceIdentity& identity,
   TaskEngineJournal journal = engine_->journal();
   metrics_.executions_before_restart += engine_->counters().executions;
   // Effects stay: a task re-run plans its effect again, and a lost upgrade's "host restarted"
-  // result then counts as a failed upgrade.
+  // result then counts as a failed upgrade. Downloads in flight belong to the runs the restart
+  // ended: their completions find no task.
+  downloading_.clear();
   engine_ = std::make_unique<TaskEngine>(
       serial_, [this](core::Time at, const TaskAssignment& task) { return execute(at, task); },
       config_.engine, std::move(journal), now, engine_out_);

@@ -101,6 +101,13 @@ class DeviceHost {
   // Called at every wake-up of the agent; does what is due and ignores the rest.
   void on_wakeup(core::Time now, DeviceIdentity& identity, bool online,
                  std::vector<wire::Envelope>& sends, std::vector<core::Time>& wakeups);
+  // A transfer the host asked for (transfers()) is in. Unknown or stale ids are ignored.
+  void on_transfer_done(core::Time now, std::uint64_t transfer, DeviceIdentity& identity,
+                        bool online, std::vector<wire::Envelope>& sends,
+                        std::vector<core::Time>& wakeups);
+  // Transfers the host asked for since the caller last took them (an upgrade's image download);
+  // the caller moves them to its driver and clears this.
+  std::vector<core::Outbox::Transfer>& transfers() { return transfers_; }
   // The host restarted: the engine comes back from its journal (tasks it ran are re-run or
   // reported lost, as their dispatch says); consent and scheduled installs are kept.
   void restart(core::Time now, DeviceIdentity& identity, std::vector<core::Time>& wakeups);
@@ -154,6 +161,10 @@ class DeviceHost {
   std::map<std::string, ScheduledInstall, std::less<>> scheduled_;
   // Devices with a policy install handed to the engine and not finished, with its version.
   std::map<std::string, std::string, std::less<>> installing_;
+  // Image downloads in flight, by transfer id, with the task each belongs to.
+  std::map<std::uint64_t, TaskId> downloading_;
+  std::uint64_t next_transfer_ = 1;
+  std::vector<core::Outbox::Transfer> transfers_;
   std::set<std::string, std::less<>> consented_;
   std::optional<core::Time> next_check_;
   std::optional<core::Time> next_telemetry_;

@@ -294,12 +294,34 @@ void TaskEngine::start(core::Time now, Entry& entry, TaskEngineOutbox& out) {
   assert(entry.plan.duration >= core::Duration::zero() && entry.plan.duration <= kTaskRunMax);
   ++counters_.executions;
   set_state(entry, EngineTaskState::kRunning);
-  entry.finishes_at = now + entry.plan.duration;
+  out.started.push_back(entry.journalled.task.task);
+  entry.downloading = entry.plan.download_bytes > 0;
+  if (entry.downloading) {
+    out.downloads.push_back({entry.journalled.task.task, entry.plan.download_bytes});
+    schedule_end(entry, core::Time::max(), out);  // only the deadline ends it for now
+  } else {
+    schedule_end(entry, now + entry.plan.duration, out);
+  }
+  counters_.running_peak = std::max(counters_.running_peak, running_.size());
+}
+
+// A running entry ends at the earlier of `finishes_at` and its deadline; it is in running_ by
+// that time, and the engine wakes then.
+void TaskEngine::schedule_end(Entry& entry, core::Time finishes_at, TaskEngineOutbox& out) {
+  entry.finishes_at = finishes_at;
   entry.ends_at = std::min(entry.finishes_at, entry.journalled.deadline);
   running_.emplace(entry.ends_at, entry.journalled.task.task);
-  counters_.running_peak = std::max(counters_.running_peak, running_.size());
-  out.started.push_back(entry.journalled.task.task);
   out.wakeups.push_back(entry.ends_at);
+}
+
+void TaskEngine::on_download_done(core::Time now, std::string_view task, TaskEngineOutbox& out) {
+  const auto found = entries_.find(task);
+  if (found == entries_.end()) return;
+  Entry& entry = found->second;
+  if (entry.journalled.state != EngineTaskState::kRunning || !entry.downloading) return;
+  entry.downloading = false;
+  running_.erase({entry.ends_at, entry.journalled.task.task});
+  schedule_end(entry, now + entry.plan.duration, out);
 }
 
 void TaskEngine::finish(core::Time now, Entry& entry, wire::TaskOutcome outcome, std::string detail,

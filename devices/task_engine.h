@@ -92,11 +92,14 @@ struct TaskRefusal {
   std::string reason;
 };
 
-// How one run of a task goes: it takes `duration`, then succeeds or fails with `detail`.
+// How one run of a task goes: it first downloads `download_bytes` (none: it starts at once),
+// which takes as long as the links make it take, then takes `duration`, then succeeds or fails
+// with `detail`.
 struct TaskExecution {
   core::Duration duration{};  // 0..kTaskRunMax
   bool succeeded = true;
   std::string detail;
+  std::uint64_t download_bytes = 0;
 };
 // Called once per run, as the run starts (so a count of calls is a count of executions).
 using TaskExecutor = std::function<TaskExecution(core::Time now, const TaskAssignment& task)>;
@@ -111,19 +114,27 @@ struct TaskDurations {
 TaskDurations default_task_durations();
 TaskExecutor timed_executor(TaskDurations durations);
 
-// What to send the platform after one input, in this order, and when to wake the engine.
+// A download a run waits for; the host carries it and calls TaskEngine::on_download_done.
+struct TaskDownload {
+  TaskId task;
+  std::uint64_t bytes = 0;
+};
+
+// What to send the platform after one input, in this order, what to download, and when to wake
+// the engine.
 struct TaskEngineOutbox {
   std::vector<TaskId> acknowledgements;
   std::vector<TaskRefusal> refusals;
   std::vector<LocalTaskReport> created;
   std::vector<TaskId> started;
   std::vector<TaskReport> results;
+  std::vector<TaskDownload> downloads;
   std::vector<core::Time> wakeups;
 
   void clear() { *this = TaskEngineOutbox{}; }
   bool empty() const {
     return acknowledgements.empty() && refusals.empty() && created.empty() && started.empty() &&
-           results.empty() && wakeups.empty();
+           results.empty() && downloads.empty() && wakeups.empty();
   }
 };
 
@@ -182,6 +193,9 @@ class TaskEngine {
   // The connection to the platform is up: re-sends what it has not acknowledged.
   void on_connected(core::Time now, TaskEngineOutbox& out);
   void on_wakeup(core::Time now, TaskEngineOutbox& out);
+  // The download a run of `task` waited for is in: the run goes on for its planned duration. A
+  // download for a task no longer running (cancelled, timed out, restarted) is ignored.
+  void on_download_done(core::Time now, std::string_view task, TaskEngineOutbox& out);
 
   // A task of the host's own ("<host>:local-NNNNNN"), reported to the platform and run like any
   // other; nullopt when the engine cannot take more.
@@ -207,6 +221,7 @@ class TaskEngine {
     bool forgettable = false;    // finished and acknowledged: in forgettable_
     // While running:
     TaskExecution plan;
+    bool downloading = false;  // waiting for the plan's download; finishes_at is then unknown
     core::Time finishes_at{};  // as planned
     core::Time ends_at{};      // the earlier of finishes_at and the deadline
   };
@@ -218,6 +233,7 @@ class TaskEngine {
   void set_state(Entry& entry, EngineTaskState state);
   void pump(core::Time now, TaskEngineOutbox& out);
   void start(core::Time now, Entry& entry, TaskEngineOutbox& out);
+  void schedule_end(Entry& entry, core::Time finishes_at, TaskEngineOutbox& out);
   void finish(core::Time now, Entry& entry, wire::TaskOutcome outcome, std::string detail,
               TaskEngineOutbox& out);
   void restore(JournalledTask journalled, core::Time now, TaskEngineOutbox& out);

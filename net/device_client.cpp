@@ -1,10 +1,14 @@
 #include "net/device_client.h"
 
+#include "devices/firmware.h"
+
 namespace ccsim::net {
 
 // Where the connect-timeout of an unreachable platform comes among timers at one time: with the
 // nodes' own.
 constexpr std::uint8_t kUnreachableOrder = 0;
+// A transfer's end comes among them too.
+constexpr std::uint8_t kTransferOrder = 0;
 
 DeviceClient::DeviceClient(DriverLoop& loop, boost::asio::ssl::context& tls, std::uint16_t port,
                            devices::DeviceAgent& agent, AgentLink* link)
@@ -138,7 +142,20 @@ void DeviceClient::carry_out(core::Outbox& out) {
   }
   if (out.connect) open_connection();
   for (core::Time at : out.wakeups) wakeups_.request(at);
+  for (const core::Outbox::Transfer& transfer : out.transfers) start_transfer(transfer);
   out.clear();
+}
+
+// Loopback has no links to share: a transfer takes its bytes' time at the site's nominal rate
+// (the agent's uplink_bps), as if it had the link to itself.
+void DeviceClient::start_transfer(const core::Outbox::Transfer& transfer) {
+  const core::Time done =
+      loop_.clock().now() + devices::download_duration(transfer.bytes, agent_.identity().uplink_bps);
+  loop_.timers().schedule(done, kTransferOrder, [this, id = transfer.id](core::Time now) {
+    if (stopped_) return;
+    agent_.on_transfer_done(now, id, outbox_);
+    carry_out(outbox_);
+  });
 }
 
 }  // namespace ccsim::net

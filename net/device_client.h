@@ -79,6 +79,7 @@ class DeviceClient {
   void on_end(const SessionEnd& end);
   void on_wakeup(core::Time now);
   void on_unreachable(core::Time now);
+  void start_transfer(const core::Outbox::Transfer& transfer);
 
   DriverLoop& loop_;
   boost::asio::ssl::context& tls_;

@@ -38,6 +38,9 @@ constexpr std::size_t kGuardPagesActorsMax = 32'000;
 constexpr std::size_t kSpareDatagramsMax = 1 << 16;
 // Events handled between two looks at the wall clock for the progress line.
 constexpr std::uint64_t kProgressCheckEvents = 8192;
+// Bulk transfers one site may have under way at once: a task engine's workers on each of its
+// devices, at the largest fleet.
+constexpr std::size_t kTransfersPerGroupMax = 1'000'000;
 // Engine callbacks one actor may have pending at once (an onboarding spread over a fleet keeps
 // one; a timeline keeps one per entry).
 constexpr std::size_t kCallbacksPendingMax = 1'000'000;
@@ -311,15 +314,45 @@ class NodeGroup {
  public:
   using OnTimer = std::function<void(Time, const Timer&)>;
   using OnDatagram = std::function<void(Time, const Datagram&)>;
+  // A bulk transfer of one of the group's nodes is in: its node's index in the group, its id.
+  using OnTransfer = std::function<void(Time, std::uint32_t target, std::uint64_t id)>;
 
   NodeGroup(SimulatedDriver::World& world, sg4::Host* host, sg4::Mailbox* mailbox)
       : world_(world), host_(host), mailbox_(mailbox) {}
 
   // Starts the group's actor. Timers may be added before.
-  void start(OnTimer on_timer, OnDatagram on_datagram) {
+  void start(OnTimer on_timer, OnDatagram on_datagram, OnTransfer on_transfer = nullptr) {
     on_timer_ = std::move(on_timer);
     on_datagram_ = std::move(on_datagram);
+    on_transfer_ = std::move(on_transfer);
     actor_ = sg4::Actor::create("group", host_, [this] { run(); }).get();
+  }
+
+  sg4::Host* host() const { return host_; }
+
+  // A bulk transfer under way between `from` and `to`, awaited beside the group's frames.
+  void add_transfer(sg4::Host* from, sg4::Host* to, std::uint64_t bytes, std::uint32_t target,
+                    std::uint64_t id) {
+    assert(actor_ != nullptr && on_this_actor() && on_transfer_ && "transfers start in the run");
+    assert(transfers_.size() < kTransfersPerGroupMax && "a site's transfers have no bound");
+    sg4::CommPtr comm = sg4::Comm::sendto_async(from, to, bytes);
+    if (transfers_suspended_) comm->suspend();
+    pending_.push_back(std::move(comm));
+    transfers_.push_back({target, id});
+  }
+
+  // A cut stalls the group's transfers (TCP moves nothing without its acknowledgements); they
+  // resume where they stopped once it heals.
+  void suspend_transfers(bool suspended) {
+    if (suspended == transfers_suspended_) return;
+    transfers_suspended_ = suspended;
+    for (std::size_t i = 1; i < pending_.size(); ++i) {
+      if (suspended) {
+        pending_[i]->suspend();
+      } else {
+        pending_[i]->resume();
+      }
+    }
   }
 
   // Timers at or after the end of the run never fire.
@@ -344,10 +377,12 @@ class NodeGroup {
   // SimGrid's clock is a double; a timer is due when the clock is within this of it.
   static constexpr Time kClockSlack = Time(1);
 
+  // The group's actor: pending_[0] is the receive on its mailbox, pending_[1..] its transfers
+  // (transfers_[i - 1] says whose).
   void run() {
     mailbox_->set_receiver(sg4::Actor::self());
     Datagram* received = nullptr;
-    std::vector<sg4::CommPtr> pending{mailbox_->get_async<Datagram>(&received)};
+    pending_.insert(pending_.begin(), mailbox_->get_async<Datagram>(&received));
     while (true) {
       fire_due_timers();
       if (sim_now() >= world_.end) break;
@@ -355,14 +390,23 @@ class NodeGroup {
       const Time next =
           timers_.empty() ? world_.end : std::min(world_.end, Time(timers_.top().at_us));
       const double timeout = std::max(0.0, seconds(next) - sg4::Engine::get_clock());
-      if (sg4::Comm::wait_any_for(pending, timeout) == 0) {
+      const ssize_t done = sg4::Comm::wait_any_for(pending_, timeout);
+      if (done == 0) {
         std::unique_ptr<Datagram> datagram(received);
-        pending[0] = mailbox_->get_async<Datagram>(&received);
+        pending_[0] = mailbox_->get_async<Datagram>(&received);
         on_datagram_(sim_now(), *datagram);
         world_.recycle(std::move(datagram));
+      } else if (done > 0) {
+        const auto index = static_cast<std::size_t>(done);
+        const TransferOwner owner = transfers_[index - 1];
+        pending_.erase(pending_.begin() + done);
+        transfers_.erase(transfers_.begin() + (done - 1));
+        on_transfer_(sim_now(), owner.target, owner.id);
       }
     }
-    pending[0]->cancel();
+    for (sg4::CommPtr& comm : pending_) comm->cancel();
+    pending_.clear();
+    transfers_.clear();
     mailbox_->set_receiver(nullptr);
   }
 
@@ -380,10 +424,19 @@ class NodeGroup {
   sg4::Host* host_;
   sg4::Mailbox* mailbox_;
   sg4::Actor* actor_ = nullptr;
+  struct TransferOwner {
+    std::uint32_t target;
+    std::uint64_t id;
+  };
+
   OnTimer on_timer_;
   OnDatagram on_datagram_;
+  OnTransfer on_transfer_;
   TimerQueue timers_;
   Callbacks callbacks_;
+  std::vector<sg4::CommPtr> pending_;
+  std::vector<TransferOwner> transfers_;  // in pending_'s order, after its receive
+  bool transfers_suspended_ = false;
 };
 
 }  // namespace
@@ -472,13 +525,15 @@ class Site {
   NodeGroup& group() { return group_; }
 
   void start() {
-    group_.start([this](Time now, const Timer& timer) { on_timer(now, timer); },
-                 [this](Time now, const Datagram& datagram) {
-                   assert(datagram.agent >= first_ && datagram.agent < last_);
-                   world_.delivered(now, datagram, false);
-                   world_.fleet.agents[datagram.agent].on_frame(now, datagram.frame, out_);
-                   dispatch(now, datagram.agent, out_);
-                 });
+    group_.start(
+        [this](Time now, const Timer& timer) { on_timer(now, timer); },
+        [this](Time now, const Datagram& datagram) {
+          assert(datagram.agent >= first_ && datagram.agent < last_);
+          world_.delivered(now, datagram, false);
+          world_.fleet.agents[datagram.agent].on_frame(now, datagram.frame, out_);
+          dispatch(now, datagram.agent, out_);
+        },
+        [this](Time now, std::uint32_t target, std::uint64_t id) { on_transfer(now, target, id); });
   }
 
   void dispatch(Time now, std::uint32_t agent, core::Outbox& out) {
@@ -487,6 +542,7 @@ class Site {
     // it; the hello that follows then crosses the network like any frame.
     for (core::Outbox::Send& send : out.sends) world_.transmit(now, agent, send.frame, true);
     for (Time at : out.wakeups) group_.add_timer(at, agent - first_, kNodeWakeup);
+    for (const core::Outbox::Transfer& transfer : out.transfers) start_transfer(agent, transfer);
     if (!out.closes.empty()) world_.transmit_close(agent);
     const bool connect = out.connect;
     out.clear();
@@ -509,6 +565,24 @@ class Site {
     }
     Nat* nat = world_.gateways.nat(site_);
     return nat == nullptr || world_.gateways.open(now, world_.fleet.layout, agent, *nat);
+  }
+
+  // A transfer is a SimGrid flow between the cloud and the site, over the backbone and the
+  // uplink, sharing both with every other flow and with the frames.
+  void start_transfer(std::uint32_t agent, const core::Outbox::Transfer& transfer) {
+    sg4::Host* cloud = world_.cloud->group().host();
+    sg4::Host* site = group_.host();
+    group_.add_transfer(transfer.upstream ? site : cloud, transfer.upstream ? cloud : site,
+                        transfer.bytes, agent - first_, transfer.id);
+    ++world_.counters.transfers_started;
+  }
+
+  void on_transfer(Time now, std::uint32_t target, std::uint64_t id) {
+    const std::uint32_t agent = first_ + target;
+    ++world_.counters.transfers_completed;
+    world_.fleet.trace.record(now, core::TraceEvent::kTransferDone, agent, id);
+    world_.fleet.agents[agent].on_transfer_done(now, id, out_);
+    dispatch(now, agent, out_);
   }
 
   void on_timer(Time now, const Timer& timer) {
@@ -651,6 +725,7 @@ void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fa
   switch (fault.kind) {
     case scenarios::FaultKind::kPartition:
       w.network.partition(site, fault.direction);
+      w.sites[site]->group().suspend_transfers(true);
       break;
     case scenarios::FaultKind::kLossBurst:
       w.network.begin_burst(site, fault.burst);
@@ -671,6 +746,7 @@ void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& faul
   switch (fault.kind) {
     case scenarios::FaultKind::kPartition:
       w.network.heal(site, fault.direction);
+      w.sites[site]->group().suspend_transfers(!w.network.reachable(site));
       break;
     case scenarios::FaultKind::kLossBurst:
       w.network.end_burst(site);

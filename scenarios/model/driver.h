@@ -51,6 +51,8 @@ struct NetworkCounters {
   std::uint64_t connections_reset_nat = 0;
   std::uint64_t connects_blocked_firewall = 0;
   std::uint64_t bytes_sent = 0;
+  std::uint64_t transfers_started = 0;  // bulk transfers: firmware images
+  std::uint64_t transfers_completed = 0;
 };
 
 // Callbacks at the same time run in phase order, then in the order they were set: whatever acts
