@@ -69,6 +69,7 @@ DeviceIdentity recorder_identity() {
 struct Output {
   std::vector<wire::Envelope> sends;
   std::vector<Time> wakeups;
+  std::vector<core::Outbox::Transfer> transfers;
   bool accepted = true;  // adopt's answer
 };
 
@@ -104,27 +105,41 @@ class DeviceHostTest : public ::testing::Test {
   Output online(Time now) {
     Output o;
     host().on_online(now, identity, o.sends, o.wakeups);
-    return o;
+    return taken(std::move(o));
   }
   Output receive(Time now, const wire::Envelope& in) {
     Output o;
     EXPECT_TRUE(host().on_envelope(now, in, identity, o.sends, o.wakeups));
-    return o;
+    return taken(std::move(o));
   }
   Output wake(Time now, bool is_online = true) {
     Output o;
     host().on_wakeup(now, identity, is_online, o.sends, o.wakeups);
-    return o;
+    return taken(std::move(o));
   }
   Output restart(Time now) {
     Output o;
     host().restart(now, identity, o.wakeups);
-    return o;
+    return taken(std::move(o));
   }
   Output adopt(Time now, std::string_view device, bool is_online = true) {
     Output o;
     o.accepted = host().adopt(now, device, identity, is_online, o.sends, o.wakeups);
-    return o;
+    return taken(std::move(o));
+  }
+  // The test plays the driver: the transfer `id` is in at `now`.
+  Output transfer_done(Time now, std::uint64_t id, bool is_online = true) {
+    Output o;
+    host().on_transfer_done(now, id, identity, is_online, o.sends, o.wakeups);
+    return taken(std::move(o));
+  }
+  // `started` asked for one download of `bytes`; it is in at `now`.
+  Output download(const Output& started, std::uint64_t bytes, Time now) {
+    EXPECT_EQ(started.transfers.size(), 1u);
+    if (started.transfers.size() != 1) return {};
+    EXPECT_EQ(started.transfers[0].bytes, bytes);
+    EXPECT_FALSE(started.transfers[0].upstream);
+    return transfer_done(now, started.transfers[0].id);
   }
 
   FirmwareSigner signer{core::RandomStream(1, core::kFirmwareSigningStream)};
@@ -133,6 +148,12 @@ class DeviceHostTest : public ::testing::Test {
   DeviceIdentity identity = recorder_identity();
 
  private:
+  Output taken(Output o) {
+    o.transfers = std::move(host().transfers());
+    host().transfers().clear();
+    return o;
+  }
+
   std::unique_ptr<DeviceHost> host_;
 };
 
@@ -243,10 +264,16 @@ TEST_F(DeviceHostTest, UpgradeOfTheHostRunsDownloadVerifyInstallRebootThenReport
   ASSERT_EQ(dispatched.sends.size(), 2u);
   expect_update(dispatched.sends[0], "task-1", wire::TaskUpdate::kAcknowledged);
   expect_update(dispatched.sends[1], "task-1", wire::TaskUpdate::kStarted);
-  // 30 MB at 8 Mbps is 30 s; then 5 s verify, 40 s install, 70 s reboot.
+  // Until the image is in, only the task's deadline (an hour) wakes the engine.
+  EXPECT_EQ(dispatched.wakeups, std::vector<Time>{kStart + hours(1)});
+  EXPECT_TRUE(wake(kStart + kRecorderDownload).sends.empty());
+  // 30 MB at 8 Mbps is 30 s, had the host the link to itself; then 5 s verify, 40 s install,
+  // 70 s reboot.
   const Time done = kStart + seconds(145);
   EXPECT_EQ(done, kStart + kRecorderDownload + kAfterDownload);
-  EXPECT_EQ(dispatched.wakeups, std::vector<Time>{done});
+  const Output downloaded = download(dispatched, kRecorderImageBytes, kStart + kRecorderDownload);
+  EXPECT_TRUE(downloaded.sends.empty());
+  EXPECT_EQ(downloaded.wakeups, std::vector<Time>{done});
 
   const Output early = wake(done - microseconds(1));
   EXPECT_TRUE(early.sends.empty());
@@ -272,7 +299,8 @@ TEST_F(DeviceHostTest, UpgradeOfAHostedDeviceChangesItsEntryNotTheHosts) {
   // 12 MB at 8 Mbps is 12 s; then 5 + 40 + 70 s.
   const Time done = kStart + seconds(127);
   EXPECT_EQ(done, kStart + kCameraDownload + kAfterDownload);
-  EXPECT_EQ(dispatched.wakeups, std::vector<Time>{done});
+  EXPECT_EQ(download(dispatched, kCameraImageBytes, kStart + kCameraDownload).wakeups,
+            std::vector<Time>{done});
 
   const Output finished = wake(done);
   ASSERT_EQ(finished.sends.size(), 2u);
@@ -291,7 +319,8 @@ TEST_F(DeviceHostTest, TamperedImageFailsAfterDownloadAndVerify) {
   signature[0] = static_cast<char>(signature[0] ^ 0x01);
   const Output dispatched = receive(kStart, upgrade("task-1", kHostSerial, kRecorderRelease));
   const Time done = kStart + kRecorderDownload + kVerify;
-  EXPECT_EQ(dispatched.wakeups, std::vector<Time>{done});
+  EXPECT_EQ(download(dispatched, kRecorderImageBytes, kStart + kRecorderDownload).wakeups,
+            std::vector<Time>{done});
   EXPECT_TRUE(wake(done - microseconds(1)).sends.empty());
 
   const Output finished = wake(done);
@@ -309,7 +338,8 @@ TEST_F(DeviceHostTest, FailedInstallRollsBackAfterTwoReboots) {
   // Download, verify, install, then a reboot into the new version and one back: 215 s.
   const Time done = kStart + seconds(215);
   EXPECT_EQ(done, kStart + kRecorderDownload + kVerify + kInstall + 2 * kReboot);
-  EXPECT_EQ(dispatched.wakeups, std::vector<Time>{done});
+  EXPECT_EQ(download(dispatched, kRecorderImageBytes, kStart + kRecorderDownload).wakeups,
+            std::vector<Time>{done});
   EXPECT_TRUE(wake(done - microseconds(1)).sends.empty());
 
   const Output finished = wake(done);
@@ -485,7 +515,7 @@ TEST_F(DeviceHostTest, InstallNowCreatesAnUpgradeTaskAtOnce) {
                  kPolicyInstallTimeout);
   EXPECT_EQ(created.sends[0].task_update().created().parameters().at("version"), kRecorderRelease);
   expect_update(created.sends[1], local_task(1), wire::TaskUpdate::kStarted);
-  EXPECT_EQ(created.wakeups, std::vector<Time>{kStart + kRecorderDownload + kAfterDownload});
+  EXPECT_EQ(created.wakeups, std::vector<Time>{kStart + kPolicyInstallTimeout});
   EXPECT_EQ(host().metrics().offers_received, 1u);
   EXPECT_EQ(host().metrics().installs_created, 1u);
   EXPECT_EQ(host().metrics().installs_scheduled, 0u);
@@ -497,6 +527,8 @@ TEST_F(DeviceHostTest, InstallNowCreatesAnUpgradeTaskAtOnce) {
   EXPECT_EQ(host().metrics().offers_received, 2u);
   EXPECT_EQ(host().metrics().installs_created, 1u);
 
+  EXPECT_EQ(download(created, kRecorderImageBytes, kStart + kRecorderDownload).wakeups,
+            std::vector<Time>{kStart + kRecorderDownload + kAfterDownload});
   const Output finished = wake(kStart + seconds(145));
   ASSERT_EQ(finished.sends.size(), 2u);
   expect_os_report(finished.sends[0], kHostSerial, kRecorderRelease, "lts-2024");
@@ -535,9 +567,11 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   expect_created(started.sends[0], local_task(1), kCameraSerial, wire::TASK_ACTION_UPGRADE_FIRMWARE,
                  kPolicyInstallTimeout);
   expect_update(started.sends[1], local_task(1), wire::TaskUpdate::kStarted);
-  const Time done = at + kCameraDownload + kAfterDownload;
-  EXPECT_EQ(started.wakeups, std::vector<Time>{done});
+  EXPECT_EQ(started.wakeups, std::vector<Time>{at + kPolicyInstallTimeout});
   EXPECT_EQ(host().metrics().installs_created, 1u);
+  const Time done = at + kCameraDownload + kAfterDownload;
+  EXPECT_EQ(download(started, kCameraImageBytes, at + kCameraDownload).wakeups,
+            std::vector<Time>{done});
 
   // While it installs, neither offer kind starts another.
   EXPECT_TRUE(receive(at + seconds(1), window_offer).wakeups.empty());
@@ -650,8 +684,14 @@ TEST_F(DeviceHostTest, TelemetryGoesOnlyForConsentedDevicesEachInterval) {
 TEST_F(DeviceHostTest, RestartFailsTheRunningUpgradesAndRunsTheQueuedTasks) {
   config.engine.workers = 2;
   online(kStart);
-  receive(kStart, upgrade("task-1", kHostSerial, kRecorderRelease));  // 145 s
-  receive(kStart, upgrade("task-2", kCameraSerial, kCameraRelease));  // 127 s
+  const Output first = receive(kStart, upgrade("task-1", kHostSerial, kRecorderRelease));
+  const Output second = receive(kStart, upgrade("task-2", kCameraSerial, kCameraRelease));
+  ASSERT_EQ(first.transfers.size(), 1u);
+  ASSERT_EQ(second.transfers.size(), 1u);
+  EXPECT_NE(first.transfers[0].id, second.transfers[0].id);
+  // task-1's image is in before the crash (145 s to go), task-2's is still on its way.
+  EXPECT_EQ(transfer_done(kStart + kRecorderDownload, first.transfers[0].id).wakeups,
+            std::vector<Time>{kStart + seconds(145)});
   const Output third = receive(kStart, upgrade("task-3", kOtherCameraSerial, kCameraRelease));
   ASSERT_EQ(third.sends.size(), 1u);  // queued: acknowledged, not started
   expect_update(third.sends[0], "task-3", wire::TaskUpdate::kAcknowledged);
@@ -662,9 +702,16 @@ TEST_F(DeviceHostTest, RestartFailsTheRunningUpgradesAndRunsTheQueuedTasks) {
 
   const Time crash = kStart + seconds(60);
   Output restarted = restart(crash);
-  // The queued tasks take the freed workers at once: task-3 (127 s) and task-4 (2 s).
+  // The queued tasks take the freed workers at once: task-4 (2 s) and task-3, whose download
+  // starts (until it is in, its deadline wakes the engine).
   std::sort(restarted.wakeups.begin(), restarted.wakeups.end());
-  EXPECT_EQ(restarted.wakeups, (std::vector<Time>{crash + seconds(2), crash + seconds(127)}));
+  EXPECT_EQ(restarted.wakeups, (std::vector<Time>{crash + seconds(2), kStart + hours(1)}));
+  ASSERT_EQ(restarted.transfers.size(), 1u);
+  EXPECT_EQ(restarted.transfers[0].bytes, kCameraImageBytes);
+  // task-2's download lands after the restart: it belongs to a run that no longer is.
+  EXPECT_TRUE(transfer_done(crash + seconds(1), second.transfers[0].id).wakeups.empty());
+  EXPECT_EQ(transfer_done(crash + kCameraDownload, restarted.transfers[0].id).wakeups,
+            std::vector<Time>{crash + seconds(127)});
   EXPECT_EQ(host().metrics().restarts, 1u);
   EXPECT_EQ(host().engine().counters().lost_to_restart, 2u);
   EXPECT_EQ(host().executions(), 4u);

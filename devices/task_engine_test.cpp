@@ -38,14 +38,17 @@ struct CountingExecutor {
   std::map<TaskId, int> runs;
   std::vector<std::pair<core::Time, core::Time>> spans;  // [start, planned end)
   std::set<TaskId> failing;
+  std::map<TaskId, std::uint64_t> downloads;  // bytes each task's run downloads first
 
   TaskExecutor executor() {
     return [this](core::Time now, const TaskAssignment& task) {
       ++runs[task.task];
       const core::Duration duration = durations.at(task.action);
       spans.emplace_back(now, now + duration);
-      if (failing.contains(task.task)) return TaskExecution{duration, false, "disk full"};
-      return TaskExecution{duration, true, "applied"};
+      const auto download = downloads.find(task.task);
+      const std::uint64_t bytes = download == downloads.end() ? 0 : download->second;
+      if (failing.contains(task.task)) return TaskExecution{duration, false, "disk full", bytes};
+      return TaskExecution{duration, true, "applied", bytes};
     };
   }
 
@@ -75,6 +78,11 @@ struct Harness {
   TaskEngineOutbox& cancel(const std::string& task) {
     out.clear();
     engine.on_cancel(now, task, out);
+    return collected();
+  }
+  TaskEngineOutbox& downloaded(const std::string& task) {
+    out.clear();
+    engine.on_download_done(now, task, out);
     return collected();
   }
   TaskEngineOutbox& advance(core::Duration by) {
@@ -213,6 +221,46 @@ TEST(TaskEngine, ATaskEndsTimedOutAtItsDeadline) {
   EXPECT_EQ(h.executor.runs.count("starved"), 0u);
   EXPECT_EQ(h.executor.runs.count("expired"), 0u);
   EXPECT_EQ(h.engine.counters().timed_out, 3u);
+}
+
+TEST(TaskEngine, ARunWithADownloadTakesItsDurationFromTheMomentTheDownloadIsIn) {
+  Harness h;
+  h.executor.downloads["img"] = 150'000'000;
+  const TaskEngineOutbox& started = h.dispatch(firmware("img", minutes(30)));
+  ASSERT_EQ(started.downloads.size(), 1u);
+  EXPECT_EQ(started.downloads[0].task, "img");
+  EXPECT_EQ(started.downloads[0].bytes, 150'000'000u);
+  EXPECT_EQ(started.started, std::vector<TaskId>{"img"});
+  EXPECT_EQ(h.wakeups, std::set<core::Time>{core::Time(minutes(30))});  // the deadline only
+  EXPECT_TRUE(h.advance(minutes(10)).results.empty());
+  // In after 10 minutes: the 6-minute install ends at 16.
+  EXPECT_EQ(h.downloaded("img").wakeups, std::vector<core::Time>{core::Time(minutes(16))});
+  const std::vector<TaskReport> all = h.run_until(minutes(40));
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].outcome, wire::TASK_OUTCOME_SUCCEEDED);
+  EXPECT_EQ(all[0].finished_at, core::Time(minutes(16)));
+  EXPECT_EQ(h.engine.counters().timed_out, 0u);
+  // A second word of the same download changes nothing.
+  EXPECT_TRUE(h.downloaded("img").empty());
+}
+
+TEST(TaskEngine, ADownloadThatComesLateOrForACancelledRunIsIgnored) {
+  Harness h;
+  h.executor.downloads["slow"] = 1;
+  h.executor.downloads["dropped"] = 1;
+  h.dispatch(firmware("slow", minutes(5)));
+  h.dispatch(firmware("dropped", minutes(30)));
+  // The download outlives the deadline: the run times out there, as any run would.
+  const std::vector<TaskReport> late = h.run_until(minutes(5));
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].task, "slow");
+  EXPECT_EQ(late[0].outcome, wire::TASK_OUTCOME_TIMED_OUT);
+  EXPECT_EQ(late[0].finished_at, core::Time(minutes(5)));
+  EXPECT_TRUE(h.downloaded("slow").empty());
+  h.cancel("dropped");
+  EXPECT_TRUE(h.downloaded("dropped").empty());
+  EXPECT_TRUE(h.downloaded("never-dispatched").empty());
+  EXPECT_EQ(h.engine.report_of("dropped")->outcome, wire::TASK_OUTCOME_CANCELLED);
 }
 
 TEST(TaskEngine, AFailingRunReportsItsReason) {
