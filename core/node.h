@@ -55,7 +55,9 @@ struct Outbox {
     transfers.clear();
     connect = false;
   }
-  bool empty() const { return sends.empty() && wakeups.empty() && closes.empty() && transfers.empty() && !connect; }
+  bool empty() const {
+    return sends.empty() && wakeups.empty() && closes.empty() && transfers.empty() && !connect;
+  }
 };
 
 }  // namespace ccsim::core

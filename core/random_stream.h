@@ -79,6 +79,7 @@ enum StreamId : std::uint64_t {
   kAppAuthorizationStream = 4,  // signing key, codes, token ids
   kFactoryStream = 5,           // the OAKs a simulated factory prints on its devices
   kFirmwareSigningStream = 6,   // the vendor's image signing key
+  kNetworkJitterStream = 7,     // the extra delay each message meets while a jitter fault holds
   kDeviceStreamBase = 1'000'000,
 };
 

@@ -122,8 +122,8 @@ TaskExecution DeviceHost::execute(core::Time, const TaskAssignment& task) {
     return {install + 2 * durations.reboot, false, "install failed; rolled back to " + running,
             bytes};
   }
-  return {install + durations.reboot, true,
-          "upgraded from " + running + " to " + version->second, bytes};
+  return {install + durations.reboot, true, "upgraded from " + running + " to " + version->second,
+          bytes};
 }
 
 void DeviceHost::drain(DeviceIdentity& identity, bool online, std::vector<wire::Envelope>& sends,

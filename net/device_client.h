@@ -2,13 +2,17 @@
 // feeds it frames, connection changes and wake-ups with the driver's time, and carries out what
 // it answers. Many clients share one driver loop and one client TLS context. An AgentLink, when
 // given, stands for the site's network: it may lose frames in either direction and cut the site
-// off, as the simulated driver's network conditions do.
+// off, as the simulated driver's network conditions do. A frame the link loses is not gone:
+// the client holds it and passes it again after TCP's retransmission timeout, doubling, with
+// the frames after it waiting behind it, and resets the connection after too many tries in a
+// row (scenarios/model/tcp_transport.h), as the simulated driver's transport does.
 #pragma once
 
 #include <utility>  // before Asio: asio#944 with g++ 12 in C++20
 
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -18,6 +22,7 @@
 #include "net/driver_loop.h"
 #include "net/wakeup_timer.h"
 #include "net/websocket_session.h"
+#include "scenarios/model/tcp_transport.h"
 
 namespace ccsim::net {
 
@@ -31,8 +36,15 @@ class AgentLink {
   virtual ~AgentLink() = default;
   // Whether the platform can be reached at all: connections open, closes cross.
   virtual bool reachable() const = 0;
-  // Whether one frame gets through, upstream (to the platform) or down; counts and traces it.
-  virtual bool pass(std::string_view frame, bool upstream) = 0;
+  // Whether one transmission of a frame gets through, upstream (to the platform) or down;
+  // counts and traces it (a frame as sent only at its first transmission).
+  virtual bool pass(std::string_view frame, bool upstream, bool first = true) = 0;
+  // Whether a reset's one segment gets through that way; counts nothing.
+  virtual bool pass_reset(bool upstream) = 0;
+  // A frame is passed again after its retransmission timeout.
+  virtual void count_retransmission() = 0;
+  // A connection was reset by its sender after a frame was lost too many times in a row.
+  virtual void count_reset() = 0;
 };
 
 struct DeviceClientMetrics {
@@ -43,7 +55,7 @@ struct DeviceClientMetrics {
   std::uint64_t connections_lost = 0;      // open connections ended by the platform or the network
   std::uint64_t frames_received = 0;
   std::uint64_t frames_sent = 0;
-  std::uint64_t frames_dropped = 0;  // lost on the link, either way
+  std::uint64_t frames_dropped = 0;  // transmissions lost on the link, either way
   std::uint64_t sends_dropped = 0;   // the agent sent while not connected
 };
 
@@ -80,6 +92,19 @@ class DeviceClient {
   void on_wakeup(core::Time now);
   void on_unreachable(core::Time now);
   void start_transfer(const core::Outbox::Transfer& transfer);
+  void send_up(std::string frame);
+  void deliver_down(std::string_view frame);
+  void hold(bool upstream, std::string frame);
+  void retransmit(bool upstream, std::uint64_t connection);
+  void release(bool upstream);
+  void reset(bool upstream);
+
+  // Frames the link lost one way, waiting for their retransmission: the lost one first, then
+  // those sent after it. Cleared when a connection ends or a new one begins.
+  struct Held {
+    std::deque<std::string> frames;
+    std::uint32_t retransmissions = 0;  // of the first
+  };
 
   DriverLoop& loop_;
   boost::asio::ssl::context& tls_;
@@ -94,6 +119,11 @@ class DeviceClient {
   // keeps them until the link is back (or it closes them itself).
   std::vector<std::shared_ptr<WebsocketSession>> stranded_;
   bool stopped_ = false;
+  Held held_[2];                  // [0] upstream, [1] downstream
+  std::uint64_t connection_ = 0;  // counts connections begun, so a stale retransmission is ignored
+  // No round trip is measured on loopback: every RTO is RFC 6298's initial one, as a 20 ms
+  // uplink's also is (its floor, kRtoMin).
+  scenarios::RetransmissionTimer rto_;
   core::Outbox outbox_;  // reused for every agent call
   DeviceClientMetrics metrics_;
 };

@@ -61,11 +61,13 @@ class Link final : public AgentLink {
 
   bool reachable() const override { return parts_.network.reachable(site_); }
 
-  bool pass(std::string_view frame, bool upstream) override {
+  bool pass(std::string_view frame, bool upstream, bool first) override {
     scenarios::NetworkCounters& counters = parts_.counters;
     const Time now = parts_.loop.clock().now();
-    ++counters.messages_sent;
-    counters.bytes_sent += frame.size();
+    if (first) {
+      ++counters.messages_sent;
+      counters.bytes_sent += frame.size();
+    }
     const scenarios::Verdict verdict = parts_.network.judge(site_, upstream);
     if (verdict != scenarios::Verdict::kDeliver) {
       ++(verdict == scenarios::Verdict::kLost ? counters.messages_dropped_loss
@@ -78,6 +80,12 @@ class Link final : public AgentLink {
     parts_.fleet.trace.record_frame(now, core::TraceEvent::kDeliver, agent_, upstream, frame);
     return true;
   }
+
+  bool pass_reset(bool upstream) override {
+    return parts_.network.judge(site_, upstream) == scenarios::Verdict::kDeliver;
+  }
+  void count_retransmission() override { ++parts_.counters.retransmissions; }
+  void count_reset() override { ++parts_.counters.connections_reset_retransmissions; }
 
  private:
   RealDriver::Parts& parts_;

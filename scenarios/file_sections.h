@@ -15,6 +15,7 @@ namespace ccsim::scenarios::file {
 
 Heartbeat read_heartbeat(const Reader& reader, const Field& field);
 Cloud read_cloud(const Reader& reader, const Field& field);
+NetworkModel read_network(const Reader& reader, const Field& field);
 
 // An organization as read, with where it was written and the sites it owns (read with the others
 // in read_all_sites).

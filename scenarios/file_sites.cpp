@@ -1,6 +1,6 @@
 // The sites of a scenario file: explicit `sites:`, those of `organizations:`, and the `fleet:`
 // shorthand; each site's uplink and device groups, and the hosts that carry Tier-2 cameras.
-// Also the `heartbeat:` and `cloud:` sections, which are about the network too.
+// Also the `heartbeat:`, `cloud:` and `network:` sections, which are about the network too.
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -121,6 +121,17 @@ Cloud read_cloud(const Reader& reader, const Field& field) {
     cloud.latency = read_duration(reader, latency, Duration::zero(), kLatencyMax);
   });
   return cloud;
+}
+
+NetworkModel read_network(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"small_messages"});
+  NetworkModel network;
+  map.with("small_messages", [&](const Field& lane) {
+    network.small_messages = read_word(reader, lane, {"fast", "exact"}) == "exact"
+                                 ? SmallMessages::kExact
+                                 : SmallMessages::kFast;
+  });
+  return network;
 }
 
 Heartbeat read_heartbeat(const Reader& reader, const Field& field) {

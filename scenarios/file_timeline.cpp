@@ -52,6 +52,12 @@ void check_fault(const Reader& reader, const MapView& map, const Fault& fault) {
                                             "; expected a latency spike of at most " +
                                             format_duration(kLatencySpikeMax));
   }
+  if (fault.kind == FaultKind::kJitter && map.find("jitter") &&
+      (fault.jitter <= Duration::zero() || fault.jitter > kJitterMax)) {
+    reader.report(*map.find("jitter"), format_duration(fault.jitter) +
+                                           "; expected a jitter above 0 and at most " +
+                                           format_duration(kJitterMax));
+  }
 }
 
 Fault read_fault(const Reader& reader, const Field& item, const Names& names) {

@@ -21,13 +21,14 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 19> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 20> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
                                                             "start_order",
                                                             "heartbeat",
                                                             "cloud",
+                                                            "network",
                                                             "latest_lts",
                                                             "onboarding_timeout",
                                                             "epoch",
@@ -68,6 +69,8 @@ void read_run_settings(const Reader& reader, const MapView& root, Scenario& scen
     scenario.heartbeat = read_heartbeat(reader, heartbeat);
   });
   root.with("cloud", [&](const Field& cloud) { scenario.cloud = read_cloud(reader, cloud); });
+  root.with("network",
+            [&](const Field& network) { scenario.network = read_network(reader, network); });
   root.with("latest_lts",
             [&](const Field& lts) { scenario.latest_lts_track = read_identifier(reader, lts); });
   root.with("onboarding_timeout", [&](const Field& timeout) {

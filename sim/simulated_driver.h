@@ -2,17 +2,21 @@
 // agents on SimGrid 3.32, and keeps their time.
 //
 // Topology: one cloud host behind a backbone link, and one host per site behind that site's
-// uplink (bandwidth, latency); a site with one camera is a camera behind its own uplink. Each
-// message is a SimGrid communication of its frame's size plus protocol overhead, so transfer
-// times follow the links and their sharing. NetworkConditions adds loss and partitions. A device's
-// connection opens after three round trips (TCP, TLS 1.3, the websocket upgrade) and leaves
-// through its site's NAT and firewall when the site has them.
+// uplink (bandwidth, latency); a site with one camera is a camera behind its own uplink.
 //
-// Actors: one cloud actor drives the platform node and the engine's platform callbacks; one actor
-// per site drives all of that site's device agents and its callbacks (a sans-IO node needs no
-// stack of its own). Each actor keeps one get_async pending on its eager mailbox and waits for "a
-// message or the next timer" with Comm::wait_any_for, the shape that kept every response in the
-// plain-SimGrid yardstick. Everything runs on one OS thread, one actor at a time.
+// Two lanes. Bulk transfers (firmware images) are SimGrid flows over the uplink and the backbone,
+// sharing them. Small messages on an established connection skip SimGrid: the driver delivers
+// each at the time the network model gives it (sim/paths.h: latency, serialisation at the link's
+// share beside the bulk flows of the moment, jitter), from its own event queue (sim/event_queue.h).
+// `network: {small_messages: exact}` makes each of them a SimGrid communication instead, for
+// comparison. Both lanes see the same faults and the same transport (scenarios/model/
+// tcp_transport.h): a connection opens after its handshakes, a lost segment is sent again after
+// RFC 6298's timeout and holds those behind it, one lost too often resets the connection, and a
+// site's NAT and firewall (sim/site_gateways.h) stand between its devices and the cloud.
+//
+// One actor runs everything: it takes the earliest event and handles it, and lets SimGrid run up
+// to that event's time first whenever SimGrid carries something. Everything runs on one OS
+// thread, one event at a time.
 //
 // SimGrid allows one engine per process: one SimulatedDriver per process. Callers that run
 // several simulations (suites, tests, Python) run each in a child process.

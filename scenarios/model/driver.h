@@ -45,10 +45,15 @@ struct Fleet {
 struct NetworkCounters {
   std::uint64_t messages_sent = 0;
   std::uint64_t messages_delivered = 0;
+  // Transmissions lost on the way, by cause. TCP sends a lost segment again (retransmissions),
+  // so a loss delays a message; only a connection reset loses it.
   std::uint64_t messages_dropped_loss = 0;
   std::uint64_t messages_dropped_partition = 0;
   std::uint64_t messages_dropped_nat = 0;
+  std::uint64_t messages_dropped_closed = 0;  // arrived for a connection no longer there
+  std::uint64_t retransmissions = 0;
   std::uint64_t connections_reset_nat = 0;
+  std::uint64_t connections_reset_retransmissions = 0;  // a segment lost too many times
   std::uint64_t connects_blocked_firewall = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t transfers_started = 0;  // bulk transfers: firmware images

@@ -119,7 +119,22 @@ const std::array<Key, 4> kThrottleKeys = {{
      &assign_member<&Fault::bandwidth_bps, Fault>},
 }};
 
-const std::array<FaultSpec, 4> kFaults = {{
+const std::array<Key, 4> kJitterKeys = {{
+    kForKey,
+    kSiteKey,
+    kRegionKey,
+    {"jitter",
+     KeyType::kLength,
+     Absent::kRequired,
+     "required",
+     "the most extra delay a message meets, such as 50ms; above 0, at most `10s`",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::jitter, Fault>},
+}};
+
+const std::array<FaultSpec, 5> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -135,8 +150,13 @@ const std::array<FaultSpec, 4> kFaults = {{
      kLatencySpikeKeys},
     {"throttle", FaultKind::kThrottle,
      "the matched sites' uplinks carry at most `bandwidth` (simulated driver only)", kThrottleKeys},
+    {"jitter", FaultKind::kJitter,
+     "each message on the matched sites' uplinks meets an extra delay drawn uniformly in [0, "
+     "`jitter`), both ways; TCP still delivers in order, so a message never overtakes the one "
+     "before it on its connection; overlapping jitters: the largest holds (simulated driver only)",
+     kJitterKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kThrottle) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kJitter) + 1,
               "one row per fault kind");
 
 }  // namespace

@@ -33,6 +33,7 @@ inline constexpr std::size_t kRolloutStagesMax = 100;
 inline constexpr std::size_t kOverlayTextBytesMax = 128;           // as the Task Manager's limit
 inline constexpr std::uint64_t kLossBurstMessagesMax = 1'000'000;  // `burst:` and `gap:`
 inline constexpr Duration kLatencySpikeMax = std::chrono::seconds(10);  // `latency:` of a spike
+inline constexpr Duration kJitterMax = std::chrono::seconds(10);        // `jitter:` of a jitter
 inline constexpr Duration kReleaseCheckIntervalMin = std::chrono::minutes(1);
 inline constexpr Duration kReleaseCheckIntervalMax = std::chrono::hours(24 * 7);
 
@@ -144,6 +145,15 @@ struct Cloud {
   Duration latency = std::chrono::milliseconds(1);
 };
 
+// How the simulated driver carries small messages on established connections.
+enum class SmallMessages : std::uint8_t {
+  kFast,   // in the driver's own event queue, at the time the network model gives them
+  kExact,  // each a SimGrid communication, as bulk flows are: slower, for comparison
+};
+struct NetworkModel {
+  SmallMessages small_messages = SmallMessages::kFast;
+};
+
 struct Heartbeat {
   Duration interval = std::chrono::minutes(5);
   std::uint32_t missed_max = 3;  // the platform marks a device disconnected after these
@@ -155,6 +165,7 @@ enum class FaultKind : std::uint8_t {
   kLossBurst,     // losses come in bursts, after a Gilbert-Elliott two-state model
   kLatencySpike,  // the uplink's latency grows by `latency`
   kThrottle,      // the uplink's bandwidth falls to `bandwidth`
+  kJitter,        // each message meets an extra delay drawn in [0, jitter), in order
 };
 
 // Which way a partition cuts.
@@ -186,6 +197,7 @@ struct Fault {
   LossBurst burst{};                       // kLossBurst
   Duration latency{};                      // kLatencySpike: added to the uplink's
   double bandwidth_bps = 0;                // kThrottle: the uplink's while it lasts
+  Duration jitter{};                       // kJitter: the most extra delay a message meets
   int line = 0;                            // of the entry in its file, for messages
 };
 
@@ -312,6 +324,7 @@ struct Scenario {
   std::string file;  // path it was loaded from
   Duration duration{};
   Cloud cloud;
+  NetworkModel network;
   Heartbeat heartbeat;
   Duration start_within = std::chrono::seconds(60);  // devices connect at a time drawn in it
   StartOrder start_order = StartOrder::kRandom;
