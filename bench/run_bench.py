@@ -25,9 +25,11 @@ import subprocess
 import sys
 import time
 
-# The yardsticks run on the network model ccsim configures (see sim/simulation.cpp).
+# The yardsticks run on the network model ccsim configures for SimGrid (sim/simulated_driver.cpp):
+# LV08 without its slow-start correction factors and without its cross-traffic.
 SIMGRID_OPTIONS = ["--log=root.thres:critical", "--cfg=contexts/stack-size:64",
-                   "--cfg=network/latency-factor:1", "--cfg=network/bandwidth-factor:1"]
+                   "--cfg=network/latency-factor:1", "--cfg=network/bandwidth-factor:1",
+                   "--cfg=network/crosstraffic:0"]
 CAMERAS_PER_SITE = 100
 
 
@@ -65,7 +67,9 @@ def run_ccsim(binary, args, cameras, run_dir, label):
                             "--set", f"start_within={args.interval}s",
                             "--set", f"checks.0.within={args.interval + 60}s",
                             "--set", f"checks.1.at={args.hours}h",
-                            "--set", f"start_order={args.start_order}"], f"{label} {cameras}")
+                            "--set", f"start_order={args.start_order}"]
+                           + ([] if args.nat == "none" else
+                              ["--set", f"fleet.nat.mapping={args.nat}"]), f"{label} {cameras}")
     result = json.loads((run_dir / "result.json").read_text())
     if not result["passed"]:
         sys.exit(f"bench: the {label} run failed its checks: {run_dir}/result.json")
@@ -209,7 +213,7 @@ def main():
                         help="skip the heartbeat rows (run only the onboarding and rollout "
                              "benchmarks asked for)")
     parser.add_argument("--out", required=True, help="folder for results")
-    parser.add_argument("--cameras", default="1000,10000,100000",
+    parser.add_argument("--cameras", default="1000,10000,100000,1000000",
                         help="comma-separated fleet sizes (default: %(default)s)")
     parser.add_argument("--hours", type=int, default=24, help="simulated hours (default: 24)")
     parser.add_argument("--interval", type=int, default=1200,
@@ -218,6 +222,11 @@ def main():
                         help="cameras start evenly in order (as the yardsticks were written) or "
                              "at scattered times (ccsim's default); the actor-per-camera "
                              "yardstick only knows staggered (default: %(default)s)")
+    parser.add_argument("--nat", default="endpoint-independent",
+                        choices=["endpoint-independent", "address-dependent",
+                                 "address-and-port-dependent", "none"],
+                        help="the mapping behaviour of the NAT before every ccsim site, or none "
+                             "(the yardsticks have no NAT) (default: %(default)s)")
     parser.add_argument("--per-camera-max", type=int, default=100000,
                         help="largest fleet to run the actor-per-camera yardstick on "
                              "(it needs about 20 KiB per camera)")
@@ -230,7 +239,7 @@ def main():
     rows = []
     for cameras in [] if args.only_onboarding else sizes:
         print(f"bench: {cameras:,} cameras x {args.hours} h, heartbeat every {args.interval} s, "
-              f"{args.start_order} start",
+              f"{args.start_order} start, NAT {args.nat}",
               file=sys.stderr, flush=True)
         rows.append(run_row(args, cameras, out))
         (out / "bench.json").write_text(json.dumps(rows, indent=2) + "\n")

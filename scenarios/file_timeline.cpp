@@ -52,10 +52,9 @@ void check_fault(const Reader& reader, const MapView& map, const Fault& fault) {
                                             "; expected a latency spike of at most " +
                                             format_duration(kLatencySpikeMax));
   }
-  if (fault.kind == FaultKind::kJitter && map.find("jitter") &&
-      (fault.jitter <= Duration::zero() || fault.jitter > kJitterMax)) {
+  if (fault.kind == FaultKind::kJitter && fault.jitter > kJitterMax) {
     reader.report(*map.find("jitter"), format_duration(fault.jitter) +
-                                           "; expected a jitter above 0 and at most " +
+                                           "; expected a jitter of at most " +
                                            format_duration(kJitterMax));
   }
 }

@@ -723,7 +723,7 @@ TEST(ScenarioFileErrors, Timeline) {
   expect_file_error(error("  - {at: 1m, do: reboot, kind: partition, for: 1m}"), 6, "timeline.0.do",
                     "got \"reboot\"; expected one of fault, onboard");
   expect_file_error(error("  - {at: 1m, do: fault, kind: outage, for: 1m}"), 6, "timeline.0.kind",
-                    "expected one of partition, loss_burst, latency_spike, throttle");
+                    "expected one of partition, loss_burst, latency_spike, throttle, jitter");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, site: malmo}"), 6,
                     "timeline.0.site", "\"malmo\" is not a site; expected one of lund");
   expect_file_error(error("  - {at: 1m, do: fault, kind: partition, for: 1m, region: mars}"), 6,
@@ -745,10 +745,11 @@ timeline:
   - {at: 3m, do: fault, kind: loss_burst, for: 10m}
   - {at: 4m, do: fault, kind: latency_spike, for: 1m, latency: 400ms}
   - {at: 5m, do: fault, kind: throttle, for: 1m, bandwidth: 2Mbps}
+  - {at: 6m, do: fault, kind: jitter, for: 1m, jitter: 80ms}
 checks:
   - {id: up, expect: all_devices_connected, within: 5m}
 )");
-  ASSERT_EQ(scenario.timeline.size(), 5U);
+  ASSERT_EQ(scenario.timeline.size(), 6U);
   EXPECT_EQ(scenario.timeline[0].direction, Direction::kUp);
   EXPECT_EQ(scenario.timeline[1].kind, FaultKind::kLossBurst);
   EXPECT_DOUBLE_EQ(scenario.timeline[1].burst.loss, 0.8);
@@ -763,6 +764,25 @@ checks:
   EXPECT_EQ(scenario.timeline[3].latency, 400ms);
   EXPECT_EQ(scenario.timeline[4].kind, FaultKind::kThrottle);
   EXPECT_DOUBLE_EQ(scenario.timeline[4].bandwidth_bps, 2e6);
+  EXPECT_EQ(scenario.timeline[5].kind, FaultKind::kJitter);
+  EXPECT_EQ(scenario.timeline[5].jitter, 80ms);
+}
+
+TEST(ScenarioFile, SmallMessagesTakeTheFastLaneUnlessExact) {
+  EXPECT_EQ(parse(kSmall).network.small_messages, SmallMessages::kFast);
+  EXPECT_EQ(
+      parse(std::string(kSmall) + "network: {small_messages: exact}\n").network.small_messages,
+      SmallMessages::kExact);
+  EXPECT_EQ(parse(kSmall, {{"network.small_messages", "exact"}}).network.small_messages,
+            SmallMessages::kExact);
+}
+
+TEST(ScenarioFileErrors, NetworkModel) {
+  // text_of() drops kSmall's leading newline: its 8 lines come first.
+  expect_file_error(parse_error(std::string(kSmall) + "network: {small_messages: quick}\n"), 9,
+                    "network.small_messages", "got \"quick\"; expected one of fast, exact");
+  expect_file_error(parse_error(std::string(kSmall) + "network: {lanes: 2}\n"), 9, "network.lanes",
+                    "small_messages");
 }
 
 TEST(ScenarioFileErrors, NetworkFaults) {
@@ -779,6 +799,12 @@ TEST(ScenarioFileErrors, NetworkFaults) {
                     "timeline.0.latency", "missing");
   expect_file_error(error("  - {at: 1m, do: fault, kind: latency_spike, for: 1m, latency: 20s}"), 6,
                     "timeline.0.latency", "20s; expected a latency spike of at most 10s");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: jitter, for: 1m}"), 6, "timeline.0.jitter",
+                    "missing");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: jitter, for: 1m, jitter: 0s}"), 6,
+                    "timeline.0.jitter", "got \"0s\"; expected a duration above 0");
+  expect_file_error(error("  - {at: 1m, do: fault, kind: jitter, for: 1m, jitter: 11s}"), 6,
+                    "timeline.0.jitter", "11s; expected a jitter of at most 10s");
   expect_file_error(error("  - {at: 1m, do: fault, kind: throttle, for: 1m, bandwidth: fast}"), 6,
                     "timeline.0.bandwidth", "not a bandwidth");
   expect_file_error(error("  - {at: 1m, do: fault, kind: throttle, for: 1m, latency: 1s}"), 6,

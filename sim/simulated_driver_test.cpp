@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <map>
 #include <sstream>
 
@@ -93,6 +95,29 @@ TEST(SimulatedDriver, ALatencySpikeAndAThrottleSlowTheUplinkWhileTheyLast) {
   EXPECT_LE(delay_us['1'], 848'000);
   EXPECT_GE(delay_us['2'], 147'000 + 80'000);
   EXPECT_LE(delay_us['2'], 147'000 + 1'000'000);
+}
+
+// A 50 ms jitter on north from the start: each hello meets an extra delay drawn in [0, 50 ms) on
+// its way up (the handshakes, whose cost is their latency, meet none), south's none.
+TEST(SimulatedDriver, JitterDelaysEachMessageByUpToItsBound) {
+  const std::map<char, std::int64_t> delay_us = hello_delays_us(5, [](SimulatedDriver& driver) {
+    scenarios::Fault jitter{0s, 2min, scenarios::FaultKind::kJitter, "north", ""};
+    jitter.jitter = 50ms;
+    driver.at_platform(0s, [&driver, jitter](Time) { driver.begin_fault(0, jitter); });
+  });
+  ASSERT_EQ(delay_us.size(), 10U);
+  std::int64_t least = INT64_MAX, most = 0;
+  for (char agent : {'0', '1', '2', '3', '4'}) {
+    EXPECT_GE(delay_us.at(agent), 147'000) << agent;
+    EXPECT_LT(delay_us.at(agent), 148'000 + 50'000) << agent;
+    least = std::min(least, delay_us.at(agent));
+    most = std::max(most, delay_us.at(agent));
+  }
+  EXPECT_GT(most - least, 1'000) << "five draws in 50 ms do not all fall in one millisecond";
+  for (char agent : {'5', '6', '7', '8', '9'}) {
+    EXPECT_GE(delay_us.at(agent), 147'000) << agent;
+    EXPECT_LE(delay_us.at(agent), 148'000) << agent;
+  }
 }
 
 // North is cut off from 10.05 s to 15 s, while agent 1's handshakes (10 s to 10.126 s) are under
