@@ -206,10 +206,12 @@ int command_run(const std::vector<std::string>& args) {
 
 const char* const kSuiteUsage =
     "usage: ccsim suite DIR [--seeds A-B] [--out DIR] [--jobs N] [--driver sim|real]\n"
+    "                  [--set key=value]...\n"
     "\n"
     "Runs every *.yaml scenario in DIR (not its subfolders) with every seed from A to B, each\n"
     "run in its own process, and writes each run's results under OUT/SCENARIO/seed-N plus a\n"
-    "suite-wide junit.xml and report.html in OUT. Every file is validated before any run.\n";
+    "suite-wide junit.xml and report.html in OUT. Every file is validated, with the --set\n"
+    "overrides, before any run; each run takes the same overrides.\n";
 
 struct SeedRange {
   std::uint64_t first, last;
@@ -235,7 +237,8 @@ struct PlannedRun {
   std::string stem;
   std::uint64_t seed;
   fs::path out;
-  std::string driver;  // sim or real
+  std::string driver;             // sim or real
+  std::vector<std::string> sets;  // key=value, as given to the suite
 };
 
 // Starts `ccsim run` for one planned run in a child process with its output in a log file.
@@ -251,10 +254,15 @@ pid_t start_run(const PlannedRun& run) {
   }
   const std::string seed = std::to_string(run.seed);
   const std::string out = run.out.string();
-  const char* argv[] = {"ccsim", "run",       run.file.c_str(), "--seed",           seed.c_str(),
-                        "--out", out.c_str(), "--driver",       run.driver.c_str(), "--quiet",
-                        nullptr};
-  ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+  std::vector<const char*> argv = {
+      "ccsim", "run",       run.file.c_str(), "--seed",           seed.c_str(),
+      "--out", out.c_str(), "--driver",       run.driver.c_str(), "--quiet"};
+  for (const std::string& set : run.sets) {
+    argv.push_back("--set");
+    argv.push_back(set.c_str());
+  }
+  argv.push_back(nullptr);
+  ::execv("/proc/self/exe", const_cast<char* const*>(argv.data()));
   std::perror("ccsim: cannot start a run");
   ::_exit(127);
 }
@@ -272,13 +280,16 @@ RunResult crashed_result(const PlannedRun& run, int status) {
   ccsim::scenarios::RunSettings settings;
   settings.seed = run.seed;
   settings.driver = parse_driver(run.driver);
+  for (const std::string& set : run.sets) {
+    settings.overrides.push_back(ccsim::scenarios::parse_override(set));
+  }
   r.reproduce = ccsim::scenarios::reproduce_command(run.file, settings);
   return r;
 }
 
 // The scenario files of a suite, sorted; each is loaded once, so bad input stops the suite before
 // any run.
-std::vector<fs::path> suite_files(const fs::path& dir) {
+std::vector<fs::path> suite_files(const fs::path& dir, const std::vector<std::string>& sets) {
   if (!fs::is_directory(dir)) throw BadInput(dir.string() + ": not a directory of scenarios");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -288,14 +299,17 @@ std::vector<fs::path> suite_files(const fs::path& dir) {
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw BadInput(dir.string() + ": no *.yaml scenario files");
-  for (const fs::path& file : files) ccsim::scenarios::load_scenario(file.string(), {});
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const std::string& set : sets) overrides.push_back(ccsim::scenarios::parse_override(set));
+  for (const fs::path& file : files) ccsim::scenarios::load_scenario(file.string(), overrides);
   return files;
 }
 
 // Every file with every seed, each run's output under OUT/SCENARIO/seed-N.
 std::vector<PlannedRun> plan_suite(const std::vector<fs::path>& files, const SeedRange& seeds,
                                    const std::string& seeds_text, const fs::path& out,
-                                   const std::string& driver) {
+                                   const std::string& driver,
+                                   const std::vector<std::string>& sets) {
   // last - first + 1 wraps to 0 for 0-18446744073709551615, so compare the span instead.
   const std::uint64_t seed_span = seeds.last - seeds.first;
   if (seed_span >= kSuiteRunsMax / files.size()) {
@@ -310,7 +324,7 @@ std::vector<PlannedRun> plan_suite(const std::vector<fs::path>& files, const See
       const std::uint64_t seed = seeds.first + i;
       const std::string stem = file.stem().string();
       plan.push_back(
-          {file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed)), driver});
+          {file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed)), driver, sets});
     }
   }
   return plan;
@@ -386,7 +400,9 @@ int command_suite(const std::vector<std::string>& args) {
       "out", po::value<std::string>(), "output directory (default: a new folder under runs/)")(
       "jobs", po::value<unsigned>()->default_value(2), "runs at once (each is a process)")(
       "driver", po::value<std::string>()->default_value("sim"),
-      "the driver of every run: sim or real (see ccsim run --help)");
+      "the driver of every run: sim or real (see ccsim run --help)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a key of every scenario, e.g. --set network.small_messages=exact (repeatable)");
   const po::variables_map vm = parse_arguments(args, options, "dir", 1);
   if (vm.count("help")) {
     std::cout << kSuiteUsage << "\n" << options;
@@ -402,11 +418,13 @@ int command_suite(const std::vector<std::string>& args) {
   }
   const std::string driver = vm["driver"].as<std::string>();
   (void)parse_driver(driver);  // refused here, not in every run
-  const std::vector<fs::path> files = suite_files(dir);
+  const std::vector<std::string> sets =
+      vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  const std::vector<fs::path> files = suite_files(dir, sets);
   const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
                                        : fresh_output_dir("suite-" + dir.filename().string());
   const std::vector<PlannedRun> plan =
-      plan_suite(files, seeds, vm["seeds"].as<std::string>(), out, driver);
+      plan_suite(files, seeds, vm["seeds"].as<std::string>(), out, driver, sets);
   make_dir(out);
   std::cerr << "ccsim: suite " << dir.string() << ": " << files.size() << " scenarios x "
             << plan.size() / files.size() << " seeds = " << plan.size() << " runs, " << jobs

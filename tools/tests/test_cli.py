@@ -487,6 +487,31 @@ def test_suite_with_a_bad_file_runs_nothing(cli, tmp_path):
     assert "[1/" not in r.stderr
 
 
+def test_suite_set_overrides_every_run_and_its_reproduce_command(cli, tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "handful.yaml").write_text(HANDFUL.read_text())
+    out = tmp_path / "out"
+    r = cli("suite", scenarios, "--seeds", "1-2", "--out", out,
+            "--set", "network.small_messages=exact", "--set", "checks.0.within=1s")
+    assert r.returncode == EXIT_FAILED, r.stdout + r.stderr
+    for seed in (1, 2):
+        result = read_result(out / "handful" / f"seed-{seed}")
+        assert not result["checks"][0]["passed"], result["checks"][0]
+        assert "--set network.small_messages=exact --set checks.0.within=1s" in result["reproduce"]
+
+
+def test_suite_set_with_a_bad_key_runs_nothing(cli, tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "handful.yaml").write_text(HANDFUL.read_text())
+    r = cli("suite", scenarios, "--seeds", "1-2", "--out", tmp_path / "out",
+            "--set", "network.small_messages=quick")
+    assert r.returncode == EXIT_BAD_INPUT, r.stdout + r.stderr
+    assert "network.small_messages" in r.stderr and "fast, exact" in r.stderr
+    assert not (tmp_path / "out" / "handful").exists()
+
+
 @pytest.mark.parametrize("seeds", ["5-1", "x", "1-", "-3", "1-2-3"])
 def test_suite_bad_seed_range_exits_2(cli, tmp_path, seeds):
     scenarios = tmp_path / "scenarios"
