@@ -112,7 +112,11 @@ TaskExecution DeviceHost::execute(core::Time, const TaskAssignment& task) {
                     std::chrono::duration_cast<std::chrono::hours>(kDownloadDurationMax).count()) +
                 " h; kept " + running};
   }
-  const std::uint64_t bytes = published->image.size_bytes;
+  // An image fetched ahead of the window is on the device already.
+  const auto fetched = fetched_.find(task.device);
+  const bool in = fetched != fetched_.end() && fetched->second == version->second;
+  if (in) fetched_.erase(fetched);
+  const std::uint64_t bytes = in ? 0 : published->image.size_bytes;
   if (config_.downloads->verifier.verify(published->image)) {
     return {durations.verify, false, "image signature does not verify; kept " + running, bytes};
   }
@@ -286,10 +290,34 @@ void DeviceHost::on_offer(core::Time now, const wire::ReleaseOffer& offer, Devic
     const auto span = static_cast<std::uint64_t>((latest - earliest).count());
     const core::Time at =
         earliest + core::Duration(static_cast<std::int64_t>(random_.next_below(span + 1)));
-    scheduled_[o.serial()] = {o.version(), at};
+    scheduled_[o.serial()] = {o.version(), at, latest, false};
     ++metrics_.installs_scheduled;
     wakeups.push_back(at);
+    prefetch(*device->model, o.serial(), o.version());
   }
+}
+
+// Downloads the image of `version` for `serial` now, ahead of its window, unless it is in or on
+// its way already.
+void DeviceHost::prefetch(const std::string& model, const std::string& serial,
+                          const std::string& version) {
+  const auto fetched = fetched_.find(serial);
+  if (fetched != fetched_.end() && fetched->second == version) return;
+  if (fetching(serial, version)) return;
+  const PublishedImage* published =
+      config_.downloads ? config_.downloads->find(model, version) : nullptr;
+  if (published == nullptr) return;  // the install will fail "no image" in its window
+  const std::uint64_t id = next_transfer_++;
+  prefetching_.emplace(id, Prefetch{serial, version});
+  transfers_.push_back({id, published->image.size_bytes, false});
+  // One image in flight per device at most: the prefetches have the devices' bound.
+  assert(prefetching_.size() <= wire::kHostedDevicesMax + 1);
+}
+
+bool DeviceHost::fetching(std::string_view device, std::string_view version) const {
+  return std::any_of(prefetching_.begin(), prefetching_.end(), [&](const auto& entry) {
+    return entry.second.device == device && entry.second.version == version;
+  });
 }
 
 void DeviceHost::create_install(core::Time now, const std::string& device,
@@ -329,16 +357,7 @@ void DeviceHost::on_wakeup(core::Time now, DeviceIdentity& identity, bool online
   engine_->on_wakeup(now, engine_out_);
   drain(identity, online, sends, wakeups);
   identity_in_call_ = nullptr;
-  for (auto it = scheduled_.begin(); it != scheduled_.end();) {
-    if (it->second.at > now) {
-      ++it;
-      continue;
-    }
-    const std::string device = it->first;
-    const std::string version = it->second.version;
-    it = scheduled_.erase(it);
-    create_install(now, device, version, identity, online, sends, wakeups);
-  }
+  start_due_installs(now, identity, online, sends, wakeups);
   if (next_check_ && *next_check_ <= now) {
     if (online) {
       sends.emplace_back();
@@ -355,6 +374,37 @@ void DeviceHost::on_wakeup(core::Time now, DeviceIdentity& identity, bool online
       next_telemetry_ = now + config_.telemetry_interval;
       wakeups.push_back(*next_telemetry_);
     }
+  }
+}
+
+// Installs whose time has come start, if their image is in. One still downloading waits for it
+// until the window's last start; past that it is given up, and the next offer (the next window)
+// schedules it again.
+void DeviceHost::start_due_installs(core::Time now, DeviceIdentity& identity, bool online,
+                                    std::vector<wire::Envelope>& sends,
+                                    std::vector<core::Time>& wakeups) {
+  for (auto it = scheduled_.begin(); it != scheduled_.end();) {
+    ScheduledInstall& install = it->second;
+    if (install.at > now) {
+      ++it;
+      continue;
+    }
+    if (fetching(it->first, install.version)) {
+      if (now < install.latest) {
+        install.at = install.latest;  // or sooner, when the image is in
+        install.waiting_for_image = true;
+        wakeups.push_back(install.at);
+        ++it;
+      } else {
+        ++metrics_.installs_postponed;
+        it = scheduled_.erase(it);
+      }
+      continue;
+    }
+    const std::string device = it->first;
+    const std::string version = install.version;
+    it = scheduled_.erase(it);
+    create_install(now, device, version, identity, online, sends, wakeups);
   }
 }
 
@@ -384,6 +434,21 @@ void DeviceHost::send_telemetry(core::Time, DeviceIdentity& identity,
 void DeviceHost::on_transfer_done(core::Time now, std::uint64_t transfer, DeviceIdentity& identity,
                                   bool online, std::vector<wire::Envelope>& sends,
                                   std::vector<core::Time>& wakeups) {
+  const auto prefetched = prefetching_.find(transfer);
+  if (prefetched != prefetching_.end()) {
+    const Prefetch image = prefetched->second;
+    prefetching_.erase(prefetched);
+    fetched_[image.device] = image.version;
+    ++metrics_.images_prefetched;
+    // An install that came due while its image was on its way starts now.
+    const auto waiting = scheduled_.find(image.device);
+    if (waiting != scheduled_.end() && waiting->second.version == image.version &&
+        waiting->second.waiting_for_image) {
+      waiting->second.at = now;
+      start_due_installs(now, identity, online, sends, wakeups);
+    }
+    return;
+  }
   const auto found = downloading_.find(transfer);
   if (found == downloading_.end()) return;  // its run ended first
   const TaskId task = found->second;
@@ -402,8 +467,10 @@ void DeviceHost::restart(core::Time now, DeviceIdentity& identity,
   metrics_.executions_before_restart += engine_->counters().executions;
   // Effects stay: a task re-run plans its effect again, and a lost upgrade's "host restarted"
   // result then counts as a failed upgrade. Downloads in flight belong to the runs the restart
-  // ended: their completions find no task.
+  // ended: their completions find no task. Images already in stay on the device; those on their
+  // way are lost, and fetched again at the install.
   downloading_.clear();
+  prefetching_.clear();
   engine_ = std::make_unique<TaskEngine>(
       serial_, [this](core::Time at, const TaskAssignment& task) { return execute(at, task); },
       config_.engine, std::move(journal), now, engine_out_);

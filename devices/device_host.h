@@ -76,6 +76,8 @@ struct DeviceHostMetrics {
   std::uint32_t recommendations = 0;
   std::uint32_t installs_scheduled = 0;  // policy installs put on the clock
   std::uint32_t installs_created = 0;    // policy installs handed to the engine as tasks
+  std::uint32_t images_prefetched = 0;   // images downloaded ahead of their window
+  std::uint32_t installs_postponed = 0;  // the image was not in before the window's last start
   std::uint32_t upgrades_succeeded = 0;
   std::uint32_t upgrades_failed = 0;  // rolled back, image refused or missing, cancelled, late
   std::uint32_t telemetry_sent = 0;
@@ -134,6 +136,12 @@ class DeviceHost {
   struct ScheduledInstall {
     std::string version;
     core::Time at{};
+    core::Time latest{};  // the last start the window allows
+    bool waiting_for_image = false;  // due, but its image is still on its way
+  };
+  struct Prefetch {  // an image downloaded ahead of its window
+    std::string device;
+    std::string version;
   };
 
   TaskExecution execute(core::Time now, const TaskAssignment& task);
@@ -145,6 +153,10 @@ class DeviceHost {
   void create_install(core::Time now, const std::string& device, const std::string& version,
                       DeviceIdentity& identity, bool online, std::vector<wire::Envelope>& sends,
                       std::vector<core::Time>& wakeups);
+  void prefetch(const std::string& model, const std::string& serial, const std::string& version);
+  bool fetching(std::string_view device, std::string_view version) const;
+  void start_due_installs(core::Time now, DeviceIdentity& identity, bool online,
+                          std::vector<wire::Envelope>& sends, std::vector<core::Time>& wakeups);
   void send_telemetry(core::Time now, DeviceIdentity& identity, std::vector<wire::Envelope>& sends);
   core::Duration next_check_gap();
 
@@ -163,6 +175,10 @@ class DeviceHost {
   std::map<std::string, std::string, std::less<>> installing_;
   // Image downloads in flight, by transfer id, with the task each belongs to.
   std::map<std::uint64_t, TaskId> downloading_;
+  // Images downloaded ahead of their window (hawkBit's habit: outside the window a device may
+  // download, not install): in flight by transfer id, and in by device, with their versions.
+  std::map<std::uint64_t, Prefetch> prefetching_;
+  std::map<std::string, std::string, std::less<>> fetched_;
   std::uint64_t next_transfer_ = 1;
   std::vector<core::Outbox::Transfer> transfers_;
   std::set<std::string, std::less<>> consented_;

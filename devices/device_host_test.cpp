@@ -539,6 +539,9 @@ TEST_F(DeviceHostTest, InstallNowCreatesAnUpgradeTaskAtOnce) {
   EXPECT_EQ(host().engine().counters().executions, 1u);
 }
 
+// The offer puts the install on the clock at a time drawn inside the window and fetches the image
+// at once (outside its window a device may download, not install); at its time the install runs
+// verify, install and reboot on the image already in.
 TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   const Time start_after = kStart + hours(1);
   const Time start_before = kStart + hours(3);
@@ -554,11 +557,15 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   EXPECT_EQ(host().metrics().installs_created, 0u);
   EXPECT_EQ(host().engine().remembered_count(), 0u);
 
-  // The same offer again keeps the time drawn.
+  // The same offer again keeps the time drawn and fetches nothing more.
   const Output repeated = receive(kStart + minutes(30), window_offer);
   EXPECT_TRUE(repeated.sends.empty());
   EXPECT_TRUE(repeated.wakeups.empty());
+  EXPECT_TRUE(repeated.transfers.empty());
   EXPECT_EQ(host().metrics().installs_scheduled, 1u);
+  const Output fetched = download(scheduled, kCameraImageBytes, kStart + kCameraDownload);
+  EXPECT_TRUE(fetched.sends.empty());
+  EXPECT_EQ(host().metrics().images_prefetched, 1u);
 
   EXPECT_TRUE(wake(at - microseconds(1)).sends.empty());
   EXPECT_EQ(host().engine().remembered_count(), 0u);
@@ -567,11 +574,10 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   expect_created(started.sends[0], local_task(1), kCameraSerial, wire::TASK_ACTION_UPGRADE_FIRMWARE,
                  kPolicyInstallTimeout);
   expect_update(started.sends[1], local_task(1), wire::TaskUpdate::kStarted);
-  EXPECT_EQ(started.wakeups, std::vector<Time>{at + kPolicyInstallTimeout});
+  EXPECT_TRUE(started.transfers.empty()) << "the image is in";
+  const Time done = at + kAfterDownload;
+  EXPECT_EQ(started.wakeups, std::vector<Time>{done});
   EXPECT_EQ(host().metrics().installs_created, 1u);
-  const Time done = at + kCameraDownload + kAfterDownload;
-  EXPECT_EQ(download(started, kCameraImageBytes, at + kCameraDownload).wakeups,
-            std::vector<Time>{done});
 
   // While it installs, neither offer kind starts another.
   EXPECT_TRUE(receive(at + seconds(1), window_offer).wakeups.empty());
@@ -587,6 +593,50 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
   expect_result(finished.sends[1], local_task(1), wire::TASK_OUTCOME_SUCCEEDED, "to 12.1.5");
   EXPECT_EQ(identity.hosted[0].os_version, kCameraRelease);
   EXPECT_EQ(host().engine().counters().executions, 1u);
+}
+
+// A slow link: the image is still on its way when the install's time comes. The install waits for
+// it and starts the moment it is in, inside the window.
+TEST_F(DeviceHostTest, AnInstallWhoseImageIsLateStartsWhenItIsIn) {
+  const Output scheduled = receive(
+      kStart, offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
+                                  kStart + minutes(1), kStart + minutes(2))}));
+  ASSERT_EQ(scheduled.wakeups.size(), 1u);
+  const Time at = scheduled.wakeups[0];
+  const Output due = wake(at);
+  EXPECT_TRUE(due.sends.empty());
+  EXPECT_EQ(due.wakeups, std::vector<Time>{kStart + minutes(2)}) << "waits no longer than that";
+  const Time in = std::max(at, kStart + minutes(1) + seconds(30));
+  ASSERT_LT(in, kStart + minutes(2));
+  const Output started = download(scheduled, kCameraImageBytes, in);
+  ASSERT_EQ(started.sends.size(), 2u);
+  expect_update(started.sends[1], local_task(1), wire::TaskUpdate::kStarted);
+  EXPECT_EQ(started.wakeups, std::vector<Time>{in + kAfterDownload});
+  EXPECT_EQ(host().metrics().installs_postponed, 0u);
+}
+
+// Still not in at the window's last start: the install is given up for this window, no task
+// starts, and the next offer puts it on the clock again.
+TEST_F(DeviceHostTest, AnInstallWhoseImageMissesTheWindowWaitsForTheNext) {
+  const wire::Envelope window_offer = offer({device_offer(
+      kCameraSerial, "install_in_window", kCameraRelease, kStart + minutes(1), kStart + minutes(2))});
+  const Output scheduled = receive(kStart, window_offer);
+  ASSERT_EQ(scheduled.wakeups.size(), 1u);
+  wake(scheduled.wakeups[0]);
+  const Output late = wake(kStart + minutes(2));
+  EXPECT_TRUE(late.sends.empty());
+  EXPECT_EQ(host().metrics().installs_postponed, 1u);
+  EXPECT_EQ(host().metrics().installs_created, 0u);
+  // The image lands after the window: kept for the next one, no install now.
+  EXPECT_TRUE(download(scheduled, kCameraImageBytes, kStart + minutes(3)).sends.empty());
+  const Output next = receive(
+      kStart + hours(1), offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
+                                             kStart + hours(24), kStart + hours(25))}));
+  ASSERT_EQ(next.wakeups.size(), 1u);
+  EXPECT_TRUE(next.transfers.empty()) << "the image is in already";
+  const Output started = wake(next.wakeups[0]);
+  ASSERT_EQ(started.sends.size(), 2u);
+  EXPECT_EQ(started.wakeups, std::vector<Time>{next.wakeups[0] + kAfterDownload});
 }
 
 TEST_F(DeviceHostTest, WindowAlreadyOpenStartsNoEarlierThanNowAndAClosedOneIsIgnored) {

@@ -75,6 +75,8 @@ void sum_agent(const devices::DeviceAgent& agent, FleetCounters& fleet) {
     fleet.task_executions += host->executions();
     fleet.release_checks += h.release_checks;
     fleet.installs_created += h.installs_created;
+    fleet.images_prefetched += h.images_prefetched;
+    fleet.installs_postponed += h.installs_postponed;
     fleet.upgrades_succeeded += h.upgrades_succeeded;
     fleet.upgrades_failed += h.upgrades_failed;
     fleet.telemetry_sent += h.telemetry_sent;

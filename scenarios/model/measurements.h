@@ -39,6 +39,8 @@ struct FleetCounters {
   std::uint64_t task_executions = 0;  // task runs started by the hosts' engines
   std::uint64_t release_checks = 0;
   std::uint64_t installs_created = 0;  // policy installs the hosts started as their own tasks
+  std::uint64_t images_prefetched = 0;   // images downloaded ahead of their window
+  std::uint64_t installs_postponed = 0;  // images not in before their window's last start
   std::uint64_t upgrades_succeeded = 0;
   std::uint64_t upgrades_failed = 0;
   std::uint64_t telemetry_sent = 0;
