@@ -136,7 +136,7 @@ class DeviceHost {
   struct ScheduledInstall {
     std::string version;
     core::Time at{};
-    core::Time latest{};  // the last start the window allows
+    core::Time latest{};             // the last start the window allows
     bool waiting_for_image = false;  // due, but its image is still on its way
   };
   struct Prefetch {  // an image downloaded ahead of its window

@@ -598,9 +598,9 @@ TEST_F(DeviceHostTest, InstallInWindowStartsAtATimeDrawnInsideTheWindow) {
 // A slow link: the image is still on its way when the install's time comes. The install waits for
 // it and starts the moment it is in, inside the window.
 TEST_F(DeviceHostTest, AnInstallWhoseImageIsLateStartsWhenItIsIn) {
-  const Output scheduled = receive(
-      kStart, offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
-                                  kStart + minutes(1), kStart + minutes(2))}));
+  const Output scheduled =
+      receive(kStart, offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
+                                          kStart + minutes(1), kStart + minutes(2))}));
   ASSERT_EQ(scheduled.wakeups.size(), 1u);
   const Time at = scheduled.wakeups[0];
   const Output due = wake(at);
@@ -618,8 +618,9 @@ TEST_F(DeviceHostTest, AnInstallWhoseImageIsLateStartsWhenItIsIn) {
 // Still not in at the window's last start: the install is given up for this window, no task
 // starts, and the next offer puts it on the clock again.
 TEST_F(DeviceHostTest, AnInstallWhoseImageMissesTheWindowWaitsForTheNext) {
-  const wire::Envelope window_offer = offer({device_offer(
-      kCameraSerial, "install_in_window", kCameraRelease, kStart + minutes(1), kStart + minutes(2))});
+  const wire::Envelope window_offer =
+      offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease, kStart + minutes(1),
+                          kStart + minutes(2))});
   const Output scheduled = receive(kStart, window_offer);
   ASSERT_EQ(scheduled.wakeups.size(), 1u);
   wake(scheduled.wakeups[0]);

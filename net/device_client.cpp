@@ -248,16 +248,23 @@ void DeviceClient::carry_out(core::Outbox& out) {
   out.clear();
 }
 
-// Loopback has no links to share: a transfer takes its bytes' time at the site's nominal rate
-// (the agent's uplink_bps), as if it had the link to itself.
+// The link shares its site's uplink among the site's transfers; without one, a transfer takes
+// its bytes' time at the site's nominal rate (the agent's uplink_bps), as if it had the link to
+// itself.
 void DeviceClient::start_transfer(const core::Outbox::Transfer& transfer) {
-  const core::Time done = loop_.clock().now() +
-                          devices::download_duration(transfer.bytes, agent_.identity().uplink_bps);
-  loop_.timers().schedule(done, kTransferOrder, [this, id = transfer.id](core::Time now) {
+  auto done = [this, id = transfer.id](core::Time now) {
     if (stopped_) return;
     agent_.on_transfer_done(now, id, outbox_);
     carry_out(outbox_);
-  });
+  };
+  const core::Time now = loop_.clock().now();
+  if (link_ != nullptr) {
+    link_->start_transfer(now, transfer.bytes, transfer.upstream, std::move(done));
+    return;
+  }
+  loop_.timers().schedule(
+      now + devices::download_duration(transfer.bytes, agent_.identity().uplink_bps),
+      kTransferOrder, std::move(done));
 }
 
 }  // namespace ccsim::net

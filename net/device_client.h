@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,10 @@ class AgentLink {
   virtual void count_retransmission() = 0;
   // A connection was reset by its sender after a frame was lost too many times in a row.
   virtual void count_reset() = 0;
+  // Carries a bulk transfer of `bytes` over the site's uplink, shared with the site's other
+  // transfers; `done` is called when the last byte is in.
+  virtual void start_transfer(core::Time now, std::uint64_t bytes, bool upstream,
+                              std::function<void(core::Time now)> done) = 0;
 };
 
 struct DeviceClientMetrics {

@@ -10,6 +10,7 @@
 #include "net/device_client.h"
 #include "net/driver_loop.h"
 #include "net/platform_server.h"
+#include "net/shared_uplink.h"
 #include "net/throwaway_ca.h"
 #include "scenarios/model/network_conditions.h"
 
@@ -38,6 +39,7 @@ struct RealDriver::Parts {
   boost::asio::ssl::context client_tls;
   scenarios::NetworkConditions network;
   scenarios::NetworkCounters counters;
+  std::vector<std::unique_ptr<SharedUplink>> uplinks;  // by site
   std::vector<std::unique_ptr<Link>> links;            // by agent
   std::vector<std::unique_ptr<DeviceClient>> clients;  // by agent
   Time end = Time::max();
@@ -85,6 +87,14 @@ class Link final : public AgentLink {
     return parts_.network.judge(site_, upstream) == scenarios::Verdict::kDeliver;
   }
   void count_retransmission() override { ++parts_.counters.retransmissions; }
+  void start_transfer(Time now, std::uint64_t bytes, bool upstream,
+                      std::function<void(Time now)> done) override {
+    ++parts_.counters.transfers_started;
+    parts_.uplinks[site_]->start(now, bytes, upstream, [this, done = std::move(done)](Time at) {
+      ++parts_.counters.transfers_completed;
+      done(at);
+    });
+  }
   void count_reset() override { ++parts_.counters.connections_reset_retransmissions; }
 
  private:
@@ -110,6 +120,10 @@ RealDriver::Parts::Parts(const scenarios::Fleet& f, RealDriverOptions o)
                                 " (use --set to make it smaller, or the simulated driver)");
   }
   server.start();
+  for (const scenarios::Site& site : f.scenario.sites) {
+    uplinks.push_back(std::make_unique<SharedUplink>(
+        loop.timers(), site.uplink.bandwidth_bps, site.uplink.latency + f.scenario.cloud.latency));
+  }
   for (std::uint32_t agent = 0; agent < f.layout.agent_count(); ++agent) {
     links.push_back(std::make_unique<Link>(*this, agent));
     clients.push_back(std::make_unique<DeviceClient>(loop, client_tls, server.port(),
@@ -168,6 +182,7 @@ void RealDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fault) 
     return;
   }
   parts_->network.partition(site, fault.direction);
+  parts_->uplinks[site]->suspend(parts_->loop.clock().now(), true);
 }
 
 void RealDriver::end_fault(std::uint32_t site, const scenarios::Fault& fault) {
@@ -178,6 +193,7 @@ void RealDriver::end_fault(std::uint32_t site, const scenarios::Fault& fault) {
   }
   p.network.heal(site, fault.direction);
   if (!p.network.reachable(site)) return;
+  p.uplinks[site]->suspend(p.loop.clock().now(), false);
   const scenarios::FleetLayout& layout = p.fleet.layout;
   for (std::uint32_t agent = layout.first_agent_of_site[site];
        agent < layout.first_agent_of_site[site + 1]; ++agent) {
