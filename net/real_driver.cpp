@@ -1,8 +1,6 @@
 #include "net/real_driver.h"
 
 #include <cassert>
-#include <cinttypes>
-#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,6 +11,7 @@
 #include "net/shared_uplink.h"
 #include "net/throwaway_ca.h"
 #include "scenarios/model/network_conditions.h"
+#include "scenarios/model/progress_line.h"
 
 namespace ccsim::net {
 namespace {
@@ -47,9 +46,7 @@ struct RealDriver::Parts {
 
   Parts(const scenarios::Fleet& f, RealDriverOptions o);
   ~Parts();
-  void progress(bool last);
-  std::chrono::steady_clock::time_point wall_start = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_progress = wall_start;
+  scenarios::ProgressLine progress{"ccsim real"};
 };
 
 namespace {
@@ -133,21 +130,6 @@ RealDriver::Parts::Parts(const scenarios::Fleet& f, RealDriverOptions o)
 
 RealDriver::Parts::~Parts() = default;
 
-void RealDriver::Parts::progress(bool last) {
-  const auto wall = std::chrono::steady_clock::now();
-  if (!last && wall - last_progress < std::chrono::seconds(1)) return;
-  last_progress = wall;
-  const double elapsed = std::chrono::duration<double>(wall - wall_start).count();
-  const core::Trace& trace = fleet.trace;
-  std::fprintf(stderr,
-               "[ccsim real] sim %.0fs/%.0fs  devices %" PRIu64 "  connected %zu  events %" PRIu64
-               "  %.0f events/s\n",
-               std::chrono::duration<double>(loop.clock().now()).count(),
-               std::chrono::duration<double>(end).count(), fleet.layout.device_count(),
-               fleet.platform.connected_count(), trace.events(),
-               elapsed > 0 ? static_cast<double>(trace.events()) / elapsed : 0.0);
-}
-
 RealDriver::RealDriver(const scenarios::Fleet& fleet, RealDriverOptions options)
     : parts_(std::make_unique<Parts>(fleet, options)) {}
 
@@ -215,11 +197,13 @@ void RealDriver::run(Time end) {
   std::uint64_t checks = 0;
   p.loop.run_until(
       [&p, &checks] {
-        if (p.options.progress && ++checks % kProgressCheckHandlers == 0) p.progress(false);
+        if (p.options.progress && ++checks % kProgressCheckHandlers == 0) {
+          p.progress.print(p.fleet, p.loop.clock().now(), p.end, false);
+        }
         return false;
       },
       end);
-  if (p.options.progress) p.progress(true);
+  if (p.options.progress) p.progress.print(p.fleet, p.loop.clock().now(), p.end, true);
   // The nodes keep what they knew at the end: nothing they hear while the sockets close counts.
   p.loop.timers().cancel_all();
   for (auto& client : p.clients) client->stop();

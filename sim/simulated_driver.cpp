@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -122,8 +121,6 @@ SimulatedDriver::World::~World() = default;
 // finishes on the way. With nothing in SimGrid, SimGrid's clock stays behind and is brought up
 // to date (sync_simgrid) only when something is handed to it.
 void SimulatedDriver::World::run_loop() {
-  wall_start = std::chrono::steady_clock::now();
-  last_progress = wall_start;
   std::uint64_t handled = 0;
   while (true) {
     const Time next = queue.empty() ? end : std::min(end, queue.next_at());
@@ -143,7 +140,9 @@ void SimulatedDriver::World::run_loop() {
     assert(event.at() >= now && "the queue never goes back in time");
     now = event.at();
     handle(event);
-    if (options.progress && ++handled % kProgressCheckEvents == 0) progress(false);
+    if (options.progress && ++handled % kProgressCheckEvents == 0) {
+      progress.print(fleet, now, end, false);
+    }
   }
   for (sg4::CommPtr& comm : comms) comm->cancel();
   comms.clear();
@@ -340,20 +339,6 @@ void SimulatedDriver::World::apply_uplink(std::uint32_t site) {
   }
 }
 
-void SimulatedDriver::World::progress(bool last) {
-  const auto wall = std::chrono::steady_clock::now();
-  if (!last && wall - last_progress < std::chrono::seconds(1)) return;
-  last_progress = wall;
-  const double elapsed = std::chrono::duration<double>(wall - wall_start).count();
-  const core::Trace& trace = fleet.trace;
-  std::fprintf(stderr,
-               "[ccsim] sim %.0fs/%.0fs  devices %" PRIu64 "  connected %zu  events %" PRIu64
-               "  %.0f events/s\n",
-               seconds(now), seconds(end), fleet.layout.device_count(),
-               fleet.platform.connected_count(), trace.events(),
-               elapsed > 0 ? static_cast<double>(trace.events()) / elapsed : 0.0);
-}
-
 SimulatedDriver::SimulatedDriver(const scenarios::Fleet& fleet, SimulatedDriverOptions options)
     : world_(std::make_unique<World>(fleet, options)) {}
 
@@ -447,7 +432,7 @@ void SimulatedDriver::run(Time end) {
   sg4::Actor::create("driver", w.cloud_host, [&w] { w.run_loop(); });
   w.engine->run();
   w.now = end;
-  if (w.options.progress) w.progress(true);
+  if (w.options.progress) w.progress.print(w.fleet, w.now, w.end, true);
 }
 
 scenarios::NetworkCounters SimulatedDriver::network() const {

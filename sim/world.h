@@ -16,6 +16,7 @@
 #include "core/random_stream.h"
 #include "scenarios/model/driver.h"
 #include "scenarios/model/network_conditions.h"
+#include "scenarios/model/progress_line.h"
 #include "scenarios/model/tcp_transport.h"
 #include "sim/event_queue.h"
 #include "sim/paths.h"
@@ -134,7 +135,6 @@ struct SimulatedDriver::World {
   void on_communication_done(std::size_t index);
   void apply_uplink(std::uint32_t site);
   void sync_simgrid();
-  void progress(bool last);
   std::uint32_t site_of(std::uint32_t agent) const { return fleet.layout.site_of_agent(agent); }
 
   // --- transport.cpp: the segments of devices' connections
@@ -181,7 +181,7 @@ struct SimulatedDriver::World {
   core::Time end = core::Time::max();
   core::Outbox out;  // the handlers' one outbox: one event at a time
   std::uint64_t events_handled = 0;
-  std::chrono::steady_clock::time_point wall_start, last_progress;
+  scenarios::ProgressLine progress{"ccsim"};
   bool ran = false;
 };
 
