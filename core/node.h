@@ -45,8 +45,10 @@ struct Outbox {
   std::vector<Time> wakeups;
   std::vector<Close> closes;
   std::vector<Transfer> transfers;
-  // Device agents only: ask the driver to (re)open the connection to the platform.
+  // Device agents only: ask the driver to (re)open the connection to the platform, at the device
+  // endpoint of region `connect_region` (an index into the scenario's regions; 0 with one).
   bool connect = false;
+  std::uint32_t connect_region = 0;
 
   void clear() {
     sends.clear();
@@ -54,6 +56,7 @@ struct Outbox {
     closes.clear();
     transfers.clear();
     connect = false;
+    connect_region = 0;
   }
   bool empty() const {
     return sends.empty() && wakeups.empty() && closes.empty() && transfers.empty() && !connect;

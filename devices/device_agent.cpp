@@ -158,8 +158,12 @@ void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
       state_ = AgentState::kConnecting;
       ++metrics_.connects_requested;
       out.connect = true;
+      if (!config_.endpoint_orders.empty()) {
+        out.connect_region = config_.endpoint_orders[identity_.home_region][endpoint_];
+      }
       break;
     case Deadline::kHelloTimeout:
+      next_endpoint();
       back_off(now, out);
       break;
     case Deadline::kHeartbeat:
@@ -175,14 +179,35 @@ void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
   }
 }
 
-void DeviceAgent::back_off(Time now, core::Outbox& out) {
+void DeviceAgent::back_off(Time now, core::Outbox& out, Duration at_least) {
   const std::size_t step = std::min<std::size_t>(backoff_step_, kReconnectBackoff.size() - 1);
   ++backoff_step_;
-  // Jitter in [0.75, 1.25) of the step keeps a cut-off fleet from reconnecting in lockstep.
-  const auto base = static_cast<double>(kReconnectBackoff[step].count());
-  const Duration delay(static_cast<std::int64_t>(base * (0.75 + 0.5 * random_.next_unit())));
+  // Full jitter: uniform below the step, so a cut-off fleet does not reconnect in lockstep.
+  const auto cap = static_cast<std::uint64_t>(kReconnectBackoff[step].count());
+  const Duration delay(static_cast<std::int64_t>(random_.next_below(cap)));
   state_ = AgentState::kIdle;
-  arm(now + delay, Deadline::kConnect, out);
+  arm(now + std::max(delay, at_least), Deadline::kConnect, out);
+}
+
+void DeviceAgent::next_endpoint() {
+  if (config_.endpoint_orders.empty()) return;
+  endpoint_ = (endpoint_ + 1) % static_cast<std::uint32_t>(config_.regions.size());
+}
+
+void DeviceAgent::on_redirect(Time now, const wire::Redirect& redirect, core::Outbox& out) {
+  if (config_.endpoint_orders.empty() || state_ != AgentState::kOnline) return;
+  const std::vector<std::uint32_t>& order = config_.endpoint_orders[identity_.home_region];
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    if (config_.regions[order[i]] != redirect.region()) continue;
+    endpoint_ = i;
+    out.closes.push_back({kPlatformConnection});
+    state_ = AgentState::kIdle;
+    backoff_step_ = 0;
+    // Soon, not at once: a redirected device has a working connection to give up.
+    arm(now + Duration(static_cast<std::int64_t>(random_.next_below(kRedirectSpread.count()))),
+        Deadline::kConnect, out);
+    return;
+  }
 }
 
 void DeviceAgent::on_connected(Time now, core::Outbox& out) {
@@ -197,6 +222,7 @@ void DeviceAgent::on_connected(Time now, core::Outbox& out) {
   hello->set_agent_version("ccsim-agent/1");
   hello->set_os_track(identity_.os_track);
   hello->set_lan(identity_.lan);
+  if (!config_.regions.empty()) hello->set_region(config_.regions[identity_.home_region]);
   for (const HostedIdentity& carried : identity_.hosted) {
     wire::HostedDevice* d = hello->add_hosted();
     d->set_serial(carried.serial);
@@ -215,6 +241,9 @@ void DeviceAgent::on_disconnected(Time now, core::Outbox& out) {
       state_ == AgentState::kIdle) {
     return;
   }
+  // A connection that never opened counts against its endpoint; one lost after it opened is
+  // tried again there first.
+  if (state_ == AgentState::kConnecting) next_endpoint();
   back_off(now, out);
 }
 
@@ -232,6 +261,8 @@ void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) 
     on_provision(now, envelope.provision(), out);
   } else if (envelope.has_mode_change()) {
     on_mode_change(envelope.mode_change());
+  } else if (envelope.has_redirect()) {
+    on_redirect(now, envelope.redirect(), out);
   } else if (state_ == AgentState::kOnline &&
              host().on_envelope(now, envelope, identity_, host_sends(), host_wakeups())) {
     send_host_work(now, out);
@@ -242,6 +273,13 @@ void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) 
 
 void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox& out) {
   if (state_ != AgentState::kHelloSent) return;  // a late answer to an abandoned hello
+  if (!ack.accepted() && ack.retry_after_ms() > 0) {
+    // Busy: this endpoint admits hellos at a bounded rate; come back after the wait it asks.
+    ++metrics_.hellos_deferred;
+    out.closes.push_back({kPlatformConnection});
+    back_off(now, out, std::chrono::milliseconds(ack.retry_after_ms()));
+    return;
+  }
   if (!ack.accepted()) {
     state_ = AgentState::kRefused;
     deadline_kind_ = Deadline::kNone;

@@ -1,9 +1,15 @@
 // The device agent: what runs on a Tier-1 camera (its device host) to keep it connected to the
 // platform. It opens a connection, says hello, sends a heartbeat every interval and expects each
 // to be acknowledged. After `unacked_heartbeats_max` heartbeats in a row go unanswered, or when
-// a hello is not answered in time, it presumes the connection dead and reconnects with a growing,
-// jittered back-off (3, 6, 12, 24, then 30 s, as ONVIF Uplink devices do) so that a fleet cut
-// off together does not come back together.
+// a hello is not answered in time, it presumes the connection dead and reconnects with a growing
+// back-off (3, 6, 12, 24, then 30 s, as ONVIF Uplink devices do), each delay drawn uniformly
+// below its step ("full jitter") so that a fleet cut off together does not come back together.
+//
+// With several platform regions, the device tries its own region's endpoint first. A connection
+// lost is tried again at the same endpoint; an attempt that fails (the connection does not open,
+// or the hello goes unanswered) moves to the next region in its list, nearest first, round and
+// round. An endpoint that answers "busy, retry after" is tried again after at least that long; a
+// Redirect sends the device to the region it names (home, once that region is back).
 #pragma once
 
 #include <array>
@@ -49,6 +55,7 @@ struct DeviceIdentity {
   std::vector<HostedIdentity> hosted;  // recorders and edge hosts only
   TelemetryProfile telemetry;
   std::uint64_t uplink_bps = 50'000'000;  // its site's link, which image downloads cross
+  std::uint32_t home_region = 0;          // index into DeviceAgentConfig::regions
 };
 
 // Reports a device keeps while it cannot send them (offline); past this the oldest is dropped.
@@ -70,9 +77,16 @@ struct DeviceAgentConfig {
   std::uint64_t heartbeat_limit = 0;
   // The device host's work: tasks, release checks, telemetry.
   DeviceHostConfig host;
+  // The platform's regions, and for each the order a device of that region tries their device
+  // endpoints in (its own first). Empty: one platform, one endpoint.
+  std::vector<std::string> regions;
+  std::vector<std::vector<std::uint32_t>> endpoint_orders;
 };
 
-// Reconnection delays before jitter; the last one repeats.
+// How long a redirected device waits, at most, before connecting to the region it was sent to.
+inline constexpr Duration kRedirectSpread = std::chrono::seconds(1);
+// Reconnection delays: each is the cap of a delay drawn uniformly below it ("full jitter"), and
+// the last one repeats.
 inline constexpr std::array<Duration, 5> kReconnectBackoff = {
     std::chrono::seconds(3), std::chrono::seconds(6), std::chrono::seconds(12),
     std::chrono::seconds(24), std::chrono::seconds(30)};
@@ -90,6 +104,7 @@ std::string_view agent_state_name(AgentState state);
 struct AgentMetrics {
   std::uint32_t connects_requested = 0;
   std::uint32_t hellos_sent = 0;
+  std::uint32_t hellos_deferred = 0;  // refused for now by a busy endpoint, tried again later
   std::uint32_t heartbeats_sent = 0;
   std::uint32_t heartbeats_acked = 0;
   std::uint32_t presumed_dead = 0;  // connections given up for lack of answers
@@ -148,7 +163,11 @@ class DeviceAgent {
   enum class Deadline : std::uint8_t { kNone, kConnect, kHelloTimeout, kHeartbeat };
 
   void arm(Time at, Deadline kind, core::Outbox& out);
-  void back_off(Time now, core::Outbox& out);
+  // Reconnects after a full-jitter delay, but no sooner than `at_least`.
+  void back_off(Time now, core::Outbox& out, Duration at_least = Duration::zero());
+  // The attempt at the current endpoint failed: the next attempt goes to the next region.
+  void next_endpoint();
+  void on_redirect(Time now, const wire::Redirect& redirect, core::Outbox& out);
   void send_heartbeat(Time now, core::Outbox& out);
   void send(Time now, wire::Envelope& envelope, core::Outbox& out);
   void on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox& out);
@@ -171,6 +190,7 @@ class DeviceAgent {
   Deadline deadline_kind_ = Deadline::kNone;
   AgentState state_ = AgentState::kIdle;
   std::uint32_t backoff_step_ = 0;
+  std::uint32_t endpoint_ = 0;  // position in the endpoint order of the next or current attempt
   std::uint32_t unacked_heartbeats_ = 0;
   std::uint64_t heartbeat_sequence_ = 0;
   std::uint64_t correlation_counter_ = 0;

@@ -18,8 +18,8 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const DeviceIdentity kIdentity{"ACCC8E000042", "tier1-bullet", "11.11.0", 1, "lts-2024", "", {},
-                               {},           50'000'000};
+const DeviceIdentity kIdentity{"ACCC8E000042", "tier1-bullet", "11.11.0", 1, "lts-2024", "", {}, {},
+                               50'000'000};
 
 std::string from_platform(wire::Envelope envelope, std::uint64_t correlation_id = 1) {
   envelope.set_source("platform");
@@ -50,10 +50,10 @@ wire::Envelope decoded(const std::string& frame) {
   return e;
 }
 
-// Expects `delay` within the +-25% jitter of `base`: [0.75, 1.25) * base.
-void expect_jittered(Duration delay, Duration base) {
-  EXPECT_GE(delay.count() * 4, base.count() * 3) << delay.count() << " us for " << base.count();
-  EXPECT_LT(delay.count() * 4, base.count() * 5) << delay.count() << " us for " << base.count();
+// Expects `delay` drawn with full jitter below `cap`: in [0, cap).
+void expect_jittered(Duration delay, Duration cap) {
+  EXPECT_GE(delay.count(), 0) << delay.count() << " us below " << cap.count();
+  EXPECT_LT(delay.count(), cap.count()) << delay.count() << " us below " << cap.count();
 }
 
 // One agent and its driver, played by hand. Each input clears the outbox first.
@@ -304,16 +304,27 @@ std::vector<Duration> backoff_delays(Agent& a, Time at) {
   return delays;
 }
 
+// Each delay is drawn below its step (3, 6, 12, 24, then 30 s): over 50 devices, the longest
+// drawn at each step comes close to the step (above 80% of it), the shortest close to zero.
 TEST(DeviceAgent, BackoffGrowsThenStaysAtThirtySeconds) {
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+  const Duration caps[] = {seconds(3),  seconds(6),  seconds(12),
+                           seconds(24), seconds(30), seconds(30)};
+  std::vector<Duration> longest(6, Duration::zero()), shortest(6, Duration::max());
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
     Agent a(seed);
     const std::vector<Duration> delays = backoff_delays(a, a.online(Time{}, 60'000));
-    const Duration expected[] = {seconds(3),  seconds(6),  seconds(12), seconds(24),
-                                 seconds(30), seconds(30), seconds(30)};
     ASSERT_EQ(delays.size(), 6u);
-    for (std::size_t i = 0; i < delays.size(); ++i) expect_jittered(delays[i], expected[i]);
+    for (std::size_t i = 0; i < delays.size(); ++i) {
+      expect_jittered(delays[i], caps[i]);
+      longest[i] = std::max(longest[i], delays[i]);
+      shortest[i] = std::min(shortest[i], delays[i]);
+    }
     EXPECT_EQ(a.agent.metrics().presumed_dead, 1u);
     EXPECT_EQ(a.agent.metrics().hellos_sent, 7u);
+  }
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_GT(longest[i] * 5, caps[i] * 4) << i;
+    EXPECT_LT(shortest[i] * 5, caps[i]) << i;
   }
 }
 
@@ -462,17 +473,16 @@ TEST(DeviceAgent, SameSeedSameWakeupsDifferentSeedDifferent) {
 // Onboarding and modes: the hello's identity, provisioning, mode changes and local reports.
 
 // A recorder on a LAN carrying two Tier-2 cameras, one of which does not know its track.
-const DeviceIdentity kRecorder{
-    "REC-1",
-    "recorder-8",
-    "11.11.0",
-    1,
-    "active",
-    "lan-b",
-    {{"DOME-1", "tier2-dome", "10.12.5", "lts-2022", {}},
-     {"DOME-2", "tier2-dome", "10.12.6", "", {}}},
-    {},
-    50'000'000};
+const DeviceIdentity kRecorder{"REC-1",
+                               "recorder-8",
+                               "11.11.0",
+                               1,
+                               "active",
+                               "lan-b",
+                               {{"DOME-1", "tier2-dome", "10.12.5", "lts-2022", {}},
+                                {"DOME-2", "tier2-dome", "10.12.6", "", {}}},
+                               {},
+                               50'000'000};
 
 std::string provision(const std::string& serial, const std::string& os_track = "lts-2024") {
   wire::Envelope e;
@@ -730,6 +740,129 @@ TEST(DeviceAgent, StateNamesAreStable) {
   EXPECT_EQ(agent_state_name(AgentState::kOnline), "online");
   EXPECT_EQ(agent_state_name(AgentState::kRefused), "refused");
   EXPECT_EQ(agent_state_name(AgentState::kDone), "done");
+}
+
+}  // namespace
+}  // namespace ccsim::devices
+
+namespace ccsim::devices {
+namespace {
+
+// Three regions; a device of region 1 ("eu-central") tries 1, then 0, then 2.
+DeviceAgentConfig three_regions() {
+  DeviceAgentConfig c;
+  c.regions = {"eu-west", "eu-central", "us-east"};
+  c.endpoint_orders = {{0, 1, 2}, {1, 0, 2}, {2, 0, 1}};
+  return c;
+}
+DeviceIdentity in_region(std::uint32_t region) {
+  DeviceIdentity identity = kIdentity;
+  identity.home_region = region;
+  return identity;
+}
+
+TEST(DeviceAgentRegions, TheHelloNamesTheDevicesRegionAndItsFirstAttemptGoesThere) {
+  Agent a(1, three_regions(), in_region(1));
+  const Time at = a.start_at(Time{});
+  a.wakeup(at);
+  ASSERT_TRUE(a.out.connect);
+  EXPECT_EQ(a.out.connect_region, 1u);
+  a.connected(at);
+  ASSERT_EQ(a.out.sends.size(), 1u);
+  EXPECT_EQ(decoded(a.out.sends[0].frame).hello().region(), "eu-central");
+}
+
+// A connection that does not open moves the next attempt to the next region in the list, round
+// and round; one lost after it opened is tried again at the same region first.
+TEST(DeviceAgentRegions, AFailedAttemptMovesToTheNextRegionALostConnectionStays) {
+  Agent a(1, three_regions(), in_region(1));
+  Time now = a.start_at(Time{});
+  std::vector<std::uint32_t> tried;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    a.wakeup(now);
+    ASSERT_TRUE(a.out.connect);
+    tried.push_back(a.out.connect_region);
+    a.disconnected(now + seconds(10));  // the connection never opened
+    now = a.the_wakeup();
+  }
+  EXPECT_EQ(tried, (std::vector<std::uint32_t>{1, 0, 2, 1}));
+  a.wakeup(now);
+  a.connected(now);
+  a.frame(now, hello_ack(true, 60'000));
+  ASSERT_EQ(a.agent.state(), AgentState::kOnline);
+  a.disconnected(now + seconds(5));  // lost while online
+  a.wakeup(a.the_wakeup());
+  EXPECT_EQ(a.out.connect_region, 0u) << "the region that had it, tried again first";
+}
+
+TEST(DeviceAgentRegions, AHelloTimeoutCountsAgainstTheRegion) {
+  Agent a(1, three_regions(), in_region(2));
+  const Time at = a.start_at(Time{});
+  a.wakeup(at);
+  a.connected(at);
+  a.wakeup(a.the_wakeup());  // the hello timeout
+  a.wakeup(a.the_wakeup());
+  EXPECT_EQ(a.out.connect_region, 0u);
+}
+
+// "Busy, retry after 40 s": the device closes, stays with the region, and comes back no sooner.
+TEST(DeviceAgentRegions, ABusyEndpointIsTriedAgainAfterTheWaitItAsks) {
+  Agent a(1, three_regions(), in_region(0));
+  const Time at = a.start_at(Time{});
+  a.wakeup(at);
+  a.connected(at);
+  wire::Envelope busy;
+  busy.mutable_hello_ack()->set_accepted(false);
+  busy.mutable_hello_ack()->set_reason("busy");
+  busy.mutable_hello_ack()->set_retry_after_ms(40'000);
+  a.frame(at, from_platform(busy));
+  EXPECT_EQ(a.out.closes.size(), 1u);
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  EXPECT_EQ(a.agent.metrics().hellos_deferred, 1u);
+  const Time again = a.the_wakeup();
+  EXPECT_GE(again, at + seconds(40));
+  EXPECT_LT(again, at + seconds(43)) << "the wait, or the back-off's draw below 3 s";
+  a.wakeup(again);
+  EXPECT_EQ(a.out.connect_region, 0u);
+}
+
+// Sent home: the device closes its working connection and connects to its own region within
+// kRedirectSpread; a Redirect naming no region of its list changes nothing.
+TEST(DeviceAgentRegions, ARedirectSendsTheDeviceToTheRegionItNames) {
+  Agent a(1, three_regions(), in_region(1));
+  Time now = a.start_at(Time{});
+  a.wakeup(now);
+  a.disconnected(now + seconds(10));  // eu-central does not answer
+  now = a.the_wakeup();
+  a.wakeup(now);
+  ASSERT_EQ(a.out.connect_region, 0u);
+  a.connected(now);
+  a.frame(now, hello_ack(true, 60'000));
+  wire::Envelope nowhere;
+  nowhere.mutable_redirect()->set_region("mars");
+  EXPECT_TRUE(a.frame(now + seconds(1), from_platform(nowhere)).closes.empty());
+  wire::Envelope home;
+  home.mutable_redirect()->set_region("eu-central");
+  a.frame(now + seconds(2), from_platform(home));
+  EXPECT_EQ(a.out.closes.size(), 1u);
+  const Time reconnect = a.the_wakeup();
+  EXPECT_LT(reconnect, now + seconds(2) + kRedirectSpread);
+  a.wakeup(reconnect);
+  EXPECT_EQ(a.out.connect_region, 1u);
+}
+
+TEST(DeviceAgentRegions, WithoutRegionsEveryAttemptGoesToTheOneEndpoint) {
+  Agent a;
+  Time now = a.start_at(Time{});
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    a.wakeup(now);
+    EXPECT_EQ(a.out.connect_region, 0u);
+    a.disconnected(now + seconds(10));
+    now = a.the_wakeup();
+  }
+  a.wakeup(now);
+  a.connected(now);
+  EXPECT_EQ(decoded(a.out.sends[0].frame).hello().region(), "");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "net/throwaway_ca.h"
 #include "scenarios/model/network_conditions.h"
 #include "scenarios/model/progress_line.h"
+#include "scenarios/model/vocabulary.h"
 
 namespace ccsim::net {
 namespace {
@@ -181,6 +182,16 @@ void RealDriver::end_fault(std::uint32_t site, const scenarios::Fault& fault) {
        agent < layout.first_agent_of_site[site + 1]; ++agent) {
     p.clients[agent]->on_link_restored();
   }
+}
+
+// Never called: makes() refuses every fault that hits a region, so the engine never schedules one.
+void RealDriver::begin_region_fault(std::uint32_t, const scenarios::Fault& fault) {
+  throw std::logic_error("the real driver cannot make a " +
+                         std::string(scenarios::fault_spec(fault.kind).word) + " fault");
+}
+
+void RealDriver::end_region_fault(std::uint32_t region, const scenarios::Fault& fault) {
+  begin_region_fault(region, fault);
 }
 
 // Partitions and loss are applied to each agent's frames at its end; loopback has no latency or

@@ -45,6 +45,10 @@ class RealDriver final : public scenarios::Driver {
   bool makes(scenarios::FaultKind kind) const override;
   // Loopback has no NAT or firewall to put between devices and the platform.
   bool makes_site_gateways() const override { return false; }
+  // One platform server, one endpoint: no regions of its own yet.
+  bool makes_regions() const override { return false; }
+  void begin_region_fault(std::uint32_t region, const scenarios::Fault& fault) override;
+  void end_region_fault(std::uint32_t region, const scenarios::Fault& fault) override;
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 

@@ -121,6 +121,20 @@ bool PlatformNode::admit(Time now, ConnectionId connection, const wire::Envelope
   } else if (control_plane_ != nullptr && !control_plane_->registry.device(hello.serial()).ok()) {
     ++metrics_.hellos_refused_unregistered;
     reason = "unknown device: serial " + hello.serial() + " was never registered by its factory";
+  } else if (!regions_.several()) {
+    return true;
+  } else if (const std::optional<Duration> wait = regions_.admit(now, region_of(connection))) {
+    ++metrics_.hellos_deferred;
+    wire::Envelope& reply = reply_;
+    reply.Clear();
+    wire::HelloAck* ack = reply.mutable_hello_ack();
+    ack->set_accepted(false);
+    ack->set_reason("busy: this endpoint admits hellos at a bounded rate");
+    const auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(*wait).count();
+    ack->set_retry_after_ms(
+        static_cast<std::uint32_t>(std::clamp<std::int64_t>(wait_ms, 1, wire::kRetryAfterMsMax)));
+    send(now, connection, hello.serial(), reply, in.correlation_id(), out);
+    return false;
   } else {
     return true;
   }
@@ -174,6 +188,18 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   ++record.hellos;
   bind(connection, index);
   ++metrics_.hellos_accepted;
+  if (regions_.several()) {
+    record.region = region_of(connection);
+    record.home_region = regions_.index(hello.region()).value_or(record.region);
+    regions_.connected(now, record.region);
+    const bool away = record.region != record.home_region;
+    regions_.set_away(index, away);
+    // Away while its own region is up (it failed over for a reason of its own): it goes back too.
+    if (away && regions_.up(record.home_region) && !next_return_) {
+      next_return_ = now + std::chrono::seconds(1);
+      out.wakeups.push_back(*next_return_);
+    }
+  }
   // The devices a host carries are the ones this hello lists (update_hosted, below), not the
   // ones it listed before: those it dropped must not come back with it, even for a moment.
   mark_connected(now, index, /*hosted_too=*/false);
@@ -552,6 +578,7 @@ void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
     tasks_wakeup_.reset();
     flush_tasks(now, out);
   }
+  if (next_return_ && *next_return_ <= now) send_home(now, out);
   if (now < next_sweep_) return;  // a wake-up that no longer matches the sweep deadline
   sweep(now);
   if (!onboarding_deadlines_.empty()) expire_onboardings(now, out);
@@ -574,9 +601,13 @@ void PlatformNode::sweep(Time now) {
 
 void PlatformNode::mark_connected(Time now, std::uint32_t index, bool hosted_too) {
   DeviceConnection& record = devices_[index];
+  const Time heard_before = record.last_seen;
   record.last_seen = now;
   if (record.status == ConnectionStatus::kConnected) return;
-  if (record.disconnects > 0) ++metrics_.reconnects;
+  if (record.disconnects > 0) {
+    ++metrics_.reconnects;
+    metrics_.unreachable_us.add(static_cast<std::uint64_t>((now - heard_before).count()));
+  }
   record.status = ConnectionStatus::kConnected;
   ++connected_count_;
   metrics_.peak_connected = std::max<std::uint64_t>(metrics_.peak_connected, connected_count_);
@@ -599,10 +630,66 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
                    static_cast<std::uint64_t>(reason));
   }
   report_connection(now, index, ConnectionStatus::kDisconnected);
+  if (regions_.several()) regions_.set_away(index, false);
   if (control_plane_ != nullptr && record.host == DeviceConnection::kNoHost) {
     control_plane_->tasks.host_disconnected(now, record.serial);
   }
   for (std::uint32_t hosted : record.hosted) mark_disconnected(now, hosted, reason);
+}
+
+void PlatformNode::set_regions(std::vector<RegionPolicy> regions) {
+  assert(devices_.empty() && "regions are set before any device says hello");
+  regions_ = RegionalEndpoints(std::move(regions));
+}
+
+void PlatformNode::on_connection_opened(Time, ConnectionId connection, std::uint32_t region) {
+  assert(region < std::max<std::size_t>(1, regions_.count()));
+  if (connection >= kDenseConnectionIdsMax) {
+    region_by_sparse_connection_[connection] = region;
+    return;
+  }
+  if (connection >= region_by_connection_.size()) {
+    region_by_connection_.resize(
+        std::max<std::size_t>(connection + 1, 2 * region_by_connection_.size()), 0);
+  }
+  region_by_connection_[connection] = static_cast<std::uint8_t>(region);
+}
+
+std::uint32_t PlatformNode::region_of(ConnectionId connection) const {
+  if (connection < kDenseConnectionIdsMax) {
+    return connection < region_by_connection_.size() ? region_by_connection_[connection] : 0;
+  }
+  const auto found = region_by_sparse_connection_.find(connection);
+  return found == region_by_sparse_connection_.end() ? 0 : found->second;
+}
+
+void PlatformNode::set_region_up(Time now, std::uint32_t region, bool up, core::Outbox& out) {
+  if (!regions_.several()) return;
+  regions_.set_up(region, up);
+  if (up && regions_.anyone_away() && !next_return_) {
+    next_return_ = now;
+    out.wakeups.push_back(now);
+  }
+}
+
+// Sends the devices whose turn it is a Redirect to their own region; looks again each second
+// while any device is away.
+void PlatformNode::send_home(Time now, core::Outbox& out) {
+  constexpr Duration kReturnTick = std::chrono::seconds(1);
+  next_return_.reset();
+  const std::vector<std::uint32_t> leaving =
+      regions_.returning(now, [this](std::uint32_t index) { return devices_[index].home_region; });
+  for (std::uint32_t index : leaving) {
+    const DeviceConnection& record = devices_[index];
+    wire::Envelope& message = reply_;
+    message.Clear();
+    message.mutable_redirect()->set_region(regions_.name(record.home_region));
+    send(now, record.connection, record.serial, message, 0, out);
+    ++metrics_.redirects_sent;
+  }
+  if (!regions_.anyone_away()) return;
+  next_return_ = now + kReturnTick;
+  out.wakeups.push_back(*next_return_);
 }
 
 void PlatformNode::send(Time now, ConnectionId connection, const std::string& destination,

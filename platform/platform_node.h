@@ -36,10 +36,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/histogram.h"
 #include "core/node.h"
 #include "core/trace.h"
 #include "platform/connection_status.h"
 #include "platform/control_plane.h"
+#include "platform/regional_endpoints.h"
 #include "proto/frame.h"
 
 namespace ccsim::platform {
@@ -98,6 +100,8 @@ struct DeviceConnection {
   std::uint64_t hellos = 0;
   std::uint64_t heartbeats = 0;
   std::uint64_t disconnects = 0;
+  std::uint32_t region = 0;       // whose device endpoint its connection came through
+  std::uint32_t home_region = 0;  // the region it belongs to (its hello says), else `region`
 };
 
 struct PlatformMetrics {
@@ -105,10 +109,15 @@ struct PlatformMetrics {
   std::uint64_t hellos_refused = 0;
   std::uint64_t heartbeats_received = 0;
   std::uint64_t goodbyes_received = 0;
-  std::uint64_t disconnects_detected = 0;       // by missed heartbeats
-  std::uint64_t reconnects = 0;                 // a disconnected device connected again
-  std::uint64_t frames_without_hello = 0;       // heartbeats on a connection that never said hello
-  std::uint64_t peak_connected = 0;             // most devices connected at once
+  std::uint64_t disconnects_detected = 0;  // by missed heartbeats
+  std::uint64_t reconnects = 0;            // a disconnected device connected again
+  std::uint64_t frames_without_hello = 0;  // heartbeats on a connection that never said hello
+  std::uint64_t peak_connected = 0;        // most devices connected at once
+  std::uint64_t hellos_deferred = 0;       // answered "busy, retry after" by a rationing endpoint
+  std::uint64_t redirects_sent = 0;        // devices sent back to their own region
+  // Each reconnection's gap: from the last the platform heard of the device (or of the host
+  // carrying it) to when it heard it again, in microseconds.
+  core::Histogram unreachable_us;
   std::array<std::uint64_t, 4> frame_errors{};  // indexed by wire::FrameErrorCode
   // With a control plane:
   std::uint64_t hellos_refused_unregistered = 0;  // serials the factory never registered
@@ -168,6 +177,15 @@ class PlatformNode {
   // Series completions, newest last (at most kNotificationsKeptMax).
   const std::deque<TaskNotification>& notifications() const { return notifications_; }
 
+  // The platform's regions, before start(); without, one region that admits every hello.
+  void set_regions(std::vector<RegionPolicy> regions);
+  // The driver opened `connection` on region `region`'s device endpoint, before its hello.
+  void on_connection_opened(Time now, ConnectionId connection, std::uint32_t region);
+  // A region's device endpoint went down or came back; once it is back, the devices that left it
+  // are sent home a few each second (RegionalEndpoints).
+  void set_region_up(Time now, std::uint32_t region, bool up, core::Outbox& out);
+  const RegionalEndpoints& regions() const { return regions_; }
+
   // Arms the first sweep.
   void start(Time now, core::Outbox& out);
   void on_frame(Time now, ConnectionId connection, std::string_view frame, core::Outbox& out);
@@ -210,6 +228,9 @@ class PlatformNode {
   void mark_connected(Time now, std::uint32_t index, bool hosted_too = true);
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
   void sweep(Time now);
+  std::uint32_t region_of(ConnectionId connection) const;
+  // Sends home the devices whose turn it is, and arms the next look while any is away.
+  void send_home(Time now, core::Outbox& out);
   // Device work (platform_node_work.cpp).
   // The connected device on `connection`, which sends for itself and what it carries; kNoDevice
   // (counted as a frame without hello) when there is none, or no control plane.
@@ -258,6 +279,11 @@ class PlatformNode {
   std::deque<TaskNotification> notifications_;
   std::map<std::string, std::string, std::less<>> recommendations_;
   std::optional<Time> tasks_wakeup_;  // the earliest wake-up asked for the Task Manager
+  RegionalEndpoints regions_;
+  // The region each connection came through, as the driver said (dense ids; others in the map).
+  std::vector<std::uint8_t> region_by_connection_;
+  std::unordered_map<ConnectionId, std::uint32_t> region_by_sparse_connection_;
+  std::optional<Time> next_return_;  // when to send the next devices home
 };
 
 }  // namespace ccsim::platform

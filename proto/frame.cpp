@@ -30,6 +30,7 @@ std::optional<FrameError> check_hello(const DeviceHello& h) {
   if (auto e = check("hello.agent_version", h.agent_version(), kTextBytesMax, true)) return e;
   if (auto e = check("hello.os_track", h.os_track(), kIdentifierBytesMax, true)) return e;
   if (auto e = check("hello.lan", h.lan(), kIdentifierBytesMax, true)) return e;
+  if (auto e = check("hello.region", h.region(), kIdentifierBytesMax, true)) return e;
   if (h.tier() != 1 && h.tier() != 2) {
     return FrameError{FrameErrorCode::kFieldOutOfRange,
                       "hello.tier: " + std::to_string(h.tier()) + ", expected 1 or 2"};
@@ -161,6 +162,17 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
     case Envelope::kHelloAck:
       if (e.hello_ack().reason().size() > kTextBytesMax) {
         return out_of_range("hello_ack.reason", e.hello_ack().reason().size(), kTextBytesMax);
+      }
+      if (e.hello_ack().retry_after_ms() > kRetryAfterMsMax) {
+        return FrameError{
+            FrameErrorCode::kFieldOutOfRange,
+            "hello_ack.retry_after_ms: " + std::to_string(e.hello_ack().retry_after_ms()) +
+                ", expected at most " + std::to_string(kRetryAfterMsMax)};
+      }
+      return {};
+    case Envelope::kRedirect:
+      if (auto error = check("redirect.region", e.redirect().region(), kIdentifierBytesMax)) {
+        return *error;
       }
       return {};
     case Envelope::kGoodbye:

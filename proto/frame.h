@@ -28,6 +28,8 @@ inline constexpr std::size_t kDeviceOffersMax = kHostedDevicesMax + 1;
 // Telemetry: shares in thousandths, and crashes since the previous sample.
 inline constexpr std::uint32_t kPermilleMax = 1000;
 inline constexpr std::uint32_t kTelemetryCrashesMax = 100'000;
+// The longest a busy endpoint may ask a device to wait before its next hello (an hour).
+inline constexpr std::uint32_t kRetryAfterMsMax = 3'600'000;
 
 enum class FrameErrorCode : std::uint8_t {
   kOversized,        // more than kFrameBytesMax bytes

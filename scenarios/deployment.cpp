@@ -57,7 +57,20 @@ devices::DeviceAgentConfig agent_config_of(const Scenario& s,
   if (!s.releases.empty()) config.host.release_check_interval = s.release_check_interval;
   config.host.telemetry_interval = s.telemetry_interval;
   config.host.downloads = downloads;
+  for (std::uint32_t r = 0; r < s.regions.size(); ++r) {
+    config.regions.push_back(s.regions[r].name);
+    config.endpoint_orders.push_back(s.region_latencies.endpoint_order(r));
+  }
   return config;
+}
+
+std::vector<platform::RegionPolicy> region_policies(const Scenario& s) {
+  std::vector<platform::RegionPolicy> policies;
+  for (const Region& region : s.regions) {
+    policies.push_back({region.name, region.admission_per_second,
+                        static_cast<double>(region.admission_burst), region.return_per_second});
+  }
+  return policies;
 }
 
 void sum_agent(const devices::DeviceAgent& agent, FleetCounters& fleet) {
@@ -113,6 +126,7 @@ Deployment::Deployment(const Scenario& s, std::uint64_t seed_in)
                std::max<std::size_t>(1, layout.device_count()), &trace, control_plane.get(),
                platform::OnboardingPolicy{s.onboarding_timeout}) {
   agent_config = agent_config_of(s, downloads.get());
+  platform.set_regions(region_policies(s));
   if (control_plane) tenants = set_up_tenants(s, layout, seed, *control_plane);
   agents.reserve(layout.agent_count());
   for (std::uint32_t agent = 0; agent < layout.agent_count(); ++agent) {
@@ -161,6 +175,10 @@ Measurements Deployment::measure(const NetworkCounters& network) const {
   m.actions = actions;
   m.devices = layout.device_count();
   m.devices_connected_end = platform.connected_count();
+  for (std::uint32_t r = 0; r < platform.regions().count(); ++r) {
+    m.reconnect_peak_per_second = std::max(m.reconnect_peak_per_second,
+                                           platform.regions().metrics(r).connects_peak_per_second);
+  }
   return m;
 }
 

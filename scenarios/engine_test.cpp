@@ -343,8 +343,13 @@ class FaultlessDriver final : public Driver {
   void dispatch_agent(core::Time, std::uint32_t, core::Outbox& out) override { out.clear(); }
   void begin_fault(std::uint32_t, const Fault&) override { ADD_FAILURE() << "no fault expected"; }
   void end_fault(std::uint32_t, const Fault&) override {}
+  void begin_region_fault(std::uint32_t, const Fault&) override {
+    ADD_FAILURE() << "no fault expected";
+  }
+  void end_region_fault(std::uint32_t, const Fault&) override {}
   bool makes(FaultKind) const override { return false; }
   bool makes_site_gateways() const override { return false; }
+  bool makes_regions() const override { return false; }
   void run(core::Time) override {}
   NetworkCounters network() const override { return {}; }
 

@@ -78,7 +78,8 @@ void read_audit_retention(const Reader& reader, const Field& field, Organization
 
 // One organization; `names` holds the lower-cased names taken (addresses ignore case).
 Organization read_organization(const Reader& reader, const MapView& map,
-                               std::map<std::string, std::string>& names) {
+                               std::map<std::string, std::string>& names,
+                               const std::vector<Region>& regions) {
   Organization organization;
   const Field name = map.require("name", kIdentifierExpected);
   organization.name = read_identifier(reader, name);
@@ -96,8 +97,17 @@ Organization read_organization(const Reader& reader, const MapView& map,
                             "; expected a unique name");
   }
   map.with("region", [&](const Field& region) {
-    organization.region = read_word(reader, region, kRegionNames);
+    if (regions.empty()) {
+      organization.region = read_word(reader, region, kRegionNames);
+    } else {
+      organization.region = read_identifier(reader, region);
+      check_region(reader, region, organization.region, regions);
+    }
   });
+  if (!map.find("region")) {
+    check_region(reader, open_map_field(map.field(), "name"), organization.region, regions,
+                 "the default region");
+  }
   map.with("licenses",
            [&](const Field& licenses) { organization.licenses = read_licenses(reader, licenses); });
   map.with("default_profile", [&](const Field& profile) {
@@ -114,7 +124,8 @@ Organization read_organization(const Reader& reader, const MapView& map,
 
 std::vector<Organization> read_organizations(const Reader& reader,
                                              const std::optional<Field>& field,
-                                             std::vector<OrganizationField>& fields) {
+                                             std::vector<OrganizationField>& fields,
+                                             const std::vector<Region>& regions) {
   std::vector<Organization> organizations;
   if (!field) return organizations;
   std::map<std::string, std::string> names;  // lower-cased -> as given
@@ -124,7 +135,7 @@ std::vector<Organization> read_organizations(const Reader& reader,
       const MapView map = open_map(reader, item,
                                    {"name", "region", "licenses", "default_profile",
                                     "audit_retention", "update_windows", "sites"});
-      organizations.push_back(read_organization(reader, map, names));
+      organizations.push_back(read_organization(reader, map, names, regions));
       fields.push_back(OrganizationField{item, map.find("sites")});
     });
   }

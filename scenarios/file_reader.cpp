@@ -538,6 +538,7 @@ Names names_of(const Scenario& scenario) {
     if (site.organization >= 0) names.owned_sites.insert(site.name);
   }
   names.versions.assign(versions.begin(), versions.end());
+  for (const Region& region : scenario.regions) names.regions.insert(region.name);
   names.region_list.assign(names.regions.begin(), names.regions.end());
   for (const Organization& organization : scenario.organizations) {
     names.organizations.push_back(organization.name);

@@ -16,6 +16,12 @@ namespace ccsim::scenarios::file {
 Heartbeat read_heartbeat(const Reader& reader, const Field& field);
 Cloud read_cloud(const Reader& reader, const Field& field);
 NetworkModel read_network(const Reader& reader, const Field& field);
+// `regions:` into scenario.regions and scenario.region_latencies (file_regions.cpp).
+void read_regions(const Reader& reader, const Field& field, Scenario& scenario);
+// With regions declared, `region` (of a site or organization, at `field`) must be one of them;
+// `whose` says where it came from when it was not written there ("its organization's").
+void check_region(const Reader& reader, const Field& field, const std::string& region,
+                  const std::vector<Region>& regions, std::string_view whose = {});
 
 // An organization as read, with where it was written and the sites it owns (read with the others
 // in read_all_sites).
@@ -27,7 +33,8 @@ struct OrganizationField {
 // `organizations:`, each with its field in `fields` (in the same order).
 std::vector<Organization> read_organizations(const Reader& reader,
                                              const std::optional<Field>& field,
-                                             std::vector<OrganizationField>& fields);
+                                             std::vector<OrganizationField>& fields,
+                                             const std::vector<Region>& regions);
 // Default profiles name defined profiles; device-management seats default to one per device.
 void check_organizations(const Reader& reader, const std::vector<OrganizationField>& fields,
                          Scenario& scenario, const Names& names);
@@ -36,9 +43,11 @@ std::vector<Profile> read_profiles(const Reader& reader, const std::optional<Fie
 void read_update_settings(const Reader& reader, const MapView& root, Scenario& scenario);
 
 // Explicit sites first, then the organizations', then the fleet's, every name unique.
+// With regions declared, every site's region must be one of them.
 std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
                                  const std::vector<Organization>& organizations,
-                                 const std::vector<OrganizationField>& fields);
+                                 const std::vector<OrganizationField>& fields,
+                                 const std::vector<Region>& regions);
 
 // `timeline:`: faults into scenario.timeline, the other entries into scenario.actions.
 void read_timeline(const Reader& reader, const std::optional<Field>& field, const Names& names,

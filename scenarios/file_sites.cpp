@@ -270,7 +270,8 @@ class DeviceTally {
 };
 
 Site read_site(const Reader& reader, const Field& field, DeviceTally& tally,
-               const Organization* organization = nullptr, int organization_index = -1) {
+               const std::vector<Region>& regions, const Organization* organization = nullptr,
+               int organization_index = -1) {
   const MapView map = open_map(
       reader, field, {"name", "region", "time_zone", "uplink", "nat", "firewall", "devices"});
   Site site;
@@ -279,6 +280,12 @@ Site read_site(const Reader& reader, const Field& field, DeviceTally& tally,
   site.name = read_identifier(reader, map.require("name", kIdentifierExpected));
   if (organization != nullptr) site.region = organization->region;
   map.with("region", [&](const Field& region) { site.region = read_identifier(reader, region); });
+  if (const std::optional<Field> region = map.find("region")) {
+    check_region(reader, *region, site.region, regions);
+  } else {
+    check_region(reader, open_map_field(field, "name"), site.region, regions,
+                 organization != nullptr ? "its organization's region" : "the default region");
+  }
   map.with("time_zone", [&](const Field& zone) { site.time_zone = read_time_zone(reader, zone); });
   map.with("uplink", [&](const Field& uplink) { site.uplink = read_uplink(reader, uplink); });
   map.with("nat", [&](const Field& nat) { site.nat = read_nat(reader, nat); });
@@ -338,7 +345,8 @@ int read_organization_index(const Reader& reader, const Field& field,
 // The `fleet:` shorthand: cameras spread evenly over generated sites, the first
 // (cameras % sites) sites taking one more.
 Fleet read_fleet(const Reader& reader, const Field& field,
-                 const std::vector<Organization>& organizations) {
+                 const std::vector<Organization>& organizations,
+                 const std::vector<Region>& regions) {
   const MapView map = open_map(reader, field,
                                {"cameras", "sites", "model", "os", "track", "region", "time_zone",
                                 "uplink", "nat", "firewall", "organization", "telemetry"});
@@ -368,6 +376,13 @@ Fleet read_fleet(const Reader& reader, const Field& field,
   });
   map.with("region",
            [&](const Field& region) { prototype.region = read_identifier(reader, region); });
+  if (const std::optional<Field> region = map.find("region")) {
+    check_region(reader, *region, prototype.region, regions);
+  } else {
+    check_region(reader, fleet.cameras_field, prototype.region, regions,
+                 prototype.organization >= 0 ? "the fleet's organization's region"
+                                             : "the fleet's default region");
+  }
   map.with("time_zone",
            [&](const Field& zone) { prototype.time_zone = read_time_zone(reader, zone); });
   map.with("uplink", [&](const Field& uplink) { prototype.uplink = read_uplink(reader, uplink); });
@@ -393,9 +408,9 @@ Fleet read_fleet(const Reader& reader, const Field& field,
 void read_listed_site(const Reader& reader, const Field& item,
                       const std::vector<Organization>& organizations, int organization,
                       DeviceTally& tally, std::map<std::string, std::string>& taken,
-                      std::vector<Site>& sites) {
+                      const std::vector<Region>& regions, std::vector<Site>& sites) {
   Site site =
-      read_site(reader, item, tally,
+      read_site(reader, item, tally, regions,
                 organization < 0 ? nullptr : &organizations[static_cast<std::size_t>(organization)],
                 organization);
   const auto [it, added] = taken.emplace(site.name, item.path);
@@ -411,13 +426,15 @@ void read_listed_site(const Reader& reader, const Field& item,
 // Explicit sites first, then the organizations', then the fleet's, every name unique.
 std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
                                  const std::vector<Organization>& organizations,
-                                 const std::vector<OrganizationField>& fields) {
+                                 const std::vector<OrganizationField>& fields,
+                                 const std::vector<Region>& regions) {
   const std::optional<Field> fleet_field = root.find("fleet");
   const std::optional<Field> sites_field = root.find("sites");
   Fleet fleet;
   bool whole = true;  // every site and the fleet read: only then is "no devices" news
   if (fleet_field)
-    whole = reader.recover([&] { fleet = read_fleet(reader, *fleet_field, organizations); });
+    whole =
+        reader.recover([&] { fleet = read_fleet(reader, *fleet_field, organizations, regions); });
   std::map<std::string, std::string> taken;  // name -> who took it
   for (const Site& site : fleet.sites) taken.emplace(site.name, "the fleet's generated sites");
   DeviceTally tally;
@@ -431,7 +448,7 @@ std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
     }
     for (const Field& item : items) {
       whole = reader.recover([&] {
-        read_listed_site(reader, item, organizations, organization, tally, taken, sites);
+        read_listed_site(reader, item, organizations, organization, tally, taken, regions, sites);
       }) && whole;
     }
   };

@@ -87,6 +87,18 @@ CheckResult judge_metric(const Check& check,
   return r;
 }
 
+CheckResult judge_reconnect_rate(const Deployment& d, const Check& check) {
+  const std::uint32_t region = d.scenario.region_index(check.region).value_or(0);
+  const platform::RegionalEndpoints& regions = d.platform.regions();
+  const double peak = regions.count() > region
+                          ? static_cast<double>(regions.metrics(region).connects_peak_per_second)
+                          : 0.0;
+  CheckResult r{check.id, within_bounds(peak, check), ""};
+  r.detail = "at most " + format_number(peak) + " connections in one second at " + check.region +
+             "'s endpoint; expected " + bounds_text(check);
+  return r;
+}
+
 // How many entries of `topic` (with `detail` in their text) trail `organization` holds.
 std::uint64_t count_audit_entries(const platform::AuditLog& log, const std::string& organization,
                                   const std::string& topic, const std::string& detail) {
@@ -252,6 +264,8 @@ CheckResult Judge::judge(const Check& check,
       return judge_fraction(deployment_, check);
     case CheckKind::kMetric:
       return judge_metric(check, metrics);
+    case CheckKind::kReconnectRate:
+      return judge_reconnect_rate(deployment_, check);
     default:
       break;
   }

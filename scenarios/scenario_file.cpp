@@ -21,7 +21,7 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 20> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 21> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
@@ -29,6 +29,7 @@ constexpr std::array<std::string_view, 20> kTopLevelKeys = {"name",
                                                             "heartbeat",
                                                             "cloud",
                                                             "network",
+                                                            "regions",
                                                             "latest_lts",
                                                             "onboarding_timeout",
                                                             "epoch",
@@ -84,13 +85,16 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
   scenario.file = file;
   read_run_settings(reader, root, scenario);
   read_update_settings(reader, root, scenario);
+  root.with("regions", [&](const Field& regions) { read_regions(reader, regions, scenario); });
   reader.recover([&] { scenario.profiles = read_profiles(reader, root.find("profiles")); });
   std::vector<OrganizationField> organizations;
   reader.recover([&] {
-    scenario.organizations = read_organizations(reader, root.find("organizations"), organizations);
+    scenario.organizations = read_organizations(reader, root.find("organizations"), organizations,
+                                                scenario.regions);
   });
   reader.recover([&] {
-    scenario.sites = read_all_sites(reader, root, scenario.organizations, organizations);
+    scenario.sites =
+        read_all_sites(reader, root, scenario.organizations, organizations, scenario.regions);
   });
   Names names = names_of(scenario);
   check_organizations(reader, organizations, scenario, names);

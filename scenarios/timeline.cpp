@@ -70,6 +70,12 @@ void Timeline::schedule_start() {
 }
 
 void Timeline::refuse_gateways_the_driver_cannot_make() const {
+  const Scenario& scenario = deployment_.scenario;
+  if (scenario.regions.size() > 1 && !driver_.makes_regions()) {
+    throw ScenarioError(scenario.file, scenario.regions[1].line, "regions",
+                        "this driver has one device endpoint, not one per region, yet; expected "
+                        "another driver (--driver sim) or one region");
+  }
   if (driver_.makes_site_gateways()) return;
   for (const Site& site : deployment_.scenario.sites) {
     if (!site.nat && !site.firewall) continue;
@@ -87,6 +93,10 @@ void Timeline::schedule_fault(const Fault& fault) {
                         "this driver cannot make a " + std::string(fault_spec(fault.kind).word) +
                             " fault yet; expected another driver (--driver sim)");
   }
+  if (hits_region(fault.kind)) {
+    schedule_region_fault(fault);
+    return;
+  }
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
@@ -96,6 +106,25 @@ void Timeline::schedule_fault(const Fault& fault) {
   driver_.at_platform(fault.at + fault.length, [this, sites, fault, kind](Time now) {
     deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind);
     for (std::uint32_t site : sites) driver_.end_fault(site, fault);
+  });
+}
+
+// A region's device endpoint goes down, and the platform hears of it (it sends devices home once
+// the region is back).
+void Timeline::schedule_region_fault(const Fault& fault) {
+  const std::uint32_t region = deployment_.scenario.region_index(fault.region).value_or(0);
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  driver_.at_platform(fault.at, [this, region, fault, kind](Time now) {
+    deployment_.trace.record(now, core::TraceEvent::kFault, region, kind + 1);
+    driver_.begin_region_fault(region, fault);
+    deployment_.platform.set_region_up(now, region, false, platform_out_);
+    driver_.dispatch_platform(now, platform_out_);
+  });
+  driver_.at_platform(fault.at + fault.length, [this, region, fault, kind](Time now) {
+    deployment_.trace.record(now, core::TraceEvent::kFault, region, kind);
+    driver_.end_region_fault(region, fault);
+    deployment_.platform.set_region_up(now, region, true, platform_out_);
+    driver_.dispatch_platform(now, platform_out_);
   });
 }
 

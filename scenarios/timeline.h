@@ -28,6 +28,7 @@ class Timeline {
   void schedule_start();
   void refuse_gateways_the_driver_cannot_make() const;
   void schedule_fault(const Fault& fault);
+  void schedule_region_fault(const Fault& fault);
   void schedule_action(std::uint32_t index);
 
   // What users do through the platform's API, on the platform's side.

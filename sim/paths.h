@@ -1,9 +1,11 @@
-// The way between each site and the cloud as the timeline has changed it, and what it costs a
-// small message to cross it. A path is the site's uplink then the cloud's backbone, both full
-// duplex: its latency is theirs added up (and a latency spike's on top), and a message's
-// serialisation is its bytes over the share of the narrowest link it gets beside the bulk flows
-// crossing that link the same way now (firmware images down; later recordings and relayed media),
-// as SimGrid's flow model shares a link between flows.
+// The way between each site and each region's device endpoint as the timeline has changed it,
+// and what it costs a small message to cross it. A path is the site's uplink then the region's
+// backbone, both full duplex, with the inter-region latency on top when the region is not the
+// site's own (its traffic crosses to the other region first): its latency is theirs added up
+// (and a latency spike's on top), and a message's serialisation is its bytes over the share of the
+// narrowest link it gets beside the bulk flows crossing that link the same way now (firmware
+// images down; later recordings and relayed media), as SimGrid's flow model shares a link
+// between flows. Without regions there is one: the cloud's.
 //
 // The simulated driver's fast lane delivers small messages at the times computed here instead of
 // handing each to SimGrid; `network: {small_messages: exact}` hands them to SimGrid instead, and
@@ -29,14 +31,19 @@ class Paths {
  public:
   explicit Paths(const scenarios::Scenario& scenario);
 
-  // One way between site `site` and the cloud, either way: the links' latencies.
-  Duration latency(std::uint32_t site) const;
+  // One way between site `site` and region `region`'s endpoint, either way: the latencies.
+  Duration latency(std::uint32_t site, std::uint32_t region = 0) const;
   // How long `bytes` take one way: the latency, then the bytes at the share of the narrowest
   // link a new flow would get now. Jitter is the caller's (jitter()).
-  Duration one_way(std::uint32_t site, std::uint64_t bytes, bool upstream) const;
+  Duration one_way(std::uint32_t site, std::uint64_t bytes, bool upstream,
+                   std::uint32_t region = 0) const;
   // How long a connection from `site` takes to open: its handshakes' round trips at the latency
   // of the moment (their segments are small: latency, not bandwidth, is their cost).
-  Duration opening_time(std::uint32_t site) const;
+  Duration opening_time(std::uint32_t site, std::uint32_t region = 0) const;
+  // What a path to a region other than the site's own adds: the inter-region latency.
+  Duration crossing(std::uint32_t site, std::uint32_t region) const;
+  // The site's own region (where its bulk flows go).
+  std::uint32_t home_region(std::uint32_t site) const { return home_region_[site]; }
 
   // The uplink's bandwidth now, in bits per second: its own, or the narrowest throttle's.
   double uplink_bps(std::uint32_t site) const;
@@ -50,8 +57,8 @@ class Paths {
   void remove_throttle(std::uint32_t site, double bps);
   void add_jitter(std::uint32_t site, Duration jitter);
   void remove_jitter(std::uint32_t site, Duration jitter);
-  // Bulk flows crossing the site's uplink and the backbone, one way. A cut site's flows are
-  // suspended: they hold no share while it lasts.
+  // Bulk flows crossing the site's uplink and its region's backbone, one way. A cut site's flows
+  // are suspended: they hold no share while it lasts.
   void add_flow(std::uint32_t site, bool upstream);
   void remove_flow(std::uint32_t site, bool upstream);
   void suspend_flows(std::uint32_t site, bool suspended);
@@ -66,12 +73,18 @@ class Paths {
     std::uint32_t flows[2]{};       // by way: [0] down, [1] up
     bool suspended = false;
   };
-  void count_on_backbone(const Uplink& uplink, std::int64_t sign);
 
-  std::vector<Uplink> uplinks_;  // by site
-  Duration backbone_latency_{};
-  double backbone_bps_ = 0;
-  std::uint64_t backbone_flows_[2]{};  // flows not suspended, by way
+  struct Backbone {
+    Duration latency{};
+    double bps = 0;
+    std::uint64_t flows[2]{};  // flows not suspended, by way
+  };
+  void count_on_backbone(std::uint32_t site, std::int64_t sign);
+
+  std::vector<Uplink> uplinks_;             // by site
+  std::vector<std::uint32_t> home_region_;  // by site
+  std::vector<Backbone> backbones_;         // by region
+  scenarios::RegionLatencies between_;
 };
 
 }  // namespace ccsim::sim

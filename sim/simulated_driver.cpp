@@ -56,13 +56,22 @@ std::unique_ptr<sg4::Engine> make_engine() {
 void build_platform(SimulatedDriver::World& w) {
   const scenarios::Scenario& s = w.fleet.scenario;
   auto* zone = sg4::create_star_zone("world");
-  w.cloud_host = zone->create_host("cloud", "100Gf");
-  auto* backbone = zone->create_split_duplex_link("backbone", s.cloud.bandwidth_bps / 8.0)
-                       ->set_latency(seconds(s.cloud.latency));
   // In a star zone, a route is from its host to the centre; its symmetric twin comes back the
   // other way, on the other half of each split-duplex link.
-  zone->add_route(w.cloud_host->get_netpoint(), nullptr, nullptr, nullptr,
-                  {sg4::LinkInRoute(backbone, sg4::LinkInRoute::Direction::DOWN)}, true);
+  const auto add_endpoint = [&](const std::string& name, double bps, Duration latency) {
+    sg4::Host* host = zone->create_host(name, "100Gf");
+    auto* backbone = zone->create_split_duplex_link("backbone-" + name, bps / 8.0)
+                         ->set_latency(seconds(latency));
+    zone->add_route(host->get_netpoint(), nullptr, nullptr, nullptr,
+                    {sg4::LinkInRoute(backbone, sg4::LinkInRoute::Direction::DOWN)}, true);
+    w.region_hosts.push_back(host);
+  };
+  if (s.regions.empty()) add_endpoint("cloud", s.cloud.bandwidth_bps, s.cloud.latency);
+  for (const scenarios::Region& region : s.regions) {
+    add_endpoint("region-" + region.name, region.backbone_bps, region.backbone_latency);
+  }
+  w.cloud_host = w.region_hosts.front();
+  w.refusing.assign(w.region_hosts.size(), 0);
   for (std::uint32_t i = 0; i < s.sites.size(); ++i) {
     const scenarios::Site& site = s.sites[i];
     auto* host = zone->create_host("site-" + std::to_string(i), "1Gf");
@@ -193,8 +202,9 @@ void SimulatedDriver::World::dispatch_agent(std::uint32_t agent, core::Outbox& o
   for (const core::Outbox::Transfer& transfer : o.transfers) start_transfer(agent, transfer);
   if (!o.closes.empty()) close_agent_end(agent);
   const bool wants_connection = o.connect;
+  const std::uint32_t region = o.connect_region;
   o.clear();
-  if (wants_connection) connect(agent);
+  if (wants_connection) connect(agent, region);
 }
 
 void SimulatedDriver::World::dispatch_platform(core::Outbox& o) {
@@ -212,24 +222,31 @@ void SimulatedDriver::World::dispatch_platform(core::Outbox& o) {
 // A device asks for a connection: it leaves through its site's firewall and NAT, and opens after
 // its handshakes, each segment of which may be lost and sent again after the initial RTO,
 // doubling, as a SYN is (RFC 6298 (2.1), (5.5)); one that cannot open in kConnectTimeout fails.
-void SimulatedDriver::World::connect(std::uint32_t agent) {
+void SimulatedDriver::World::connect(std::uint32_t agent, std::uint32_t region) {
+  assert(region < region_hosts.size());
   const std::uint32_t site = site_of(agent);
-  const std::uint16_t socket = connections[agent].socket[kAgentEnd];
+  Connection& connection = connections[agent];
+  connection.region = static_cast<std::uint8_t>(region);
+  const std::uint16_t socket = connection.socket[kAgentEnd];
   const auto fail = [&] {
     queue.push(now + kConnectTimeout, EventKind::kConnectionLost, agent, socket);
   };
-  if (!network.reachable(site)) return fail();
+  if (!network.reachable(site, region)) return fail();
   const Opening opening = gateways.open(now, agent);
   if (opening != Opening::kOpen) {
     if (opening == Opening::kBlockedByFirewall) ++counters.connects_blocked_firewall;
     return fail();
   }
-  const Duration handshakes = paths.opening_time(site);
+  if (refusing[region] > 0) {  // a restarting endpoint answers the SYN with a reset
+    queue.push(now + 2 * paths.latency(site, region), EventKind::kConnectionLost, agent, socket);
+    return;
+  }
+  const Duration handshakes = paths.opening_time(site, region);
   Duration waited{};
   constexpr std::uint32_t kWaysPerRoundTrip = 2;
   for (std::uint32_t way = 0; way < kWaysPerRoundTrip * scenarios::kOpeningRoundTrips; ++way) {
     Duration rto = scenarios::kRtoInitial;
-    while (network.judge(site, way % 2 == 0) != scenarios::Verdict::kDeliver) {
+    while (network.judge(site, way % 2 == 0, region) != scenarios::Verdict::kDeliver) {
       waited += rto;
       rto = std::min(2 * rto, scenarios::kRtoMax);
       if (handshakes + waited >= kConnectTimeout) return fail();
@@ -243,7 +260,7 @@ void SimulatedDriver::World::connect(std::uint32_t agent) {
 void SimulatedDriver::World::on_open(std::uint32_t agent, std::uint16_t socket) {
   Connection& connection = connections[agent];
   if (socket != connection.socket[kAgentEnd]) return;  // the agent closed it meanwhile
-  if (!network.reachable(site_of(agent))) {
+  if (!network.reachable(site_of(agent), connection.region)) {
     queue.push(now + kConnectTimeout, EventKind::kConnectionLost, agent, socket);
     return;
   }
@@ -252,6 +269,8 @@ void SimulatedDriver::World::on_open(std::uint32_t agent, std::uint16_t socket) 
   ++connection.socket[kPlatformEnd];
   connection.arrival[kAgentEnd] = connection.arrival[kPlatformEnd] = Time::zero();
   connection.rto = scenarios::RetransmissionTimer{};
+  connection.open = true;
+  fleet.platform.on_connection_opened(now, agent, connection.region);
   fleet.agents[agent].on_connected(now, out);
   dispatch_agent(agent, out);
 }
@@ -273,8 +292,10 @@ void SimulatedDriver::World::start_transfer(std::uint32_t agent,
   assert(comms.size() < kCommunicationsMax && "SimGrid's communications have no bound");
   sync_simgrid();
   const std::uint32_t site = site_of(agent);
-  sg4::Host* from = transfer.upstream ? site_hosts[site] : cloud_host;
-  sg4::Host* to = transfer.upstream ? cloud_host : site_hosts[site];
+  // Images come from (and recordings go to) the site's own region.
+  sg4::Host* region = region_hosts[paths.home_region(site)];
+  sg4::Host* from = transfer.upstream ? site_hosts[site] : region;
+  sg4::Host* to = transfer.upstream ? region : site_hosts[site];
   sg4::CommPtr comm = sg4::Comm::sendto_async(from, to, static_cast<double>(transfer.bytes));
   const bool cut = !network.reachable(site);
   if (cut) comm->suspend();
@@ -303,8 +324,9 @@ void SimulatedDriver::World::start_exact(std::uint32_t slot) {
   sync_simgrid();
   const Segment& segment = segments[slot];
   const std::uint32_t site = site_of(segment.agent);
-  sg4::Host* from = segment.upstream ? site_hosts[site] : cloud_host;
-  sg4::Host* to = segment.upstream ? cloud_host : site_hosts[site];
+  sg4::Host* region = region_hosts[connections[segment.agent].region];
+  sg4::Host* from = segment.upstream ? site_hosts[site] : region;
+  sg4::Host* to = segment.upstream ? region : site_hosts[site];
   const double bytes = static_cast<double>(segment.frame.size() + scenarios::kWireOverheadBytes);
   comms.push_back(sg4::Comm::sendto_async(from, to, bytes));
   communications.push_back(
@@ -393,6 +415,10 @@ void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fa
     case scenarios::FaultKind::kJitter:
       w.paths.add_jitter(site, fault.jitter);
       break;
+    case scenarios::FaultKind::kRegionOutage:
+    case scenarios::FaultKind::kEndpointRestart:
+      assert(false && "a region's faults come through begin_region_fault");
+      break;
   }
 }
 
@@ -417,7 +443,45 @@ void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& faul
     case scenarios::FaultKind::kJitter:
       w.paths.remove_jitter(site, fault.jitter);
       break;
+    case scenarios::FaultKind::kRegionOutage:
+    case scenarios::FaultKind::kEndpointRestart:
+      assert(false && "a region's faults come through end_region_fault");
+      break;
   }
+}
+
+void SimulatedDriver::World::reset_region(std::uint32_t region) {
+  for (std::uint32_t agent = 0; agent < connections.size(); ++agent) {
+    const Connection& connection = connections[agent];
+    if (!connection.open || connection.region != region) continue;
+    clear_stalls(agent);
+    queue.push(now, EventKind::kPlatformEndClosed, agent, connection.socket[kPlatformEnd]);
+    const std::uint32_t site = site_of(agent);
+    if (!network.reachable(site)) continue;  // the reset is lost on a cut site's way
+    queue.push(now + paths.one_way(site, scenarios::kWireOverheadBytes, false, region),
+               EventKind::kConnectionLost, agent, connection.socket[kAgentEnd]);
+  }
+}
+
+void SimulatedDriver::begin_region_fault(std::uint32_t region, const scenarios::Fault& fault) {
+  World& w = *world_;
+  assert(region < w.region_hosts.size() && scenarios::hits_region(fault.kind));
+  if (fault.kind == scenarios::FaultKind::kRegionOutage) {
+    w.network.region_out(region);
+    return;
+  }
+  ++w.refusing[region];
+  w.reset_region(region);
+}
+
+void SimulatedDriver::end_region_fault(std::uint32_t region, const scenarios::Fault& fault) {
+  World& w = *world_;
+  if (fault.kind == scenarios::FaultKind::kRegionOutage) {
+    w.network.region_back(region);
+    return;
+  }
+  assert(w.refusing[region] > 0);
+  --w.refusing[region];
 }
 
 bool SimulatedDriver::makes(scenarios::FaultKind) const {

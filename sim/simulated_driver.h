@@ -45,8 +45,11 @@ class SimulatedDriver final : public scenarios::Driver {
   void dispatch_agent(core::Time now, std::uint32_t agent, core::Outbox& out) override;
   void begin_fault(std::uint32_t site, const scenarios::Fault& fault) override;
   void end_fault(std::uint32_t site, const scenarios::Fault& fault) override;
+  void begin_region_fault(std::uint32_t region, const scenarios::Fault& fault) override;
+  void end_region_fault(std::uint32_t region, const scenarios::Fault& fault) override;
   bool makes(scenarios::FaultKind kind) const override;
   bool makes_site_gateways() const override { return true; }
+  bool makes_regions() const override { return true; }
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
 

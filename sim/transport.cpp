@@ -95,6 +95,7 @@ void SimulatedDriver::World::close_agent_end(std::uint32_t agent) {
   send(agent, none, true, SegmentKind::kClose);
   Connection& connection = connections[agent];
   ++connection.socket[kAgentEnd];
+  connection.open = false;
   const auto waiting = stalls.find(way_key(agent, kPlatformEnd));
   if (waiting == stalls.end()) return;
   for (std::uint32_t slot : waiting->second) segments.free(slot);
@@ -122,7 +123,7 @@ Transmission SimulatedDriver::World::transmit(std::uint32_t slot) {
       return Transmission::kLost;
     }
   }
-  const Verdict verdict = network.judge(site, segment.upstream);
+  const Verdict verdict = network.judge(site, segment.upstream, connections[segment.agent].region);
   if (verdict == Verdict::kDeliver) {
     carry(slot);
     return Transmission::kCarried;
@@ -148,19 +149,23 @@ void SimulatedDriver::World::carry(std::uint32_t slot) {
                              ? Duration(static_cast<std::int64_t>(jitter_random.next_below(
                                    static_cast<std::uint64_t>(jitter.count()))))
                              : Duration::zero();
+  const std::uint32_t region = connection.region;
   if (!exact) {
-    const Duration way = paths.one_way(site, bytes, segment.upstream) + extra;
+    const Duration way = paths.one_way(site, bytes, segment.upstream, region) + extra;
     // Karn's algorithm: only a segment sent once measures the round trip (its ACK comes back at
     // the path's latency).
-    if (segment.retransmissions == 0) connection.rto.sample(way + paths.latency(site));
+    if (segment.retransmissions == 0) connection.rto.sample(way + paths.latency(site, region));
     Time& last = connection.arrival[sender];
     last = std::max(last, now + way);
     queue.push(last, EventKind::kArrival, slot, segment.generation);
     return;
   }
   exact_order[way_key(segment.agent, sender)].push_back(slot);
-  if (extra > Duration::zero()) {
-    queue.push(now + extra, EventKind::kExactSend, slot, segment.generation);
+  // SimGrid's route is the uplink and the region's backbone; the way across to another region
+  // and the jitter are waited out before it starts.
+  const Duration before = extra + paths.crossing(site, region);
+  if (before > Duration::zero()) {
+    queue.push(now + before, EventKind::kExactSend, slot, segment.generation);
   } else {
     start_exact(slot);
   }
@@ -263,8 +268,9 @@ void SimulatedDriver::World::on_exact_arrival(std::uint32_t slot) {
   Segment& segment = segments[slot];
   segment.arrived = true;
   if (segment.retransmissions == 0) {
-    connections[segment.agent].rto.sample(now - segment.carried_at +
-                                          paths.latency(site_of(segment.agent)));
+    connections[segment.agent].rto.sample(
+        now - segment.carried_at +
+        paths.latency(site_of(segment.agent), connections[segment.agent].region));
   }
   const auto found = exact_order.find(way_key(segment.agent, sender_of(segment.upstream)));
   assert(found != exact_order.end());
@@ -290,8 +296,9 @@ void SimulatedDriver::World::reset(std::uint32_t agent, End gone) {
   } else {
     queue.push(now, EventKind::kPlatformEndClosed, agent, connection.socket[kPlatformEnd]);
   }
-  if (network.judge(site, upstream) != Verdict::kDeliver) return;
-  const Time at = now + paths.one_way(site, scenarios::kWireOverheadBytes, upstream);
+  if (network.judge(site, upstream, connection.region) != Verdict::kDeliver) return;
+  const Time at =
+      now + paths.one_way(site, scenarios::kWireOverheadBytes, upstream, connection.region);
   if (upstream) {
     queue.push(at, EventKind::kPlatformEndClosed, agent, connection.socket[kPlatformEnd]);
   } else {
@@ -317,6 +324,7 @@ void SimulatedDriver::World::agent_end_closed(std::uint32_t agent, std::uint16_t
   Connection& connection = connections[agent];
   if (socket != connection.socket[kAgentEnd]) return;
   ++connection.socket[kAgentEnd];
+  connection.open = false;
   fleet.agents[agent].on_disconnected(now, out);
   dispatch_agent(agent, out);
 }

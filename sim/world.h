@@ -92,6 +92,8 @@ struct Connection {
   core::Time arrival[2]{};    // by sender end
   std::uint16_t socket[2]{};  // by end; bumped when that end closes or a new one opens
   std::uint8_t stalled = 0;   // bit (1 << sender end)
+  std::uint8_t region = 0;    // whose device endpoint it goes to
+  bool open = false;          // opened, and the agent's end has not closed since
 };
 
 // The engine's callbacks, in slots reused once fired.
@@ -127,13 +129,15 @@ struct SimulatedDriver::World {
   void handle(const Event& event);
   void dispatch_agent(std::uint32_t agent, core::Outbox& out);
   void dispatch_platform(core::Outbox& out);
-  void connect(std::uint32_t agent);
+  void connect(std::uint32_t agent, std::uint32_t region);
   void on_open(std::uint32_t agent, std::uint16_t socket);
   void start_transfer(std::uint32_t agent, const core::Outbox::Transfer& transfer);
   void suspend_transfers(std::uint32_t site, bool suspended);
   void start_exact(std::uint32_t slot);
   void on_communication_done(std::size_t index);
   void apply_uplink(std::uint32_t site);
+  // A region's device endpoint crashed: every connection through it is reset, both ends told.
+  void reset_region(std::uint32_t region);
   void sync_simgrid();
   std::uint32_t site_of(std::uint32_t agent) const { return fleet.layout.site_of_agent(agent); }
 
@@ -171,7 +175,9 @@ struct SimulatedDriver::World {
   std::map<std::uint64_t, std::deque<std::uint32_t>> exact_order;
   core::RandomStream jitter_random;
 
-  sg4::Host* cloud_host = nullptr;
+  sg4::Host* cloud_host = nullptr;       // the first region's, where the run's actor lives
+  std::vector<sg4::Host*> region_hosts;  // by region (one without regions)
+  std::vector<std::uint32_t> refusing;   // by region: endpoint restarts in force
   std::vector<sg4::Host*> site_hosts;
   std::vector<sg4::SplitDuplexLink*> uplink_links;
   std::vector<sg4::CommPtr> comms;            // what SimGrid carries, awaited together

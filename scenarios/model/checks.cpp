@@ -199,7 +199,19 @@ const std::array<Key, 2> kInsightsKeys = {{
     kSelection,
 }};
 
-const std::array<CheckSpec, 14> kChecks = {{
+const std::array<Key, 1> kReconnectRateKeys = {{
+    {"region",
+     KeyType::kRegion,
+     Absent::kRequired,
+     "required",
+     "the platform region whose device endpoint it looks at",
+     0,
+     0,
+     {},
+     &assign_member<&Check::region, Check>},
+}};
+
+const std::array<CheckSpec, 15> kChecks = {{
     {"all_devices_connected", CheckKind::kAllDevicesConnected,
      "every device has been connected at least once by `within`", kAllConnectedKeys, Bounds::kNone,
      false, false},
@@ -254,8 +266,12 @@ const std::array<CheckSpec, 14> kChecks = {{
     {"insights", CheckKind::kInsights,
      "at the end, the number of selected devices with this insight lies in [at_least, at_most]",
      kInsightsKeys, Bounds::kRequired, false, false},
+    {"reconnect_rate", CheckKind::kReconnectRate,
+     "over the run, the most connections the region's device endpoint accepted in one second lies "
+     "in [at_least, at_most]: the admission bucket's rate bounds it, plus its burst",
+     kReconnectRateKeys, Bounds::kRequired, false, false},
 }};
-static_assert(kChecks.size() == static_cast<std::size_t>(CheckKind::kInsights) + 1,
+static_assert(kChecks.size() == static_cast<std::size_t>(CheckKind::kReconnectRate) + 1,
               "one row per check kind");
 
 }  // namespace

@@ -87,12 +87,21 @@ class Driver {
   // runs its channel on the uplink; a latency spike and a throttle change the uplink itself.
   virtual void begin_fault(std::uint32_t site, const Fault& fault) = 0;
   virtual void end_fault(std::uint32_t site, const Fault& fault) = 0;
+  // From a platform callback: a fault that hits a platform region's device endpoint (one
+  // hits_region() says so of) begins, or ends, at region `region` (an index into the scenario's
+  // regions; 0 with one platform).
+  virtual void begin_region_fault(std::uint32_t region, const Fault& fault) = 0;
+  virtual void end_region_fault(std::uint32_t region, const Fault& fault) = 0;
   // Whether this driver can make faults of `kind`; the engine refuses a scenario with one it
   // cannot, rather than run it without.
   virtual bool makes(FaultKind kind) const = 0;
   // Whether this driver puts each site's NAT and firewall (Site::nat, Site::firewall) between its
   // devices and the cloud; the engine refuses a scenario with either when it does not.
   virtual bool makes_site_gateways() const = 0;
+  // Whether this driver gives each of the scenario's regions a device endpoint of its own and
+  // tells the platform which one each connection came through; the engine refuses a scenario with
+  // several regions when it does not.
+  virtual bool makes_regions() const = 0;
 
   // Runs to `end`, firing the callbacks set and the nodes' own timers. Once per driver; the
   // engine starts the nodes from callbacks at time zero.

@@ -134,7 +134,21 @@ const std::array<Key, 4> kJitterKeys = {{
      &assign_member<&Fault::jitter, Fault>},
 }};
 
-const std::array<FaultSpec, 5> kFaults = {{
+const Key kPlatformRegionKey = {
+    "region",
+    KeyType::kRegion,
+    Absent::kRequired,
+    "required",
+    "the platform region whose device endpoint it hits (one of `regions:`, or the sites' region "
+    "when the scenario has one platform)",
+    0,
+    0,
+    {},
+    &assign_member<&Fault::region, Fault>};
+
+const std::array<Key, 2> kRegionOutageKeys = {{kForKey, kPlatformRegionKey}};
+
+const std::array<FaultSpec, 7> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -155,8 +169,19 @@ const std::array<FaultSpec, 5> kFaults = {{
      "`jitter`), both ways; TCP still delivers in order, so a message never overtakes the one "
      "before it on its connection; overlapping jitters: the largest holds (simulated driver only)",
      kJitterKeys},
+    {"region_outage", FaultKind::kRegionOutage,
+     "every service of the region is down: nothing reaches its device endpoint and nothing comes "
+     "from it, so its devices' connections die by TCP's rules and they fail over to the next "
+     "region in their list; when it ends the region is back and its devices are sent home, a few "
+     "each second (simulated driver only)",
+     kRegionOutageKeys},
+    {"endpoint_restart", FaultKind::kEndpointRestart,
+     "the region's device endpoint crashes: every connection through it is reset at once (both "
+     "ends hear of it), and it refuses new connections until it is back after `for`; the "
+     "platform's state is in its global store and survives (simulated driver only)",
+     kRegionOutageKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kJitter) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kEndpointRestart) + 1,
               "one row per fault kind");
 
 }  // namespace

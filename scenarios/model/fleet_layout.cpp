@@ -42,6 +42,9 @@ FleetLayout::FleetLayout(const Scenario& scenario) {
   }
   first_device_of_site.push_back(static_cast<std::uint32_t>(site_of_device.size()));
   first_agent_of_site.push_back(static_cast<std::uint32_t>(device_of_agent.size()));
+  for (const Site& site : scenario.sites) {
+    region_of_site.push_back(scenario.region_index(site.region).value_or(0));
+  }
 }
 
 namespace {
@@ -58,9 +61,16 @@ devices::DeviceIdentity agent_identity(const Scenario& s, const FleetLayout& lay
   const auto uplink_bps = static_cast<std::uint64_t>(
       std::clamp(s.sites[site].uplink.bandwidth_bps, 1.0,
                  static_cast<double>(devices::kDownloadBandwidthBpsMax)));
-  devices::DeviceIdentity identity{
-      device_serial(device), group.model, group.os_version,         group.tier, group.os_track,
-      s.sites[site].name,    {},          telemetry_profile(group), uplink_bps};
+  devices::DeviceIdentity identity{device_serial(device),
+                                   group.model,
+                                   group.os_version,
+                                   group.tier,
+                                   group.os_track,
+                                   s.sites[site].name,
+                                   {},
+                                   telemetry_profile(group),
+                                   uplink_bps,
+                                   layout.region_of_site[site]};
   // The devices this one carries follow it in its site, in device order.
   for (std::uint32_t d = device + 1; d < layout.first_device_of_site[site + 1]; ++d) {
     if (layout.agent_of_device[d] != agent) continue;

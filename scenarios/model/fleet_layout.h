@@ -22,6 +22,7 @@ struct FleetLayout {
   std::vector<std::uint32_t> agent_of_device;      // its own agent, or its host's
   std::vector<std::uint32_t> first_agent_of_site;  // one past the end: agent_count()
   std::vector<std::uint32_t> group_of_device;      // index into its site's device groups
+  std::vector<std::uint32_t> region_of_site;       // index into the scenario's regions; 0: none
 
   explicit FleetLayout(const Scenario& scenario);
   std::uint64_t device_count() const { return site_of_device.size(); }

@@ -38,7 +38,7 @@ struct FleetCounters {
   // Device hosts' work:
   std::uint64_t task_executions = 0;  // task runs started by the hosts' engines
   std::uint64_t release_checks = 0;
-  std::uint64_t installs_created = 0;  // policy installs the hosts started as their own tasks
+  std::uint64_t installs_created = 0;    // policy installs the hosts started as their own tasks
   std::uint64_t images_prefetched = 0;   // images downloaded ahead of their window
   std::uint64_t installs_postponed = 0;  // images not in before their window's last start
   std::uint64_t upgrades_succeeded = 0;
@@ -65,6 +65,7 @@ struct Measurements {
   std::uint64_t audit_entries = 0;  // with a control plane
   std::uint64_t devices = 0;
   std::uint64_t devices_connected_end = 0;
+  std::uint64_t reconnect_peak_per_second = 0;  // over every region's endpoint
 };
 
 }  // namespace ccsim::scenarios

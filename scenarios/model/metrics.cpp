@@ -11,6 +11,10 @@ double count(std::uint64_t value) {
   return static_cast<double>(value);
 }
 
+double seconds(std::uint64_t microseconds) {
+  return static_cast<double>(microseconds) / 1e6;
+}
+
 std::uint64_t tasks_with(const Measurements& m, platform::TaskStatus status) {
   return m.tasks.by_status[static_cast<std::size_t>(status)];
 }
@@ -66,6 +70,22 @@ constexpr auto kMetrics = std::to_array<MetricSpec>({
     {"connections_reset_retransmissions",
      "connections reset by their sender after a segment was lost too many times in a row",
      [](const Measurements& m) { return count(m.network.connections_reset_retransmissions); }},
+    {"hellos_deferred",
+     "hellos a busy regional endpoint answered \"retry after\" (its admission rate)",
+     [](const Measurements& m) { return count(m.platform.hellos_deferred); }},
+    {"redirects_sent", "devices the platform sent back to their own region once it was up again",
+     [](const Measurements& m) { return count(m.platform.redirects_sent); }},
+    {"reconnect_peak_per_second",
+     "the most connections one regional endpoint accepted in one second, over every region",
+     [](const Measurements& m) { return count(m.reconnect_peak_per_second); }},
+    {"unreachable_p50_s",
+     "over every reconnection: seconds from the last the platform heard of the device to when it "
+     "heard it again, median",
+     [](const Measurements& m) { return seconds(m.platform.unreachable_us.percentile(0.5)); }},
+    {"unreachable_p99_s", "the same, 99th percentile",
+     [](const Measurements& m) { return seconds(m.platform.unreachable_us.percentile(0.99)); }},
+    {"unreachable_max_s", "the same, the longest",
+     [](const Measurements& m) { return seconds(m.platform.unreachable_us.max()); }},
     {"connects_blocked_firewall", "connections a site's firewall kept from opening",
      [](const Measurements& m) { return count(m.network.connects_blocked_firewall); }},
     {"bytes_sent", "payload bytes of the messages sent",

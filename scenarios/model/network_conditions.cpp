@@ -54,9 +54,20 @@ void NetworkConditions::end_burst(std::uint32_t site) {
   if (--burst.in_force == 0) burst.bad = false;
 }
 
-Verdict NetworkConditions::judge(std::uint32_t site, bool upstream) {
+void NetworkConditions::region_out(std::uint32_t region) {
+  if (region >= regions_out_.size()) regions_out_.resize(region + 1, 0);
+  assert(regions_out_[region] < kPartitionsPerSiteMax);
+  ++regions_out_[region];
+}
+
+void NetworkConditions::region_back(std::uint32_t region) {
+  assert(region < regions_out_.size() && regions_out_[region] > 0 && "a region back never out");
+  --regions_out_[region];
+}
+
+Verdict NetworkConditions::judge(std::uint32_t site, bool upstream, std::uint32_t region) {
   assert(site < up_.size());
-  if (blocked(site, upstream)) return Verdict::kPartitioned;
+  if (blocked(site, upstream) || !region_reachable(region)) return Verdict::kPartitioned;
   double loss = loss_fraction_[site];
   Burst& burst = bursts_[site];
   if (burst.in_force > 0) {

@@ -21,12 +21,22 @@ class NetworkConditions {
  public:
   NetworkConditions(const Scenario& scenario, std::uint64_t seed);
 
-  // Whether a message between site `site` and the cloud, that way, gets through. Draws from the
-  // loss stream only on uplinks that have loss or a burst, so a lossless scenario's draws never
-  // depend on traffic.
-  Verdict judge(std::uint32_t site, bool upstream);
+  // Whether a message between site `site` and region `region`'s device endpoint, that way, gets
+  // through. Draws from the loss stream only on uplinks that have loss or a burst, so a lossless
+  // scenario's draws never depend on traffic.
+  Verdict judge(std::uint32_t site, bool upstream, std::uint32_t region = 0);
   // Whether a connection can open: both ways must be open.
   bool reachable(std::uint32_t site) const { return up_[site] == 0 && down_[site] == 0; }
+  bool reachable(std::uint32_t site, std::uint32_t region) const {
+    return reachable(site) && region_reachable(region);
+  }
+  // A region's device endpoint is out (an outage): nothing reaches it and nothing comes from it
+  // until as many backs as outs.
+  void region_out(std::uint32_t region);
+  void region_back(std::uint32_t region);
+  bool region_reachable(std::uint32_t region) const {
+    return region >= regions_out_.size() || regions_out_[region] == 0;
+  }
   bool blocked(std::uint32_t site, bool upstream) const {
     return (upstream ? up_ : down_)[site] > 0;
   }
@@ -46,10 +56,11 @@ class NetworkConditions {
     bool bad = false;  // the channel's state
   };
 
-  std::vector<double> loss_fraction_;  // per site
-  std::vector<std::uint32_t> up_;      // per site: upstream partitions in force
-  std::vector<std::uint32_t> down_;    // per site: downstream partitions in force
-  std::vector<Burst> bursts_;          // per site
+  std::vector<double> loss_fraction_;       // per site
+  std::vector<std::uint32_t> up_;           // per site: upstream partitions in force
+  std::vector<std::uint32_t> down_;         // per site: downstream partitions in force
+  std::vector<Burst> bursts_;               // per site
+  std::vector<std::uint32_t> regions_out_;  // per region: outages in force
   core::RandomStream loss_random_;
 };
 

@@ -12,6 +12,7 @@
 #include "core/node.h"
 #include "platform/software_updates.h"
 #include "platform/update_window.h"
+#include "scenarios/model/regions.h"
 #include "scenarios/model/site_network.h"
 
 namespace ccsim::scenarios {
@@ -166,7 +167,14 @@ enum class FaultKind : std::uint8_t {
   kLatencySpike,  // the uplink's latency grows by `latency`
   kThrottle,      // the uplink's bandwidth falls to `bandwidth`
   kJitter,        // each message meets an extra delay drawn in [0, jitter), in order
+  // Platform side, a region's device endpoint (`region`):
+  kRegionOutage,     // every service of the region is down: nothing reaches it
+  kEndpointRestart,  // the endpoint crashes: its connections reset, it refuses new ones a while
 };
+// Whether a fault kind hits a platform region rather than sites.
+inline bool hits_region(FaultKind kind) {
+  return kind == FaultKind::kRegionOutage || kind == FaultKind::kEndpointRestart;
+}
 
 // Which way a partition cuts.
 enum class Direction : std::uint8_t {
@@ -284,6 +292,7 @@ enum class CheckKind : std::uint8_t {
   kRolloutState,          // rollout `rollout` ended in `state`; its finished devices in bounds
   kTasks,                 // how many tasks of the selected devices match action/status/origin
   kInsights,              // how many selected devices have the insight `insight` at the end
+  kReconnectRate,         // the most connections a region's endpoint took in one second
 };
 
 struct Check {
@@ -309,6 +318,7 @@ struct Check {
   std::string action;   // kTasks: a task action (set_overlay_text, ...); empty: any
   std::string origin;   // kTasks: user or host; empty: any
   std::string insight;  // kInsights: overload, sd_card_replace, crash_loop
+  std::string region;   // kReconnectRate: a platform region
   int line = 0;         // line of the check in its file, for messages
 };
 
@@ -324,6 +334,10 @@ struct Scenario {
   std::string file;  // path it was loaded from
   Duration duration{};
   Cloud cloud;
+  // The platform's regions, each with its own device endpoint; empty: one platform, the
+  // cloud's, and sites' regions are labels for faults only.
+  std::vector<Region> regions;
+  RegionLatencies region_latencies;
   NetworkModel network;
   Heartbeat heartbeat;
   Duration start_within = std::chrono::seconds(60);  // devices connect at a time drawn in it
@@ -346,6 +360,14 @@ struct Scenario {
   std::vector<Fault> timeline;
   std::vector<Action> actions;  // the timeline's other entries, in file order
   std::vector<Check> checks;
+
+  // The index of region `name` in `regions`; nullopt when it is not one.
+  std::optional<std::uint32_t> region_index(std::string_view region) const {
+    for (std::uint32_t i = 0; i < regions.size(); ++i) {
+      if (regions[i].name == region) return i;
+    }
+    return std::nullopt;
+  }
 
   std::uint64_t device_count() const {
     std::uint64_t total = 0;

@@ -38,7 +38,7 @@ TEST(Firewall, AllowsWhatItsRulesSay) {
       {{false, web_only}, Transport::kTcp, 80, false},
       {{false, web_only}, Transport::kUdp, 443, false},
       {{false, any_udp}, Transport::kUdp, 9, true},
-      {{true, any_udp}, Transport::kUdp, 9, false},  // blocked wins over a rule
+      {{true, any_udp}, Transport::kUdp, 9, false},                     // blocked wins over a rule
       {{false, std::vector<PortRule>{}}, Transport::kTcp, 443, false},  // an empty list: none
   };
   for (const Row& row : rows) {

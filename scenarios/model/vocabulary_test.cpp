@@ -44,7 +44,7 @@ TEST(Vocabulary, EveryActionKindHasOneDeclarationWithUniqueKeys) {
 
 TEST(Vocabulary, EveryCheckKindHasOneDeclarationWithUniqueKeys) {
   std::set<std::string_view> words;
-  for (int kind = 0; kind <= static_cast<int>(CheckKind::kInsights); ++kind) {
+  for (int kind = 0; kind <= static_cast<int>(CheckKind::kReconnectRate); ++kind) {
     const CheckSpec& spec = check_spec(static_cast<CheckKind>(kind));
     EXPECT_EQ(static_cast<int>(spec.kind), kind);
     EXPECT_TRUE(words.insert(spec.word).second) << spec.word;
@@ -56,8 +56,9 @@ TEST(Vocabulary, EveryCheckKindHasOneDeclarationWithUniqueKeys) {
 }
 
 TEST(Vocabulary, FaultKindsAreDeclaredWithUniqueKeys) {
-  const std::vector<std::string_view> expected = {"partition", "loss_burst", "latency_spike",
-                                                  "throttle", "jitter"};
+  const std::vector<std::string_view> expected = {"partition",       "loss_burst", "latency_spike",
+                                                  "throttle",        "jitter",     "region_outage",
+                                                  "endpoint_restart"};
   ASSERT_EQ(fault_specs().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(fault_specs()[i].word, expected[i]);

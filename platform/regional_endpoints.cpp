@@ -1,0 +1,66 @@
+#include "platform/regional_endpoints.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace ccsim::platform {
+
+RegionalEndpoints::RegionalEndpoints(std::vector<RegionPolicy> regions) {
+  assert(regions.size() <= kRegionsMax);
+  for (RegionPolicy& policy : regions) {
+    const double return_burst = std::max(1.0, policy.return_per_second);
+    regions_.push_back(Region{policy,
+                              TokenBucket(policy.admission_per_second, policy.admission_burst),
+                              TokenBucket(policy.return_per_second, return_burst),
+                              true,
+                              -1,
+                              0,
+                              {}});
+  }
+}
+
+std::optional<std::uint32_t> RegionalEndpoints::index(std::string_view name) const {
+  for (std::uint32_t i = 0; i < regions_.size(); ++i) {
+    if (regions_[i].policy.name == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<Duration> RegionalEndpoints::admit(Time now, std::uint32_t region) {
+  assert(region < regions_.size());
+  Region& r = regions_[region];
+  if (r.admission.take(now)) {
+    ++r.metrics.hellos_admitted;
+    return std::nullopt;
+  }
+  ++r.metrics.hellos_deferred;
+  return r.admission.wait(now);
+}
+
+void RegionalEndpoints::connected(Time now, std::uint32_t region) {
+  assert(region < regions_.size());
+  Region& r = regions_[region];
+  const std::int64_t second = now.count() / 1'000'000;
+  if (second != r.second) {
+    r.second = second;
+    r.in_second = 0;
+  }
+  ++r.in_second;
+  r.metrics.connects_peak_per_second = std::max(r.metrics.connects_peak_per_second, r.in_second);
+}
+
+void RegionalEndpoints::set_up(std::uint32_t region, bool is_up) {
+  assert(region < regions_.size());
+  if (regions_[region].up && !is_up) ++regions_[region].metrics.outages;
+  regions_[region].up = is_up;
+}
+
+void RegionalEndpoints::set_away(std::uint32_t record, bool away) {
+  if (away) {
+    away_.insert(record);
+  } else {
+    away_.erase(record);
+  }
+}
+
+}  // namespace ccsim::platform
