@@ -31,7 +31,10 @@ class TokenBucket {
   core::Duration wait(core::Time now) {
     refill(now);
     if (tokens_ >= 1.0) return core::Duration::zero();
-    return core::Duration(static_cast<std::int64_t>(std::ceil((1.0 - tokens_) / rate_ * 1e6)));
+    // Up to the next whole microsecond, less a hair of the double's rounding.
+    constexpr double kRounding = 1e-6;
+    return core::Duration(
+        static_cast<std::int64_t>(std::ceil((1.0 - tokens_) / rate_ * 1e6 - kRounding)));
   }
 
  private:

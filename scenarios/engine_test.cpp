@@ -423,6 +423,24 @@ TEST(Timeline, TheRealDriverRefusesASiteBehindANatOrAFirewall) {
   }
 }
 
+// Loopback has one platform server: the real driver refuses a scenario with several regions,
+// naming the second region's line.
+TEST(Timeline, TheRealDriverRefusesSeveralRegions) {
+  Scenario scenario = two_sites(1);
+  scenario.file = "regions.yaml";
+  scenario.regions = {Region{"eu-west"}, Region{"us-east"}};
+  scenario.regions[1].line = 5;
+  scenario.region_latencies = RegionLatencies(scenario.regions);
+  try {
+    run_on(DriverKind::kReal, scenario, 1);
+    ADD_FAILURE() << "the real driver ran two regions";
+  } catch (const ScenarioError& error) {
+    EXPECT_EQ(error.line, 5);
+    EXPECT_EQ(error.key, "regions");
+    EXPECT_NE(error.expected.find("one device endpoint"), std::string::npos) << error.what();
+  }
+}
+
 // Devices connect to the device endpoint on tcp/443: a firewall that lets only another port out
 // keeps every device of its site off, and the other site's devices on.
 TEST(SiteGateways, AFirewallWithoutTcp443KeepsItsSitesDevicesOff) {

@@ -1,6 +1,7 @@
 // The `regions:` section of a scenario file: the platform's regions, each with its own device
 // endpoint, and the latencies between them; and the rule that every site and organization is in
 // one of them when they are declared.
+#include <cassert>
 #include <map>
 #include <string>
 
@@ -17,7 +18,7 @@ void read_admission(const Reader& reader, const Field& field, Region& region) {
   map.with("rate", [&](const Field& rate) {
     region.admission_per_second = read_number(reader, rate);
     if (region.admission_per_second <= 0 || region.admission_per_second > kAdmissionPerSecondMax) {
-      reader.fail(rate, "got " + std::to_string(region.admission_per_second) +
+      reader.fail(rate, "got " + quote(rate.node.Scalar()) +
                             "; expected hellos per second above 0 and at most 1000000");
     }
   });
@@ -43,16 +44,18 @@ Region read_region(const Reader& reader, const Field& field) {
   map.with("return_rate", [&](const Field& rate) {
     region.return_per_second = read_number(reader, rate);
     if (region.return_per_second <= 0 || region.return_per_second > kAdmissionPerSecondMax) {
-      reader.fail(rate, "got " + std::to_string(region.return_per_second) +
+      reader.fail(rate, "got " + quote(rate.node.Scalar()) +
                             "; expected devices per second above 0 and at most 1000000");
     }
   });
   return region;
 }
 
-// `latency_to: {us-east: 40ms}` of each region, once every region's name is known.
+// `latency_to: {us-east: 40ms}` of each region read (`items`, in scenario.regions' order), once
+// every region's name is known.
 void read_latencies_to(const Reader& reader, const std::vector<Field>& items, Scenario& scenario) {
-  for (std::size_t i = 0; i < items.size() && i < scenario.regions.size(); ++i) {
+  assert(items.size() == scenario.regions.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
     const YAML::Node node = items[i].node["latency_to"];
     if (!node.IsDefined()) continue;
     const Field field{node, child_path(items[i].path, "latency_to")};
@@ -81,6 +84,7 @@ void read_latencies_to(const Reader& reader, const std::vector<Field>& items, Sc
 void read_regions(const Reader& reader, const Field& field, Scenario& scenario) {
   const std::vector<Field> items = open_list(reader, field, kRegionsPerScenarioMax, "regions");
   std::map<std::string, std::string> taken;
+  std::vector<Field> read;  // the items of the regions read, in their order
   for (const Field& item : items) {
     reader.recover([&] {
       Region region = read_region(reader, item);
@@ -91,10 +95,11 @@ void read_regions(const Reader& reader, const Field& field, Scenario& scenario) 
                                                       "; expected a unique region name");
       }
       scenario.regions.push_back(std::move(region));
+      read.push_back(item);
     });
   }
   scenario.region_latencies = RegionLatencies(scenario.regions);
-  if (scenario.regions.size() == items.size()) read_latencies_to(reader, items, scenario);
+  read_latencies_to(reader, read, scenario);
 }
 
 void check_region(const Reader& reader, const Field& field, const std::string& region,

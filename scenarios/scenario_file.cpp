@@ -89,8 +89,8 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
   reader.recover([&] { scenario.profiles = read_profiles(reader, root.find("profiles")); });
   std::vector<OrganizationField> organizations;
   reader.recover([&] {
-    scenario.organizations = read_organizations(reader, root.find("organizations"), organizations,
-                                                scenario.regions);
+    scenario.organizations =
+        read_organizations(reader, root.find("organizations"), organizations, scenario.regions);
   });
   reader.recover([&] {
     scenario.sites =

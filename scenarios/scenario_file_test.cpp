@@ -2894,3 +2894,91 @@ checks:
 
 }  // namespace
 }  // namespace ccsim::scenarios
+
+namespace ccsim::scenarios {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ScenarioFile, RegionsGiveEveryFieldAndTheirLatencies) {
+  const Scenario scenario = parse(R"(
+name: regional
+duration: 1h
+regions:
+  - {name: eu-west, latency: 2ms, bandwidth: 40Gbps, admission: {rate: 250, burst: 500}, return_rate: 5}
+  - {name: us-east, latency_to: {eu-west: 45ms}}
+  - {name: lab}
+sites:
+  - {name: dublin, region: eu-west, devices: [{count: 1}]}
+  - {name: boston, region: us-east, devices: [{count: 1}]}
+timeline:
+  - {at: 10m, do: fault, kind: region_outage, region: eu-west, for: 5m}
+  - {at: 20m, do: fault, kind: endpoint_restart, region: lab, for: 30s}
+checks:
+  - {id: up, expect: all_devices_connected}
+  - {id: storm, expect: reconnect_rate, region: us-east, at_most: 100}
+)");
+  ASSERT_EQ(scenario.regions.size(), 3U);
+  const Region& eu = scenario.regions[0];
+  EXPECT_EQ(eu.name, "eu-west");
+  EXPECT_EQ(eu.backbone_latency, 2ms);
+  EXPECT_DOUBLE_EQ(eu.backbone_bps, 40e9);
+  EXPECT_DOUBLE_EQ(eu.admission_per_second, 250);
+  EXPECT_EQ(eu.admission_burst, 500U);
+  EXPECT_DOUBLE_EQ(eu.return_per_second, 5);
+  // The defaults: 1,000 hellos a second, 2,000 at once, 50 sent home a second.
+  EXPECT_DOUBLE_EQ(scenario.regions[2].admission_per_second, 1000);
+  EXPECT_EQ(scenario.regions[2].admission_burst, 2000U);
+  EXPECT_DOUBLE_EQ(scenario.regions[2].return_per_second, 50);
+  // The scenario's 45 ms over the public table's 35 ms; a name the table does not know: 75 ms.
+  EXPECT_EQ(scenario.region_latencies.between(0, 1), 45ms);
+  EXPECT_EQ(scenario.region_latencies.between(1, 0), 45ms);
+  EXPECT_EQ(scenario.region_latencies.between(0, 2), 75ms);
+  ASSERT_EQ(scenario.timeline.size(), 2U);
+  EXPECT_EQ(scenario.timeline[0].kind, FaultKind::kRegionOutage);
+  EXPECT_EQ(scenario.timeline[0].region, "eu-west");
+  EXPECT_EQ(scenario.timeline[1].kind, FaultKind::kEndpointRestart);
+  EXPECT_EQ(scenario.checks[1].kind, CheckKind::kReconnectRate);
+  EXPECT_EQ(scenario.checks[1].region, "us-east");
+}
+
+TEST(ScenarioFileErrors, Regions) {
+  const ScenarioError error = parse_error(R"(
+name: regional
+duration: 1h
+regions:
+  - {name: eu-west, admission: {rate: 0}}
+  - {name: eu-west}
+  - {name: us-east, latency_to: {mars: 10ms}}
+organizations:
+  - {name: acme, region: ap-south}
+sites:
+  - {name: dublin, region: moon, devices: [{count: 1}]}
+timeline:
+  - {at: 10m, do: fault, kind: region_outage, for: 5m}
+checks:
+  - {id: up, expect: all_devices_connected}
+)");
+  expect_file_error(error, 4, "regions.0.admission.rate", "expected hellos per second above 0");
+  expect_file_error(error, 5, "regions.1.name", "\"eu-west\" is already taken by regions.0");
+  expect_file_error(error, 6, "regions.2.latency_to.mars", "expected one of the scenario's other");
+  expect_file_error(error, 8, "organizations.0.region",
+                    "\"ap-south\" is not one of the scenario's regions; expected one of eu-west");
+  expect_file_error(error, 10, "sites.0.region", "\"moon\" is not one of the scenario's regions");
+  expect_file_error(error, 12, "timeline.0.region", "missing");
+  // A site that says no region is in eu-west, which must then be a region of the scenario.
+  expect_file_error(parse_error(R"(
+name: regional
+duration: 1h
+regions: [{name: us-east}, {name: us-west}]
+sites:
+  - {name: cork, devices: [{count: 1}]}
+checks:
+  - {id: up, expect: all_devices_connected}
+)"),
+                    5, "sites.0.name",
+                    "\"eu-west\" (the default region) is not one of the scenario's regions");
+}
+
+}  // namespace
+}  // namespace ccsim::scenarios
