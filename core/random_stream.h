@@ -80,6 +80,7 @@ enum StreamId : std::uint64_t {
   kFactoryStream = 5,           // the OAKs a simulated factory prints on its devices
   kFirmwareSigningStream = 6,   // the vendor's image signing key
   kNetworkJitterStream = 7,     // the extra delay each message meets while a jitter fault holds
+  kTimelineStream = 8,  // what the timeline draws: when each device boots after a power loss
   kDeviceStreamBase = 1'000'000,
 };
 

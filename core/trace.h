@@ -26,9 +26,9 @@ enum class TraceEvent : std::uint8_t {
   kFrameError = 6,
   kFault = 7,
   kProbe = 8,
-  kOnboarding = 9,  // a device's onboarding status or mode changed
-  kAction = 10,     // a timeline action ran
-  kAuditHead = 11,  // an audit trail's head at the end of the run
+  kOnboarding = 9,     // a device's onboarding status or mode changed
+  kAction = 10,        // a timeline action ran
+  kAuditHead = 11,     // an audit trail's head at the end of the run
   kTransferDone = 12,  // a bulk transfer's last byte arrived
 };
 

@@ -50,6 +50,8 @@ std::string_view agent_state_name(AgentState state) {
       return "refused";
     case AgentState::kDone:
       return "done";
+    case AgentState::kOff:
+      return "off";
   }
   return "unknown";
 }
@@ -117,7 +119,7 @@ void DeviceAgent::send_host_work(Time now, core::Outbox& out) {
 }
 
 void DeviceAgent::on_transfer_done(Time now, std::uint64_t transfer, core::Outbox& out) {
-  if (!host_) return;  // no host, no transfer of its
+  if (!host_ || state_ == AgentState::kOff) return;  // no host, no transfer of its
   host_->on_transfer_done(now, transfer, identity_, state_ == AgentState::kOnline, host_sends(),
                           host_wakeups());
   send_host_work(now, out);
@@ -125,6 +127,7 @@ void DeviceAgent::on_transfer_done(Time now, std::uint64_t transfer, core::Outbo
 
 void DeviceAgent::restart(Time now, core::Outbox& out) {
   ++metrics_.restarts;
+  going_offline(now);
   if (state_ != AgentState::kIdle && state_ != AgentState::kDone) {
     out.closes.push_back({kPlatformConnection});
   }
@@ -134,6 +137,19 @@ void DeviceAgent::restart(Time now, core::Outbox& out) {
   host().restart(now, identity_, host_wakeups());
   send_host_work(now, out);
   arm(now + kHostBootTime, Deadline::kConnect, out);
+}
+
+void DeviceAgent::power_off(Time now) {
+  if (state_ == AgentState::kDone || state_ == AgentState::kOff) return;
+  going_offline(now);
+  state_ = AgentState::kOff;
+  deadline_kind_ = Deadline::kNone;
+}
+
+void DeviceAgent::power_on(Time now, core::Outbox& out) {
+  if (state_ != AgentState::kOff) return;
+  state_ = AgentState::kIdle;  // its connection died with the power: nothing to close
+  restart(now, out);
 }
 
 bool DeviceAgent::add_device_locally(Time now, std::string_view serial, core::Outbox& out) {
@@ -146,6 +162,7 @@ bool DeviceAgent::add_device_locally(Time now, std::string_view serial, core::Ou
 }
 
 void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
+  if (state_ == AgentState::kOff) return;
   if (host_) {
     host_->on_wakeup(now, identity_, state_ == AgentState::kOnline, host_sends(), host_wakeups());
     send_host_work(now, out);
@@ -179,7 +196,12 @@ void DeviceAgent::on_wakeup(Time now, core::Outbox& out) {
   }
 }
 
+void DeviceAgent::going_offline(Time now) {
+  if (state_ == AgentState::kOnline) offline_since_ = now;
+}
+
 void DeviceAgent::back_off(Time now, core::Outbox& out, Duration at_least) {
+  going_offline(now);
   const std::size_t step = std::min<std::size_t>(backoff_step_, kReconnectBackoff.size() - 1);
   ++backoff_step_;
   // Full jitter: uniform below the step, so a cut-off fleet does not reconnect in lockstep.
@@ -199,6 +221,7 @@ void DeviceAgent::on_redirect(Time now, const wire::Redirect& redirect, core::Ou
   const std::vector<std::uint32_t>& order = config_.endpoint_orders[identity_.home_region];
   for (std::uint32_t i = 0; i < order.size(); ++i) {
     if (config_.regions[order[i]] != redirect.region()) continue;
+    going_offline(now);
     endpoint_ = i;
     out.closes.push_back({kPlatformConnection});
     state_ = AgentState::kIdle;
@@ -211,7 +234,7 @@ void DeviceAgent::on_redirect(Time now, const wire::Redirect& redirect, core::Ou
 }
 
 void DeviceAgent::on_connected(Time now, core::Outbox& out) {
-  if (state_ != AgentState::kConnecting) return;
+  if (state_ != AgentState::kConnecting) return;  // off, among others
   state_ = AgentState::kHelloSent;
   wire::Envelope& envelope = scratch_envelope();
   wire::DeviceHello* hello = envelope.mutable_hello();
@@ -238,7 +261,7 @@ void DeviceAgent::on_connected(Time now, core::Outbox& out) {
 void DeviceAgent::on_disconnected(Time now, core::Outbox& out) {
   // Idle: the loss is already known and a retry is scheduled.
   if (state_ == AgentState::kDone || state_ == AgentState::kRefused ||
-      state_ == AgentState::kIdle) {
+      state_ == AgentState::kIdle || state_ == AgentState::kOff) {
     return;
   }
   // A connection that never opened counts against its endpoint; one lost after it opened is
@@ -248,6 +271,7 @@ void DeviceAgent::on_disconnected(Time now, core::Outbox& out) {
 }
 
 void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) {
+  if (state_ == AgentState::kOff) return;
   wire::Envelope& envelope = scratch_received_envelope();
   if (std::holds_alternative<wire::FrameError>(wire::decode_frame(frame, envelope))) {
     ++metrics_.frame_errors;
@@ -290,6 +314,10 @@ void DeviceAgent::on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox
   }
   state_ = AgentState::kOnline;
   backoff_step_ = 0;
+  if (offline_since_ != kNotOffline && config_.offline_us != nullptr) {
+    config_.offline_us->add(static_cast<std::uint64_t>((now - offline_since_).count()));
+  }
+  offline_since_ = kNotOffline;
   unacked_heartbeats_ = 0;
   heartbeat_sequence_ = 0;
   arm(now + heartbeat_interval_, Deadline::kHeartbeat, out);

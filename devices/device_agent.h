@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/histogram.h"
 #include "core/node.h"
 #include "core/random_stream.h"
 #include "devices/device_host.h"
@@ -81,6 +82,9 @@ struct DeviceAgentConfig {
   // endpoints in (its own first). Empty: one platform, one endpoint.
   std::vector<std::string> regions;
   std::vector<std::vector<std::uint32_t>> endpoint_orders;
+  // Where agents add how long each was offline: from when a connection it was online on ended (as
+  // it saw it) to its next accepted hello; null: nobody counts.
+  core::Histogram* offline_us = nullptr;
 };
 
 // How long a redirected device waits, at most, before connecting to the region it was sent to.
@@ -98,6 +102,7 @@ enum class AgentState : std::uint8_t {
   kOnline,      // acknowledged; heartbeating
   kRefused,     // the platform refused the hello; the agent stays quiet
   kDone,        // said goodbye after heartbeat_limit
+  kOff,         // without power: hears nothing, sends nothing, until powered on
 };
 std::string_view agent_state_name(AgentState state);
 
@@ -147,6 +152,10 @@ class DeviceAgent {
   // The device restarts: the connection drops, and the agent connects again once booted
   // (kHostBootTime). Its device host's task journal survives.
   void restart(Time now, core::Outbox& out);
+  // The power goes: the device stops at once, saying nothing (its connection just goes silent).
+  // Powered on, it boots (kHostBootTime) and connects again; its task journal survives.
+  void power_off(Time now);
+  void power_on(Time now, core::Outbox& out);
   // A Tier-2 device (`serial`, one this host carries) was added on the LAN: the host adopts it
   // with a task of its own. False when `serial` is not carried here or the engine is full.
   bool add_device_locally(Time now, std::string_view serial, core::Outbox& out);
@@ -167,6 +176,8 @@ class DeviceAgent {
   void back_off(Time now, core::Outbox& out, Duration at_least = Duration::zero());
   // The attempt at the current endpoint failed: the next attempt goes to the next region.
   void next_endpoint();
+  // The agent leaves kOnline now: its time offline starts.
+  void going_offline(Time now);
   void on_redirect(Time now, const wire::Redirect& redirect, core::Outbox& out);
   void send_heartbeat(Time now, core::Outbox& out);
   void send(Time now, wire::Envelope& envelope, core::Outbox& out);
@@ -191,6 +202,8 @@ class DeviceAgent {
   AgentState state_ = AgentState::kIdle;
   std::uint32_t backoff_step_ = 0;
   std::uint32_t endpoint_ = 0;  // position in the endpoint order of the next or current attempt
+  Time offline_since_ = kNotOffline;  // when its last online connection ended
+  static constexpr Time kNotOffline = Time(-1);
   std::uint32_t unacked_heartbeats_ = 0;
   std::uint64_t heartbeat_sequence_ = 0;
   std::uint64_t correlation_counter_ = 0;

@@ -195,9 +195,8 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
     const bool away = record.region != record.home_region;
     regions_.set_away(index, away);
     // Away while its own region is up (it failed over for a reason of its own): it goes back too.
-    if (away && regions_.up(record.home_region) && !next_return_) {
-      next_return_ = now + std::chrono::seconds(1);
-      out.wakeups.push_back(*next_return_);
+    if (away && regions_.up(record.home_region)) {
+      look_for_moves(now + std::chrono::seconds(1), out);
     }
   }
   // The devices a host carries are the ones this hello lists (update_hosted, below), not the
@@ -601,12 +600,12 @@ void PlatformNode::sweep(Time now) {
 
 void PlatformNode::mark_connected(Time now, std::uint32_t index, bool hosted_too) {
   DeviceConnection& record = devices_[index];
-  const Time heard_before = record.last_seen;
   record.last_seen = now;
   if (record.status == ConnectionStatus::kConnected) return;
   if (record.disconnects > 0) {
     ++metrics_.reconnects;
-    metrics_.unreachable_us.add(static_cast<std::uint64_t>((now - heard_before).count()));
+    metrics_.disconnected_us.add(
+        static_cast<std::uint64_t>((now - record.disconnected_at).count()));
   }
   record.status = ConnectionStatus::kConnected;
   ++connected_count_;
@@ -623,6 +622,7 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
   assert(connected_count_ > 0);
   record.status = ConnectionStatus::kDisconnected;
   record.last_disconnect = reason;
+  record.disconnected_at = now;
   ++record.disconnects;
   --connected_count_;
   if (trace_) {
@@ -630,7 +630,10 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
                    static_cast<std::uint64_t>(reason));
   }
   report_connection(now, index, ConnectionStatus::kDisconnected);
-  if (regions_.several()) regions_.set_away(index, false);
+  if (regions_.several()) {
+    regions_.set_away(index, false);
+    regions_.set_draining(index, false);
+  }
   if (control_plane_ != nullptr && record.host == DeviceConnection::kNoHost) {
     control_plane_->tasks.host_disconnected(now, record.serial);
   }
@@ -666,28 +669,47 @@ std::uint32_t PlatformNode::region_of(ConnectionId connection) const {
 void PlatformNode::set_region_up(Time now, std::uint32_t region, bool up, core::Outbox& out) {
   if (!regions_.several()) return;
   regions_.set_up(region, up);
-  if (up && regions_.anyone_away() && !next_return_) {
-    next_return_ = now;
-    out.wakeups.push_back(now);
-  }
+  if (up) look_for_moves(now, out);
 }
 
-// Sends the devices whose turn it is a Redirect to their own region; looks again each second
-// while any device is away.
+void PlatformNode::drain_region(Time now, std::uint32_t region, core::Outbox& out) {
+  if (!regions_.several()) return;
+  regions_.drain(region);
+  for (std::uint32_t index = 0; index < devices_.size(); ++index) {
+    const DeviceConnection& record = devices_[index];
+    if (record.status == ConnectionStatus::kConnected && record.host == DeviceConnection::kNoHost &&
+        record.region == region) {
+      regions_.set_draining(index, true);
+    }
+  }
+  look_for_moves(now, out);
+}
+
+void PlatformNode::look_for_moves(Time at, core::Outbox& out) {
+  if (!regions_.anyone_to_move() || (next_return_ && *next_return_ <= at)) return;
+  next_return_ = at;
+  out.wakeups.push_back(at);
+}
+
+// Sends the devices whose turn it is a Redirect: home, or off a draining region; looks again each
+// second while any device is to move.
 void PlatformNode::send_home(Time now, core::Outbox& out) {
   constexpr Duration kReturnTick = std::chrono::seconds(1);
   next_return_.reset();
-  const std::vector<std::uint32_t> leaving =
-      regions_.returning(now, [this](std::uint32_t index) { return devices_[index].home_region; });
-  for (std::uint32_t index : leaving) {
-    const DeviceConnection& record = devices_[index];
+  const std::vector<RegionalEndpoints::Move> moves =
+      regions_.moving(now, [this](std::uint32_t index) {
+        return std::pair{devices_[index].home_region, devices_[index].region};
+      });
+  for (const RegionalEndpoints::Move& move : moves) {
+    const DeviceConnection& record = devices_[move.record];
+    if (record.status != ConnectionStatus::kConnected) continue;
     wire::Envelope& message = reply_;
     message.Clear();
-    message.mutable_redirect()->set_region(regions_.name(record.home_region));
+    message.mutable_redirect()->set_region(regions_.name(move.to));
     send(now, record.connection, record.serial, message, 0, out);
     ++metrics_.redirects_sent;
   }
-  if (!regions_.anyone_away()) return;
+  if (!regions_.anyone_to_move()) return;
   next_return_ = now + kReturnTick;
   out.wakeups.push_back(*next_return_);
 }

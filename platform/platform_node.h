@@ -102,6 +102,7 @@ struct DeviceConnection {
   std::uint64_t disconnects = 0;
   std::uint32_t region = 0;       // whose device endpoint its connection came through
   std::uint32_t home_region = 0;  // the region it belongs to (its hello says), else `region`
+  Time disconnected_at{};         // when it was last marked disconnected
 };
 
 struct PlatformMetrics {
@@ -115,9 +116,9 @@ struct PlatformMetrics {
   std::uint64_t peak_connected = 0;        // most devices connected at once
   std::uint64_t hellos_deferred = 0;       // answered "busy, retry after" by a rationing endpoint
   std::uint64_t redirects_sent = 0;        // devices sent back to their own region
-  // Each reconnection's gap: from the last the platform heard of the device (or of the host
-  // carrying it) to when it heard it again, in microseconds.
-  core::Histogram unreachable_us;
+  // How long each device the platform marked disconnected stayed so, in microseconds, counted
+  // when it connected again.
+  core::Histogram disconnected_us;
   std::array<std::uint64_t, 4> frame_errors{};  // indexed by wire::FrameErrorCode
   // With a control plane:
   std::uint64_t hellos_refused_unregistered = 0;  // serials the factory never registered
@@ -184,6 +185,10 @@ class PlatformNode {
   // A region's device endpoint went down or came back; once it is back, the devices that left it
   // are sent home a few each second (RegionalEndpoints).
   void set_region_up(Time now, std::uint32_t region, bool up, core::Outbox& out);
+  // A region drains for an upgrade: it is down for new devices, and those connected through it
+  // are sent to the next region of their list that is up, a few each second, so that none of
+  // them finds its connection dead (set_region_up brings it back).
+  void drain_region(Time now, std::uint32_t region, core::Outbox& out);
   const RegionalEndpoints& regions() const { return regions_; }
 
   // Arms the first sweep.
@@ -229,8 +234,11 @@ class PlatformNode {
   void mark_disconnected(Time now, std::uint32_t index, DisconnectReason reason);
   void sweep(Time now);
   std::uint32_t region_of(ConnectionId connection) const;
-  // Sends home the devices whose turn it is, and arms the next look while any is away.
+  // Sends home (or off a draining region) the devices whose turn it is, and arms the next look
+  // while any is to move.
   void send_home(Time now, core::Outbox& out);
+  // Arms a look for devices to move at `at`, unless one is armed by then or nobody is to move.
+  void look_for_moves(Time at, core::Outbox& out);
   // Device work (platform_node_work.cpp).
   // The connected device on `connection`, which sends for itself and what it carries; kNoDevice
   // (counted as a frame without hello) when there is none, or no control plane.

@@ -13,6 +13,7 @@ RegionalEndpoints::RegionalEndpoints(std::vector<RegionPolicy> regions) {
                               TokenBucket(policy.admission_per_second, policy.admission_burst),
                               TokenBucket(policy.return_per_second, return_burst),
                               true,
+                              false,
                               -1,
                               0,
                               {}});
@@ -53,6 +54,32 @@ void RegionalEndpoints::set_up(std::uint32_t region, bool is_up) {
   assert(region < regions_.size());
   if (regions_[region].up && !is_up) ++regions_[region].metrics.outages;
   regions_[region].up = is_up;
+  if (is_up) regions_[region].draining = false;
+}
+
+void RegionalEndpoints::drain(std::uint32_t region) {
+  assert(region < regions_.size());
+  set_up(region, false);
+  regions_[region].draining = true;
+}
+
+std::optional<std::uint32_t> RegionalEndpoints::destination(std::uint32_t home,
+                                                            std::uint32_t region) const {
+  if (home != region && regions_[home].up) return home;
+  const std::vector<std::uint32_t>& order = regions_[home].policy.endpoint_order;
+  for (std::uint32_t i = 0; i < regions_.size(); ++i) {
+    const std::uint32_t candidate = order.empty() ? i : order[i];
+    if (candidate != region && regions_[candidate].up) return candidate;
+  }
+  return std::nullopt;
+}
+
+void RegionalEndpoints::set_draining(std::uint32_t record, bool draining) {
+  if (draining) {
+    draining_.insert(record);
+  } else {
+    draining_.erase(record);
+  }
 }
 
 void RegionalEndpoints::set_away(std::uint32_t record, bool away) {

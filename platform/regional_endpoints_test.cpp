@@ -56,8 +56,9 @@ wire::Envelope sent(const core::Outbox& out, std::size_t i = 0) {
 
 // Two regions admitting 2 hellos a second, 3 at once, sending 1 device home a second.
 struct TwoRegions {
-  TwoRegions() : node({seconds(60), 3}, 100, nullptr) {
-    node.set_regions({{"eu-west", 2, 3, 1}, {"us-east", 2, 3, 1}});
+  // Heartbeats hourly: no sweep gives anyone up while a test runs.
+  TwoRegions() : node({std::chrono::hours(1), 3}, 100, nullptr) {
+    node.set_regions({{"eu-west", 2, 3, 1, {0, 1}}, {"us-east", 2, 3, 1, {1, 0}}});
     node.start(Time{}, out);
   }
   core::Outbox& hello(Time now, ConnectionId connection, std::uint32_t region,
@@ -127,6 +128,46 @@ TEST(RegionalEndpoints, FailedOverDevicesGoHomeAFewEachSecondOnceTheirRegionIsBa
   EXPECT_EQ(p.node.regions().metrics(0).redirects_sent, 3u);
 }
 
+// An upgrade drains eu-west: its two devices are sent to us-east, one a second, before it goes;
+// once it is back, they are sent home the same way.
+TEST(RegionalEndpoints, ADrainingRegionSendsItsDevicesOnThenTakesThemBack) {
+  TwoRegions p;
+  p.hello(Time{}, 1, 0, "eu-west");
+  p.hello(Time{}, 2, 0, "eu-west");
+  p.hello(Time{}, 3, 1, "us-east");
+  const Time drain(seconds(60));
+  p.out.clear();
+  p.node.drain_region(drain, 0, p.out);
+  EXPECT_FALSE(p.node.regions().up(0));
+  std::vector<std::pair<ConnectionId, std::string>> told;
+  for (int tick = 0; tick < 3; ++tick) {
+    p.out.clear();
+    p.node.on_wakeup(drain + seconds(tick), p.out);
+    for (std::size_t i = 0; i < p.out.sends.size(); ++i) {
+      told.emplace_back(p.out.sends[i].connection, sent(p.out, i).redirect().region());
+    }
+  }
+  EXPECT_EQ(told,
+            (std::vector<std::pair<ConnectionId, std::string>>{{1, "us-east"}, {2, "us-east"}}));
+  // They come to us-east, away from home; eu-west comes back and takes them.
+  p.hello(drain + seconds(5), 4, 1, "eu-west");
+  p.hello(drain + seconds(5), 5, 1, "eu-west");
+  p.out.clear();
+  const Time back(seconds(700));
+  p.node.set_region_up(back, 0, true, p.out);
+  told.clear();
+  for (int tick = 0; tick < 3; ++tick) {
+    p.out.clear();
+    p.node.on_wakeup(back + seconds(tick), p.out);
+    for (std::size_t i = 0; i < p.out.sends.size(); ++i) {
+      told.emplace_back(p.out.sends[i].connection, sent(p.out, i).redirect().region());
+    }
+  }
+  EXPECT_EQ(told,
+            (std::vector<std::pair<ConnectionId, std::string>>{{4, "eu-west"}, {5, "eu-west"}}));
+  EXPECT_EQ(p.node.metrics().redirects_sent, 4u);
+}
+
 TEST(RegionalEndpoints, OneRegionAdmitsEverythingAndSendsNobodyAnywhere) {
   PlatformNode node({seconds(60), 3}, 100, nullptr);
   core::Outbox out;
@@ -140,16 +181,16 @@ TEST(RegionalEndpoints, OneRegionAdmitsEverythingAndSendsNobodyAnywhere) {
   EXPECT_FALSE(node.regions().several());
 }
 
-// The platform measures each reconnection's gap from the last it heard of the device.
-TEST(RegionalEndpoints, AReconnectionsGapIsMeasuredFromTheLastHeardOfTheDevice) {
+// The platform measures how long each device it marked disconnected stayed so.
+TEST(RegionalEndpoints, TheTimeADeviceWasShownDisconnectedIsMeasured) {
   PlatformNode node({seconds(60), 3}, 100, nullptr);
   core::Outbox out;
   node.start(Time{}, out);
   node.on_frame(Time(seconds(5)), 1, hello_from("SN1", ""), out);
   node.on_connection_closed(Time(seconds(30)), 1);
   node.on_frame(Time(seconds(125)), 2, hello_from("SN1", ""), out);
-  EXPECT_EQ(node.metrics().unreachable_us.count(), 1u);
-  EXPECT_EQ(node.metrics().unreachable_us.max(), 120'000'000u);
+  EXPECT_EQ(node.metrics().disconnected_us.count(), 1u);
+  EXPECT_EQ(node.metrics().disconnected_us.max(), 95'000'000u);
 }
 
 }  // namespace

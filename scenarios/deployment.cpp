@@ -66,9 +66,11 @@ devices::DeviceAgentConfig agent_config_of(const Scenario& s,
 
 std::vector<platform::RegionPolicy> region_policies(const Scenario& s) {
   std::vector<platform::RegionPolicy> policies;
-  for (const Region& region : s.regions) {
+  for (std::uint32_t r = 0; r < s.regions.size(); ++r) {
+    const Region& region = s.regions[r];
     policies.push_back({region.name, region.admission_per_second,
-                        static_cast<double>(region.admission_burst), region.return_per_second});
+                        static_cast<double>(region.admission_burst), region.return_per_second,
+                        s.region_latencies.endpoint_order(r)});
   }
   return policies;
 }
@@ -126,6 +128,7 @@ Deployment::Deployment(const Scenario& s, std::uint64_t seed_in)
                std::max<std::size_t>(1, layout.device_count()), &trace, control_plane.get(),
                platform::OnboardingPolicy{s.onboarding_timeout}) {
   agent_config = agent_config_of(s, downloads.get());
+  agent_config.offline_us = &offline_us;
   platform.set_regions(region_policies(s));
   if (control_plane) tenants = set_up_tenants(s, layout, seed, *control_plane);
   agents.reserve(layout.agent_count());
@@ -175,6 +178,7 @@ Measurements Deployment::measure(const NetworkCounters& network) const {
   m.actions = actions;
   m.devices = layout.device_count();
   m.devices_connected_end = platform.connected_count();
+  m.offline_us = offline_us;
   for (std::uint32_t r = 0; r < platform.regions().count(); ++r) {
     m.reconnect_peak_per_second = std::max(m.reconnect_peak_per_second,
                                            platform.regions().metrics(r).connects_peak_per_second);

@@ -54,6 +54,7 @@ struct Deployment {
   const FleetLayout layout;
   core::Trace trace;
   devices::DeviceAgentConfig agent_config;
+  core::Histogram offline_us;  // the agents' time offline, each time they came back
   std::unique_ptr<devices::FirmwareDownloads> downloads;  // with releases only
   std::unique_ptr<platform::ControlPlane> control_plane;  // with organizations only
   Tenants tenants;

@@ -52,6 +52,11 @@ void check_fault(const Reader& reader, const MapView& map, const Fault& fault) {
                                             "; expected a latency spike of at most " +
                                             format_duration(kLatencySpikeMax));
   }
+  if (fault.kind == FaultKind::kPowerLoss && fault.stagger > kStaggerMax) {
+    reader.report(*map.find("stagger"), format_duration(fault.stagger) +
+                                            "; expected a stagger of at most " +
+                                            format_duration(kStaggerMax));
+  }
   if (fault.kind == FaultKind::kJitter && fault.jitter > kJitterMax) {
     reader.report(*map.find("jitter"), format_duration(fault.jitter) +
                                            "; expected a jitter of at most " +

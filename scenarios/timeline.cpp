@@ -29,7 +29,9 @@ std::vector<std::uint32_t> sites_of(const Scenario& scenario, const Fault& fault
 }  // namespace
 
 Timeline::Timeline(Deployment& deployment, Driver& driver)
-    : deployment_(deployment), driver_(driver) {
+    : deployment_(deployment),
+      driver_(driver),
+      timeline_random_(deployment.seed, core::kTimelineStream) {
   const Scenario& scenario = deployment.scenario;
   for (const Action& action : scenario.actions) {
     selected_.push_back(select_devices(scenario, deployment.layout, action.devices));
@@ -97,6 +99,10 @@ void Timeline::schedule_fault(const Fault& fault) {
     schedule_region_fault(fault);
     return;
   }
+  if (fault.kind == FaultKind::kPowerLoss) {
+    schedule_power_loss(fault);
+    return;
+  }
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
@@ -117,7 +123,11 @@ void Timeline::schedule_region_fault(const Fault& fault) {
   driver_.at_platform(fault.at, [this, region, fault, kind](Time now) {
     deployment_.trace.record(now, core::TraceEvent::kFault, region, kind + 1);
     driver_.begin_region_fault(region, fault);
-    deployment_.platform.set_region_up(now, region, false, platform_out_);
+    if (fault.kind == FaultKind::kPlatformUpgrade) {
+      deployment_.platform.drain_region(now, region, platform_out_);
+    } else {
+      deployment_.platform.set_region_up(now, region, false, platform_out_);
+    }
     driver_.dispatch_platform(now, platform_out_);
   });
   driver_.at_platform(fault.at + fault.length, [this, region, fault, kind](Time now) {
@@ -126,6 +136,32 @@ void Timeline::schedule_region_fault(const Fault& fault) {
     deployment_.platform.set_region_up(now, region, true, platform_out_);
     driver_.dispatch_platform(now, platform_out_);
   });
+}
+
+// The power goes at every matched site at once, and comes back `for` later; each agent then
+// boots at its own time drawn over `stagger`.
+void Timeline::schedule_power_loss(const Fault& fault) {
+  const FleetLayout& layout = deployment_.layout;
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  for (std::uint32_t site : sites_of(deployment_.scenario, fault)) {
+    driver_.at_site(fault.at, site, [this, site, kind, &layout](Time now) {
+      deployment_.trace.record(now, core::TraceEvent::kFault, site, kind + 1);
+      for (std::uint32_t agent = layout.first_agent_of_site[site];
+           agent < layout.first_agent_of_site[site + 1]; ++agent) {
+        deployment_.agents[agent].power_off(now);
+      }
+    });
+    for (std::uint32_t agent = layout.first_agent_of_site[site];
+         agent < layout.first_agent_of_site[site + 1]; ++agent) {
+      const Duration boot(static_cast<std::int64_t>(
+          timeline_random_.next_below(static_cast<std::uint64_t>(fault.stagger.count()) + 1)));
+      driver_.at_site(fault.at + fault.length + boot, site, [this, site, agent](Time now) {
+        core::Outbox& out = site_outs_[site];
+        deployment_.agents[agent].power_on(now, out);
+        driver_.dispatch_agent(now, agent, out);
+      });
+    }
+  }
 }
 
 void Timeline::schedule_action(std::uint32_t index) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "core/random_stream.h"
 #include "scenarios/deployment.h"
 #include "scenarios/model/driver.h"
 
@@ -29,6 +30,7 @@ class Timeline {
   void refuse_gateways_the_driver_cannot_make() const;
   void schedule_fault(const Fault& fault);
   void schedule_region_fault(const Fault& fault);
+  void schedule_power_loss(const Fault& fault);
   void schedule_action(std::uint32_t index);
 
   // What users do through the platform's API, on the platform's side.
@@ -50,6 +52,7 @@ class Timeline {
 
   Deployment& deployment_;
   Driver& driver_;
+  core::RandomStream timeline_random_;                // power losses' boot times
   std::vector<std::vector<std::uint32_t>> selected_;  // by action: the devices it acts on
   std::vector<std::size_t> claims_done_;              // by action: claims made so far
   // One outbox per side: a driver may run another side while it carries one out (a SimGrid actor

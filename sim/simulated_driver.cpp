@@ -417,7 +417,9 @@ void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fa
       break;
     case scenarios::FaultKind::kRegionOutage:
     case scenarios::FaultKind::kEndpointRestart:
-      assert(false && "a region's faults come through begin_region_fault");
+    case scenarios::FaultKind::kPlatformUpgrade:
+    case scenarios::FaultKind::kPowerLoss:
+      assert(false && "the engine makes these itself, or through begin_region_fault");
       break;
   }
 }
@@ -445,7 +447,9 @@ void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& faul
       break;
     case scenarios::FaultKind::kRegionOutage:
     case scenarios::FaultKind::kEndpointRestart:
-      assert(false && "a region's faults come through end_region_fault");
+    case scenarios::FaultKind::kPlatformUpgrade:
+    case scenarios::FaultKind::kPowerLoss:
+      assert(false && "the engine makes these itself, or through end_region_fault");
       break;
   }
 }
@@ -471,7 +475,8 @@ void SimulatedDriver::begin_region_fault(std::uint32_t region, const scenarios::
     return;
   }
   ++w.refusing[region];
-  w.reset_region(region);
+  // A crash resets what was connected; an upgrade lets the platform move it away first.
+  if (fault.kind == scenarios::FaultKind::kEndpointRestart) w.reset_region(region);
 }
 
 void SimulatedDriver::end_region_fault(std::uint32_t region, const scenarios::Fault& fault) {

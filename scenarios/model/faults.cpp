@@ -148,7 +148,23 @@ const Key kPlatformRegionKey = {
 
 const std::array<Key, 2> kRegionOutageKeys = {{kForKey, kPlatformRegionKey}};
 
-const std::array<FaultSpec, 7> kFaults = {{
+const std::array<Key, 4> kPowerLossKeys = {{
+    kForKey,
+    kSiteKey,
+    kRegionKey,
+    {"stagger",
+     KeyType::kLength,
+     Absent::kDefault,
+     "`2m`",
+     "the devices come back at times drawn uniformly over this long after the power does, as a "
+     "site's boots spread; at most `1h`",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::stagger, Fault>},
+}};
+
+const std::array<FaultSpec, 9> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -180,8 +196,20 @@ const std::array<FaultSpec, 7> kFaults = {{
      "ends hear of it), and it refuses new connections until it is back after `for`; the "
      "platform's state is in its global store and survives (simulated driver only)",
      kRegionOutageKeys},
+    {"platform_upgrade", FaultKind::kPlatformUpgrade,
+     "the region's platform is upgraded with no downtime seen by devices: it sends the devices "
+     "connected through it to the next region of their list, a few each second (its "
+     "`return_rate`), refuses new ones while it is away for `for`, and takes its devices back "
+     "once it is up again; roll regions one after the other (simulated driver only)",
+     kRegionOutageKeys},
+    {"power_loss", FaultKind::kPowerLoss,
+     "every device of the matched sites loses its power: it stops at once, its connection goes "
+     "silent (the platform finds it by its missed heartbeats), and when the power is back each "
+     "boots (60 s) at a time drawn over `stagger` and connects again; hosts' task journals "
+     "survive, and a host's Tier-2 cameras go down and come back with it",
+     kPowerLossKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kEndpointRestart) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kPowerLoss) + 1,
               "one row per fault kind");
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "core/histogram.h"
 #include "platform/platform_node.h"
 #include "platform/task_manager.h"
 #include "scenarios/model/driver.h"
@@ -66,6 +67,7 @@ struct Measurements {
   std::uint64_t devices = 0;
   std::uint64_t devices_connected_end = 0;
   std::uint64_t reconnect_peak_per_second = 0;  // over every region's endpoint
+  core::Histogram offline_us;                   // the devices' time offline, as they saw it
 };
 
 }  // namespace ccsim::scenarios

@@ -35,6 +35,7 @@ inline constexpr std::size_t kOverlayTextBytesMax = 128;           // as the Tas
 inline constexpr std::uint64_t kLossBurstMessagesMax = 1'000'000;  // `burst:` and `gap:`
 inline constexpr Duration kLatencySpikeMax = std::chrono::seconds(10);  // `latency:` of a spike
 inline constexpr Duration kJitterMax = std::chrono::seconds(10);        // `jitter:` of a jitter
+inline constexpr Duration kStaggerMax = std::chrono::hours(1);  // `stagger:` of a power loss
 inline constexpr Duration kReleaseCheckIntervalMin = std::chrono::minutes(1);
 inline constexpr Duration kReleaseCheckIntervalMax = std::chrono::hours(24 * 7);
 
@@ -170,10 +171,14 @@ enum class FaultKind : std::uint8_t {
   // Platform side, a region's device endpoint (`region`):
   kRegionOutage,     // every service of the region is down: nothing reaches it
   kEndpointRestart,  // the endpoint crashes: its connections reset, it refuses new ones a while
+  kPlatformUpgrade,  // the region drains its devices to others, is upgraded, and comes back
+  // At the devices of the matched sites:
+  kPowerLoss,  // every device is off for `for`, then boots, staggered over `stagger`
 };
 // Whether a fault kind hits a platform region rather than sites.
 inline bool hits_region(FaultKind kind) {
-  return kind == FaultKind::kRegionOutage || kind == FaultKind::kEndpointRestart;
+  return kind == FaultKind::kRegionOutage || kind == FaultKind::kEndpointRestart ||
+         kind == FaultKind::kPlatformUpgrade;
 }
 
 // Which way a partition cuts.
@@ -201,12 +206,13 @@ struct Fault {
   FaultKind kind = FaultKind::kPartition;
   std::string site;
   std::string region;
-  Direction direction = Direction::kBoth;  // kPartition
-  LossBurst burst{};                       // kLossBurst
-  Duration latency{};                      // kLatencySpike: added to the uplink's
-  double bandwidth_bps = 0;                // kThrottle: the uplink's while it lasts
-  Duration jitter{};                       // kJitter: the most extra delay a message meets
-  int line = 0;                            // of the entry in its file, for messages
+  Direction direction = Direction::kBoth;      // kPartition
+  LossBurst burst{};                           // kLossBurst
+  Duration latency{};                          // kLatencySpike: added to the uplink's
+  double bandwidth_bps = 0;                    // kThrottle: the uplink's while it lasts
+  Duration jitter{};                           // kJitter: the most extra delay a message meets
+  Duration stagger = std::chrono::minutes(2);  // kPowerLoss: the boots spread over this long
+  int line = 0;                                // of the entry in its file, for messages
 };
 
 // Which devices an action or a check is about: those of one site, or of one organization's

@@ -56,9 +56,9 @@ TEST(Vocabulary, EveryCheckKindHasOneDeclarationWithUniqueKeys) {
 }
 
 TEST(Vocabulary, FaultKindsAreDeclaredWithUniqueKeys) {
-  const std::vector<std::string_view> expected = {"partition",       "loss_burst", "latency_spike",
-                                                  "throttle",        "jitter",     "region_outage",
-                                                  "endpoint_restart"};
+  const std::vector<std::string_view> expected = {
+      "partition",     "loss_burst",       "latency_spike",    "throttle",  "jitter",
+      "region_outage", "endpoint_restart", "platform_upgrade", "power_loss"};
   ASSERT_EQ(fault_specs().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(fault_specs()[i].word, expected[i]);
