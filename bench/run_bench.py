@@ -151,6 +151,41 @@ def run_rollout(args, cameras, out):
             "audit_entries": int(metrics["audit_entries"])}
 
 
+def run_failover(args, cameras, out):
+    """The failover fleet: `cameras` over three regions minus the 200 of the scenario's own sites,
+    in sites of CAMERAS_PER_SITE, eu-west down for 30 minutes."""
+    fleet = cameras - 200
+    run_dir = out / f"failover-{cameras}"
+    wall, rss, _ = measure([args.ccsim, "run", args.failover_scenario, "--seed", "1", "--quiet",
+                            "--out", str(run_dir),
+                            "--set", f"fleet.cameras={fleet}",
+                            "--set", f"fleet.sites={max(1, fleet // CAMERAS_PER_SITE)}"],
+                           f"failover {cameras}")
+    result = json.loads((run_dir / "result.json").read_text())
+    if not result["passed"]:
+        sys.exit(f"bench: the failover run failed its checks: {run_dir}/result.json")
+    m = result["metrics"]
+    return {"cameras": cameras, "wall_s": wall, "peak_mib": rss,
+            "messages": int(m["messages_delivered"]),
+            "us_per_message": 1e6 * wall / m["messages_delivered"],
+            "reconnect_peak": int(m["reconnect_peak_per_second"]),
+            "redirects": int(m["redirects_sent"]),
+            "offline_p50_s": m["offline_p50_s"], "offline_p99_s": m["offline_p99_s"],
+            "offline_max_s": m["offline_max_s"]}
+
+
+def failover_table(rows):
+    lines = ["| cameras | wall s | messages | µs/message | peak MiB | reconnect peak /s "
+             "| sent home | offline p50 s | p99 s | max s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['cameras']:,} | {r['wall_s']:.1f} | {r['messages']:,} "
+                     f"| {r['us_per_message']:.2f} | {r['peak_mib']:.0f} | {r['reconnect_peak']:,} "
+                     f"| {r['redirects']:,} | {r['offline_p50_s']:.1f} | {r['offline_p99_s']:.1f} "
+                     f"| {r['offline_max_s']:.1f} |")
+    return "\n".join(lines)
+
+
 def rollout_table(rows):
     lines = ["| cameras | simulated days | wall s | messages | µs/message | peak MiB "
              "| release checks | installs (tasks) | upgraded | audit entries |",
@@ -209,6 +244,11 @@ def main():
                         "benchmark too")
     parser.add_argument("--rollout-cameras", default="10000",
                         help="comma-separated fleet sizes to roll out to (default: %(default)s)")
+    parser.add_argument("--failover-scenario", help="bench/failover-fleet.yaml; runs the failover "
+                        "benchmark too")
+    parser.add_argument("--failover-cameras", default="1000000",
+                        help="comma-separated fleet sizes over three regions "
+                             "(default: %(default)s)")
     parser.add_argument("--only-onboarding", "--skip-heartbeat", action="store_true",
                         help="skip the heartbeat rows (run only the onboarding and rollout "
                              "benchmarks asked for)")
@@ -259,6 +299,14 @@ def main():
             rollout.append(run_rollout(args, cameras, out))
             (out / "rollout.json").write_text(json.dumps(rollout, indent=2) + "\n")
         text += ("\n\n" if text else "") + rollout_table(rollout)
+    if args.failover_scenario:
+        failover = []
+        for cameras in [int(x) for x in args.failover_cameras.split(",")]:
+            print(f"bench: failover of {cameras:,} cameras over three regions, 24 simulated hours",
+                  file=sys.stderr, flush=True)
+            failover.append(run_failover(args, cameras, out))
+            (out / "failover.json").write_text(json.dumps(failover, indent=2) + "\n")
+        text += ("\n\n" if text else "") + failover_table(failover)
     (out / "bench.md").write_text(text + "\n")
     print(text)
     print(f"\nresults: {out / 'bench.json'}, {out / 'bench.md'}")

@@ -189,11 +189,14 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   bind(connection, index);
   ++metrics_.hellos_accepted;
   if (regions_.several()) {
+    // What it was on before (a connection not yet seen to close) no longer holds.
+    regions_.set_draining(index, record.region, false);
+    regions_.set_away(index, record.home_region, false);
     record.region = region_of(connection);
     record.home_region = regions_.index(hello.region()).value_or(record.region);
     regions_.connected(now, record.region);
     const bool away = record.region != record.home_region;
-    regions_.set_away(index, away);
+    regions_.set_away(index, record.home_region, away);
     // Away while its own region is up (it failed over for a reason of its own): it goes back too.
     if (away && regions_.up(record.home_region)) {
       look_for_moves(now + std::chrono::seconds(1), out);
@@ -631,8 +634,8 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
   }
   report_connection(now, index, ConnectionStatus::kDisconnected);
   if (regions_.several()) {
-    regions_.set_away(index, false);
-    regions_.set_draining(index, false);
+    regions_.set_away(index, record.home_region, false);
+    regions_.set_draining(index, record.region, false);
   }
   if (control_plane_ != nullptr && record.host == DeviceConnection::kNoHost) {
     control_plane_->tasks.host_disconnected(now, record.serial);
@@ -679,7 +682,7 @@ void PlatformNode::drain_region(Time now, std::uint32_t region, core::Outbox& ou
     const DeviceConnection& record = devices_[index];
     if (record.status == ConnectionStatus::kConnected && record.host == DeviceConnection::kNoHost &&
         record.region == region) {
-      regions_.set_draining(index, true);
+      regions_.set_draining(index, region, true);
     }
   }
   look_for_moves(now, out);

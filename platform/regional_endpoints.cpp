@@ -18,6 +18,16 @@ RegionalEndpoints::RegionalEndpoints(std::vector<RegionPolicy> regions) {
                               0,
                               {}});
   }
+  away_by_home_.resize(regions_.size());
+  draining_by_region_.resize(regions_.size());
+}
+
+bool RegionalEndpoints::anyone_to_move() const {
+  for (std::uint32_t r = 0; r < regions_.size(); ++r) {
+    if (regions_[r].up && !away_by_home_[r].empty()) return true;
+    if (!draining_by_region_[r].empty()) return true;
+  }
+  return false;
 }
 
 std::optional<std::uint32_t> RegionalEndpoints::index(std::string_view name) const {
@@ -74,19 +84,21 @@ std::optional<std::uint32_t> RegionalEndpoints::destination(std::uint32_t home,
   return std::nullopt;
 }
 
-void RegionalEndpoints::set_draining(std::uint32_t record, bool draining) {
+void RegionalEndpoints::set_draining(std::uint32_t record, std::uint32_t region, bool draining) {
+  assert(region < draining_by_region_.size());
   if (draining) {
-    draining_.insert(record);
+    draining_by_region_[region].insert(record);
   } else {
-    draining_.erase(record);
+    draining_by_region_[region].erase(record);
   }
 }
 
-void RegionalEndpoints::set_away(std::uint32_t record, bool away) {
+void RegionalEndpoints::set_away(std::uint32_t record, std::uint32_t home, bool away) {
+  assert(home < away_by_home_.size());
   if (away) {
-    away_.insert(record);
+    away_by_home_[home].insert(record);
   } else {
-    away_.erase(record);
+    away_by_home_[home].erase(record);
   }
 }
 

@@ -74,42 +74,45 @@ class RegionalEndpoints {
   // first region of home's list that is up and not `region`; nullopt when none is.
   std::optional<std::uint32_t> destination(std::uint32_t home, std::uint32_t region) const;
 
-  // Device record `record` is now connected away from its own region, or no longer.
-  void set_away(std::uint32_t record, bool away);
+  // Device record `record`, of region `home`, is now connected away from it, or no longer.
+  void set_away(std::uint32_t record, std::uint32_t home, bool away);
   // A device to move now and the region it goes to.
   struct Move {
     std::uint32_t record;
     std::uint32_t to;
   };
-  // The devices to move now, in record order: those away whose home is up go home, each taking a
-  // token of its home's return bucket; those on a draining region go to their destination, each
-  // taking a token of the draining region's. `where(record)` gives a record's {home, region}.
+  // The devices to move now: region by region, those away from it go home once it is up, in
+  // record order, as many as its return bucket has tokens; and those on a draining region leave
+  // it for their destination, as many as its bucket has. `where(record)` gives a record's
+  // {home, region}. Only regions with someone to move are looked at, so a look costs what it
+  // moves, not the fleet.
   template <typename Where>
   std::vector<Move> moving(Time now, Where where) {
     std::vector<Move> moves;
-    for (std::uint32_t record : away_) {
-      const auto [home, region] = where(record);
-      Region& h = regions_[home];
-      if (!h.up || home == region || !h.returns.take(now)) continue;
-      ++h.metrics.redirects_sent;
-      moves.push_back({record, home});
-    }
-    for (std::uint32_t record : draining_) {
-      const auto [home, region] = where(record);
-      const std::optional<std::uint32_t> to = destination(home, region);
-      if (!to || !regions_[region].returns.take(now)) continue;
-      ++regions_[region].metrics.redirects_sent;
-      moves.push_back({record, *to});
-    }
-    for (const Move& move : moves) {
-      away_.erase(move.record);
-      draining_.erase(move.record);
+    for (std::uint32_t r = 0; r < regions_.size(); ++r) {
+      Region& region = regions_[r];
+      std::set<std::uint32_t>& away = away_by_home_[r];
+      while (region.up && !away.empty() && region.returns.take(now)) {
+        ++region.metrics.redirects_sent;
+        moves.push_back({*away.begin(), r});
+        away.erase(away.begin());
+      }
+      std::set<std::uint32_t>& leaving = draining_by_region_[r];
+      while (!leaving.empty() && region.returns.take(now)) {
+        const std::uint32_t record = *leaving.begin();
+        leaving.erase(leaving.begin());
+        const std::optional<std::uint32_t> to = destination(where(record).first, r);
+        if (!to) continue;  // nowhere up to go: it stays where it is
+        ++region.metrics.redirects_sent;
+        moves.push_back({record, *to});
+      }
     }
     return moves;
   }
-  // Device record `record` is connected through a region that drains, or no longer.
-  void set_draining(std::uint32_t record, bool draining);
-  bool anyone_to_move() const { return !away_.empty() || !draining_.empty(); }
+  // Device record `record` is connected through region `region`, which drains, or no longer.
+  void set_draining(std::uint32_t record, std::uint32_t region, bool draining);
+  // Whether a look would move anyone: someone away from a region that is up, or on one draining.
+  bool anyone_to_move() const;
 
  private:
   struct Region {
@@ -123,8 +126,8 @@ class RegionalEndpoints {
     RegionMetrics metrics;
   };
   std::vector<Region> regions_;
-  std::set<std::uint32_t> away_;      // device records connected away from home
-  std::set<std::uint32_t> draining_;  // device records on a region that drains
+  std::vector<std::set<std::uint32_t>> away_by_home_;        // records away from that region
+  std::vector<std::set<std::uint32_t>> draining_by_region_;  // records on that draining region
 };
 
 }  // namespace ccsim::platform
