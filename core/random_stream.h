@@ -81,6 +81,7 @@ enum StreamId : std::uint64_t {
   kFirmwareSigningStream = 6,   // the vendor's image signing key
   kNetworkJitterStream = 7,     // the extra delay each message meets while a jitter fault holds
   kTimelineStream = 8,  // what the timeline draws: when each device boots after a power loss
+  kSwarmStream = 9,     // a swarm run's faults: which, when, where, how long
   kDeviceStreamBase = 1'000'000,
 };
 

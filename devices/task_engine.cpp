@@ -246,6 +246,12 @@ std::optional<TaskReport> TaskEngine::report_of(std::string_view task) const {
   return found->second.journalled.report;
 }
 
+std::optional<std::uint32_t> TaskEngine::runs_of(std::string_view task) const {
+  const auto found = entries_.find(task);
+  if (found == entries_.end()) return std::nullopt;
+  return found->second.journalled.runs;
+}
+
 // Room for one more task: its queue has a free place, and the tasks the engine must keep
 // (all but acknowledged finished ones) stay within what it remembers.
 bool TaskEngine::admits() const {
@@ -293,6 +299,7 @@ void TaskEngine::start(core::Time now, Entry& entry, TaskEngineOutbox& out) {
   entry.plan = executor_(now, entry.journalled.task);
   assert(entry.plan.duration >= core::Duration::zero() && entry.plan.duration <= kTaskRunMax);
   ++counters_.executions;
+  ++entry.journalled.runs;
   set_state(entry, EngineTaskState::kRunning);
   out.started.push_back(entry.journalled.task.task);
   entry.downloading = entry.plan.download_bytes > 0;

@@ -150,6 +150,7 @@ struct JournalledTask {
   bool creation_acknowledged = false;  // local tasks: the platform has the report
   std::optional<TaskReport> report;    // finished tasks
   bool report_acknowledged = false;
+  std::uint32_t runs = 0;  // runs started, across the host's restarts
 };
 
 // The engine's persistent part.
@@ -208,6 +209,9 @@ class TaskEngine {
 
   std::optional<EngineTaskState> state_of(std::string_view task) const;
   std::optional<TaskReport> report_of(std::string_view task) const;
+  // How many times the engine started `task`, restarts included; nullopt when it never had the
+  // task or has forgotten it (finished, acknowledged, and past remembered_max).
+  std::optional<std::uint32_t> runs_of(std::string_view task) const;
   std::size_t running_count() const { return running_.size(); }
   std::size_t queued_count() const { return queued_count_; }
   std::size_t remembered_count() const { return entries_.size(); }

@@ -346,6 +346,11 @@ TEST(TaskEngine, AfterARestartIdempotentTasksRunAgainAndOthersFailHostRestarted)
   restarted.on_dispatch(h.now, firmware("upgrade"), copy);
   EXPECT_EQ(copy.results.at(0).detail, "host restarted while the task ran");
   EXPECT_EQ(h.executor.runs["upgrade"], 1);
+  // The journal counts the runs the executor saw, across the restart.
+  for (const char* task : {"done", "overlay", "upgrade", "waiting"}) {
+    EXPECT_EQ(restarted.runs_of(task), static_cast<std::uint32_t>(h.executor.runs[task])) << task;
+  }
+  EXPECT_FALSE(restarted.runs_of("never-dispatched"));
 }
 
 TEST(TaskEngine, ATaskTheHostCreatesIsReportedUntilAcknowledged) {

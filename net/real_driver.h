@@ -28,6 +28,9 @@ struct RealDriverOptions {
   bool progress = false;  // a progress line on stderr about once per wall-clock second
 };
 
+// The fault kinds the real driver makes (RealDriver::makes), known before one is built.
+bool real_driver_makes(scenarios::FaultKind kind);
+
 class RealDriver final : public scenarios::Driver {
  public:
   // `fleet`'s nodes must outlive the driver. Throws std::invalid_argument past

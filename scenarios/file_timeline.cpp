@@ -9,6 +9,8 @@
 namespace ccsim::scenarios::file {
 namespace {
 
+using namespace std::chrono_literals;
+
 std::vector<std::string_view> entry_words() {
   std::vector<std::string_view> words{kFaultWord};
   for (const ActionSpec& spec : action_specs()) words.push_back(spec.word);
@@ -150,6 +152,51 @@ void read_timeline(const Reader& reader, const std::optional<Field>& field, cons
                                                       "; expected a unique rollout name");
     }
   }
+}
+
+SwarmSpec read_swarm(const Reader& reader, const Field& field, const Scenario& scenario) {
+  const MapView map =
+      open_map(reader, field, {"faults", "count", "after", "within", "for_max", "converge_within"});
+  SwarmSpec swarm;
+  swarm.line = reader.line_of(field);
+  const std::vector<std::string_view> kinds = fault_words();
+  const Field faults =
+      map.require("faults", "a list of fault kinds, such as [partition, power_loss]");
+  for (const Field& item : open_list(reader, faults, kinds.size(), "fault kinds")) {
+    reader.recover(
+        [&] { swarm.faults.push_back(fault_specs()[read_word_index(reader, item, kinds)].kind); });
+  }
+  map.with("count", [&](const Field& count) {
+    swarm.count = static_cast<std::uint32_t>(read_whole_number(reader, count, 1, kSwarmFaultsMax));
+  });
+  map.with("within", [&](const Field& within) {
+    swarm.within = read_duration(reader, within, 1us, scenario.duration, "the scenario's duration");
+  });
+  map.with("after", [&](const Field& after) {
+    swarm.after = read_duration(reader, after, 0s, scenario.duration, "the scenario's duration");
+  });
+  map.with("for_max", [&](const Field& length) {
+    swarm.for_max = read_duration(reader, length, 1min, kScenarioDurationMax);
+  });
+  map.with("converge_within", [&](const Field& converge) {
+    swarm.converge_within = read_duration(reader, converge, 1s, kScenarioDurationMax);
+  });
+  // The last fault may begin just before `within`, last `for_max` (and a power loss's boots 5
+  // minutes more); the fleet must have converged `converge_within` later, inside the run.
+  const Duration within = swarm.within > Duration::zero() ? swarm.within : scenario.duration / 2;
+  if (swarm.after >= within) {
+    reader.report(open_map_field(field, "after"),
+                  format_duration(swarm.after) + " is not before within, " +
+                      format_duration(within) + "; expected faults to have time to begin");
+  }
+  const Duration latest = within + swarm.for_max + 5min + swarm.converge_within;
+  if (latest > scenario.duration) {
+    reader.report(open_map_field(field, "converge_within"),
+                  format_duration(latest) + " from the start the fleet may still be converging (" +
+                      "within + for_max + 5m of boots + converge_within); expected it to fit in " +
+                      "the scenario's duration, " + format_duration(scenario.duration));
+  }
+  return swarm;
 }
 
 }  // namespace ccsim::scenarios::file

@@ -250,6 +250,7 @@ std::vector<CheckResult> Judge::verdicts(
   const Scenario& scenario = deployment_.scenario;
   for (std::size_t i = 0; i < scenario.checks.size(); ++i) {
     results.push_back(observed_[i] ? std::move(*observed_[i]) : judge(scenario.checks[i], metrics));
+    results.back().liveness = scenario.checks[i].liveness;
   }
   return results;
 }

@@ -12,6 +12,7 @@
 #include "core/time_text.h"
 #include "scenarios/deployment.h"
 #include "scenarios/model/run_result.h"
+#include "scenarios/task_accounts.h"
 #include "scenarios/verdict_text.h"
 
 namespace ccsim::scenarios {
@@ -147,6 +148,46 @@ CheckResult judge_tasks(const Deployment& d, const platform::ControlPlane& plane
   return r;
 }
 
+// The engine of the host that ran `task`; null when the host is not one of the fleet's.
+const devices::TaskEngine* engine_of(const Deployment& d, const platform::Task& task) {
+  const std::optional<std::uint64_t> device = device_index(task.host);
+  if (!device || *device >= d.layout.agent_of_device.size()) return nullptr;
+  const devices::DeviceHost* host = d.agents[d.layout.agent_of_device[*device]].host();
+  return host == nullptr ? nullptr : &host->engine();
+}
+
+// tasks_exactly_once: the platform's tasks against their hosts' journals.
+CheckResult judge_tasks_once(const Deployment& d, const platform::ControlPlane& plane,
+                             const Check& check) {
+  std::set<std::string> devices;
+  for (std::uint32_t device : select_devices(d.scenario, d.layout, check.devices)) {
+    devices.insert(device_serial(device));
+  }
+  std::uint64_t considered = 0, unknown_to_host = 0, wrong = 0;
+  std::vector<std::string> examples;
+  for (const std::string& organization : d.tenants.organization_ids) {
+    for (const platform::Task& task : plane.tasks.tasks_of(organization)) {
+      if (!devices.contains(task.device) || !task_considered(check, task)) continue;
+      ++considered;
+      const devices::TaskEngine* engine = engine_of(d, task);
+      if (engine != nullptr && !engine->runs_of(task.id)) ++unknown_to_host;
+      const std::string problem = task_accounts_disagree(task, engine);
+      if (problem.empty()) continue;
+      ++wrong;
+      if (examples.size() < kExamplesNamedMax) {
+        examples.push_back(task.id + " on " + task.device + " " + problem);
+      }
+    }
+  }
+  CheckResult r{check.id, wrong == 0, ""};
+  r.detail = std::to_string(considered - wrong) + " of " + std::to_string(considered) + " tasks" +
+             (check.action.empty() ? "" : " " + check.action) + " on devices" +
+             selection_text(check.devices) + " agree with their hosts' journals (" +
+             std::to_string(unknown_to_host) + " never reached their host)" +
+             (examples.empty() ? "" : "; " + join(examples));
+  return r;
+}
+
 // devices_on_version and insights: how many selected devices run the version, or have the
 // insight.
 CheckResult judge_device_facts(const Deployment& d, const platform::ControlPlane& plane,
@@ -195,6 +236,8 @@ CheckResult judge_work(const Deployment& d, const platform::ControlPlane& plane,
       return judge_rollout(d, plane, check);
     case CheckKind::kTasks:
       return judge_tasks(d, plane, check);
+    case CheckKind::kTasksExactlyOnce:
+      return judge_tasks_once(d, plane, check);
     case CheckKind::kDevicesOnVersion:
     case CheckKind::kInsights:
       return judge_device_facts(d, plane, check);

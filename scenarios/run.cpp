@@ -1,6 +1,7 @@
 #include "scenarios/run.h"
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 
@@ -14,7 +15,9 @@
 #include "scenarios/model/child_process.h"
 #include "scenarios/model/metrics.h"
 #include "scenarios/model/run_result_json.h"
+#include "scenarios/model/vocabulary.h"
 #include "scenarios/scenario_file.h"
+#include "scenarios/swarm.h"
 #include "scenarios/timeline.h"
 #include "sim/simulated_driver.h"
 
@@ -60,6 +63,7 @@ std::string reproduce_command(const std::string& file, const RunSettings& settin
   for (const auto& [key, value] : settings.overrides) {
     command += " --set " + shell_quote(key + "=" + value);
   }
+  if (settings.swarm) command += " --swarm";
   if (settings.driver != DriverKind::kSimulated) {
     command += " --driver " + std::string(driver_kind_name(settings.driver));
     if (settings.clock != ClockKind::kPaused) {
@@ -71,10 +75,35 @@ std::string reproduce_command(const std::string& file, const RunSettings& settin
 
 namespace {
 
+// The faults a swarm drew (the timeline's entries from `first` on), one line each on stderr.
+void print_swarm(const Scenario& scenario, std::size_t first) {
+  const std::size_t drawn = scenario.timeline.size() - first;
+  std::fprintf(stderr, "[ccsim swarm] %zu fault%s drawn from the seed:\n", drawn,
+               drawn == 1 ? "" : "s");
+  for (std::size_t i = first; i < scenario.timeline.size(); ++i) {
+    const Fault& f = scenario.timeline[i];
+    std::fprintf(stderr, "[ccsim swarm]   at %.0fs for %.0fs: %s at %s\n",
+                 std::chrono::duration<double>(f.at).count(),
+                 std::chrono::duration<double>(f.length).count(),
+                 std::string(fault_spec(f.kind).word).c_str(),
+                 (f.site.empty() ? "region " + f.region : "site " + f.site).c_str());
+  }
+}
+
 // One run; with `describe`, what the platform knows at the end too (costly at scale: a sorted copy
 // of every device's record, so only tests ask for it).
-RunAndKnowledge run(const Scenario& scenario, const RunSettings& settings, bool describe) {
+RunAndKnowledge run(const Scenario& file_scenario, const RunSettings& settings, bool describe) {
   const auto wall_start = std::chrono::steady_clock::now();
+  // A swarm run's faults depend on what the driver can make: a throwaway look at a driver of
+  // the same kind is too costly, so ask the kind (the simulated driver makes every kind).
+  const Scenario scenario = settings.swarm
+                                ? with_swarm(file_scenario, settings.seed,
+                                             [&](FaultKind kind) {
+                                               return settings.driver == DriverKind::kSimulated ||
+                                                      net::real_driver_makes(kind);
+                                             })
+                                : file_scenario;
+  if (settings.swarm && settings.progress) print_swarm(scenario, file_scenario.timeline.size());
   Deployment deployment(scenario, settings.seed);
   const std::unique_ptr<Driver> driver = make_driver(settings, deployment.fleet());
   const Timeline timeline(deployment, *driver);

@@ -32,6 +32,7 @@ struct RunSettings {
   bool progress = false;                                       // progress lines on stderr
   DriverKind driver = DriverKind::kSimulated;
   ClockKind clock = ClockKind::kPaused;  // the real driver's
+  bool swarm = false;  // draw faults from the seed within the scenario's `swarm:` budget
 };
 
 // Runs `scenario` (loaded from settings' file with settings' overrides) in this process.

@@ -21,7 +21,7 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 21> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 22> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
@@ -41,6 +41,7 @@ constexpr std::array<std::string_view, 21> kTopLevelKeys = {"name",
                                                             "fleet",
                                                             "sites",
                                                             "timeline",
+                                                            "swarm",
                                                             "checks"};
 
 // name, description, duration and how the run starts. A duration that cannot be read leaves the
@@ -99,6 +100,8 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
   Names names = names_of(scenario);
   check_organizations(reader, organizations, scenario, names);
   reader.recover([&] { read_timeline(reader, root.find("timeline"), names, scenario); });
+  root.with("swarm",
+            [&](const Field& swarm) { scenario.swarm = read_swarm(reader, swarm, scenario); });
   for (const Action& action : scenario.actions) {
     if (action.kind == ActionKind::kRollout) names.rollouts.push_back(action.name);
   }

@@ -2557,7 +2557,7 @@ checks:
                     9, "checks.0.devices.site", "\"malmo\" is not a site");
   expect_file_error(error("  - {id: c, expect: firmware, at_least: 1}"), 9, "checks.0.expect",
                     "audit_trails_intact, devices_on_version, updates_outside_window, "
-                    "rollout_state, tasks, insights");
+                    "rollout_state, tasks, tasks_exactly_once, insights");
 }
 
 TEST(ScenarioOverrides, UpdateKeysAreValidatedAndNameTheOverride) {

@@ -123,7 +123,8 @@ ccsim::scenarios::ClockKind parse_clock(const std::string& text) {
 
 void print_checks(const RunResult& r) {
   for (const auto& check : r.checks) {
-    std::cout << (check.passed ? "  PASS " : "  FAIL ") << check.id << ": " << check.detail << "\n";
+    std::cout << (check.passed ? "  PASS " : "  FAIL ") << (check.liveness ? "(liveness) " : "")
+              << check.id << ": " << check.detail << "\n";
   }
 }
 
@@ -131,13 +132,15 @@ void print_checks(const RunResult& r) {
 
 const char* const kRunUsage =
     "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--driver sim|real] "
-    "[--clock paused|real] [--quiet]\n"
+    "[--clock paused|real] [--swarm] [--quiet]\n"
     "\n"
     "Runs one scenario with one seed, judges its checks, and writes result.json, junit.xml and\n"
     "report.html into the output directory. The simulated driver (the default) runs the fleet on\n"
     "SimGrid; the real driver runs the same platform and devices over TLS websockets on\n"
     "127.0.0.1, with a clock that jumps to the next timer whenever no socket has work (or, with\n"
-    "--clock real, the wall clock).\n";
+    "--clock real, the wall clock). With --swarm, faults are drawn from the seed within the\n"
+    "scenario's swarm: budget, and the fleet must converge once they heal (liveness checks,\n"
+    "marked so in result.json; a failed one fails the run like any check).\n";
 
 int command_run(const std::vector<std::string>& args) {
   po::options_description options("options");
@@ -151,7 +154,10 @@ int command_run(const std::vector<std::string>& args) {
       "sim: SimGrid, simulated links and time; real: TLS websockets on 127.0.0.1 (at most 2,000 "
       "agents)")("clock", po::value<std::string>()->default_value("paused"),
                  "the real driver's clock: paused (jumps to the next timer when no socket has "
-                 "work) or real (the wall clock)")("quiet", "no progress lines on stderr");
+                 "work) or real (the wall clock)")(
+      "swarm",
+      "draw faults from the seed within the scenario's swarm: budget, then require the "
+      "fleet to converge")("quiet", "no progress lines on stderr");
   const po::variables_map vm = parse_arguments(args, options, "file", 1);
   if (vm.count("help")) {
     std::cout << kRunUsage << "\n" << options;
@@ -166,6 +172,7 @@ int command_run(const std::vector<std::string>& args) {
   settings.progress = !vm.count("quiet");
   settings.driver = parse_driver(vm["driver"].as<std::string>());
   settings.clock = parse_clock(vm["clock"].as<std::string>());
+  settings.swarm = vm.count("swarm") > 0;
   if (vm.count("set")) {
     for (const std::string& text : vm["set"].as<std::vector<std::string>>()) {
       settings.overrides.push_back(ccsim::scenarios::parse_override(text));
@@ -173,6 +180,11 @@ int command_run(const std::vector<std::string>& args) {
   }
   const ccsim::scenarios::Scenario scenario =
       ccsim::scenarios::load_scenario(file, settings.overrides);
+  if (settings.swarm && !scenario.swarm) {
+    throw BadInput(file +
+                   ": --swarm: the scenario has no swarm: section; expected one saying "
+                   "which faults may happen (see scenarios/README.md)");
+  }
   const fs::path out =
       vm.count("out") ? fs::path(vm["out"].as<std::string>())
                       : fresh_output_dir(scenario.name + "-seed" + std::to_string(settings.seed));
@@ -206,7 +218,7 @@ int command_run(const std::vector<std::string>& args) {
 
 const char* const kSuiteUsage =
     "usage: ccsim suite DIR [--seeds A-B] [--out DIR] [--jobs N] [--driver sim|real]\n"
-    "                  [--set key=value]...\n"
+    "                  [--set key=value]... [--swarm]\n"
     "\n"
     "Runs every *.yaml scenario in DIR (not its subfolders) with every seed from A to B, each\n"
     "run in its own process, and writes each run's results under OUT/SCENARIO/seed-N plus a\n"
@@ -239,6 +251,7 @@ struct PlannedRun {
   fs::path out;
   std::string driver;             // sim or real
   std::vector<std::string> sets;  // key=value, as given to the suite
+  bool swarm = false;
 };
 
 // Starts `ccsim run` for one planned run in a child process with its output in a log file.
@@ -261,6 +274,7 @@ pid_t start_run(const PlannedRun& run) {
     argv.push_back("--set");
     argv.push_back(set.c_str());
   }
+  if (run.swarm) argv.push_back("--swarm");
   argv.push_back(nullptr);
   ::execv("/proc/self/exe", const_cast<char* const*>(argv.data()));
   std::perror("ccsim: cannot start a run");
@@ -283,13 +297,15 @@ RunResult crashed_result(const PlannedRun& run, int status) {
   for (const std::string& set : run.sets) {
     settings.overrides.push_back(ccsim::scenarios::parse_override(set));
   }
+  settings.swarm = run.swarm;
   r.reproduce = ccsim::scenarios::reproduce_command(run.file, settings);
   return r;
 }
 
 // The scenario files of a suite, sorted; each is loaded once, so bad input stops the suite before
 // any run.
-std::vector<fs::path> suite_files(const fs::path& dir, const std::vector<std::string>& sets) {
+std::vector<fs::path> suite_files(const fs::path& dir, const std::vector<std::string>& sets,
+                                  bool swarm) {
   if (!fs::is_directory(dir)) throw BadInput(dir.string() + ": not a directory of scenarios");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir)) {
@@ -301,15 +317,24 @@ std::vector<fs::path> suite_files(const fs::path& dir, const std::vector<std::st
   if (files.empty()) throw BadInput(dir.string() + ": no *.yaml scenario files");
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const std::string& set : sets) overrides.push_back(ccsim::scenarios::parse_override(set));
-  for (const fs::path& file : files) ccsim::scenarios::load_scenario(file.string(), overrides);
+  for (const fs::path& file : files) {
+    const ccsim::scenarios::Scenario scenario =
+        ccsim::scenarios::load_scenario(file.string(), overrides);
+    if (swarm && !scenario.swarm) {
+      throw BadInput(file.string() +
+                     ": --swarm: the scenario has no swarm: section; expected "
+                     "every scenario of a swarm suite to say which faults may "
+                     "happen");
+    }
+  }
   return files;
 }
 
 // Every file with every seed, each run's output under OUT/SCENARIO/seed-N.
 std::vector<PlannedRun> plan_suite(const std::vector<fs::path>& files, const SeedRange& seeds,
                                    const std::string& seeds_text, const fs::path& out,
-                                   const std::string& driver,
-                                   const std::vector<std::string>& sets) {
+                                   const std::string& driver, const std::vector<std::string>& sets,
+                                   bool swarm) {
   // last - first + 1 wraps to 0 for 0-18446744073709551615, so compare the span instead.
   const std::uint64_t seed_span = seeds.last - seeds.first;
   if (seed_span >= kSuiteRunsMax / files.size()) {
@@ -323,8 +348,8 @@ std::vector<PlannedRun> plan_suite(const std::vector<fs::path>& files, const See
     for (std::uint64_t i = 0; i <= seed_span; ++i) {
       const std::uint64_t seed = seeds.first + i;
       const std::string stem = file.stem().string();
-      plan.push_back(
-          {file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed)), driver, sets});
+      plan.push_back({file.string(), stem, seed, out / stem / ("seed-" + std::to_string(seed)),
+                      driver, sets, swarm});
     }
   }
   return plan;
@@ -402,7 +427,10 @@ int command_suite(const std::vector<std::string>& args) {
       "driver", po::value<std::string>()->default_value("sim"),
       "the driver of every run: sim or real (see ccsim run --help)")(
       "set", po::value<std::vector<std::string>>()->composing(),
-      "override a key of every scenario, e.g. --set network.small_messages=exact (repeatable)");
+      "override a key of every scenario, e.g. --set network.small_messages=exact (repeatable)")(
+      "swarm",
+      "every run a swarm run (see ccsim run --help); every scenario needs a swarm: "
+      "section");
   const po::variables_map vm = parse_arguments(args, options, "dir", 1);
   if (vm.count("help")) {
     std::cout << kSuiteUsage << "\n" << options;
@@ -420,11 +448,12 @@ int command_suite(const std::vector<std::string>& args) {
   (void)parse_driver(driver);  // refused here, not in every run
   const std::vector<std::string> sets =
       vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-  const std::vector<fs::path> files = suite_files(dir, sets);
+  const bool swarm = vm.count("swarm") > 0;
+  const std::vector<fs::path> files = suite_files(dir, sets, swarm);
   const fs::path out = vm.count("out") ? fs::path(vm["out"].as<std::string>())
                                        : fresh_output_dir("suite-" + dir.filename().string());
   const std::vector<PlannedRun> plan =
-      plan_suite(files, seeds, vm["seeds"].as<std::string>(), out, driver, sets);
+      plan_suite(files, seeds, vm["seeds"].as<std::string>(), out, driver, sets, swarm);
   make_dir(out);
   std::cerr << "ccsim: suite " << dir.string() << ": " << files.size() << " scenarios x "
             << plan.size() / files.size() << " seeds = " << plan.size() << " runs, " << jobs

@@ -193,6 +193,11 @@ const std::array<Key, 4> kTasksKeys = {{
      &assign_member<&Check::origin, Check>},
     kSelection,
 }};
+const std::array<Key, 2> kTasksOnceKeys = {{
+    {"action", KeyType::kWord, Absent::kDefault, "any", "a Task Manager action", 0, 0,
+     task_action_words(), &assign_member<&Check::action, Check>},
+    kSelection,
+}};
 const std::array<Key, 2> kInsightsKeys = {{
     {"insight", KeyType::kWord, Absent::kRequired, "required", "an insight the platform raises", 0,
      0, insight_words(), &assign_member<&Check::insight, Check>},
@@ -211,7 +216,7 @@ const std::array<Key, 1> kReconnectRateKeys = {{
      &assign_member<&Check::region, Check>},
 }};
 
-const std::array<CheckSpec, 15> kChecks = {{
+const std::array<CheckSpec, 16> kChecks = {{
     {"all_devices_connected", CheckKind::kAllDevicesConnected,
      "every device has been connected at least once by `within`", kAllConnectedKeys, Bounds::kNone,
      false, false},
@@ -263,6 +268,12 @@ const std::array<CheckSpec, 15> kChecks = {{
      "at the end, the number of tasks of the selected devices with this action, status and origin "
      "lies in [at_least, at_most]",
      kTasksKeys, Bounds::kRequired, false, false},
+    {"tasks_exactly_once", CheckKind::kTasksExactlyOnce,
+     "at the end, no task of the selected devices (with this action) ran twice on its host, "
+     "unless the action is safe to run again after a restart, and every task the platform "
+     "shows succeeded ran on its host, which reported it succeeded: the platform's record and "
+     "the hosts' journals, two accounts of one history, agree",
+     kTasksOnceKeys, Bounds::kNone, false, false},
     {"insights", CheckKind::kInsights,
      "at the end, the number of selected devices with this insight lies in [at_least, at_most]",
      kInsightsKeys, Bounds::kRequired, false, false},

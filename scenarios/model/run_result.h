@@ -13,7 +13,8 @@ namespace ccsim::scenarios {
 struct CheckResult {
   std::string id;
   bool passed = false;
-  std::string detail;  // what was measured against what was expected
+  std::string detail;     // what was measured against what was expected
+  bool liveness = false;  // a swarm run's convergence check, not one of the scenario's
 };
 
 struct RunResult {

@@ -103,7 +103,9 @@ std::vector<CheckResult> checks_from_json(const Json& checks, const std::string&
     const Json& check = checks[index];
     if (!check.is_object()) fail_expected(origin, key, "an object", check);
     const StrictReader<Json> reader(check, origin, key + ".");
-    result.push_back({reader.string("id"), reader.boolean("passed"), reader.string("detail")});
+    const bool liveness = check.contains("liveness") && reader.boolean("liveness");
+    result.push_back(
+        {reader.string("id"), reader.boolean("passed"), reader.string("detail"), liveness});
   }
   return result;
 }
@@ -142,6 +144,7 @@ nlohmann::ordered_json result_to_json(const RunResult& result) {
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const CheckResult& check : result.checks) {
     checks.push_back({{"id", check.id}, {"passed", check.passed}, {"detail", check.detail}});
+    if (check.liveness) checks.back()["liveness"] = true;
   }
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& [name, value] : result.metrics) {

@@ -297,12 +297,14 @@ enum class CheckKind : std::uint8_t {
   kUpdatesOutsideWindow,  // how many policy updates started outside their device's window
   kRolloutState,          // rollout `rollout` ended in `state`; its finished devices in bounds
   kTasks,                 // how many tasks of the selected devices match action/status/origin
+  kTasksExactlyOnce,      // every task ran at most once on its host, and each succeeded one ran
   kInsights,              // how many selected devices have the insight `insight` at the end
   kReconnectRate,         // the most connections a region's endpoint took in one second
 };
 
 struct Check {
   std::string id;
+  bool liveness = false;  // added by a swarm run: the fleet converges once the faults heal
   CheckKind kind = CheckKind::kAllDevicesConnected;
   Duration at{};      // kConnectedFraction, kDisconnectedFraction
   Duration within{};  // kAllDevicesConnected
@@ -333,6 +335,20 @@ enum class StartOrder : std::uint8_t {
   kRandom,     // each at a time drawn from the run's seed (the default)
   kStaggered,  // evenly spaced in device order, as a rolling power-on does
 };
+
+// A swarm run's budget (`swarm:`; used with --swarm only): which fault kinds may happen, how many
+// at most, when they may begin, how long each may last, and how soon after the last heals the
+// fleet must have converged.
+struct SwarmSpec {
+  std::vector<FaultKind> faults;
+  std::uint32_t count = 5;
+  Duration after{};   // faults begin in [after, within)
+  Duration within{};  // zero: half the scenario's duration
+  Duration for_max = std::chrono::minutes(10);
+  Duration converge_within = std::chrono::minutes(30);
+  int line = 0;
+};
+inline constexpr std::uint32_t kSwarmFaultsMax = 100;
 
 struct Scenario {
   std::string name;
@@ -366,6 +382,7 @@ struct Scenario {
   std::vector<Fault> timeline;
   std::vector<Action> actions;  // the timeline's other entries, in file order
   std::vector<Check> checks;
+  std::optional<SwarmSpec> swarm;
 
   // The index of region `name` in `regions`; nullopt when it is not one.
   std::optional<std::uint32_t> region_index(std::string_view region) const {
