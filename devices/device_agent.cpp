@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <utility>
 
 namespace ccsim::devices {
@@ -140,14 +141,15 @@ void DeviceAgent::restart(Time now, core::Outbox& out) {
 }
 
 void DeviceAgent::power_off(Time now) {
-  if (state_ == AgentState::kDone || state_ == AgentState::kOff) return;
+  assert(power_holds_ < std::numeric_limits<std::uint8_t>::max() && "faults overlap too deep");
+  if (power_holds_++ > 0 || state_ == AgentState::kDone) return;
   going_offline(now);
   state_ = AgentState::kOff;
   deadline_kind_ = Deadline::kNone;
 }
 
 void DeviceAgent::power_on(Time now, core::Outbox& out) {
-  if (state_ != AgentState::kOff) return;
+  if (power_holds_ == 0 || --power_holds_ > 0 || state_ != AgentState::kOff) return;
   state_ = AgentState::kIdle;  // its connection died with the power: nothing to close
   restart(now, out);
 }

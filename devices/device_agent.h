@@ -153,7 +153,9 @@ class DeviceAgent {
   // (kHostBootTime). Its device host's task journal survives.
   void restart(Time now, core::Outbox& out);
   // The power goes: the device stops at once, saying nothing (its connection just goes silent).
-  // Powered on, it boots (kHostBootTime) and connects again; its task journal survives.
+  // Powered on, it boots (kHostBootTime) and connects again; its task journal survives. Faults
+  // may overlap (a site's power loss during a device's crash): the device comes back only when
+  // every power_off has had its power_on.
   void power_off(Time now);
   void power_on(Time now, core::Outbox& out);
   // A Tier-2 device (`serial`, one this host carries) was added on the LAN: the host adopts it
@@ -200,6 +202,7 @@ class DeviceAgent {
   Time deadline_{};
   Deadline deadline_kind_ = Deadline::kNone;
   AgentState state_ = AgentState::kIdle;
+  std::uint8_t power_holds_ = 0;  // power_offs not yet matched by a power_on
   std::uint32_t backoff_step_ = 0;
   std::uint32_t endpoint_ = 0;  // position in the endpoint order of the next or current attempt
   Time offline_since_ = kNotOffline;  // when its last online connection ended

@@ -380,6 +380,34 @@ TEST(DeviceAgent, LostConnectionBacksOff) {
   EXPECT_EQ(a.agent.metrics().heartbeats_sent, 0u);
 }
 
+TEST(DeviceAgent, PoweredOffItSaysNothingAndBootsOnlyWhenEveryPowerOffIsMatched) {
+  Agent a;
+  const Time at = a.online(Time{}, 60'000);
+  a.agent.power_off(at + seconds(10));  // a site's power loss
+  EXPECT_EQ(a.agent.state(), AgentState::kOff);
+  a.agent.power_off(at + seconds(20));  // and the device's own crash, overlapping it
+  // Off, its heartbeat deadline and anything the platform sends go unanswered.
+  EXPECT_TRUE(a.wakeup(at + seconds(60)).empty());
+  EXPECT_TRUE(a.frame(at + seconds(61), hello_ack(true, 60'000)).empty());
+  EXPECT_EQ(a.agent.metrics().heartbeats_sent, 0u);
+  // The power comes back; the crash still holds.
+  a.out.clear();
+  a.agent.power_on(at + seconds(300), a.out);
+  EXPECT_EQ(a.agent.state(), AgentState::kOff);
+  EXPECT_TRUE(a.out.empty());
+  // The crash ends: it boots for 60 s, then asks to connect.
+  a.out.clear();
+  a.agent.power_on(at + seconds(400), a.out);
+  EXPECT_EQ(a.agent.state(), AgentState::kIdle);
+  EXPECT_EQ(a.the_wakeup(), at + seconds(460));
+  EXPECT_TRUE(a.wakeup(at + seconds(460)).connect);
+  // A power_on with nothing to match changes nothing.
+  a.out.clear();
+  a.agent.power_on(at + seconds(461), a.out);
+  EXPECT_TRUE(a.out.empty());
+  EXPECT_EQ(a.agent.state(), AgentState::kConnecting);
+}
+
 TEST(DeviceAgent, DisconnectWhileAlreadyBackingOffChangesNothing) {
   Agent a;
   const Time at = a.online(Time{}, 60'000);

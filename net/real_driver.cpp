@@ -197,9 +197,10 @@ void RealDriver::end_region_fault(std::uint32_t region, const scenarios::Fault& 
 // Partitions and loss are applied to each agent's frames at its end; loopback has no latency or
 // bandwidth to change.
 bool real_driver_makes(scenarios::FaultKind kind) {
-  // A power loss is the engine's own doing at the agents; the driver only carries what follows.
+  // A power loss and a crash are the engine's own doing at the agents; the driver only carries
+  // what follows.
   return kind == scenarios::FaultKind::kPartition || kind == scenarios::FaultKind::kLossBurst ||
-         kind == scenarios::FaultKind::kPowerLoss;
+         kind == scenarios::FaultKind::kPowerLoss || kind == scenarios::FaultKind::kDeviceCrash;
 }
 
 bool RealDriver::makes(scenarios::FaultKind kind) const {

@@ -75,6 +75,13 @@ std::string reproduce_command(const std::string& file, const RunSettings& settin
 
 namespace {
 
+std::string where(const Fault& f) {
+  if (f.kind == FaultKind::kDeviceCrash) {
+    return "the first " + std::to_string(f.devices.count) + " devices of site " + f.devices.site;
+  }
+  return f.site.empty() ? "region " + f.region : "site " + f.site;
+}
+
 // The faults a swarm drew (the timeline's entries from `first` on), one line each on stderr.
 void print_swarm(const Scenario& scenario, std::size_t first) {
   const std::size_t drawn = scenario.timeline.size() - first;
@@ -85,8 +92,7 @@ void print_swarm(const Scenario& scenario, std::size_t first) {
     std::fprintf(stderr, "[ccsim swarm]   at %.0fs for %.0fs: %s at %s\n",
                  std::chrono::duration<double>(f.at).count(),
                  std::chrono::duration<double>(f.length).count(),
-                 std::string(fault_spec(f.kind).word).c_str(),
-                 (f.site.empty() ? "region " + f.region : "site " + f.site).c_str());
+                 std::string(fault_spec(f.kind).word).c_str(), where(f).c_str());
   }
 }
 

@@ -51,6 +51,11 @@ void draw_target(core::RandomStream& random, const Scenario& s, Fault& fault) {
     case FaultKind::kPowerLoss:
       fault.stagger = uniform(random, Duration(0s), Duration(5min));
       break;
+    case FaultKind::kDeviceCrash:  // the site's first 1 to 5 devices
+      fault.devices.site = fault.site;
+      fault.devices.count = 1 + random.next_below(5);
+      fault.site.clear();
+      break;
     default:
       break;
   }

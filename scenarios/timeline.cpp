@@ -103,6 +103,10 @@ void Timeline::schedule_fault(const Fault& fault) {
     schedule_power_loss(fault);
     return;
   }
+  if (fault.kind == FaultKind::kDeviceCrash) {
+    schedule_device_crash(fault);
+    return;
+  }
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
@@ -161,6 +165,35 @@ void Timeline::schedule_power_loss(const Fault& fault) {
         driver_.dispatch_agent(now, agent, out);
       });
     }
+  }
+}
+
+// Each selected device that is an agent of its own stops at `at` and boots `for` later (a Tier-2
+// camera goes down only with its host).
+void Timeline::schedule_device_crash(const Fault& fault) {
+  const FleetLayout& layout = deployment_.layout;
+  std::vector<std::uint32_t> agents;
+  for (std::uint32_t device : select_devices(deployment_.scenario, layout, fault.devices)) {
+    if (!layout.hosted(device)) agents.push_back(layout.agent_of_device[device]);
+  }
+  if (agents.empty()) {
+    throw ScenarioError(deployment_.scenario.file, fault.line, "devices",
+                        "selects no device of its own on the network (Tier-2 cameras go down with "
+                        "their host); expected cameras, edge hosts or recorders");
+  }
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  for (std::uint32_t agent : agents) {
+    const std::uint32_t site = layout.site_of_agent(agent);
+    driver_.at_site(fault.at, site, [this, agent, kind](Time now) {
+      deployment_.trace.record(now, core::TraceEvent::kFault, agent, kind + 1);
+      deployment_.agents[agent].power_off(now);
+    });
+    driver_.at_site(fault.at + fault.length, site, [this, site, agent, kind](Time now) {
+      deployment_.trace.record(now, core::TraceEvent::kFault, agent, kind);
+      core::Outbox& out = site_outs_[site];
+      deployment_.agents[agent].power_on(now, out);
+      driver_.dispatch_agent(now, agent, out);
+    });
   }
 }
 

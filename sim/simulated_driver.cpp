@@ -419,6 +419,7 @@ void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fa
     case scenarios::FaultKind::kEndpointRestart:
     case scenarios::FaultKind::kPlatformUpgrade:
     case scenarios::FaultKind::kPowerLoss:
+    case scenarios::FaultKind::kDeviceCrash:
       assert(false && "the engine makes these itself, or through begin_region_fault");
       break;
   }
@@ -449,6 +450,7 @@ void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& faul
     case scenarios::FaultKind::kEndpointRestart:
     case scenarios::FaultKind::kPlatformUpgrade:
     case scenarios::FaultKind::kPowerLoss:
+    case scenarios::FaultKind::kDeviceCrash:
       assert(false && "the engine makes these itself, or through end_region_fault");
       break;
   }

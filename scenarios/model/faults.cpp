@@ -164,7 +164,22 @@ const std::array<Key, 4> kPowerLossKeys = {{
      &assign_member<&Fault::stagger, Fault>},
 }};
 
-const std::array<FaultSpec, 9> kFaults = {{
+const std::array<Key, 2> kDeviceCrashKeys = {{
+    kForKey,
+    {"devices",
+     KeyType::kSelection,
+     Absent::kRequired,
+     "required",
+     "the devices that go down (see device selections): cameras, edge hosts, recorders. A Tier-2 "
+     "camera is no device of its own on the network: it goes down with its host, so the "
+     "selection must hold at least one device that is not one",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::devices, Fault>},
+}};
+
+const std::array<FaultSpec, 10> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -208,8 +223,13 @@ const std::array<FaultSpec, 9> kFaults = {{
      "boots (60 s) at a time drawn over `stagger` and connects again; hosts' task journals "
      "survive, and a host's Tier-2 cameras go down and come back with it",
      kPowerLossKeys},
+    {"device_crash", FaultKind::kDeviceCrash,
+     "each selected device crashes (or reboots, or loses its own power): it stops at once, saying "
+     "nothing, and boots (60 s) `for` later; the platform finds it silent at its sweep. A host's "
+     "task journal survives, and its Tier-2 cameras go down and come back with it",
+     kDeviceCrashKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kPowerLoss) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kDeviceCrash) + 1,
               "one row per fault kind");
 
 }  // namespace

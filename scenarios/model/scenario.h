@@ -174,6 +174,8 @@ enum class FaultKind : std::uint8_t {
   kPlatformUpgrade,  // the region drains its devices to others, is upgraded, and comes back
   // At the devices of the matched sites:
   kPowerLoss,  // every device is off for `for`, then boots, staggered over `stagger`
+  // At the selected devices (`devices`):
+  kDeviceCrash,  // each selected device (a camera, an edge host, a recorder) is down for `for`
 };
 // Whether a fault kind hits a platform region rather than sites.
 inline bool hits_region(FaultKind kind) {
@@ -198,6 +200,15 @@ struct LossBurst {
   double gap = 100;   // mean messages between bursts, at least 1
 };
 
+// Which devices an action or a check is about: those of one site, or of one organization's
+// sites, narrowed by model; `count` takes the first ones (0: all). Empty: every device.
+struct DeviceSelection {
+  std::string site;
+  std::string organization;
+  std::string model;
+  std::uint64_t count = 0;
+};
+
 // One entry of the timeline. A fault matches the site named, or every site of the region
 // named, or every site when neither is given.
 struct Fault {
@@ -212,16 +223,8 @@ struct Fault {
   double bandwidth_bps = 0;                    // kThrottle: the uplink's while it lasts
   Duration jitter{};                           // kJitter: the most extra delay a message meets
   Duration stagger = std::chrono::minutes(2);  // kPowerLoss: the boots spread over this long
+  DeviceSelection devices{};                   // kDeviceCrash: the devices that go down
   int line = 0;                                // of the entry in its file, for messages
-};
-
-// Which devices an action or a check is about: those of one site, or of one organization's
-// sites, narrowed by model; `count` takes the first ones (0: all). Empty: every device.
-struct DeviceSelection {
-  std::string site;
-  std::string organization;
-  std::string model;
-  std::uint64_t count = 0;
 };
 
 enum class ActionKind : std::uint8_t {

@@ -756,16 +756,26 @@ def test_swarm_without_a_swarm_section_exits_2_naming_the_file(cli, tmp_path):
 
 
 def test_a_swarm_run_lists_its_faults_and_fails_its_liveness_reproducibly(cli, workdir, tmp_path):
-    # Seed 3 draws two endpoint restarts at eu-west, the last ending at 3339 s; given 1 s to
-    # converge, some of the region's devices are still on their way back.
-    r = cli("run", SWARM, "--seed", "3", "--swarm", "--set", "swarm.converge_within=1s",
-            "--out", tmp_path / "out")
+    # One endpoint crash, and 1 s to converge after it heals: the devices it reset are still on
+    # their way back (back-offs of up to 3 s, then a handshake), so liveness fails, and only it.
+    scenario = edited_copy(SWARM, tmp_path / "swarm.yaml",
+                           ("faults: [region_outage, endpoint_restart, platform_upgrade, partition, "
+                            "loss_burst, latency_spike, jitter, throttle, power_loss, device_crash]",
+                            "faults: [endpoint_restart]"),
+                           ("count: 4", "count: 1"), ("converge_within: 30m", "converge_within: 1s"))
+    r = cli("run", scenario, "--seed", "3", "--swarm", "--out", tmp_path / "out")
     assert r.returncode == EXIT_FAILED, r.stdout + r.stderr
-    drawn = [line for line in r.stderr.splitlines() if line.startswith("[ccsim swarm]   at ")]
-    assert len(drawn) == 4, r.stderr
-    assert "at 3194s for 145s: endpoint_restart at region eu-west" in drawn[-1]
-    assert re.search(r"^\s*FAIL \(liveness\) swarm-liveness-connected: connected at 3339\.",
-                     r.stdout, re.M), r.stdout
+    assert "[ccsim swarm] 1 fault drawn from the seed:" in r.stderr
+    drawn = re.search(r"^\[ccsim swarm\]   at (\d+)s for (\d+)s: endpoint_restart at region "
+                      r"(eu-west|us-east)$", r.stderr, re.M)
+    assert drawn, r.stderr
+    healed = int(drawn.group(1)) + int(drawn.group(2))
+    failed = re.findall(r"^\s*FAIL (.*)$", r.stdout, re.M)
+    assert len(failed) == 1, r.stdout
+    judged = re.match(r"\(liveness\) swarm-liveness-connected: connected at ([0-9.]+)s", failed[0])
+    assert judged, failed[0]
+    # 1 s after the heal; the printed times are rounded to the second.
+    assert abs(float(judged.group(1)) - (healed + 1)) <= 1, (failed[0], healed)
     assert re.search(r"^\s*PASS exactly-once: ", r.stdout, re.M), r.stdout
     result = read_result(tmp_path / "out")
     liveness = {c["id"] for c in result["checks"] if c.get("liveness")}
@@ -777,6 +787,16 @@ def test_a_swarm_run_lists_its_faults_and_fails_its_liveness_reproducibly(cli, w
     assert again.returncode == EXIT_FAILED
     assert read_result(tmp_path / "again")["trace_hash"] == result["trace_hash"]
     # Without --swarm the same file runs no drawn fault and passes.
-    plain = cli("run", SWARM, "--seed", "3", "--out", tmp_path / "plain", "--quiet")
+    plain = cli("run", scenario, "--seed", "3", "--out", tmp_path / "plain", "--quiet")
     assert plain.returncode == EXIT_PASSED, plain.stdout
     assert "swarm-liveness" not in plain.stdout
+
+
+def test_a_crash_of_tier2_cameras_alone_names_file_line_and_key(cli, tmp_path):
+    bad = edited_copy(TASKS / "host-restart-mid-task.yaml", tmp_path / "bad.yaml",
+                      ("do: restart_host, devices: {model: rec-s3008}",
+                       "do: fault, kind: device_crash, devices: {model: tier2-dome}, for: 5m"))
+    line = line_of(bad, "device_crash")
+    r = cli("run", bad, "--out", tmp_path / "out")
+    assert r.returncode == EXIT_BAD_INPUT, r.stdout + r.stderr
+    assert f"{bad}:{line}: devices: selects no device of its own on the network" in r.stderr
