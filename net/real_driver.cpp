@@ -200,7 +200,8 @@ bool real_driver_makes(scenarios::FaultKind kind) {
   // A power loss and a crash are the engine's own doing at the agents; the driver only carries
   // what follows.
   return kind == scenarios::FaultKind::kPartition || kind == scenarios::FaultKind::kLossBurst ||
-         kind == scenarios::FaultKind::kPowerLoss || kind == scenarios::FaultKind::kDeviceCrash;
+         kind == scenarios::FaultKind::kPowerLoss || kind == scenarios::FaultKind::kDeviceCrash ||
+         kind == scenarios::FaultKind::kTaskManagerRestart;
 }
 
 bool RealDriver::makes(scenarios::FaultKind kind) const {

@@ -637,7 +637,8 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
     regions_.set_away(index, record.home_region, false);
     regions_.set_draining(index, record.region, false);
   }
-  if (control_plane_ != nullptr && record.host == DeviceConnection::kNoHost) {
+  if (control_plane_ != nullptr && record.host == DeviceConnection::kNoHost &&
+      !task_manager_down_) {
     control_plane_->tasks.host_disconnected(now, record.serial);
   }
   for (std::uint32_t hosted : record.hosted) mark_disconnected(now, hosted, reason);

@@ -132,6 +132,7 @@ struct PlatformMetrics {
   std::uint64_t commands_refused = 0;           // reports or acks the control plane refused
   std::uint64_t provision_acks_unexpected = 0;  // for no pending onboarding (repeated, late)
   std::uint64_t task_updates = 0;               // task messages from hosts
+  std::uint64_t task_updates_lost = 0;          // ... that came while the Task Manager was down
   std::uint64_t task_notifications = 0;         // series completions users were told of
   std::uint64_t release_checks = 0;
   std::uint64_t install_offers = 0;   // managed devices told to install (now, or in a window)
@@ -189,6 +190,12 @@ class PlatformNode {
   // are sent to the next region of their list that is up, a few each second, so that none of
   // them finds its connection dead (set_region_up brings it back).
   void drain_region(Time now, std::uint32_t region, core::Outbox& out);
+  // The Task Manager crashes (up false) or comes back (up true). Down, it takes no new work
+  // (kFailedPrecondition) and what hosts send it about tasks is lost (they are not told it
+  // arrived); back, it rebuilds from the global store (TaskManager::restart) and sends every
+  // task it had sent and not seen finish again, to the hosts connected now.
+  void set_task_manager_up(Time now, bool up, core::Outbox& out);
+  bool task_manager_up() const { return !task_manager_down_; }
   const RegionalEndpoints& regions() const { return regions_; }
 
   // Arms the first sweep.
@@ -287,6 +294,7 @@ class PlatformNode {
   std::deque<TaskNotification> notifications_;
   std::map<std::string, std::string, std::less<>> recommendations_;
   std::optional<Time> tasks_wakeup_;  // the earliest wake-up asked for the Task Manager
+  bool task_manager_down_ = false;
   RegionalEndpoints regions_;
   // The region each connection came through, as the driver said (dense ids; others in the map).
   std::vector<std::uint8_t> region_by_connection_;

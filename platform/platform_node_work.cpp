@@ -7,11 +7,36 @@
 
 namespace ccsim::platform {
 
+namespace {
+
+ServiceError task_manager_down() {
+  return ServiceError{ErrorCode::kFailedPrecondition,
+                      "the Task Manager is restarting; nothing was created, try again"};
+}
+
+}  // namespace
+
+void PlatformNode::set_task_manager_up(Time now, bool up, core::Outbox& out) {
+  assert(control_plane_ != nullptr);
+  if (up == !task_manager_down_) return;
+  task_manager_down_ = !up;
+  if (!up) return;
+  std::vector<std::string> hosts;
+  for (const DeviceConnection& record : devices_) {
+    if (record.status == ConnectionStatus::kConnected && record.host == DeviceConnection::kNoHost) {
+      hosts.push_back(record.serial);
+    }
+  }
+  control_plane_->tasks.restart(now, hosts);
+  flush_tasks(now, out);
+}
+
 Result<TaskSeries> PlatformNode::create_task_series(Time now, std::string_view actor,
                                                     std::string_view organization,
                                                     const TaskSeriesRequest& request,
                                                     core::Outbox& out) {
   assert(control_plane_ != nullptr);
+  if (task_manager_down_) return task_manager_down();
   if (auto deployable = check_deployable(control_plane_->software.catalog(), request.payload);
       !deployable.ok()) {
     return deployable.error();
@@ -26,6 +51,7 @@ Result<const RolloutRecord*> PlatformNode::start_rollout(Time now, std::string_v
                                                          RolloutRequest request,
                                                          core::Outbox& out) {
   assert(control_plane_ != nullptr);
+  if (task_manager_down_) return task_manager_down();
   if (control_plane_->software.catalog().find(request.version) == nullptr) {
     return error(ErrorCode::kNotFound,
                  "version: \"" + request.version + "\" is not a published release");
@@ -57,7 +83,10 @@ Result<Done> PlatformNode::set_diagnostics(Time now, std::string_view actor,
 void PlatformNode::host_online(Time now, std::uint32_t index, core::Outbox& out) {
   assert(control_plane_ != nullptr);
   const DeviceConnection& record = devices_[index];
-  const HostMessages messages = control_plane_->tasks.host_connected(now, record.serial);
+  // A Task Manager down learns who is connected when it restarts.
+  const HostMessages messages = task_manager_down_
+                                    ? HostMessages{}
+                                    : control_plane_->tasks.host_connected(now, record.serial);
   // Consents survive the host's restarts on the platform's side: tell it again.
   const Insights& insights = control_plane_->insights;
   const auto tell_consent = [&](const std::string& serial) {
@@ -115,6 +144,7 @@ void PlatformNode::send_host_messages(Time now, const HostMessages& messages, co
 
 void PlatformNode::flush_tasks(Time now, core::Outbox& out) {
   assert(control_plane_ != nullptr);
+  if (task_manager_down_) return;
   TaskManager& tasks = control_plane_->tasks;
   RolloutManager& rollouts = control_plane_->rollouts;
   // Finished tasks may let a rollout start more, whose tasks then go out in the second round (a
@@ -155,6 +185,10 @@ void PlatformNode::on_task_update(Time now, ConnectionId connection, const wire:
   const std::uint32_t index = connected_host(connection);
   if (index == kNoDevice) return;
   ++metrics_.task_updates;
+  if (task_manager_down_) {
+    ++metrics_.task_updates_lost;
+    return;
+  }
   const std::string& host = devices_[index].serial;
   TaskManager& tasks = control_plane_->tasks;
   const wire::TaskUpdate& update = in.task_update();

@@ -571,6 +571,38 @@ Result<Task> TaskManager::on_host_task(core::Time now, std::string_view host,
   return added;
 }
 
+void TaskManager::restart(core::Time now, const std::vector<std::string>& connected_hosts) {
+  ++counters_.restarts;
+  hosts_.clear();
+  deadlines_.clear();
+  ack_due_.clear();
+  ack_due_of_.clear();
+  host_resumes_.clear();
+  hosts_pending_.clear();
+  for (const auto& [id, task] : tasks_) {  // ids are numbered: creation order
+    if (is_final(task.status)) continue;
+    deadlines_.emplace(task.deadline, id);
+    HostState& host = host_state(task.host);
+    if (task.cancel_requested) host.cancelling.insert(id);
+    if (task.origin != TaskOrigin::kUser) continue;
+    if (task.status == TaskStatus::kQueued) {
+      host.queue.push_back(id);
+    } else {
+      host.in_flight.insert(id);
+    }
+  }
+  for (const std::string& serial : connected_hosts) {
+    HostState& host = host_state(serial);
+    host.connected = true;
+    host.cancels_unsent.assign(host.cancelling.begin(), host.cancelling.end());
+    for (const TaskId& id : host.in_flight) {
+      if (!tasks_.at(id).cancel_requested) host.redeliveries.push_back(id);
+    }
+    hosts_pending_.insert(serial);
+  }
+  on_wakeup(now);
+}
+
 // ---- Time and output -----------------------------------------------------------------------
 
 void TaskManager::on_wakeup(core::Time now) {

@@ -31,6 +31,12 @@
 //    may forget the task.
 //  - Each task has a deadline (created_at + timeout). A task not finished by then is timed out
 //    here, whatever comes later; the dispatch carries the time left so the engine gives up too.
+//  - A restart (restart()) loses what the service keeps in memory (host queues, windows, timers,
+//    what waits to be sent) and keeps what is in the global store: every task and series with its
+//    status, and the audit trail. It rebuilds the rest from the tasks: queued ones wait in their
+//    host's queue again, in creation order; every task sent and not finished goes again to its
+//    host, connected or when it connects (the engine dedups by id and answers a finished copy
+//    with its result, so a result the service missed while down comes back).
 //  - Cancelling a task still queued here cancels it at once. A task already sent gets a cancel
 //    request: the host answers with a result (cancelled, or what it finished with first). Only
 //    the cancel is (re-)sent for such a task, never its dispatch again, and an engine that never
@@ -314,6 +320,7 @@ struct TaskManagerCounters {
   std::uint64_t unknown_task_reports = 0;
   std::uint64_t wrong_host_reports = 0;
   std::uint64_t notifications_dropped = 0;
+  std::uint64_t restarts = 0;
 };
 
 // The service's limits; tests shrink them, the platform keeps the defaults.
@@ -363,6 +370,10 @@ class TaskManager {
   // create_series, and kFailedPrecondition when `host` does not manage the device. The report
   // is acknowledged to the host either way.
   Result<Task> on_host_task(core::Time now, std::string_view host, const HostTaskReport& report);
+
+  // The service restarts (see Delivery above); `connected_hosts` are the hosts the device
+  // endpoint holds connections to now. What to send goes out at the next take_outbox().
+  void restart(core::Time now, const std::vector<std::string>& connected_hosts);
 
   // Times out tasks past their deadline and schedules redelivery of dispatches not acknowledged
   // in time. take_outbox() does it too.

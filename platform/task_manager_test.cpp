@@ -125,6 +125,7 @@ class Wire {
 
   // Passes messages both ways at the current time until nothing more is sent.
   void settle() {
+    if (manager_down) return;
     for (int round = 0;; ++round) {
       ASSERT_LT(round, 10'000) << "messages never settle";
       TaskManagerOutbox out = manager_.take_outbox(now_);
@@ -167,6 +168,7 @@ class Wire {
   std::vector<TaskId> finished;       // as the outboxes listed them
   std::size_t lose_dispatches = 0;    // the next this many dispatches vanish on the way
   bool duplicate_dispatches = false;  // every dispatch arrives twice
+  bool manager_down = false;          // the manager crashed: what hosts send it is lost
 
  private:
   struct Host {
@@ -203,7 +205,7 @@ class Wire {
   void to_manager(const std::string& serial, const devices::TaskEngineOutbox& out) {
     Host& host = hosts_.at(serial);
     host.wakeups.insert(out.wakeups.begin(), out.wakeups.end());
-    if (!host.connected) return;
+    if (!host.connected || manager_down) return;
     for (const TaskId& task : out.acknowledgements) manager_.on_acknowledged(now_, serial, task);
     for (const devices::TaskRefusal& refusal : out.refusals) {
       manager_.on_refused(now_, serial, refusal.task, refusal.reason);
@@ -459,6 +461,49 @@ TEST_F(TaskManagerTest, AHostRestartMidTaskEndsEachTaskOnceAsItsActionAllows) {
     EXPECT_EQ(wire_.executions.runs[task.id], 1) << task.id;
   }
   EXPECT_EQ(wire_.notifications.size(), 2u);
+}
+
+TEST_F(TaskManagerTest, ARestartRebuildsFromTheStoreAndEveryTaskStillEndsOnce) {
+  wire_.add_host("EDGE-1", devices::TaskEngineLimits{4, 256, 1'000});
+  wire_.connect("EDGE-1");
+  const core::Time start = now_;
+  // 100 overlays of 2 s, 4 at a time; the host's window sends 64 at once.
+  const TaskSeries series = create(overlay_payload(), cameras(1, 199, 2));
+  wire_.run_until(start + seconds(10));
+  const TaskSeriesProgress before = must(manager_.series(series.id)).progress;
+  ASSERT_EQ(before.succeeded, 20u);  // 5 rounds of 4 in 10 s
+  ASSERT_EQ(before.queued, 16u);     // never sent: 100 - 20 done - 64 in the window
+  // Down 30 s: the engine runs on, and the results it sends meanwhile are lost.
+  wire_.manager_down = true;
+  wire_.run_until(start + seconds(40));
+  EXPECT_EQ(must(manager_.series(series.id)).progress.succeeded, before.succeeded);
+  wire_.manager_down = false;
+  manager_.restart(now_, {"EDGE-1"});
+  wire_.run_until(start + minutes(4));
+
+  for (const Task& task : must(manager_.series_tasks(series.id))) {
+    EXPECT_EQ(task.status, TaskStatus::kSucceeded) << task.id;
+    EXPECT_EQ(wire_.executions.runs[task.id], 1) << task.id;
+  }
+  EXPECT_EQ(manager_.counters().restarts, 1u);
+  // The 64 sent and unfinished at the crash went again; the engine held every one (it answered
+  // the copies of those it had finished with their results).
+  EXPECT_EQ(manager_.counters().redeliveries, 64u);
+  EXPECT_EQ(wire_.engine("EDGE-1").counters().duplicate_dispatches, 64u);
+  EXPECT_EQ(wire_.notifications.size(), 1u);
+}
+
+TEST_F(TaskManagerTest, ADeadlinePassedWhileTheManagerWasDownTimesTheTaskOutAtItsRestart) {
+  // GLX-1's host never connects; its task may wait 1 minute.
+  const TaskSeries series = must(manager_.create_series(
+      now_, bob_, globex_, request(overlay_payload(), {"GLX-1"}, minutes(1))));
+  wire_.manager_down = true;
+  now_ += minutes(2);
+  wire_.manager_down = false;
+  manager_.restart(now_, {});
+  const Task task = task_of(series, 0);
+  EXPECT_EQ(task.status, TaskStatus::kTimedOut);
+  EXPECT_EQ(task.detail, "not dispatched by its deadline: host offline or busy");
 }
 
 TEST_F(TaskManagerTest, RefusedTasksWaitAndTheHostsWindowShrinksToWhatItTakes) {

@@ -76,6 +76,7 @@ std::string reproduce_command(const std::string& file, const RunSettings& settin
 namespace {
 
 std::string where(const Fault& f) {
+  if (f.kind == FaultKind::kTaskManagerRestart) return "the platform";
   if (f.kind == FaultKind::kDeviceCrash) {
     return "the first " + std::to_string(f.devices.count) + " devices of site " + f.devices.site;
   }

@@ -30,6 +30,7 @@ void draw_target(core::RandomStream& random, const Scenario& s, Fault& fault) {
                                      : s.regions[random.next_below(s.regions.size())].name;
     return;
   }
+  if (fault.kind == FaultKind::kTaskManagerRestart) return;  // the platform's one
   fault.site = s.sites[random.next_below(s.sites.size())].name;
   switch (fault.kind) {
     case FaultKind::kPartition:

@@ -30,7 +30,7 @@ organizations:
       - {name: a, devices: [{count: 3}]}
       - {name: b, devices: [{count: 3}]}
 swarm:
-  faults: [partition, region_outage, jitter, power_loss, device_crash]
+  faults: [partition, region_outage, jitter, power_loss, device_crash, task_manager_restart]
   count: 6
   after: 10m
   within: 1h
@@ -68,10 +68,10 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 TEST(SwarmFile, ReadsTheBudget) {
   const Scenario s = loaded();
   ASSERT_TRUE(s.swarm);
-  EXPECT_EQ(
-      s.swarm->faults,
-      (std::vector<FaultKind>{FaultKind::kPartition, FaultKind::kRegionOutage, FaultKind::kJitter,
-                              FaultKind::kPowerLoss, FaultKind::kDeviceCrash}));
+  EXPECT_EQ(s.swarm->faults,
+            (std::vector<FaultKind>{FaultKind::kPartition, FaultKind::kRegionOutage,
+                                    FaultKind::kJitter, FaultKind::kPowerLoss,
+                                    FaultKind::kDeviceCrash, FaultKind::kTaskManagerRestart}));
   EXPECT_EQ(s.swarm->count, 6u);
   EXPECT_EQ(s.swarm->after, 10min);
   EXPECT_EQ(s.swarm->within, 1h);
@@ -125,6 +125,8 @@ TEST(Swarm, DrawsWithinTheBudgetAndAddsLivenessChecksAfterTheLastHeal) {
         EXPECT_TRUE(f.devices.site == "a" || f.devices.site == "b") << f.devices.site;
         EXPECT_GE(f.devices.count, 1u);
         EXPECT_LE(f.devices.count, 5u);
+      } else if (f.kind == FaultKind::kTaskManagerRestart) {
+        EXPECT_TRUE(f.site.empty() && f.region.empty());
       } else {
         EXPECT_TRUE(f.site == "a" || f.site == "b") << f.site;
       }

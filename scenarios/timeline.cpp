@@ -107,6 +107,10 @@ void Timeline::schedule_fault(const Fault& fault) {
     schedule_device_crash(fault);
     return;
   }
+  if (fault.kind == FaultKind::kTaskManagerRestart) {
+    schedule_task_manager_restart(fault);
+    return;
+  }
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
@@ -193,6 +197,22 @@ void Timeline::schedule_device_crash(const Fault& fault) {
       core::Outbox& out = site_outs_[site];
       deployment_.agents[agent].power_on(now, out);
       driver_.dispatch_agent(now, agent, out);
+    });
+  }
+}
+
+void Timeline::schedule_task_manager_restart(const Fault& fault) {
+  if (deployment_.plane() == nullptr) {
+    throw ScenarioError(deployment_.scenario.file, fault.line, "kind",
+                        "task_manager_restart without organizations: there is no Task Manager; "
+                        "expected organizations");
+  }
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  for (const bool up : {false, true}) {
+    driver_.at_platform(up ? fault.at + fault.length : fault.at, [this, up, kind](Time now) {
+      deployment_.trace.record(now, core::TraceEvent::kFault, 0, kind + (up ? 0 : 1));
+      deployment_.platform.set_task_manager_up(now, up, platform_out_);
+      driver_.dispatch_platform(now, platform_out_);
     });
   }
 }

@@ -32,6 +32,7 @@ class Timeline {
   void schedule_region_fault(const Fault& fault);
   void schedule_power_loss(const Fault& fault);
   void schedule_device_crash(const Fault& fault);
+  void schedule_task_manager_restart(const Fault& fault);
   void schedule_action(std::uint32_t index);
 
   // What users do through the platform's API, on the platform's side.

@@ -179,7 +179,9 @@ const std::array<Key, 2> kDeviceCrashKeys = {{
      &assign_member<&Fault::devices, Fault>},
 }};
 
-const std::array<FaultSpec, 10> kFaults = {{
+const std::array<Key, 1> kForOnlyKeys = {{kForKey}};
+
+const std::array<FaultSpec, 11> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -228,8 +230,15 @@ const std::array<FaultSpec, 10> kFaults = {{
      "nothing, and boots (60 s) `for` later; the platform finds it silent at its sweep. A host's "
      "task journal survives, and its Tier-2 cameras go down and come back with it",
      kDeviceCrashKeys},
+    {"task_manager_restart", FaultKind::kTaskManagerRestart,
+     "the Task Manager crashes and is down for `for`: new task series and rollouts are refused "
+     "(`work_refused`), and what hosts send about tasks meanwhile is lost (`task_updates_lost`; "
+     "the hosts are not told it arrived). It comes back with every task and series from the "
+     "global store, and sends every task it had sent and not seen finish again; hosts' engines "
+     "run a task id once and answer a copy of a finished one with its result",
+     kForOnlyKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kDeviceCrash) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kTaskManagerRestart) + 1,
               "one row per fault kind");
 
 }  // namespace

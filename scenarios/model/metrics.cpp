@@ -173,6 +173,8 @@ constexpr auto kMetrics = std::to_array<MetricSpec>({
      [](const Measurements& m) { return count(tasks_with(m, platform::TaskStatus::kTimedOut)); }},
     {"task_redeliveries", "dispatches sent again for want of an acknowledgement",
      [](const Measurements& m) { return count(m.tasks.redeliveries); }},
+    {"task_updates_lost", "task messages from hosts that came while the Task Manager was down",
+     [](const Measurements& m) { return count(m.platform.task_updates_lost); }},
     {"task_executions", "task runs the hosts' engines started (a re-run counts again)",
      [](const Measurements& m) { return count(m.fleet.task_executions); }},
     {"task_notifications", "series completions users were notified of",

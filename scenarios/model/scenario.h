@@ -176,6 +176,8 @@ enum class FaultKind : std::uint8_t {
   kPowerLoss,  // every device is off for `for`, then boots, staggered over `stagger`
   // At the selected devices (`devices`):
   kDeviceCrash,  // each selected device (a camera, an edge host, a recorder) is down for `for`
+  // At the platform's services:
+  kTaskManagerRestart,  // the Task Manager is down for `for`, then rebuilds from the store
 };
 // Whether a fault kind hits a platform region rather than sites.
 inline bool hits_region(FaultKind kind) {
