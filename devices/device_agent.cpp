@@ -461,7 +461,7 @@ void DeviceAgent::send(Time now, wire::Envelope& envelope, core::Outbox& out) {
   envelope.set_source(identity_.serial);
   envelope.set_destination(std::string(kPlatformAddress));
   envelope.set_correlation_id(++correlation_counter_);
-  envelope.set_sent_at_us(static_cast<std::uint64_t>(now.count()));
+  envelope.set_sent_at_us(static_cast<std::uint64_t>((now + clock_ahead_).count()));
   out.sends.push_back({kPlatformConnection, wire::encode_frame(envelope)});
 }
 

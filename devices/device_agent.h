@@ -158,6 +158,10 @@ class DeviceAgent {
   // every power_off has had its power_on.
   void power_off(Time now);
   void power_on(Time now, core::Outbox& out);
+  // The device's clock runs `ahead` of true time (NTP gone wrong, an RTC reset): what it stamps
+  // (Envelope::sent_at_us) says so. Every time the platform sends it is a duration (a task's time
+  // left, a window's start), so nothing it does depends on its clock.
+  void set_clock_ahead(Duration ahead) { clock_ahead_ = ahead; }
   // A Tier-2 device (`serial`, one this host carries) was added on the LAN: the host adopts it
   // with a task of its own. False when `serial` is not carried here or the engine is full.
   bool add_device_locally(Time now, std::string_view serial, core::Outbox& out);
@@ -203,6 +207,7 @@ class DeviceAgent {
   Deadline deadline_kind_ = Deadline::kNone;
   AgentState state_ = AgentState::kIdle;
   std::uint8_t power_holds_ = 0;  // power_offs not yet matched by a power_on
+  Duration clock_ahead_{};
   std::uint32_t backoff_step_ = 0;
   std::uint32_t endpoint_ = 0;  // position in the endpoint order of the next or current attempt
   Time offline_since_ = kNotOffline;  // when its last online connection ended

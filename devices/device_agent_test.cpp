@@ -194,6 +194,19 @@ TEST(DeviceAgent, ConnectedSendsHelloWithItsIdentity) {
   EXPECT_TRUE(a.connected(at + milliseconds(8)).empty());
 }
 
+TEST(DeviceAgent, AClockAheadStampsItsMessagesAheadAndMovesNoTimer) {
+  Agent a;
+  a.agent.set_clock_ahead(std::chrono::hours(7));
+  const Time at = a.start_at(Time{});
+  a.wakeup(at);
+  core::Outbox& out = a.connected(at);
+  ASSERT_EQ(out.sends.size(), 1u);
+  const wire::Envelope e = decoded(out.sends[0].frame);
+  EXPECT_EQ(e.sent_at_us(), static_cast<std::uint64_t>((at + std::chrono::hours(7)).count()));
+  // Its hello still times out after hello_timeout of true time.
+  EXPECT_EQ(out.wakeups, std::vector<Time>{at + a.config.hello_timeout});
+}
+
 TEST(DeviceAgent, ConnectedWhenNotConnectingIsIgnored) {
   Agent a;
   a.start(Time{});

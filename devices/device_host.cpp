@@ -282,8 +282,9 @@ void DeviceHost::on_offer(core::Time now, const wire::ReleaseOffer& offer, Devic
     if (o.kind() != "install_in_window") continue;
     const auto scheduled = scheduled_.find(o.serial());
     if (scheduled != scheduled_.end() && scheduled->second.version == o.version()) continue;
-    const core::Time earliest = std::max(now, core::Time(o.start_after_us()));
-    const core::Time latest(o.start_before_us());
+    // Measured from the offer's arrival: the device's own clock never meets the platform's.
+    const core::Time earliest = now + core::Duration(static_cast<std::int64_t>(o.start_in_us()));
+    const core::Time latest = now + core::Duration(static_cast<std::int64_t>(o.last_start_in_us()));
     if (latest < earliest) continue;
     // A time drawn inside the window's start range, so a site's devices do not all start at
     // its opening.

@@ -177,16 +177,21 @@ wire::Envelope upgrade(const std::string& task, const std::string& device,
   return dispatch(task, device, wire::TASK_ACTION_UPGRADE_FIRMWARE, {{"version", version}});
 }
 
+// An offer the platform makes for an offer arriving at `arrives`: its window's first and last
+// starts go on the wire as durations from then (past ones as 0).
 wire::DeviceOffer device_offer(const std::string& serial, const std::string& kind,
                                const std::string& version, Time start_after = {},
-                               Time start_before = {}) {
+                               Time start_before = {}, Time arrives = kStart) {
+  const auto in = [arrives](Time at) {
+    return static_cast<std::uint64_t>(std::max(at - arrives, core::Duration::zero()).count());
+  };
   wire::DeviceOffer o;
   o.set_serial(serial);
   o.set_kind(kind);
   o.set_version(version);
   o.set_size_bytes(kCameraImageBytes);
-  o.set_start_after_us(static_cast<std::uint64_t>(start_after.count()));
-  o.set_start_before_us(static_cast<std::uint64_t>(start_before.count()));
+  o.set_start_in_us(in(start_after));
+  o.set_last_start_in_us(in(start_before));
   return o;
 }
 
@@ -630,9 +635,10 @@ TEST_F(DeviceHostTest, AnInstallWhoseImageMissesTheWindowWaitsForTheNext) {
   EXPECT_EQ(host().metrics().installs_created, 0u);
   // The image lands after the window: kept for the next one, no install now.
   EXPECT_TRUE(download(scheduled, kCameraImageBytes, kStart + minutes(3)).sends.empty());
-  const Output next = receive(
-      kStart + hours(1), offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
-                                             kStart + hours(24), kStart + hours(25))}));
+  const Output next =
+      receive(kStart + hours(1),
+              offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
+                                  kStart + hours(24), kStart + hours(25), kStart + hours(1))}));
   ASSERT_EQ(next.wakeups.size(), 1u);
   EXPECT_TRUE(next.transfers.empty()) << "the image is in already";
   const Output started = wake(next.wakeups[0]);
@@ -640,7 +646,7 @@ TEST_F(DeviceHostTest, AnInstallWhoseImageMissesTheWindowWaitsForTheNext) {
   EXPECT_EQ(started.wakeups, std::vector<Time>{next.wakeups[0] + kAfterDownload});
 }
 
-TEST_F(DeviceHostTest, WindowAlreadyOpenStartsNoEarlierThanNowAndAClosedOneIsIgnored) {
+TEST_F(DeviceHostTest, WindowAlreadyOpenStartsNoEarlierThanNowAndAnEmptyOneIsIgnored) {
   const Output open =
       receive(kStart, offer({device_offer(kCameraSerial, "install_in_window", kCameraRelease,
                                           kStart - hours(1), kStart + hours(1))}));
@@ -648,9 +654,10 @@ TEST_F(DeviceHostTest, WindowAlreadyOpenStartsNoEarlierThanNowAndAClosedOneIsIgn
   EXPECT_GE(open.wakeups[0], kStart);
   EXPECT_LE(open.wakeups[0], kStart + hours(1));
 
+  // A last start before the first: no time to start in.
   const Output closed =
       receive(kStart, offer({device_offer(kOtherCameraSerial, "install_in_window", kCameraRelease,
-                                          kStart - hours(2), kStart - hours(1))}));
+                                          kStart + hours(2), kStart + hours(1))}));
   EXPECT_TRUE(closed.wakeups.empty());
   EXPECT_EQ(host().metrics().installs_scheduled, 1u);
 }

@@ -201,7 +201,8 @@ bool real_driver_makes(scenarios::FaultKind kind) {
   // what follows.
   return kind == scenarios::FaultKind::kPartition || kind == scenarios::FaultKind::kLossBurst ||
          kind == scenarios::FaultKind::kPowerLoss || kind == scenarios::FaultKind::kDeviceCrash ||
-         kind == scenarios::FaultKind::kTaskManagerRestart;
+         kind == scenarios::FaultKind::kTaskManagerRestart ||
+         kind == scenarios::FaultKind::kClockSkew;
 }
 
 bool RealDriver::makes(scenarios::FaultKind kind) const {

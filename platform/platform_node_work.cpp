@@ -268,9 +268,11 @@ void PlatformNode::on_release_check(Time now, ConnectionId connection, const wir
     o->set_kind(std::string(update_offer_kind_name(offer.kind)));
     o->set_version(offer.version);
     o->set_size_bytes(offer.size_bytes);
-    o->set_start_after_us(static_cast<std::uint64_t>(std::max(offer.start_after, Time(0)).count()));
-    o->set_start_before_us(
-        static_cast<std::uint64_t>(std::max(offer.start_before, Time(0)).count()));
+    const auto in_from_now = [now](Time at) {
+      return static_cast<std::uint64_t>(std::max(at - now, Duration::zero()).count());
+    };
+    o->set_start_in_us(in_from_now(offer.start_after));
+    o->set_last_start_in_us(in_from_now(offer.start_before));
   };
   consider(devices_[index].serial);
   for (std::uint32_t hosted : devices_[index].hosted) consider(devices_[hosted].serial);

@@ -507,8 +507,8 @@ TEST_F(PlatformNodeWorkTest, AManagedDeviceIsToldToInstallNow) {
   EXPECT_EQ(offer.kind(), "install_now");
   EXPECT_EQ(offer.version(), kRelease);
   EXPECT_EQ(offer.size_bytes(), 500'000'000u);
-  EXPECT_EQ(offer.start_after_us(), 0u);
-  EXPECT_EQ(offer.start_before_us(), 0u);
+  EXPECT_EQ(offer.start_in_us(), 0u);
+  EXPECT_EQ(offer.last_start_in_us(), 0u);
   EXPECT_EQ(metrics().release_checks, 1u);
   EXPECT_EQ(metrics().install_offers, 1u);
   EXPECT_EQ(metrics().recommendations, 0u);
@@ -555,8 +555,9 @@ TEST_F(PlatformNodeWorkTest, AWindowProfileIsOfferedAnInstallInsideTheNextWindow
   const wire::DeviceOffer& offer = answers[0].envelope.release_offer().offers(0);
   EXPECT_EQ(offer.kind(), "install_in_window");
   EXPECT_EQ(offer.version(), kRelease);
-  EXPECT_EQ(offer.start_after_us(), wire_us(hours(26)));
-  EXPECT_EQ(offer.start_before_us(), wire_us(hours(29) + minutes(30)));
+  // As durations from now, on the platform's clock: 14 h and 17 h 30 min from noon.
+  EXPECT_EQ(offer.start_in_us(), wire_us(hours(14)));
+  EXPECT_EQ(offer.last_start_in_us(), wire_us(hours(17) + minutes(30)));
   EXPECT_EQ(metrics().install_offers, 1u);
 
   // Inside the window, it may start now.
@@ -567,8 +568,8 @@ TEST_F(PlatformNodeWorkTest, AWindowProfileIsOfferedAnInstallInsideTheNextWindow
   ASSERT_EQ(now_answers.size(), 1u);
   const wire::DeviceOffer& open = now_answers[0].envelope.release_offer().offers(0);
   EXPECT_EQ(open.kind(), "install_in_window");
-  EXPECT_EQ(open.start_after_us(), wire_us(in_window));
-  EXPECT_EQ(open.start_before_us(), wire_us(hours(29) + minutes(30)));
+  EXPECT_EQ(open.start_in_us(), 0u);
+  EXPECT_EQ(open.last_start_in_us(), wire_us(hours(3) + minutes(20)));
 }
 
 TEST_F(PlatformNodeWorkTest, AHostsCheckIsAnsweredForTheDevicesItCarries) {

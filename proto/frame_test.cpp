@@ -179,8 +179,8 @@ TEST(Frame, RoundTripsReleaseAndDiagnosticsBodies) {
   o->set_kind("install_in_window");
   o->set_version("11.11.5");
   o->set_size_bytes(150'000'000);
-  o->set_start_after_us(10);
-  o->set_start_before_us(20);
+  o->set_start_in_us(10);
+  o->set_last_start_in_us(20);
   expect_round_trip(offer);
 
   Envelope consent = addressed("platform", "ACCC8E000001");

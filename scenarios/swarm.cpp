@@ -53,9 +53,12 @@ void draw_target(core::RandomStream& random, const Scenario& s, Fault& fault) {
       fault.stagger = uniform(random, Duration(0s), Duration(5min));
       break;
     case FaultKind::kDeviceCrash:  // the site's first 1 to 5 devices
+    case FaultKind::kClockSkew:
       fault.devices.site = fault.site;
       fault.devices.count = 1 + random.next_below(5);
       fault.site.clear();
+      if (fault.kind == FaultKind::kClockSkew)
+        fault.ahead = uniform(random, Duration(1s), Duration(24h));
       break;
     default:
       break;

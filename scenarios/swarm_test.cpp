@@ -121,7 +121,7 @@ TEST(Swarm, DrawsWithinTheBudgetAndAddsLivenessChecksAfterTheLastHeal) {
                 s.swarm->faults.end());
       if (f.kind == FaultKind::kRegionOutage) {
         EXPECT_TRUE(f.region == "eu-west" || f.region == "us-east") << f.region;
-      } else if (f.kind == FaultKind::kDeviceCrash) {
+      } else if (f.kind == FaultKind::kDeviceCrash || f.kind == FaultKind::kClockSkew) {
         EXPECT_TRUE(f.devices.site == "a" || f.devices.site == "b") << f.devices.site;
         EXPECT_GE(f.devices.count, 1u);
         EXPECT_LE(f.devices.count, 5u);

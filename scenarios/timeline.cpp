@@ -111,6 +111,10 @@ void Timeline::schedule_fault(const Fault& fault) {
     schedule_task_manager_restart(fault);
     return;
   }
+  if (fault.kind == FaultKind::kClockSkew) {
+    schedule_clock_skew(fault);
+    return;
+  }
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
@@ -172,9 +176,9 @@ void Timeline::schedule_power_loss(const Fault& fault) {
   }
 }
 
-// Each selected device that is an agent of its own stops at `at` and boots `for` later (a Tier-2
-// camera goes down only with its host).
-void Timeline::schedule_device_crash(const Fault& fault) {
+// The agents of the devices `fault` selects; a Tier-2 camera has none of its own (it goes down,
+// and keeps time, with its host). Refused when there is none.
+std::vector<std::uint32_t> Timeline::agents_selected(const Fault& fault) const {
   const FleetLayout& layout = deployment_.layout;
   std::vector<std::uint32_t> agents;
   for (std::uint32_t device : select_devices(deployment_.scenario, layout, fault.devices)) {
@@ -182,12 +186,18 @@ void Timeline::schedule_device_crash(const Fault& fault) {
   }
   if (agents.empty()) {
     throw ScenarioError(deployment_.scenario.file, fault.line, "devices",
-                        "selects no device of its own on the network (Tier-2 cameras go down with "
-                        "their host); expected cameras, edge hosts or recorders");
+                        "selects no device of its own on the network (Tier-2 cameras go down, "
+                        "and keep time, with their host); expected cameras, edge hosts or "
+                        "recorders");
   }
+  return agents;
+}
+
+// Each selected device that is an agent of its own stops at `at` and boots `for` later.
+void Timeline::schedule_device_crash(const Fault& fault) {
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
-  for (std::uint32_t agent : agents) {
-    const std::uint32_t site = layout.site_of_agent(agent);
+  for (std::uint32_t agent : agents_selected(fault)) {
+    const std::uint32_t site = deployment_.layout.site_of_agent(agent);
     driver_.at_site(fault.at, site, [this, agent, kind](Time now) {
       deployment_.trace.record(now, core::TraceEvent::kFault, agent, kind + 1);
       deployment_.agents[agent].power_off(now);
@@ -198,6 +208,22 @@ void Timeline::schedule_device_crash(const Fault& fault) {
       deployment_.agents[agent].power_on(now, out);
       driver_.dispatch_agent(now, agent, out);
     });
+  }
+}
+
+// Each selected agent's clock runs ahead from `at` for `for`.
+void Timeline::schedule_clock_skew(const Fault& fault) {
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  for (std::uint32_t agent : agents_selected(fault)) {
+    const std::uint32_t site = deployment_.layout.site_of_agent(agent);
+    for (const bool skewed : {true, false}) {
+      driver_.at_site(skewed ? fault.at : fault.at + fault.length, site,
+                      [this, agent, kind, skewed, ahead = fault.ahead](Time now) {
+                        deployment_.trace.record(now, core::TraceEvent::kFault, agent,
+                                                 kind + (skewed ? 1 : 0));
+                        deployment_.agents[agent].set_clock_ahead(skewed ? ahead : Duration{});
+                      });
+    }
   }
 }
 

@@ -31,7 +31,9 @@ class Timeline {
   void schedule_fault(const Fault& fault);
   void schedule_region_fault(const Fault& fault);
   void schedule_power_loss(const Fault& fault);
+  std::vector<std::uint32_t> agents_selected(const Fault& fault) const;
   void schedule_device_crash(const Fault& fault);
+  void schedule_clock_skew(const Fault& fault);
   void schedule_task_manager_restart(const Fault& fault);
   void schedule_action(std::uint32_t index);
 

@@ -420,6 +420,7 @@ void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fa
     case scenarios::FaultKind::kPlatformUpgrade:
     case scenarios::FaultKind::kPowerLoss:
     case scenarios::FaultKind::kDeviceCrash:
+    case scenarios::FaultKind::kClockSkew:
     case scenarios::FaultKind::kTaskManagerRestart:
       assert(false && "the engine makes these itself, or through begin_region_fault");
       break;
@@ -452,6 +453,7 @@ void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& faul
     case scenarios::FaultKind::kPlatformUpgrade:
     case scenarios::FaultKind::kPowerLoss:
     case scenarios::FaultKind::kDeviceCrash:
+    case scenarios::FaultKind::kClockSkew:
     case scenarios::FaultKind::kTaskManagerRestart:
       assert(false && "the engine makes these itself, or through end_region_fault");
       break;

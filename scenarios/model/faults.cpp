@@ -179,9 +179,32 @@ const std::array<Key, 2> kDeviceCrashKeys = {{
      &assign_member<&Fault::devices, Fault>},
 }};
 
+const std::array<Key, 3> kClockSkewKeys = {{
+    kForKey,
+    {"devices",
+     KeyType::kSelection,
+     Absent::kRequired,
+     "required",
+     "the devices whose clocks run ahead (see device selections); a Tier-2 camera keeps its "
+     "host's time",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::devices, Fault>},
+    {"ahead",
+     KeyType::kLength,
+     Absent::kRequired,
+     "required",
+     "how far ahead of true time their clocks run, such as 3h; above 0",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::ahead, Fault>},
+}};
+
 const std::array<Key, 1> kForOnlyKeys = {{kForKey}};
 
-const std::array<FaultSpec, 11> kFaults = {{
+const std::array<FaultSpec, 12> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -230,6 +253,11 @@ const std::array<FaultSpec, 11> kFaults = {{
      "nothing, and boots (60 s) `for` later; the platform finds it silent at its sweep. A host's "
      "task journal survives, and its Tier-2 cameras go down and come back with it",
      kDeviceCrashKeys},
+    {"clock_skew", FaultKind::kClockSkew,
+     "each selected device's clock runs `ahead` of true time until the fault ends: what it "
+     "stamps says so. The platform decides windows and timeouts by its own clock and sends "
+     "devices durations, never instants, so no window or deadline moves",
+     kClockSkewKeys},
     {"task_manager_restart", FaultKind::kTaskManagerRestart,
      "the Task Manager crashes and is down for `for`: new task series and rollouts are refused "
      "(`work_refused`), and what hosts send about tasks meanwhile is lost (`task_updates_lost`; "

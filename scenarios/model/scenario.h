@@ -176,6 +176,7 @@ enum class FaultKind : std::uint8_t {
   kPowerLoss,  // every device is off for `for`, then boots, staggered over `stagger`
   // At the selected devices (`devices`):
   kDeviceCrash,  // each selected device (a camera, an edge host, a recorder) is down for `for`
+  kClockSkew,    // each selected device's clock runs `ahead` for `for`
   // At the platform's services:
   kTaskManagerRestart,  // the Task Manager is down for `for`, then rebuilds from the store
 };
@@ -225,7 +226,8 @@ struct Fault {
   double bandwidth_bps = 0;                    // kThrottle: the uplink's while it lasts
   Duration jitter{};                           // kJitter: the most extra delay a message meets
   Duration stagger = std::chrono::minutes(2);  // kPowerLoss: the boots spread over this long
-  DeviceSelection devices{};                   // kDeviceCrash: the devices that go down
+  DeviceSelection devices{};                   // kDeviceCrash, kClockSkew: the devices it hits
+  Duration ahead{};                            // kClockSkew: how far their clocks run ahead
   int line = 0;                                // of the entry in its file, for messages
 };
 

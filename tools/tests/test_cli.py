@@ -761,7 +761,7 @@ def test_a_swarm_run_lists_its_faults_and_fails_its_liveness_reproducibly(cli, w
     scenario = edited_copy(SWARM, tmp_path / "swarm.yaml",
                            ("faults: [region_outage, endpoint_restart, platform_upgrade, partition, "
                             "loss_burst, latency_spike, jitter, throttle, power_loss, device_crash, "
-                            "task_manager_restart]",
+                            "clock_skew, task_manager_restart]",
                             "faults: [endpoint_restart]"),
                            ("count: 4", "count: 1"), ("converge_within: 30m", "converge_within: 1s"))
     r = cli("run", scenario, "--seed", "3", "--swarm", "--out", tmp_path / "out")
