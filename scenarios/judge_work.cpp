@@ -99,7 +99,9 @@ CheckResult judge_rollout(const Deployment& d, const platform::ControlPlane& pla
   }
   const platform::Rollout& rollout = found->rollout;
   const std::string state(platform::rollout_state_name(rollout.state()));
-  r.passed = state == check.state && within_bounds(static_cast<double>(rollout.finished()), check);
+  const bool settled = rollout.state() != platform::RolloutState::kRunning;
+  r.passed = (check.state == "settled" ? settled : state == check.state) &&
+             within_bounds(static_cast<double>(rollout.finished()), check);
   r.detail = "rollout " + check.rollout + " " + state + " with " +
              std::to_string(rollout.succeeded()) + " succeeded and " +
              std::to_string(rollout.failed()) + " failed" +

@@ -84,7 +84,9 @@ std::string where(const Fault& f) {
 }
 
 // The faults a swarm drew (the timeline's entries from `first` on), one line each on stderr.
-void print_swarm(const Scenario& scenario, std::size_t first) {
+void print_swarm(const Scenario& scenario, std::size_t first, const RunSettings& settings) {
+  std::fprintf(stderr, "[ccsim swarm] reproduce with: %s\n",
+               reproduce_command(scenario.file, settings).c_str());
   const std::size_t drawn = scenario.timeline.size() - first;
   std::fprintf(stderr, "[ccsim swarm] %zu fault%s drawn from the seed:\n", drawn,
                drawn == 1 ? "" : "s");
@@ -110,7 +112,8 @@ RunAndKnowledge run(const Scenario& file_scenario, const RunSettings& settings, 
                                                       net::real_driver_makes(kind);
                                              })
                                 : file_scenario;
-  if (settings.swarm && settings.progress) print_swarm(scenario, file_scenario.timeline.size());
+  if (settings.swarm && settings.progress)
+    print_swarm(scenario, file_scenario.timeline.size(), settings);
   Deployment deployment(scenario, settings.seed);
   const std::unique_ptr<Driver> driver = make_driver(settings, deployment.fleet());
   const Timeline timeline(deployment, *driver);

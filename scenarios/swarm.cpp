@@ -52,13 +52,13 @@ void draw_target(core::RandomStream& random, const Scenario& s, Fault& fault) {
     case FaultKind::kPowerLoss:
       fault.stagger = uniform(random, Duration(0s), Duration(5min));
       break;
-    case FaultKind::kDeviceCrash:  // the site's first 1 to 5 devices
     case FaultKind::kClockSkew:
+      fault.ahead = uniform(random, Duration(1s), Duration(24h));
+      [[fallthrough]];
+    case FaultKind::kDeviceCrash:  // the site's first 1 to 5 devices
       fault.devices.site = fault.site;
       fault.devices.count = 1 + random.next_below(5);
       fault.site.clear();
-      if (fault.kind == FaultKind::kClockSkew)
-        fault.ahead = uniform(random, Duration(1s), Duration(24h));
       break;
     default:
       break;
@@ -107,6 +107,14 @@ Scenario with_swarm(const Scenario& scenario, std::uint64_t seed,
   connected.at = std::min(healed + spec.converge_within, s.duration - 1us);
   connected.at_least = 1.0;
   s.checks.push_back(std::move(connected));
+  for (const Action& action : s.actions) {  // every rollout finished or aborted
+    if (action.kind != ActionKind::kRollout) continue;
+    Check settled =
+        liveness_check("swarm-liveness-rollout-" + action.name, CheckKind::kRolloutState);
+    settled.rollout = action.name;
+    settled.state = "settled";
+    s.checks.push_back(std::move(settled));
+  }
   if (!s.organizations.empty()) {
     // Work in flight at the end: delivered and never acknowledged, or started and never done.
     for (const char* status : {"dispatched", "running"}) {

@@ -149,6 +149,23 @@ TEST(Swarm, DrawsWithinTheBudgetAndAddsLivenessChecksAfterTheLastHeal) {
   EXPECT_EQ(counts.size(), 6u) << "every count from 1 to 6 is drawn over 200 seeds";
 }
 
+TEST(Swarm, EveryRolloutMustSettle) {
+  Scenario s = loaded();
+  Action rollout;
+  rollout.kind = ActionKind::kRollout;
+  rollout.name = "staged";
+  s.actions.push_back(rollout);
+  const Scenario drawn = with_swarm(s, 1, every_kind);
+  const auto found = std::find_if(drawn.checks.begin(), drawn.checks.end(), [](const Check& c) {
+    return c.id == "swarm-liveness-rollout-staged";
+  });
+  ASSERT_NE(found, drawn.checks.end());
+  EXPECT_TRUE(found->liveness);
+  EXPECT_EQ(found->kind, CheckKind::kRolloutState);
+  EXPECT_EQ(found->rollout, "staged");
+  EXPECT_EQ(found->state, "settled");
+}
+
 TEST(Swarm, OneSeedDrawsTheSameFaultsAndAnotherSeedOthers) {
   const Scenario s = loaded();
   const auto faults_of = [&](std::uint64_t seed) {

@@ -1,5 +1,6 @@
 // The ccsim command line: run one scenario, run a suite of them across seeds, or merge results
-// into one report. Exit codes: 0 every check passed, 1 a check failed, 2 bad input.
+// into one report. Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal
+// error, 4 a swarm run whose liveness checks alone failed.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,17 @@ constexpr int kExitPassed = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitInternalError = 3;  // a bug in ccsim, not in its input
+// A swarm run kept every safety property (the scenario's own checks) but the fleet did not
+// converge once the faults healed: only liveness checks failed.
+constexpr int kExitLiveness = 4;
+
+// 0 every check passed; 1 one of the scenario's own checks failed; 4 only liveness checks did.
+int exit_code_of(const RunResult& result) {
+  if (result.passed) return kExitPassed;
+  const bool safety = std::any_of(result.checks.begin(), result.checks.end(),
+                                  [](const auto& c) { return !c.passed && !c.liveness; });
+  return safety ? kExitFailed : kExitLiveness;
+}
 // A suite runs at most this many runs (scenarios x seeds), and this many at once.
 constexpr std::size_t kSuiteRunsMax = 100'000;
 constexpr unsigned kJobsMax = 256;
@@ -44,7 +56,9 @@ const char* const kUsage =
     "  report DIR...    merge run results into one HTML report\n"
     "\n"
     "Run `ccsim COMMAND --help` for a command's options.\n"
-    "Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal error.\n";
+    "Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal error, 4 "
+    "(--swarm)\n"
+    "only liveness checks failed.\n";
 
 struct BadInput : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -140,7 +154,10 @@ const char* const kRunUsage =
     "127.0.0.1, with a clock that jumps to the next timer whenever no socket has work (or, with\n"
     "--clock real, the wall clock). With --swarm, faults are drawn from the seed within the\n"
     "scenario's swarm: budget, and the fleet must converge once they heal (liveness checks,\n"
-    "marked so in result.json; a failed one fails the run like any check).\n";
+    "marked so in result.json).\n"
+    "\n"
+    "Exit codes: 0 every check passed; 1 a check of the scenario failed (a safety violation);\n"
+    "2 bad input; 3 an internal error; 4 (--swarm) only liveness checks failed.\n";
 
 int command_run(const std::vector<std::string>& args) {
   po::options_description options("options");
@@ -211,7 +228,7 @@ int command_run(const std::vector<std::string>& args) {
               << "\n";
   }
   std::cout << "report: " << (out / "report.html").string() << "\n";
-  return result.passed ? kExitPassed : kExitFailed;
+  return exit_code_of(result);
 }
 
 // ---- suite --------------------------------------------------------------------------------
@@ -357,7 +374,8 @@ std::vector<PlannedRun> plan_suite(const std::vector<fs::path>& files, const See
 
 // The result a finished run left, or one that says how its process died.
 RunResult collect(const PlannedRun& run, int status) {
-  const bool wrote = WIFEXITED(status) && WEXITSTATUS(status) <= kExitFailed;
+  const bool wrote = WIFEXITED(status) &&
+                     (WEXITSTATUS(status) <= kExitFailed || WEXITSTATUS(status) == kExitLiveness);
   try {
     return wrote ? ccsim::reports::read_result_json(run.out / "result.json")
                  : crashed_result(run, status);
@@ -415,7 +433,13 @@ int report_suite(const fs::path& dir, const fs::path& out, const std::vector<Run
     print_checks(r);
   }
   std::cout << "report: " << (out / "report.html").string() << "\n";
-  return failed == 0 ? kExitPassed : kExitFailed;
+  // A safety violation anywhere outranks liveness failures.
+  int code = kExitPassed;
+  for (const RunResult& r : results) {
+    const int run = exit_code_of(r);
+    if (run == kExitFailed || (run == kExitLiveness && code == kExitPassed)) code = run;
+  }
+  return code;
 }
 
 int command_suite(const std::vector<std::string>& args) {

@@ -17,7 +17,9 @@ using Key = KeySpec<Check>;
 constexpr std::array<std::string_view, 4> kStatusWords = {"registered", "onboarding", "onboarded",
                                                           "failed"};
 constexpr std::array<std::string_view, 3> kModeWords = {"standalone", "connected", "managed"};
-constexpr std::array<std::string_view, 3> kRolloutStateWords = {"running", "finished", "aborted"};
+// "settled": finished or aborted, whichever (a swarm's liveness asks no more).
+constexpr std::array<std::string_view, 4> kRolloutStateWords = {"running", "finished", "aborted",
+                                                                "settled"};
 constexpr std::array<std::string_view, 2> kOriginWords = {"user", "host"};
 
 // The Task Manager's actions and statuses, and the insights the platform raises, as it names them.
@@ -180,8 +182,9 @@ const std::array<Key, 2> kRolloutStateKeys = {{
      0,
      {},
      &assign_member<&Check::rollout, Check>},
-    {"state", KeyType::kWord, Absent::kRequired, "required", "the state it must end in", 0, 0,
-     kRolloutStateWords, &assign_member<&Check::state, Check>},
+    {"state", KeyType::kWord, Absent::kRequired, "required",
+     "the state it must end in; `settled` is finished or aborted", 0, 0, kRolloutStateWords,
+     &assign_member<&Check::state, Check>},
 }};
 const std::array<Key, 4> kTasksKeys = {{
     {"action", KeyType::kWord, Absent::kDefault, "any", "a Task Manager action", 0, 0,

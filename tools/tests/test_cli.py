@@ -25,7 +25,7 @@ NETWORK_CUT = QUICKSTART / "network-cut.yaml"
 
 RESULT_KEYS = {"scenario", "seed", "passed", "checks", "metrics", "trace_hash", "sim_time_s",
                "wall_time_s", "events", "devices"}
-EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LIVENESS = 0, 1, 2, 4
 UINT64_MAX = 2**64 - 1
 
 
@@ -765,8 +765,9 @@ def test_a_swarm_run_lists_its_faults_and_fails_its_liveness_reproducibly(cli, w
                             "faults: [endpoint_restart]"),
                            ("count: 4", "count: 1"), ("converge_within: 30m", "converge_within: 1s"))
     r = cli("run", scenario, "--seed", "3", "--swarm", "--out", tmp_path / "out")
-    assert r.returncode == EXIT_FAILED, r.stdout + r.stderr
-    assert "[ccsim swarm] 1 fault drawn from the seed:" in r.stderr
+    assert r.returncode == EXIT_LIVENESS, r.stdout + r.stderr
+    assert r.stderr.index("[ccsim swarm] reproduce with: ccsim run ") < \
+        r.stderr.index("[ccsim swarm] 1 fault drawn from the seed:")
     drawn = re.search(r"^\[ccsim swarm\]   at (\d+)s for (\d+)s: endpoint_restart at region "
                       r"(eu-west|us-east)$", r.stderr, re.M)
     assert drawn, r.stderr
@@ -785,8 +786,17 @@ def test_a_swarm_run_lists_its_faults_and_fails_its_liveness_reproducibly(cli, w
     command = reproduce_line(r.stdout)
     assert "--swarm" in shlex.split(command)
     again = run_printed_command(command, tmp_path / "again", workdir)
-    assert again.returncode == EXIT_FAILED
+    assert again.returncode == EXIT_LIVENESS
     assert read_result(tmp_path / "again")["trace_hash"] == result["trace_hash"]
+    # A suite of it fails with 4 too; with a check of its own made to fail, with 1.
+    suite_dir = tmp_path / "suite"
+    suite_dir.mkdir()
+    (suite_dir / "swarm.yaml").write_text(scenario.read_text())
+    suite = cli("suite", suite_dir, "--swarm", "--seeds", "3-3", "--out", tmp_path / "s1")
+    assert suite.returncode == EXIT_LIVENESS, suite.stdout
+    unsafe = cli("suite", suite_dir, "--swarm", "--seeds", "3-3", "--out", tmp_path / "s2",
+                 "--set", "checks.0.at_most=29")
+    assert unsafe.returncode == EXIT_FAILED, unsafe.stdout
     # Without --swarm the same file runs no drawn fault and passes.
     plain = cli("run", scenario, "--seed", "3", "--out", tmp_path / "plain", "--quiet")
     assert plain.returncode == EXIT_PASSED, plain.stdout
@@ -801,3 +811,27 @@ def test_a_crash_of_tier2_cameras_alone_names_file_line_and_key(cli, tmp_path):
     r = cli("run", bad, "--out", tmp_path / "out")
     assert r.returncode == EXIT_BAD_INPUT, r.stdout + r.stderr
     assert f"{bad}:{line}: devices: selects no device of its own on the network" in r.stderr
+
+
+def test_a_rollout_still_running_is_not_settled(cli, tmp_path):
+    # 5 images of 150 MB over a 1 Mbps uplink take 6,000 s: at 30 minutes the rollout still runs.
+    scenario = tmp_path / "slow.yaml"
+    scenario.write_text("""name: rollout-running
+duration: 30m
+releases: [{version: 11.11.5, size: 150MB}]
+profiles: {connected-lts: {mode: connected, track: lts-2024}}
+organizations:
+  - name: acme
+    default_profile: connected-lts
+    sites:
+      - {name: campus, uplink: {bandwidth: 1Mbps, latency: 10ms}, devices: [{count: 5, os: 11.11.0, track: lts-2024}]}
+timeline:
+  - {at: 2m, do: onboard, devices: all}
+  - {at: 5m, do: rollout, as: owner, name: slow, version: 11.11.5, devices: all}
+checks:
+  - {id: settled, expect: rollout_state, rollout: slow, state: settled}
+""")
+    r = cli("run", scenario, "--out", tmp_path / "out", "--quiet")
+    assert r.returncode == EXIT_FAILED, r.stdout + r.stderr
+    assert re.search(r"^\s*FAIL settled: rollout slow running with 0 succeeded", r.stdout, re.M), \
+        r.stdout
