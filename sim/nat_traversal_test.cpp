@@ -1,0 +1,96 @@
+// ICE through the simulated NATs: pairs of site networks whose outcome is worked out by hand from
+// RFC 4787's behaviours and RFC 8445's checks, each case's reasoning beside it. X0 is a side's
+// mapping towards the STUN server (its server-reflexive candidate), X1 its mapping towards the
+// other side.
+#include "sim/nat_traversal.h"
+
+#include <gtest/gtest.h>
+
+namespace ccsim::sim {
+namespace {
+
+using scenarios::NatBehaviour;
+constexpr NatBehaviour kEndpoint = NatBehaviour::kEndpointIndependent;
+constexpr NatBehaviour kAddress = NatBehaviour::kAddressDependent;
+constexpr NatBehaviour kAddressPort = NatBehaviour::kAddressAndPortDependent;
+
+IceSide open() {
+  return {};
+}
+IceSide nat(NatBehaviour mapping, NatBehaviour filtering) {
+  scenarios::NatConfig config;
+  config.mapping = mapping;
+  config.filtering = filtering;
+  return {config, false};
+}
+IceSide udp_blocked() {
+  return {std::nullopt, true};
+}
+
+IceOutcome outcome(const IceSide& a, const IceSide& b) {
+  return traverse(a, b).outcome;
+}
+
+TEST(NatTraversal, OpenNetworksAndTwoEndpointIndependentMappingsConnectDirectly) {
+  EXPECT_EQ(outcome(open(), open()), IceOutcome::kPeerToPeer);
+  // Both map every destination to X0: each side's check to the other's X0 leaves from its own
+  // X0, which the other's X0 has sent to, so even APDF lets it in; answers come from X0.
+  EXPECT_EQ(outcome(nat(kEndpoint, kAddressPort), nat(kEndpoint, kAddressPort)),
+            IceOutcome::kPeerToPeer);
+}
+
+TEST(NatTraversal, TwoPerDestinationMappingsNeedARelay) {
+  // Every new destination gets a new mapping: an answer never comes from where its request went.
+  EXPECT_EQ(outcome(nat(kAddressPort, kAddressPort), nat(kAddressPort, kAddressPort)),
+            IceOutcome::kRelayedUdp);
+  EXPECT_EQ(outcome(nat(kAddressPort, kEndpoint), nat(kAddressPort, kEndpoint)),
+            IceOutcome::kRelayedUdp);
+}
+
+TEST(NatTraversal, APerDestinationMappingMeetsAnEndpointIndependentOneAsItsFilteringAllows) {
+  // The viewer's check to the camera's X0 leaves from X1, a port the camera never sent to: APDF
+  // drops it; the camera's checks reach the viewer's X0, whose answer leaves from another port.
+  EXPECT_EQ(outcome(nat(kEndpoint, kAddressPort), nat(kAddressPort, kEndpoint)),
+            IceOutcome::kRelayedUdp);
+  // ADF admits X1: the camera's X0 has sent to the viewer's address; the answer leaves from X0.
+  EXPECT_EQ(outcome(nat(kEndpoint, kAddress), nat(kAddressPort, kAddressPort)),
+            IceOutcome::kPeerToPeer);
+}
+
+TEST(NatTraversal, TwoAddressDependentMappingsMeetThroughAPeerReflexiveCandidate) {
+  // The viewer's check to the camera's X0 comes from the viewer's Y1; the camera filters
+  // endpoint-independently, takes it, and learns Y1. Its answer leaves from its X1 (its mapping
+  // for the viewer's address), not X0: that check fails. Next round the camera checks Y1 from X1:
+  // Y1 has sent to the camera's address, so ADF lets it in, and the viewer answers from Y1, its
+  // mapping for the camera's address: the pair (X1, Y1) connects.
+  const IceTraversal t = traverse(nat(kAddress, kEndpoint), nat(kAddress, kAddress));
+  EXPECT_EQ(t.outcome, IceOutcome::kPeerToPeer);
+  EXPECT_GE(t.peer_reflexive_learnt, 1);
+  // With ADF on both sides nobody lets the first check in, so nobody learns anything.
+  EXPECT_EQ(outcome(nat(kAddress, kAddress), nat(kAddress, kAddress)), IceOutcome::kRelayedUdp);
+  // With APDF at the viewer, Y1 has sent to the camera's X0, not X1: the camera's check from X1
+  // is dropped.
+  EXPECT_EQ(outcome(nat(kAddress, kEndpoint), nat(kAddress, kAddressPort)),
+            IceOutcome::kRelayedUdp);
+}
+
+TEST(NatTraversal, BlockedUdpLeavesOnlyTurnOverTcp) {
+  EXPECT_EQ(outcome(udp_blocked(), open()), IceOutcome::kRelayedTcp);
+  EXPECT_EQ(outcome(nat(kEndpoint, kEndpoint), udp_blocked()), IceOutcome::kRelayedTcp);
+  EXPECT_EQ(traverse(udp_blocked(), open()).checks_sent, 0);
+}
+
+TEST(NatTraversal, TheOutcomeDoesNotDependOnWhichSideIsTheCamera) {
+  const IceSide sides[] = {open(),
+                           nat(kEndpoint, kAddressPort),
+                           nat(kAddress, kEndpoint),
+                           nat(kAddress, kAddress),
+                           nat(kAddressPort, kEndpoint),
+                           udp_blocked()};
+  for (const IceSide& a : sides) {
+    for (const IceSide& b : sides) EXPECT_EQ(outcome(a, b), outcome(b, a));
+  }
+}
+
+}  // namespace
+}  // namespace ccsim::sim
