@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace ccsim::sim {
 namespace {
 
@@ -78,6 +81,57 @@ TEST(NatTraversal, BlockedUdpLeavesOnlyTurnOverTcp) {
   EXPECT_EQ(outcome(udp_blocked(), open()), IceOutcome::kRelayedTcp);
   EXPECT_EQ(outcome(nat(kEndpoint, kEndpoint), udp_blocked()), IceOutcome::kRelayedTcp);
   EXPECT_EQ(traverse(udp_blocked(), open()).checks_sent, 0);
+}
+
+// docs/NAT_TRAVERSAL.md's table, typed from the hand derivation there: rows the camera's network,
+// columns the viewer's, in the order open, EIM-EIF, EIM-ADF, EIM-APDF, ADM-EIF, ADM-ADF,
+// ADM-APDF, APDM-EIF, APDM-ADF, APDM-APDF, UDP blocked. P peer-to-peer, U relayed over UDP,
+// T relayed over TCP/TLS.
+constexpr const char* kMatrix[] = {
+    "PPPPPPPPPPT",  // open
+    "PPPPPPPPPPT",  // EIM-EIF
+    "PPPPPPPPPPT",  // EIM-ADF
+    "PPPPUUUUUUT",  // EIM-APDF
+    "PPPUPPUPPUT",  // ADM-EIF
+    "PPPUPUUPUUT",  // ADM-ADF
+    "PPPUUUUUUUT",  // ADM-APDF
+    "PPPUPPUUUUT",  // APDM-EIF
+    "PPPUPUUUUUT",  // APDM-ADF
+    "PPPUUUUUUUT",  // APDM-APDF
+    "TTTTTTTTTTT",  // UDP blocked
+};
+
+std::vector<IceSide> every_network() {
+  std::vector<IceSide> sides{open()};
+  for (NatBehaviour mapping : {kEndpoint, kAddress, kAddressPort}) {
+    for (NatBehaviour filtering : {kEndpoint, kAddress, kAddressPort}) {
+      sides.push_back(nat(mapping, filtering));
+    }
+  }
+  sides.push_back(udp_blocked());
+  return sides;
+}
+
+char letter(IceOutcome outcome) {
+  switch (outcome) {
+    case IceOutcome::kPeerToPeer:
+      return 'P';
+    case IceOutcome::kRelayedUdp:
+      return 'U';
+    case IceOutcome::kRelayedTcp:
+      return 'T';
+  }
+  return '?';
+}
+
+TEST(NatTraversal, Every121PairGivesTheOutcomeWorkedOutByHand) {
+  const std::vector<IceSide> sides = every_network();
+  ASSERT_EQ(sides.size(), 11u);
+  for (std::size_t a = 0; a < sides.size(); ++a) {
+    std::string row;
+    for (const IceSide& b : sides) row += letter(outcome(sides[a], b));
+    EXPECT_EQ(row, kMatrix[a]) << "camera network " << a;
+  }
 }
 
 TEST(NatTraversal, TheOutcomeDoesNotDependOnWhichSideIsTheCamera) {
