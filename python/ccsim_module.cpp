@@ -111,10 +111,14 @@ void init_run(py::module_& m) {
 }
 
 }  // namespace
+
+void init_turn(py::module_& m);  // turn_bindings.cpp
+
 }  // namespace ccsim::python
 
 PYBIND11_MODULE(ccsim, m) {
   m.doc() = "ccsim: simulate a hybrid-cloud camera platform and its fleet, and check scenarios.";
   ccsim::python::init_results(m);
   ccsim::python::init_run(m);
+  ccsim::python::init_turn(m);
 }
