@@ -197,12 +197,8 @@ void RealDriver::end_region_fault(std::uint32_t region, const scenarios::Fault& 
 // Partitions and loss are applied to each agent's frames at its end; loopback has no latency or
 // bandwidth to change.
 bool real_driver_makes(scenarios::FaultKind kind) {
-  // A power loss and a crash are the engine's own doing at the agents; the driver only carries
-  // what follows.
   return kind == scenarios::FaultKind::kPartition || kind == scenarios::FaultKind::kLossBurst ||
-         kind == scenarios::FaultKind::kPowerLoss || kind == scenarios::FaultKind::kDeviceCrash ||
-         kind == scenarios::FaultKind::kTaskManagerRestart ||
-         kind == scenarios::FaultKind::kClockSkew;
+         scenarios::made_by_engine(kind);
 }
 
 bool RealDriver::makes(scenarios::FaultKind kind) const {

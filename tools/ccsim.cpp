@@ -144,6 +144,14 @@ void print_checks(const RunResult& r) {
 
 // ---- run ----------------------------------------------------------------------------------
 
+// A swarm run draws its faults from the scenario's swarm: section: refused without one.
+void require_swarm_section(const std::string& file, const ccsim::scenarios::Scenario& scenario) {
+  if (scenario.swarm) return;
+  throw BadInput(file +
+                 ": --swarm: the scenario has no swarm: section; expected one saying which "
+                 "faults may happen (see scenarios/README.md)");
+}
+
 const char* const kRunUsage =
     "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--driver sim|real] "
     "[--clock paused|real] [--swarm] [--quiet]\n"
@@ -197,11 +205,7 @@ int command_run(const std::vector<std::string>& args) {
   }
   const ccsim::scenarios::Scenario scenario =
       ccsim::scenarios::load_scenario(file, settings.overrides);
-  if (settings.swarm && !scenario.swarm) {
-    throw BadInput(file +
-                   ": --swarm: the scenario has no swarm: section; expected one saying "
-                   "which faults may happen (see scenarios/README.md)");
-  }
+  if (settings.swarm) require_swarm_section(file, scenario);
   const fs::path out =
       vm.count("out") ? fs::path(vm["out"].as<std::string>())
                       : fresh_output_dir(scenario.name + "-seed" + std::to_string(settings.seed));
@@ -337,12 +341,7 @@ std::vector<fs::path> suite_files(const fs::path& dir, const std::vector<std::st
   for (const fs::path& file : files) {
     const ccsim::scenarios::Scenario scenario =
         ccsim::scenarios::load_scenario(file.string(), overrides);
-    if (swarm && !scenario.swarm) {
-      throw BadInput(file.string() +
-                     ": --swarm: the scenario has no swarm: section; expected "
-                     "every scenario of a swarm suite to say which faults may "
-                     "happen");
-    }
+    if (swarm) require_swarm_section(file.string(), scenario);
   }
   return files;
 }

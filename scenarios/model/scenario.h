@@ -186,6 +186,14 @@ inline bool hits_region(FaultKind kind) {
          kind == FaultKind::kPlatformUpgrade;
 }
 
+// Whether the engine makes a fault of `kind` itself, at the agents or at the platform's services,
+// so that any driver carries what follows, rather than asking the driver to change a site's
+// network (begin_fault) or a region's endpoint (begin_region_fault).
+inline bool made_by_engine(FaultKind kind) {
+  return kind == FaultKind::kPowerLoss || kind == FaultKind::kDeviceCrash ||
+         kind == FaultKind::kClockSkew || kind == FaultKind::kTaskManagerRestart;
+}
+
 // Which way a partition cuts.
 enum class Direction : std::uint8_t {
   kBoth,
