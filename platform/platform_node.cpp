@@ -188,20 +188,7 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   ++record.hellos;
   bind(connection, index);
   ++metrics_.hellos_accepted;
-  if (regions_.several()) {
-    // What it was on before (a connection not yet seen to close) no longer holds.
-    regions_.set_draining(index, record.region, false);
-    regions_.set_away(index, record.home_region, false);
-    record.region = region_of(connection);
-    record.home_region = regions_.index(hello.region()).value_or(record.region);
-    regions_.connected(now, record.region);
-    const bool away = record.region != record.home_region;
-    regions_.set_away(index, record.home_region, away);
-    // Away while its own region is up (it failed over for a reason of its own): it goes back too.
-    if (away && regions_.up(record.home_region)) {
-      look_for_moves(now + std::chrono::seconds(1), out);
-    }
-  }
+  if (regions_.several()) note_region(now, index, connection, hello.region(), out);
   // The devices a host carries are the ones this hello lists (update_hosted, below), not the
   // ones it listed before: those it dropped must not come back with it, even for a moment.
   mark_connected(now, index, /*hosted_too=*/false);
@@ -231,6 +218,21 @@ void PlatformNode::on_hello(Time now, ConnectionId connection, const wire::Envel
   }
   provision_pending(now, index, out);
   host_online(now, index, out);
+}
+
+void PlatformNode::note_region(Time now, std::uint32_t index, ConnectionId connection,
+                               std::string_view home, core::Outbox& out) {
+  DeviceConnection& record = devices_[index];
+  // What it was on before (a connection not yet seen to close) no longer holds.
+  regions_.set_draining(index, record.region, false);
+  regions_.set_away(index, record.home_region, false);
+  record.region = region_of(connection);
+  record.home_region = regions_.index(home).value_or(record.region);
+  regions_.connected(now, record.region);
+  const bool away = record.region != record.home_region;
+  regions_.set_away(index, record.home_region, away);
+  // Away while its own region is up (it failed over for a reason of its own): it goes back too.
+  if (away && regions_.up(record.home_region)) look_for_moves(now + std::chrono::seconds(1), out);
 }
 
 void PlatformNode::update_hosted(Time now, std::uint32_t host, const wire::DeviceHello& hello,

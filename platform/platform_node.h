@@ -224,6 +224,10 @@ class PlatformNode {
                         core::Outbox& out);
   // Whether the hello may proceed; a refusal is answered here.
   bool admit(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
+  // A hello came through `connection`: the device's region now, its home region, and whether it
+  // is away from home (regions_.several() only).
+  void note_region(Time now, std::uint32_t index, ConnectionId connection, std::string_view home,
+                   core::Outbox& out);
   void update_hosted(Time now, std::uint32_t host, const wire::DeviceHello& hello,
                      core::Outbox& out);
   std::uint32_t record_for(const std::string& serial, Time now);
