@@ -95,25 +95,19 @@ void Timeline::schedule_fault(const Fault& fault) {
                         "this driver cannot make a " + std::string(fault_spec(fault.kind).word) +
                             " fault yet; expected another driver (--driver sim)");
   }
-  if (hits_region(fault.kind)) {
-    schedule_region_fault(fault);
-    return;
-  }
-  if (fault.kind == FaultKind::kPowerLoss) {
-    schedule_power_loss(fault);
-    return;
-  }
-  if (fault.kind == FaultKind::kDeviceCrash) {
-    schedule_device_crash(fault);
-    return;
-  }
-  if (fault.kind == FaultKind::kTaskManagerRestart) {
-    schedule_task_manager_restart(fault);
-    return;
-  }
-  if (fault.kind == FaultKind::kClockSkew) {
-    schedule_clock_skew(fault);
-    return;
+  if (hits_region(fault.kind)) return schedule_region_fault(fault);
+  switch (fault.kind) {  // the engine's own; the others change a site's network
+    case FaultKind::kPowerLoss:
+      return schedule_power_loss(fault);
+    case FaultKind::kDeviceCrash:
+      return schedule_device_crash(fault);
+    case FaultKind::kTaskManagerRestart:
+      return schedule_task_manager_restart(fault);
+    case FaultKind::kClockSkew:
+      return schedule_clock_skew(fault);
+    default:
+      assert(!made_by_engine(fault.kind));
+      break;
   }
   const std::vector<std::uint32_t> sites = sites_of(deployment_.scenario, fault);
   const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
