@@ -49,6 +49,10 @@ namespace ccsim::platform {
     "a user granted diagnostics consent for a device")                                             \
   X(kTopicDiagnosticsConsentRevoked, "diagnostics.consent_revoked",                                \
     "a user revoked diagnostics consent for a device")                                             \
+  X(kTopicLiveSessionOpened, "live_session.opened",                                                \
+    "a viewer opened a WebRTC live session with a device")                                         \
+  X(kTopicLiveSessionEnded, "live_session.ended",                                                  \
+    "a live session ended: closed, expired, refused by the device, device gone")                   \
   X(kAuditClosedTopic, "audit.closed", "the trail's last entry: its organization was deleted")
 
 #define CCSIM_AUDIT_TOPIC_CONSTANT(constant, topic, doc) \
