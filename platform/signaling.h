@@ -47,7 +47,7 @@
 namespace ccsim::platform {
 
 // What one message may weigh and how deeply it may nest (an SDP offer is a few kilobytes).
-inline constexpr std::size_t kSignalingMessageBytesMax = 64 * 1024;
+inline constexpr std::size_t kSignalingMessageBytesMax = 48 * 1024;  // wire::kSignalingJsonBytesMax
 inline constexpr std::size_t kSignalingNestingMax = 8;
 // Sessions one region's service holds at once, and candidates each side may trickle into one.
 inline constexpr std::size_t kSignalingSessionsMax = 1'000'000;

@@ -257,6 +257,14 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
     case Envelope::kTelemetry:
       if (auto error = check_telemetry(e.telemetry())) return *error;
       return {};
+    case Envelope::kSignaling:
+      if (auto error = check("signaling.serial", e.signaling().serial(), kIdentifierBytesMax)) {
+        return *error;
+      }
+      if (auto error = check("signaling.json", e.signaling().json(), kSignalingJsonBytesMax)) {
+        return *error;
+      }
+      return {};
     case Envelope::kReleaseCheck:
     case Envelope::kHeartbeat:
     case Envelope::kHeartbeatAck:

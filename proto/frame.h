@@ -19,6 +19,9 @@ inline constexpr std::size_t kFrameBytesMax = 64 * 1024;
 inline constexpr std::size_t kIdentifierBytesMax = 64;
 // Largest free-text field (reasons, versions).
 inline constexpr std::size_t kTextBytesMax = 256;
+// Largest signaling message (JSON-RPC text) one frame carries; platform/signaling.h keeps its
+// own limit below it.
+inline constexpr std::size_t kSignalingJsonBytesMax = 48 * 1024;
 // Most devices one recorder or edge host declares in its hello.
 inline constexpr std::size_t kHostedDevicesMax = 256;
 // Most parameters one task carries (key up to kIdentifierBytesMax, value up to kTextBytesMax).

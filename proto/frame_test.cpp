@@ -296,6 +296,22 @@ TEST(Frame, AReportWithoutAFactIsUnknownBody) {
   EXPECT_EQ(decode_error(encode_frame(e)).code, FrameErrorCode::kUnknownBody);
 }
 
+TEST(Frame, RoundTripsSignalingAndLimitsItsText) {
+  Envelope e = addressed("platform", "ACCC8E000001");
+  e.mutable_signaling()->set_serial("ACCC8E000001");
+  e.mutable_signaling()->set_json(R"({"jsonrpc":"2.0","method":"trickle","params":{}})");
+  expect_round_trip(e);
+  e.mutable_signaling()->set_json(std::string(48 * 1024, 'x'));
+  expect_round_trip(e);
+  e.mutable_signaling()->set_json(std::string(48 * 1024 + 1, 'x'));
+  const FrameError error = decode_error(encode_frame(e));
+  EXPECT_EQ(error.code, FrameErrorCode::kFieldOutOfRange);
+  EXPECT_NE(error.message.find("signaling.json"), std::string::npos) << error.message;
+  e.mutable_signaling()->set_json("{}");
+  e.mutable_signaling()->clear_serial();
+  EXPECT_NE(decode_error(encode_frame(e)).message.find("signaling.serial"), std::string::npos);
+}
+
 TEST(Frame, RoundTripsHeartbeat) {
   Envelope e = addressed("ACCC8E000001", "platform");
   e.mutable_heartbeat()->set_sequence(17);
