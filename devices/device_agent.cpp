@@ -289,11 +289,24 @@ void DeviceAgent::on_frame(Time now, std::string_view frame, core::Outbox& out) 
     on_mode_change(envelope.mode_change());
   } else if (envelope.has_redirect()) {
     on_redirect(now, envelope.redirect(), out);
+  } else if (envelope.has_signaling() && state_ == AgentState::kOnline) {
+    on_signaling(now, envelope.signaling(), out);
   } else if (state_ == AgentState::kOnline &&
              host().on_envelope(now, envelope, identity_, host_sends(), host_wakeups())) {
     send_host_work(now, out);
   } else {
     ++metrics_.frame_errors;  // a body that travels device-to-cloud only
+  }
+}
+
+// Every answer goes back for the same device: the camera itself, or the one its host carries.
+void DeviceAgent::on_signaling(Time now, const wire::Signaling& signaling, core::Outbox& out) {
+  if (!webrtc_) webrtc_ = std::make_unique<WebRtcPeer>(identity_.webrtc);
+  for (std::string& text : webrtc_->on_signaling(signaling.json())) {
+    wire::Envelope& envelope = scratch_envelope();
+    envelope.mutable_signaling()->set_serial(signaling.serial());
+    envelope.mutable_signaling()->set_json(std::move(text));
+    send(now, envelope, out);
   }
 }
 

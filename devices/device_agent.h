@@ -23,6 +23,7 @@
 #include "core/node.h"
 #include "core/random_stream.h"
 #include "devices/device_host.h"
+#include "devices/webrtc_peer.h"
 #include "proto/frame.h"
 
 namespace ccsim::devices {
@@ -57,6 +58,7 @@ struct DeviceIdentity {
   TelemetryProfile telemetry;
   std::uint64_t uplink_bps = 50'000'000;  // its site's link, which image downloads cross
   std::uint32_t home_region = 0;          // index into DeviceAgentConfig::regions
+  WebRtcAddresses webrtc;                 // where its live sessions' candidates are
 };
 
 // Reports a device keeps while it cannot send them (offline); past this the oldest is dropped.
@@ -173,6 +175,8 @@ class DeviceAgent {
   LocalMode mode(std::size_t index = 0) const { return modes_[index]; }
   AgentState state() const { return state_; }
   const AgentMetrics& metrics() const { return metrics_; }
+  // Its live sessions' side, once it has been sent signaling; null before.
+  const WebRtcPeer* webrtc() const { return webrtc_.get(); }
 
  private:
   enum class Deadline : std::uint8_t { kNone, kConnect, kHelloTimeout, kHeartbeat };
@@ -187,6 +191,7 @@ class DeviceAgent {
   void on_redirect(Time now, const wire::Redirect& redirect, core::Outbox& out);
   void send_heartbeat(Time now, core::Outbox& out);
   void send(Time now, wire::Envelope& envelope, core::Outbox& out);
+  void on_signaling(Time now, const wire::Signaling& signaling, core::Outbox& out);
   void on_hello_ack(Time now, const wire::HelloAck& ack, core::Outbox& out);
   void on_heartbeat_ack(Time now, const wire::HeartbeatAck& ack, core::Outbox& out);
   void on_provision(Time now, const wire::Provision& provision, core::Outbox& out);
@@ -218,6 +223,7 @@ class DeviceAgent {
   std::vector<LocalMode> modes_;  // this device, then each hosted one
   std::vector<wire::DeviceReport> reports_queued_;
   AgentMetrics metrics_;
+  std::unique_ptr<WebRtcPeer> webrtc_;  // made at the first signaling: most devices never stream
   // Created at its first work; on the heap, so the agent moves freely.
   std::unique_ptr<DeviceHost> host_;
 };

@@ -104,6 +104,9 @@ void PlatformNode::on_frame(Time now, ConnectionId connection, std::string_view 
     case wire::Envelope::kTelemetry:
       on_telemetry(now, connection, scratch_);
       break;
+    case wire::Envelope::kSignaling:
+      on_signaling(now, connection, scratch_, out);
+      break;
     default:
       // Acknowledgements travel cloud-to-device only; one arriving here is a confused peer.
       ++metrics_.frame_errors[static_cast<std::size_t>(wire::FrameErrorCode::kUnknownBody)];
@@ -583,6 +586,7 @@ void PlatformNode::on_wakeup(Time now, core::Outbox& out) {
     flush_tasks(now, out);
   }
   if (next_return_ && *next_return_ <= now) send_home(now, out);
+  if (session_wakeup_ && *session_wakeup_ <= now) expire_sessions(now, out);
   if (now < next_sweep_) return;  // a wake-up that no longer matches the sweep deadline
   sweep(now);
   if (!onboarding_deadlines_.empty()) expire_onboardings(now, out);
@@ -635,6 +639,7 @@ void PlatformNode::mark_disconnected(Time now, std::uint32_t index, DisconnectRe
                    static_cast<std::uint64_t>(reason));
   }
   report_connection(now, index, ConnectionStatus::kDisconnected);
+  if (!signaling_.empty()) end_sessions_of(now, record.serial);
   if (regions_.several()) {
     regions_.set_away(index, record.home_region, false);
     regions_.set_draining(index, record.region, false);

@@ -29,7 +29,9 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +44,7 @@
 #include "platform/connection_status.h"
 #include "platform/control_plane.h"
 #include "platform/regional_endpoints.h"
+#include "platform/signaling.h"
 #include "proto/frame.h"
 
 namespace ccsim::platform {
@@ -135,6 +138,7 @@ struct PlatformMetrics {
   std::uint64_t task_updates_lost = 0;          // ... that came while the Task Manager was down
   std::uint64_t task_notifications = 0;         // series completions users were told of
   std::uint64_t release_checks = 0;
+  std::uint64_t signaling_undeliverable = 0;  // for a device with no connection at the moment
   std::uint64_t install_offers = 0;   // managed devices told to install (now, or in a window)
   std::uint64_t recommendations = 0;  // connected devices shown a version to deploy
   std::uint64_t telemetry_recorded = 0;
@@ -198,6 +202,20 @@ class PlatformNode {
   bool task_manager_up() const { return !task_manager_down_; }
   const RegionalEndpoints& regions() const { return regions_; }
 
+  // Live sessions (platform_node_signaling.cpp): a signaling service per region (needs a control
+  // plane), and where what they have for viewers goes: `sink` is called at once, from inside the
+  // call that produced it (a device's frame, an expiry, a device gone), with the session and text.
+  using ViewerSink = std::function<void(Time now, const std::string& session, std::string text)>;
+  void set_signaling(std::vector<SignalingConfig> regions, ViewerSink sink);
+  // A viewer's message to region `region`'s service (the device's region when it connects); what
+  // goes to the device is sent to it, the reply is returned.
+  SignalingOutput viewer_signaling(Time now, std::uint32_t region, std::string_view actor,
+                                   std::string_view organization, std::string_view text,
+                                   core::Outbox& out);
+  const Signaling* signaling(std::uint32_t region) const {
+    return region < signaling_.size() ? signaling_[region].get() : nullptr;
+  }
+
   // Arms the first sweep.
   void start(Time now, core::Outbox& out);
   void on_frame(Time now, ConnectionId connection, std::string_view frame, core::Outbox& out);
@@ -259,6 +277,14 @@ class PlatformNode {
   void on_release_check(Time now, ConnectionId connection, const wire::Envelope& in,
                         core::Outbox& out);
   void on_telemetry(Time now, ConnectionId connection, const wire::Envelope& in);
+  void on_signaling(Time now, ConnectionId connection, const wire::Envelope& in, core::Outbox& out);
+  // Sends `text` to device `serial` over its connection or its host's; false when it has none.
+  bool send_signaling(Time now, std::string_view serial, const std::string& text,
+                      core::Outbox& out);
+  // Ends the sessions past their expiry, or of a device that went away, telling both sides.
+  void expire_sessions(Time now, core::Outbox& out);
+  void end_sessions_of(Time now, std::string_view serial);
+  void arm_session_expiry(core::Outbox& out);
   // A host said hello: what the Task Manager holds for it, and its devices' consents.
   void host_online(Time now, std::uint32_t index, core::Outbox& out);
   // Sends what the Task Manager has for connected hosts, advances rollouts, and arms the next
@@ -300,6 +326,9 @@ class PlatformNode {
   std::optional<Time> tasks_wakeup_;  // the earliest wake-up asked for the Task Manager
   bool task_manager_down_ = false;
   RegionalEndpoints regions_;
+  std::vector<std::unique_ptr<Signaling>> signaling_;  // by region; empty without live sessions
+  ViewerSink viewer_sink_;
+  std::optional<Time> session_wakeup_;  // the earliest session expiry a wake-up is armed for
   // The region each connection came through, as the driver said (dense ids; others in the map).
   std::vector<std::uint8_t> region_by_connection_;
   std::unordered_map<ConnectionId, std::uint32_t> region_by_sparse_connection_;

@@ -1285,7 +1285,8 @@ class Loop {
     for (std::size_t i = 0; i < agents; ++i) {
       const std::string serial = "ACCC8E" + std::to_string(100'000 + i);
       agents_.emplace_back(
-          devices::DeviceIdentity{serial, "tier1-bullet", "11.11.0", 1, "", "", {}, {}, 50'000'000},
+          devices::DeviceIdentity{
+              serial, "tier1-bullet", "11.11.0", 1, "", "", {}, {}, 50'000'000, 0, {}},
           config_, core::RandomStream(seed, core::kDeviceStreamBase + i));
       connection_of_.push_back(0);
     }

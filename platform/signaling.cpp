@@ -233,6 +233,7 @@ SignalingOutput Signaling::from_viewer(core::Time now, std::string_view actor,
   EndedSession ended = end(now, *id, SessionEnd::kClosed);
   SignalingOutput out;
   out.session = *id;
+  out.serial = ended.session.serial;
   if (call.id != nullptr) out.reply = rpc_result(*call.id, Out::object());
   out.to_device = std::move(ended.to_device);
   return out;
@@ -281,6 +282,7 @@ SignalingOutput Signaling::connect(core::Time now, const Call& call, std::string
   const Out ice_servers = ice_servers_of(now, session);
   SignalingOutput out;
   out.session = session.id;
+  out.serial = session.serial;
   out.reply = rpc_result(*call.id, Out{{"session", session.id},
                                        {"iceServers", ice_servers},
                                        {"expiryTimeSeconds", config_.expiry.count()}});
@@ -322,6 +324,7 @@ SignalingOutput Signaling::invite(const Call& call, LiveSession& session) {
   ++counters_.messages_relayed;
   SignalingOutput out;
   out.session = session.id;
+  out.serial = session.serial;
   Out request{{"jsonrpc", "2.0"},
               {"method", "invite"},
               {"params", Out{{"session", session.id}, {"offer", *offer}}},
@@ -365,6 +368,7 @@ SignalingOutput Signaling::trickle(const Call& call, LiveSession& session, int s
   ++counters_.messages_relayed;
   SignalingOutput out;
   out.session = session.id;
+  out.serial = session.serial;
   std::string relayed = rpc_notification(
       "trickle", Out{{"session", session.id}, {"candidate", last ? Json(nullptr) : *found}});
   (side == kViewerSide ? out.to_device : out.to_viewer) = std::move(relayed);
@@ -387,6 +391,7 @@ SignalingOutput Signaling::extend(core::Time now, const Call& call, LiveSession&
   expiries_.emplace(session.expires_at, session.id);
   SignalingOutput out;
   out.session = session.id;
+  out.serial = session.serial;
   const auto granted = std::chrono::duration_cast<std::chrono::seconds>(session.expires_at - now);
   if (call.id != nullptr) {
     out.reply = rpc_result(*call.id, Out{{"expiryTimeSeconds", granted.count()}});
@@ -425,6 +430,7 @@ SignalingOutput Signaling::answer(core::Time now, const Call& call, std::string_
   const Json viewer_id = Json::parse(*session.viewer_invite_id);
   SignalingOutput out;
   out.session = session.id;
+  out.serial = session.serial;
   if (call.error != nullptr) {
     const std::string message = call.error->is_object() && call.error->contains("message") &&
                                         (*call.error)["message"].is_string()

@@ -111,6 +111,7 @@ struct SignalingCounters {
 struct SignalingOutput {
   std::string reply;
   std::string session;                   // the session the message was about, when known
+  std::string serial;                    // and its device
   std::optional<std::string> to_device;  // for the session's device
   std::optional<std::string> to_viewer;  // for the session's viewer
 };
