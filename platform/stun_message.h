@@ -36,9 +36,10 @@ inline constexpr std::uint32_t kStunMagicCookie = 0x2112A442;
 inline constexpr std::size_t kStunHeaderBytes = 20;
 inline constexpr std::size_t kStunTransactionIdBytes = 12;
 // The largest STUN or ChannelData message accepted or produced, header included. The length
-// field allows 20 + 65532; 64 KiB minus one is what one buffer holds and what a UDP datagram
-// can carry, and relayed datagrams are bounded to fit (kTurnDataBytesMax). Path MTU is the
-// sender's business (RFC 8489 section 6.1), not the parser's: media over TURN is ~1200 bytes.
+// field allows 20 + 65532; 64 KiB minus one fits one 16-bit-sized buffer and is about the
+// largest UDP payload (65,507 bytes over IPv4), and relayed datagrams are bounded to fit
+// (kTurnDataBytesMax). Path MTU is the sender's business (RFC 8489 section 6.1), not the
+// parser's: media over TURN is ~1200 bytes.
 inline constexpr std::size_t kStunMessageBytesMax = 65535;
 // Application data one Data indication or ChannelData message carries at most, so that even a
 // Data indication with an IPv6 XOR-PEER-ADDRESS and a FINGERPRINT stays within

@@ -22,8 +22,9 @@
 //    an expired time-limited credential or a wrong HMAC, 438 with a fresh NONCE when the nonce
 //    is older than nonce_lifetime or not one of ours. Nonces carry their issue time and an HMAC
 //    under a key drawn at construction, bound to the client's address: nothing is stored.
-//  - Authenticated responses carry MESSAGE-INTEGRITY under the request's key; every message
-//    sent to a client carries SOFTWARE "ccsim" (responses) and FINGERPRINT.
+//  - Authenticated responses carry MESSAGE-INTEGRITY under the request's key; every response
+//    carries SOFTWARE "ccsim", and every STUN message to a client (responses, Data indications)
+//    FINGERPRINT. ChannelData is padded to 4 bytes over TCP only.
 //  - Allocate: 437 for a 5-tuple that has one (a retransmitted Allocate gets its first answer
 //    again), 400 without REQUESTED-TRANSPORT, 442 for one other than UDP, 420 for DONT-FRAGMENT
 //    (this relay cannot set the DF bit), 400 for the attribute combinations section 7.2 forbids,
