@@ -18,8 +18,8 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-const DeviceIdentity kIdentity{"ACCC8E000042", "tier1-bullet", "11.11.0", 1, "lts-2024", "", {}, {},
-                               50'000'000};
+const DeviceIdentity kIdentity{
+    "ACCC8E000042", "tier1-bullet", "11.11.0", 1, "lts-2024", "", {}, {}, 50'000'000, 0, {}};
 
 std::string from_platform(wire::Envelope envelope, std::uint64_t correlation_id = 1) {
   envelope.set_source("platform");
@@ -523,7 +523,9 @@ const DeviceIdentity kRecorder{"REC-1",
                                {{"DOME-1", "tier2-dome", "10.12.5", "lts-2022", {}},
                                 {"DOME-2", "tier2-dome", "10.12.6", "", {}}},
                                {},
-                               50'000'000};
+                               50'000'000,
+                               0,
+                               {}};
 
 std::string provision(const std::string& serial, const std::string& os_track = "lts-2024") {
   wire::Envelope e;

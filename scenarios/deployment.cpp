@@ -179,6 +179,10 @@ Measurements Deployment::measure(const NetworkCounters& network) const {
   m.devices = layout.device_count();
   m.devices_connected_end = platform.connected_count();
   m.offline_us = offline_us;
+  m.live = live;
+  for (std::uint32_t r = 0; platform.signaling(r) != nullptr; ++r) {
+    m.live.signaling_errors += platform.signaling(r)->counters().errors_total();
+  }
   for (std::uint32_t r = 0; r < platform.regions().count(); ++r) {
     m.reconnect_peak_per_second = std::max(m.reconnect_peak_per_second,
                                            platform.regions().metrics(r).connects_peak_per_second);

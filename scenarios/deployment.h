@@ -55,6 +55,7 @@ struct Deployment {
   core::Trace trace;
   devices::DeviceAgentConfig agent_config;
   core::Histogram offline_us;  // the agents' time offline, each time they came back
+  LiveSessionCounters live;    // the timeline's live sessions
   std::unique_ptr<devices::FirmwareDownloads> downloads;  // with releases only
   std::unique_ptr<platform::ControlPlane> control_plane;  // with organizations only
   Tenants tenants;

@@ -174,6 +174,8 @@ std::string read_name_key(const Reader& reader, const Field& field, KeyType type
       return read_reference(reader, field, names.organizations, "an organization");
     case KeyType::kProfile:
       return read_reference(reader, field, names.profiles, "a profile");
+    case KeyType::kViewer:
+      return read_reference(reader, field, names.viewers, "a viewer (a name under viewers:)");
     case KeyType::kScope:
       return read_scope(reader, field, names);
     case KeyType::kRollout:

@@ -544,6 +544,7 @@ Names names_of(const Scenario& scenario) {
     names.organizations.push_back(organization.name);
   }
   for (const Profile& profile : scenario.profiles) names.profiles.push_back(profile.name);
+  for (const Viewer& viewer : scenario.viewers) names.viewers.push_back(viewer.name);
   return names;
 }
 

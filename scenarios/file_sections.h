@@ -44,6 +44,9 @@ void read_update_settings(const Reader& reader, const MapView& root, Scenario& s
 
 // Explicit sites first, then the organizations', then the fleet's, every name unique.
 // With regions declared, every site's region must be one of them.
+// viewers: client sites, each {name, region, nat, firewall, latency}.
+std::vector<Viewer> read_viewers(const Reader& reader, const Field& field,
+                                 const std::vector<Region>& regions);
 std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
                                  const std::vector<Organization>& organizations,
                                  const std::vector<OrganizationField>& fields,

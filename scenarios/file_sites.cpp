@@ -424,6 +424,36 @@ void read_listed_site(const Reader& reader, const Field& item,
 }  // namespace
 
 // Explicit sites first, then the organizations', then the fleet's, every name unique.
+std::vector<Viewer> read_viewers(const Reader& reader, const Field& field,
+                                 const std::vector<Region>& regions) {
+  std::vector<Viewer> viewers;
+  std::set<std::string> names;
+  for (const Field& item : open_list(reader, field, kViewersPerScenarioMax, "viewers")) {
+    reader.recover([&] {
+      const MapView map = open_map(reader, item, {"name", "region", "nat", "firewall", "latency"});
+      Viewer viewer;
+      viewer.line = reader.line_of(item);
+      const Field name = map.require("name", kIdentifierExpected);
+      viewer.name = read_identifier(reader, name);
+      if (!names.insert(viewer.name).second) {
+        reader.fail(name, quote(viewer.name) + " names two viewers; expected unique names");
+      }
+      map.with("region", [&](const Field& region) {
+        viewer.region = read_identifier(reader, region);
+        check_region(reader, region, viewer.region, regions);
+      });
+      map.with("nat", [&](const Field& nat) { viewer.nat = read_nat(reader, nat); });
+      map.with("firewall",
+               [&](const Field& firewall) { viewer.firewall = read_firewall(reader, firewall); });
+      map.with("latency", [&](const Field& latency) {
+        viewer.latency = read_duration(reader, latency, Duration::zero(), kViewerLatencyMax);
+      });
+      viewers.push_back(std::move(viewer));
+    });
+  }
+  return viewers;
+}
+
 std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
                                  const std::vector<Organization>& organizations,
                                  const std::vector<OrganizationField>& fields,

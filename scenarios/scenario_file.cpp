@@ -21,7 +21,7 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 22> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 23> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
@@ -40,6 +40,7 @@ constexpr std::array<std::string_view, 22> kTopLevelKeys = {"name",
                                                             "organizations",
                                                             "fleet",
                                                             "sites",
+                                                            "viewers",
                                                             "timeline",
                                                             "swarm",
                                                             "checks"};
@@ -96,6 +97,9 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
   reader.recover([&] {
     scenario.sites =
         read_all_sites(reader, root, scenario.organizations, organizations, scenario.regions);
+  });
+  root.with("viewers", [&](const Field& viewers) {
+    scenario.viewers = read_viewers(reader, viewers, scenario.regions);
   });
   Names names = names_of(scenario);
   check_organizations(reader, organizations, scenario, names);

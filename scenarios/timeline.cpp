@@ -31,6 +31,7 @@ std::vector<std::uint32_t> sites_of(const Scenario& scenario, const Fault& fault
 Timeline::Timeline(Deployment& deployment, Driver& driver)
     : deployment_(deployment),
       driver_(driver),
+      live_(deployment, driver),
       timeline_random_(deployment.seed, core::kTimelineStream) {
   const Scenario& scenario = deployment.scenario;
   for (const Action& action : scenario.actions) {
@@ -266,7 +267,7 @@ void Timeline::run_platform_action(Time now, std::uint32_t index) {
       driver_.dispatch_platform(now, platform_out_);
       break;
     case ActionKind::kRequestLiveVideo:
-      request_live_video(action, index);
+      request_live_video(now, action, index);
       break;
     case ActionKind::kDeleteOrganization: {
       const int organization = organization_index(deployment_.scenario, action.organization);
@@ -329,17 +330,17 @@ void Timeline::onboard(Time now, const Action& action, std::uint32_t device) {
   }
 }
 
-void Timeline::request_live_video(const Action& action, std::uint32_t index) {
-  platform::ControlPlane& plane = *deployment_.control_plane;
+void Timeline::request_live_video(Time now, const Action& action, std::uint32_t index) {
+  const Scenario& scenario = deployment_.scenario;
+  int viewer = -1;
+  for (std::size_t v = 0; v < scenario.viewers.size(); ++v) {
+    if (scenario.viewers[v].name == action.viewer) viewer = static_cast<int>(v);
+  }
   for (std::uint32_t device : selected_[index]) {
     const int organization = deployment_.organization_of(device);
     if (organization < 0) continue;
-    const auto granted = plane.registry.request_capability(
-        acting_user(action, organization),
-        deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)],
-        device_serial(device), platform::kCapabilityWebRtc);
-    ++(granted.ok() ? deployment_.actions.live_video_granted
-                    : deployment_.actions.live_video_refused);
+    live_.request(now, device, viewer, action.session_length, acting_user(action, organization),
+                  deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)]);
   }
 }
 

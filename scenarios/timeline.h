@@ -13,6 +13,7 @@
 #include "core/node.h"
 #include "core/random_stream.h"
 #include "scenarios/deployment.h"
+#include "scenarios/live_sessions.h"
 #include "scenarios/model/driver.h"
 
 namespace ccsim::scenarios {
@@ -41,7 +42,7 @@ class Timeline {
   void run_platform_action(core::Time now, std::uint32_t index);
   void onboard_due(core::Time now, std::uint32_t index);
   void onboard(core::Time now, const Action& action, std::uint32_t device);
-  void request_live_video(const Action& action, std::uint32_t index);
+  void request_live_video(core::Time now, const Action& action, std::uint32_t index);
   void set_diagnostics(core::Time now, const Action& action, std::uint32_t index);
   void start_work(core::Time now, const Action& action, int organization,
                   std::vector<std::string> serials);
@@ -56,6 +57,7 @@ class Timeline {
 
   Deployment& deployment_;
   Driver& driver_;
+  LiveSessions live_;
   core::RandomStream timeline_random_;                // power losses' boot times
   std::vector<std::vector<std::uint32_t>> selected_;  // by action: the devices it acts on
   std::vector<std::size_t> claims_done_;              // by action: claims made so far

@@ -161,7 +161,30 @@ const std::array<Key, 1> kLatestLtsKeys = {{
      &assign_member<&Action::track, Action>},
 }};
 
-const std::array<Key, 3> kLiveVideoKeys = {{kDevices, kAs, kScope}};
+const std::array<Key, 5> kLiveVideoKeys = {{
+    kDevices,
+    kAs,
+    kScope,
+    {"from",
+     KeyType::kViewer,
+     Absent::kDefault,
+     "a viewer with a public address, 20 ms from the device's region",
+     "the viewer that asks: its NAT and firewall decide, with the device site's, how ICE connects "
+     "(see `viewers:`)",
+     0,
+     0,
+     {},
+     &assign_member<&Action::viewer, Action>},
+    {"for",
+     KeyType::kLength,
+     Absent::kDefault,
+     "`1m`",
+     "how long each session lasts once set up; the viewer then closes it",
+     0,
+     0,
+     {},
+     &assign_member<&Action::session_length, Action>},
+}};
 
 const std::array<Key, 1> kDeleteKeys = {{
     {"organization",

@@ -53,6 +53,17 @@ devices::TelemetryProfile telemetry_profile(const DeviceGroup& group) {
 }
 }  // namespace
 
+// Where a device's live-session candidates are, in documentation ranges: its LAN address in
+// 10/8, its site's public address in 198.18/15 (RFC 2544), its region's TURN relay in
+// 192.0.2/24 (RFC 5737). Only their shape matters: the NAT model decides what connects.
+devices::WebRtcAddresses webrtc_addresses(std::uint32_t device, std::uint32_t site,
+                                          std::uint32_t region) {
+  const auto port = static_cast<std::uint16_t>(49152 + device % 16384);
+  return {{0x0A000000u | (device & 0xFFFFFFu), 50000},
+          {0xC6120000u | (site & 0x1FFFFu), port},
+          {0xC0000200u | (region & 0xFFu), port}};
+}
+
 devices::DeviceIdentity agent_identity(const Scenario& s, const FleetLayout& layout,
                                        std::uint32_t agent) {
   const std::uint32_t device = layout.device_of_agent[agent];
@@ -70,7 +81,8 @@ devices::DeviceIdentity agent_identity(const Scenario& s, const FleetLayout& lay
                                    {},
                                    telemetry_profile(group),
                                    uplink_bps,
-                                   layout.region_of_site[site]};
+                                   layout.region_of_site[site],
+                                   webrtc_addresses(device, site, layout.region_of_site[site])};
   // The devices this one carries follow it in its site, in device order.
   for (std::uint32_t d = device + 1; d < layout.first_device_of_site[site + 1]; ++d) {
     if (layout.agent_of_device[d] != agent) continue;

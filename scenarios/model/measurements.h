@@ -27,6 +27,19 @@ struct ActionCounters {
   std::uint64_t consents_refused = 0;
 };
 
+// Live video sessions as viewers saw them (scenarios/live_sessions.h).
+struct LiveSessionCounters {
+  std::uint64_t requested = 0;
+  std::uint64_t refused = 0;  // the platform answered the connect with an error
+  std::uint64_t peer_to_peer = 0;
+  std::uint64_t relayed_udp = 0;
+  std::uint64_t relayed_tcp = 0;
+  std::uint64_t failed = 0;            // no answer and candidates within the set-up timeout
+  std::uint64_t ended_early = 0;       // the platform ended a set-up session before its length
+  core::Histogram setup_us;            // request to media flowing, of the sessions set up
+  std::uint64_t signaling_errors = 0;  // the signaling services' error answers, every region
+};
+
 // Device-side counters summed over the fleet.
 struct FleetCounters {
   std::uint64_t connects_requested = 0;
@@ -68,6 +81,7 @@ struct Measurements {
   std::uint64_t devices_connected_end = 0;
   std::uint64_t reconnect_peak_per_second = 0;  // over every region's endpoint
   core::Histogram offline_us;                   // the devices' time offline, as they saw it
+  LiveSessionCounters live;
 };
 
 }  // namespace ccsim::scenarios

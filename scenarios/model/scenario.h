@@ -22,6 +22,9 @@ using core::Duration;
 // Limits on what a scenario may ask for; a file past them is refused as bad input.
 inline constexpr std::uint64_t kDevicesPerScenarioMax = 1'000'000;
 inline constexpr std::size_t kSitesPerScenarioMax = 100'000;
+// Viewers' client sites a scenario declares, and the longest one-way latency one may have.
+inline constexpr std::size_t kViewersPerScenarioMax = 1'000;
+inline constexpr Duration kViewerLatencyMax = std::chrono::seconds(2);
 inline constexpr std::size_t kTimelineEntriesMax = 10'000;
 inline constexpr std::size_t kChecksMax = 1'000;
 inline constexpr Duration kScenarioDurationMax = std::chrono::hours(24 * 366);
@@ -79,6 +82,17 @@ struct Site {
   std::optional<NatConfig> nat;
   std::optional<Firewall> firewall;
   int line = 0;  // of the site in its file (of `fleet:` for its generated sites), for messages
+};
+
+// A viewer application's network (NAT traversal): a client site with its own NAT and firewall,
+// `latency` one way from the signaling service and TURN servers of its region.
+struct Viewer {
+  std::string name;
+  std::string region;  // empty: the device's own region
+  std::optional<NatConfig> nat;
+  std::optional<Firewall> firewall;
+  Duration latency = std::chrono::milliseconds(20);
+  int line = 0;
 };
 
 // How a managed device keeps its OS: the newest release on its track, or one pinned version.
@@ -295,6 +309,10 @@ struct Action {
   std::string name;     // set_overlay_text, deploy, rollout: the series' or rollout's name
   RolloutSpec rollout;  // rollout
   bool granted = true;  // set_diagnostics
+  // request_live_video: which viewer asks (empty: one with a public address) and how long the
+  // session lasts once set up.
+  std::string viewer;
+  Duration session_length = std::chrono::minutes(1);
   int line = 0;
 };
 
@@ -394,6 +412,7 @@ struct Scenario {
   // How long a claimed device has to accept its provisioning.
   Duration onboarding_timeout = std::chrono::minutes(10);
   std::vector<Site> sites;
+  std::vector<Viewer> viewers;  // client sites viewers ask for live video from
   std::vector<Fault> timeline;
   std::vector<Action> actions;  // the timeline's other entries, in file order
   std::vector<Check> checks;

@@ -35,6 +35,8 @@ std::string_view key_type_name(KeyType type) {
       return "device selection";
     case KeyType::kSite:
       return "site name";
+    case KeyType::kViewer:
+      return "viewer name";
     case KeyType::kRegion:
       return "region";
     case KeyType::kOrganization:

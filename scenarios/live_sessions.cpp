@@ -1,0 +1,215 @@
+#include "scenarios/live_sessions.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cassert>
+
+#include "scenarios/model/fleet_layout.h"
+#include "sim/nat_traversal.h"
+
+namespace ccsim::scenarios {
+
+namespace {
+
+using Json = nlohmann::json;
+using core::Duration;
+using core::Time;
+
+// What a viewer application offers: H.264 video received, a data channel for PTZ.
+constexpr std::string_view kViewerOffer =
+    "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\na=rtpmap:96 H264/90000\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:1\r\n";
+constexpr std::string_view kViewerCandidate =
+    "candidate:1 1 udp 2130706431 192.168.1.20 54000 typ host";
+
+std::vector<platform::SignalingConfig> signaling_configs(const Scenario& scenario,
+                                                         std::uint64_t seed) {
+  std::vector<std::string> regions;
+  for (const Region& region : scenario.regions) regions.push_back(region.name);
+  if (regions.empty()) regions.push_back("cloud");
+  std::vector<platform::SignalingConfig> configs;
+  for (const std::string& region : regions) {
+    platform::SignalingConfig config;
+    config.region = region;
+    config.turn_secret = "turn-secret-" + std::to_string(seed);
+    const std::string turn = "turn." + region + ".ccsim.test";
+    config.stun_urls = {"stun:stun." + region + ".ccsim.test:3478"};
+    config.turn_urls = {"turn:" + turn + ":3478?transport=udp",
+                        "turn:" + turn + ":3478?transport=tcp",
+                        "turns:" + turn + ":443?transport=tcp"};
+    config.epoch = scenario.epoch;
+    configs.push_back(std::move(config));
+  }
+  return configs;
+}
+
+sim::IceSide ice_side(const std::optional<NatConfig>& nat, const std::optional<Firewall>& wall) {
+  return sim::IceSide{nat, wall.has_value() && wall->udp_blocked};
+}
+
+std::string request_text(std::string_view method, Json params, int id) {
+  return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}
+      .dump();
+}
+
+}  // namespace
+
+LiveSessions::LiveSessions(Deployment& deployment, Driver& driver)
+    : deployment_(deployment), driver_(driver) {
+  if (!deployment_.control_plane) return;
+  deployment_.platform.set_signaling(
+      signaling_configs(deployment_.scenario, deployment_.seed),
+      [this](Time now, const std::string& session, std::string text) {
+        on_viewer_message(now, session, std::move(text));
+      });
+}
+
+Duration LiveSessions::latency(const Session& session) const {
+  return session.viewer < 0
+             ? Viewer{}.latency
+             : deployment_.scenario.viewers[static_cast<std::size_t>(session.viewer)].latency;
+}
+
+void LiveSessions::request(Time now, std::uint32_t device, int viewer, Duration length,
+                           const std::string& actor, const std::string& organization) {
+  ++deployment_.live.requested;
+  if (!deployment_.control_plane || sessions_.size() >= kLiveSessionsPerRunMax) {
+    ++deployment_.live.refused;
+    ++deployment_.actions.live_video_refused;
+    return;
+  }
+  const auto index = static_cast<std::uint32_t>(sessions_.size());
+  Session session;
+  session.device = device;
+  session.viewer = viewer;
+  session.length = length;
+  session.requested = now;
+  session.actor = actor;
+  session.organization = organization;
+  sessions_.push_back(std::move(session));
+  driver_.at_platform(now + latency(sessions_.back()),
+                      [this, index](Time at) { connect(at, index); });
+  driver_.at_platform(now + kSessionSetupTimeout, [this, index](Time) { give_up(index); });
+}
+
+std::string LiveSessions::send(Time now, const Session& session, const std::string& text) {
+  platform::SignalingOutput output = deployment_.platform.viewer_signaling(
+      now, session.region, session.actor, session.organization, text, out_);
+  driver_.dispatch_platform(now, out_);
+  return std::move(output.reply);
+}
+
+// The viewer's connect reaches the device's region; its answer comes back a latency later, and
+// the viewer's invite and candidates reach the platform a latency after that.
+void LiveSessions::connect(Time now, std::uint32_t index) {
+  Session& session = sessions_[index];
+  const std::string serial = device_serial(session.device);
+  if (const platform::DeviceConnection* record = deployment_.platform.find(serial)) {
+    session.region = record->region;
+  }
+  const Json reply =
+      Json::parse(send(now, session, request_text("connect", {{"peer", serial}}, 1)));
+  if (!reply.contains("result")) {
+    session.settled = true;
+    ++deployment_.live.refused;
+    ++deployment_.actions.live_video_refused;
+    return;
+  }
+  ++deployment_.actions.live_video_granted;
+  session.id = reply["result"]["session"].get<std::string>();
+  by_id_.emplace(session.id, index);
+  driver_.at_platform(now + 2 * latency(session), [this, index](Time at) { invite(at, index); });
+}
+
+void LiveSessions::invite(Time now, std::uint32_t index) {
+  const Session& session = sessions_[index];
+  if (session.settled && session.id.empty()) return;
+  (void)send(now, session,
+             request_text("invite", {{"session", session.id}, {"offer", kViewerOffer}}, 2));
+  const Json candidate = {{"candidate", kViewerCandidate}, {"sdpMid", "0"}, {"sdpMLineIndex", 0}};
+  for (const Json& c : {candidate, Json(nullptr)}) {
+    (void)send(now, session,
+               Json{{"jsonrpc", "2.0"},
+                    {"method", "trickle"},
+                    {"params", {{"session", session.id}, {"candidate", c}}}}
+                   .dump());
+  }
+}
+
+// From inside the platform node: the text reaches the viewer a latency later.
+void LiveSessions::on_viewer_message(Time now, const std::string& session, std::string text) {
+  const auto found = by_id_.find(session);
+  if (found == by_id_.end()) return;
+  const std::uint32_t index = found->second;
+  driver_.at_platform(now + latency(sessions_[index]),
+                      [this, index, text = std::move(text)](Time at) { deliver(at, index, text); });
+}
+
+void LiveSessions::deliver(Time now, std::uint32_t index, const std::string& text) {
+  Session& session = sessions_[index];
+  const Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded()) return;
+  if (message.contains("result") && message["result"].contains("answer")) {
+    session.answered = true;
+  } else if (message.value("method", "") == "trickle" && message["params"]["candidate"].is_null()) {
+    session.device_candidates_ended = true;
+  } else if (message.value("method", "") == "error" || message.contains("error")) {
+    if (!session.settled)
+      give_up(index);
+    else
+      ++deployment_.live.ended_early;
+    by_id_.erase(session.id);
+    return;
+  }
+  if (session.answered && session.device_candidates_ended && !session.settled) {
+    set_up(now, index);
+  }
+}
+
+void LiveSessions::set_up(Time now, std::uint32_t index) {
+  Session& session = sessions_[index];
+  session.settled = true;
+  const Scenario& scenario = deployment_.scenario;
+  const Site& site = scenario.sites[deployment_.layout.site_of_device[session.device]];
+  const Viewer viewer =
+      session.viewer < 0 ? Viewer{} : scenario.viewers[static_cast<std::size_t>(session.viewer)];
+  const sim::IceTraversal ice =
+      sim::traverse(ice_side(site.nat, site.firewall), ice_side(viewer.nat, viewer.firewall));
+  const Duration between = 2 * (viewer.latency + site.uplink.latency);  // a round trip
+  const Duration to_relay = 2 * std::max(viewer.latency, site.uplink.latency);
+  Duration checks = between * (ice.peer_reflexive_learnt > 0 ? 2 : 1);
+  LiveSessionCounters& live = deployment_.live;
+  switch (ice.outcome) {
+    case sim::IceOutcome::kPeerToPeer:
+      ++live.peer_to_peer;
+      break;
+    case sim::IceOutcome::kRelayedUdp:
+      ++live.relayed_udp;
+      checks = 2 * to_relay + between;
+      break;
+    case sim::IceOutcome::kRelayedTcp:
+      ++live.relayed_tcp;
+      checks = 4 * to_relay + between;
+      break;
+  }
+  live.setup_us.add(static_cast<std::uint64_t>((now - session.requested + checks).count()));
+  driver_.at_platform(now + checks + session.length, [this, index](Time at) { close(at, index); });
+}
+
+void LiveSessions::give_up(std::uint32_t index) {
+  Session& session = sessions_[index];
+  if (session.settled) return;
+  session.settled = true;
+  ++deployment_.live.failed;
+}
+
+void LiveSessions::close(Time now, std::uint32_t index) {
+  Session& session = sessions_[index];
+  if (!by_id_.contains(session.id)) return;  // the platform ended it first
+  by_id_.erase(session.id);
+  (void)send(now, session, request_text("close", {{"session", session.id}}, 3));
+}
+
+}  // namespace ccsim::scenarios
