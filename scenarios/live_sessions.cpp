@@ -195,7 +195,22 @@ void LiveSessions::set_up(Time now, std::uint32_t index) {
       break;
   }
   live.setup_us.add(static_cast<std::uint64_t>((now - session.requested + checks).count()));
-  driver_.at_platform(now + checks + session.length, [this, index](Time at) { close(at, index); });
+  session.closes_at = now + checks + session.length;
+  driver_.at_platform(session.closes_at, [this, index](Time at) { close(at, index); });
+  keep_alive(now, index);
+}
+
+// The viewer extends its session a while before each expiry, as long as it still watches.
+void LiveSessions::keep_alive(Time now, std::uint32_t index) {
+  const Session& session = sessions_[index];
+  const Time next = now + platform::kSessionExpiryDefault - kExtendAhead;
+  if (!by_id_.contains(session.id) || next >= session.closes_at) return;
+  driver_.at_platform(next, [this, index](Time at) {
+    const Session& s = sessions_[index];
+    if (!by_id_.contains(s.id)) return;
+    (void)send(at, s, request_text("extend", {{"session", s.id}}, 4));
+    keep_alive(at, index);
+  });
 }
 
 void LiveSessions::give_up(std::uint32_t index) {

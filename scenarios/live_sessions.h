@@ -27,6 +27,8 @@ namespace ccsim::scenarios {
 
 // How long a viewer waits for the device's answer and candidates before it gives up (failed).
 inline constexpr core::Duration kSessionSetupTimeout = std::chrono::seconds(30);
+// How long before its session's expiry a viewer sends extend.
+inline constexpr core::Duration kExtendAhead = std::chrono::seconds(60);
 // Sessions one run may ask for.
 inline constexpr std::size_t kLiveSessionsPerRunMax = 1'000'000;
 
@@ -55,12 +57,14 @@ class LiveSessions {
     bool answered = false;
     bool device_candidates_ended = false;
     bool settled = false;  // refused, set up or failed
+    core::Time closes_at{};
   };
 
   core::Duration latency(const Session& session) const;
   void connect(core::Time now, std::uint32_t index);
   void invite(core::Time now, std::uint32_t index);
   void close(core::Time now, std::uint32_t index);
+  void keep_alive(core::Time now, std::uint32_t index);
   void on_viewer_message(core::Time now, const std::string& session, std::string text);
   void deliver(core::Time now, std::uint32_t index, const std::string& text);
   void set_up(core::Time now, std::uint32_t index);
