@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/random_stream.h"
+#include "devices/webrtc_peer.h"
 #include "platform/owner_key.h"
 
 namespace ccsim::platform {
@@ -742,6 +743,126 @@ TEST_F(PlatformNodeWorkTest, ACarriedDevicesTasksGoThroughItsHostAndStopWithIt) 
   ASSERT_EQ(redelivered.size(), 1u);
   EXPECT_EQ(redelivered[0].connection, 8u);
   EXPECT_EQ(redelivered[0].envelope.task_dispatch().task(), id);
+}
+
+// ---- Live sessions -------------------------------------------------------------------------
+
+// The signaling service of one region, with a viewer's sink, and devices that may stream.
+class PlatformNodeSignalingTest : public PlatformNodeWorkTest {
+ protected:
+  void SetUp() override {
+    PlatformNodeWorkTest::SetUp();
+    ASSERT_TRUE(
+        plane_.tenancy.set_license(Time{}, owner_, organization_, "video-streaming", 4).ok());
+    ASSERT_TRUE(
+        plane_.registry
+            .define_profile(Time{}, owner_, organization_,
+                            DeviceProfile{"live", DeviceMode::kManaged, "lts-2024", {}, {"webrtc"}})
+            .ok());
+    SignalingConfig config;
+    config.region = "eu-west";
+    config.turn_secret = "secret";
+    config.turn_urls = {"turn:turn.example:3478"};
+    node_.set_signaling({config}, [this](Time, const std::string& session, std::string text) {
+      to_viewer_.push_back({session, std::move(text)});
+    });
+  }
+
+  SignalingOutput viewer(Time now, const std::string& text) {
+    out_.clear();
+    return node_.viewer_signaling(now, 0, owner_, organization_, text, out_);
+  }
+
+  // What the platform sent device `serial` over its connection, as the device sees it: each
+  // Signaling frame handed to `peer`, whose answers are sent back on `connection`.
+  void device_answers(Time now, ConnectionId connection, devices::WebRtcPeer& peer) {
+    const std::vector<Sent> signals = sent(out_, wire::Envelope::kSignaling);
+    std::vector<std::string> frames;
+    for (const Sent& s : signals) {
+      EXPECT_EQ(s.connection, connection);
+      for (std::string& text : peer.on_signaling(s.envelope.signaling().json())) {
+        wire::Envelope e;
+        e.mutable_signaling()->set_serial(s.envelope.signaling().serial());
+        e.mutable_signaling()->set_json(std::move(text));
+        frames.push_back(frame_from(s.envelope.signaling().serial(), 9, e));
+      }
+    }
+    for (const std::string& f : frames) frame(now, connection, f);
+  }
+
+  std::vector<std::pair<std::string, std::string>> to_viewer_;
+  devices::WebRtcPeer camera_{{{0x0A000005, 50000}, {0xCB007107, 61000}, {0xC6336401, 49152}}};
+};
+
+constexpr std::string_view kConnectCam1 =
+    R"({"jsonrpc":"2.0","id":1,"method":"connect","params":{"peer":"CAM-1"}})";
+constexpr std::string_view kInvite =
+    R"({"jsonrpc":"2.0","id":2,"method":"invite","params":{"session":"ses-000001","offer":"v=0"}})";
+
+TEST_F(PlatformNodeSignalingTest, OfferAndAnswerCrossTheDevicesWebsocket) {
+  onboard(seconds(1), 4, "CAM-1", "live");
+  EXPECT_NE(viewer(seconds(2), std::string(kConnectCam1)).reply.find("ses-000001"),
+            std::string::npos);
+  device_answers(seconds(2), 4, camera_);  // the connect notification: nothing to answer
+  EXPECT_EQ(camera_.sessions_open(), 1u);
+  EXPECT_TRUE(viewer(seconds(3), std::string(kInvite)).reply.empty());
+  device_answers(seconds(3), 4, camera_);
+  // The answer as the invite's result, three candidates, then the end of them, in order.
+  ASSERT_EQ(to_viewer_.size(), 5u);
+  EXPECT_NE(to_viewer_[0].second.find(R"("id":2)"), std::string::npos) << to_viewer_[0].second;
+  EXPECT_NE(to_viewer_[0].second.find("answer"), std::string::npos);
+  EXPECT_NE(to_viewer_[1].second.find("typ host"), std::string::npos);
+  EXPECT_NE(to_viewer_[4].second.find(R"("candidate":null)"), std::string::npos);
+  for (const auto& [session, text] : to_viewer_) EXPECT_EQ(session, "ses-000001");
+  EXPECT_EQ(node_.signaling(0)->counters().candidates_relayed, 3u);
+}
+
+TEST_F(PlatformNodeSignalingTest, ATier2CamerasSessionGoesThroughItsRecorder) {
+  ASSERT_TRUE(plane_.registry.set_default_profile(Time{}, owner_, organization_, "live").ok());
+  onboard_recorder(seconds(1), 7);
+  onboard(seconds(1), 4, "CAM-1");
+  (void)viewer(seconds(2),
+               R"({"jsonrpc":"2.0","id":1,"method":"connect","params":{"peer":"DOME-1"}})");
+  const std::vector<Sent> told = sent(out_, wire::Envelope::kSignaling);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].connection, 7u) << "the recorder's connection carries it";
+  EXPECT_EQ(told[0].envelope.signaling().serial(), "DOME-1");
+  (void)viewer(seconds(3), std::string(kInvite));
+  // CAM-1 may not answer for a camera it does not carry; the recorder may.
+  const std::string answer = R"({"jsonrpc":"2.0","id":"ses-000001","result":{"answer":"v=0"}})";
+  wire::Envelope e;
+  e.mutable_signaling()->set_serial("DOME-1");
+  e.mutable_signaling()->set_json(answer);
+  const std::uint64_t ignored = metrics().frames_without_hello;
+  frame(seconds(4), 4, frame_from("CAM-1", 9, e));
+  EXPECT_EQ(metrics().frames_without_hello, ignored + 1);
+  EXPECT_TRUE(to_viewer_.empty());
+  frame(seconds(4), 7, frame_from("REC-1", 9, e));
+  ASSERT_EQ(to_viewer_.size(), 1u);
+  EXPECT_NE(to_viewer_[0].second.find(R"("id":2)"), std::string::npos);
+}
+
+TEST_F(PlatformNodeSignalingTest, SessionsExpireOnTheNodesWakeupsAndEndWithTheirDevice) {
+  onboard(seconds(1), 4, "CAM-1", "live");
+  onboard(seconds(1), 5, "CAM-2", "live");
+  (void)viewer(seconds(10), std::string(kConnectCam1));
+  // The node asks to be woken at the session's expiry, 300 s on.
+  EXPECT_NE(std::find(out_.wakeups.begin(), out_.wakeups.end(), seconds(310)), out_.wakeups.end());
+  (void)viewer(seconds(20),
+               R"({"jsonrpc":"2.0","id":1,"method":"connect","params":{"peer":"CAM-2"}})");
+  // CAM-2 says goodbye: its session ends at once, its viewer told.
+  frame(seconds(30), 5, goodbye("CAM-2"));
+  ASSERT_EQ(to_viewer_.size(), 1u);
+  EXPECT_EQ(to_viewer_[0].first, "ses-000002");
+  EXPECT_NE(to_viewer_[0].second.find("device_gone"), std::string::npos);
+  // CAM-1's expires at 310 s: the viewer is told, and so is the device.
+  wakeup(seconds(310));
+  ASSERT_EQ(to_viewer_.size(), 2u);
+  EXPECT_NE(to_viewer_[1].second.find("expired"), std::string::npos);
+  const std::vector<Sent> told = sent(out_, wire::Envelope::kSignaling);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].connection, 4u);
+  EXPECT_EQ(node_.signaling(0)->sessions_open(), 0u);
 }
 
 }  // namespace
