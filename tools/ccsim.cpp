@@ -1,6 +1,7 @@
-// The ccsim command line: run one scenario, run a suite of them across seeds, or merge results
-// into one report. Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal
-// error, 4 a swarm run whose liveness checks alone failed.
+// The ccsim command line: run one scenario, run a suite of them across seeds, merge results
+// into one report, or serve the platform's TURN relay (tools/turn_server_command.h). Exit codes:
+// 0 every check passed, 1 a check failed, 2 bad input, 3 internal error, 4 a swarm run whose
+// liveness checks alone failed.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "reports/result_files.h"
 #include "scenarios/run.h"
 #include "scenarios/scenario_file.h"
+#include "tools/turn_server_command.h"
 
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
@@ -54,6 +56,7 @@ const char* const kUsage =
     "  run FILE.yaml    run one scenario with one seed\n"
     "  suite DIR        run every scenario in DIR across seeds\n"
     "  report DIR...    merge run results into one HTML report\n"
+    "  turn-server      run the platform's TURN relay on real sockets\n"
     "\n"
     "Run `ccsim COMMAND --help` for a command's options.\n"
     "Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal error, 4 "
@@ -573,7 +576,9 @@ int main(int argc, char** argv) {
     if (command == "run") return command_run(args);
     if (command == "suite") return command_suite(args);
     if (command == "report") return command_report(args);
-    std::cerr << "ccsim: unknown command '" << command << "'; expected run, suite or report\n"
+    if (command == "turn-server") return ccsim::tools::command_turn_server(args);
+    std::cerr << "ccsim: unknown command '" << command
+              << "'; expected run, suite, report or turn-server\n"
               << kUsage;
     return kExitBadInput;
   } catch (const ccsim::scenarios::ScenarioError& e) {

@@ -126,6 +126,8 @@ def usage_options(usage_line):
     ("run", {"--seed", "--out", "--set", "--driver", "--clock", "--swarm", "--quiet"}),
     ("suite", {"--seeds", "--out", "--jobs", "--driver", "--set", "--swarm"}),
     ("report", {"--out"}),
+    ("turn-server", {"--listen", "--realm", "--user", "--auth-secret", "--relay-ip", "--min-port",
+                     "--max-port"}),
 ])
 def test_command_help_describes_every_option(cli, command, options):
     r = cli(command, "--help")
@@ -145,7 +147,7 @@ def test_top_level_help_lists_the_commands(cli):
     r = cli("--help")
     assert r.returncode == EXIT_PASSED
     assert r.stdout.startswith("usage: ccsim")
-    for command in ("run", "suite", "report"):
+    for command in ("run", "suite", "report", "turn-server"):
         assert re.search(rf"^\s+{command}\s+\S.*\S", r.stdout, re.M), r.stdout
     assert "--help" in r.stdout
 
