@@ -152,8 +152,9 @@ TEST_F(TurnServerSocketTest, TcpFramesSplitAcrossWritesOrSharingOneAreEachAnswer
               address_of(client.local_endpoint()));
   }
   stop();
+  // Not tcp_messages_sent: a write is counted when its handler runs, which stop() may forestall
+  // after the bytes have left.
   EXPECT_EQ(server_.counters().tcp_messages_received, 2u);
-  EXPECT_EQ(server_.counters().tcp_messages_sent, 2u);
 }
 
 TEST_F(TurnServerSocketTest, AStreamThatCannotBeFramedIsClosedAndCounted) {
