@@ -72,7 +72,7 @@ Duration LiveSessions::latency(const Session& session) const {
              : deployment_.scenario.viewers[static_cast<std::size_t>(session.viewer)].latency;
 }
 
-void LiveSessions::request(Time now, std::uint32_t device, int viewer, Duration length,
+void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Action& action,
                            const std::string& actor, const std::string& organization) {
   ++deployment_.live.requested;
   if (!deployment_.control_plane || sessions_.size() >= kLiveSessionsPerRunMax) {
@@ -84,7 +84,8 @@ void LiveSessions::request(Time now, std::uint32_t device, int viewer, Duration 
   Session session;
   session.device = device;
   session.viewer = viewer;
-  session.length = length;
+  session.length = action.session_length;
+  session.bitrate_bps = action.bitrate_bps;
   session.requested = now;
   session.actor = actor;
   session.organization = organization;
@@ -156,10 +157,12 @@ void LiveSessions::deliver(Time now, std::uint32_t index, const std::string& tex
   } else if (message.value("method", "") == "trickle" && message["params"]["candidate"].is_null()) {
     session.device_candidates_ended = true;
   } else if (message.value("method", "") == "error" || message.contains("error")) {
-    if (!session.settled)
+    if (!session.settled) {
       give_up(index);
-    else
+    } else {
       ++deployment_.live.ended_early;
+      stop(index);
+    }
     by_id_.erase(session.id);
     return;
   }
@@ -187,14 +190,23 @@ void LiveSessions::set_up(Time now, std::uint32_t index) {
       break;
     case sim::IceOutcome::kRelayedUdp:
       ++live.relayed_udp;
+      session.relayed = true;
       checks = 2 * to_relay + between;
       break;
     case sim::IceOutcome::kRelayedTcp:
       ++live.relayed_tcp;
+      session.relayed = true;
       checks = 4 * to_relay + between;
       break;
   }
   live.setup_us.add(static_cast<std::uint64_t>((now - session.requested + checks).count()));
+  session.running = true;
+  live.concurrent_peak = std::max(live.concurrent_peak, ++running_);
+  if (session.relayed) {
+    if (relay_bps_.size() <= session.region) relay_bps_.resize(session.region + 1, 0.0);
+    relay_bps_[session.region] += 2 * session.bitrate_bps;
+    live.relay_peak_bps = std::max(live.relay_peak_bps, relay_bps_[session.region]);
+  }
   session.closes_at = now + checks + session.length;
   driver_.at_platform(session.closes_at, [this, index](Time at) { close(at, index); });
   keep_alive(now, index);
@@ -213,6 +225,15 @@ void LiveSessions::keep_alive(Time now, std::uint32_t index) {
   });
 }
 
+void LiveSessions::stop(std::uint32_t index) {
+  Session& session = sessions_[index];
+  if (!session.running) return;
+  session.running = false;
+  assert(running_ > 0);
+  --running_;
+  if (session.relayed) relay_bps_[session.region] -= 2 * session.bitrate_bps;
+}
+
 void LiveSessions::give_up(std::uint32_t index) {
   Session& session = sessions_[index];
   if (session.settled) return;
@@ -224,6 +245,7 @@ void LiveSessions::close(Time now, std::uint32_t index) {
   Session& session = sessions_[index];
   if (!by_id_.contains(session.id)) return;  // the platform ended it first
   by_id_.erase(session.id);
+  stop(index);
   (void)send(now, session, request_text("close", {{"session", session.id}}, 3));
 }
 

@@ -41,7 +41,7 @@ class LiveSessions {
 
   // From a platform callback: `actor` of `organization` asks for live video of `device` from
   // viewer `viewer` (an index into the scenario's viewers; -1: a viewer with a public address).
-  void request(core::Time now, std::uint32_t device, int viewer, core::Duration length,
+  void request(core::Time now, std::uint32_t device, int viewer, const Action& action,
                const std::string& actor, const std::string& organization);
 
  private:
@@ -49,6 +49,9 @@ class LiveSessions {
     std::uint32_t device = 0;
     int viewer = -1;
     core::Duration length{};
+    double bitrate_bps = 0;
+    bool relayed = false;
+    bool running = false;  // set up, not yet ended
     core::Time requested{};
     std::string actor;
     std::string organization;
@@ -69,12 +72,16 @@ class LiveSessions {
   void deliver(core::Time now, std::uint32_t index, const std::string& text);
   void set_up(core::Time now, std::uint32_t index);
   void give_up(std::uint32_t index);
+  // A set-up session stops carrying media (closed, or ended by the platform).
+  void stop(std::uint32_t index);
   std::string send(core::Time now, const Session& session, const std::string& text);
 
   Deployment& deployment_;
   Driver& driver_;
   std::vector<Session> sessions_;
   std::map<std::string, std::uint32_t, std::less<>> by_id_;
+  std::vector<double> relay_bps_;  // by region: what its relay carries now
+  std::uint64_t running_ = 0;
   core::Outbox out_;  // the platform side's, for what these sessions make the platform send
 };
 

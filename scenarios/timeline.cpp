@@ -339,7 +339,7 @@ void Timeline::request_live_video(Time now, const Action& action, std::uint32_t 
   for (std::uint32_t device : selected_[index]) {
     const int organization = deployment_.organization_of(device);
     if (organization < 0) continue;
-    live_.request(now, device, viewer, action.session_length, acting_user(action, organization),
+    live_.request(now, device, viewer, action, acting_user(action, organization),
                   deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)]);
   }
 }

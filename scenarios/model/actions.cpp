@@ -161,7 +161,7 @@ const std::array<Key, 1> kLatestLtsKeys = {{
      &assign_member<&Action::track, Action>},
 }};
 
-const std::array<Key, 5> kLiveVideoKeys = {{
+const std::array<Key, 6> kLiveVideoKeys = {{
     kDevices,
     kAs,
     kScope,
@@ -184,6 +184,16 @@ const std::array<Key, 5> kLiveVideoKeys = {{
      0,
      {},
      &assign_member<&Action::session_length, Action>},
+    {"bitrate",
+     KeyType::kBandwidth,
+     Absent::kDefault,
+     "`2Mbps`",
+     "the stream's bitrate (its stream profile's): what a session carries up the camera site's "
+     "uplink, and twice through the TURN server (in and out) when relayed",
+     0,
+     0,
+     {},
+     &assign_member<&Action::bitrate_bps, Action>},
 }};
 
 const std::array<Key, 1> kDeleteKeys = {{

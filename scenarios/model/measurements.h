@@ -38,6 +38,8 @@ struct LiveSessionCounters {
   std::uint64_t ended_early = 0;       // the platform ended a set-up session before its length
   core::Histogram setup_us;            // request to media flowing, of the sessions set up
   std::uint64_t signaling_errors = 0;  // the signaling services' error answers, every region
+  std::uint64_t concurrent_peak = 0;   // sessions set up and not yet ended, at most at once
+  double relay_peak_bps = 0;           // the most one region's TURN relay carried at once
 };
 
 // Device-side counters summed over the fleet.

@@ -177,6 +177,12 @@ constexpr auto kMetrics = std::to_array<MetricSpec>({
      [](const Measurements& m) { return seconds(m.live.setup_us.percentile(0.95)); }},
     {"live_session_setup_p99_s", "the same, 99th percentile",
      [](const Measurements& m) { return seconds(m.live.setup_us.percentile(0.99)); }},
+    {"live_sessions_concurrent_peak", "the most live sessions set up and running at once",
+     [](const Measurements& m) { return count(m.live.concurrent_peak); }},
+    {"relay_bandwidth_peak_bps",
+     "the most one region's TURN relay carried at once, in bits per second: each relayed "
+     "session's bitrate twice (in from one side, out to the other)",
+     [](const Measurements& m) { return m.live.relay_peak_bps; }},
     {"signaling_errors", "error answers of the signaling services, every region",
      [](const Measurements& m) { return count(m.live.signaling_errors); }},
     {"audit_entries", "entries in the audit log at the end",

@@ -313,6 +313,7 @@ struct Action {
   // session lasts once set up.
   std::string viewer;
   Duration session_length = std::chrono::minutes(1);
+  double bitrate_bps = 2e6;  // the stream's bitrate (its stream profile's)
   int line = 0;
 };
 
