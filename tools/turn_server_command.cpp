@@ -35,6 +35,7 @@ struct BadInput : std::runtime_error {
 const char* const kTurnServerUsage =
     "usage: ccsim turn-server --realm REALM (--user NAME:PASSWORD... | --auth-secret SECRET)\n"
     "                         [--listen IP:PORT] [--relay-ip IP] [--min-port N] [--max-port N]\n"
+    "                         [--allocations-per-user N] [--allocations-max N]\n"
     "\n"
     "Runs the platform's TURN relay (RFC 8656) on UDP and TCP at the listen address, the same\n"
     "server core the simulator runs. Clients authenticate with long-term credentials (--user)\n"
@@ -62,7 +63,15 @@ po::options_description turn_server_options() {
       "min-port", po::value<std::string>()->default_value("49152"),
       "the lowest relayed port, 1-65535")("max-port",
                                           po::value<std::string>()->default_value("65535"),
-                                          "the highest relayed port, at least --min-port");
+                                          "the highest relayed port, at least --min-port")(
+      "allocations-per-user",
+      po::value<std::string>()->default_value(
+          std::to_string(platform::kTurnAllocationsPerUserDefault)),
+      "allocations one username may hold at once; past it, 486 (coturn's user-quota)")(
+      "allocations-max",
+      po::value<std::string>()->default_value(std::to_string(platform::kTurnAllocationsMax)),
+      "allocations held at once in all, at most the default; past it, 508 (coturn's "
+      "total-quota)");
   return options;
 }
 
@@ -80,6 +89,22 @@ std::uint16_t parse_port(const std::string& text, const std::string& option, boo
                    "-65535");
   }
   return static_cast<std::uint16_t>(value);
+}
+
+std::size_t parse_count(const std::string& text, const std::string& option) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || text[0] == '-' || value < 1 ||
+      value > platform::kTurnAllocationsMax) {
+    throw BadInput(option + " " + text + ": expected a count, 1-" +
+                   std::to_string(platform::kTurnAllocationsMax));
+  }
+  return static_cast<std::size_t>(value);
 }
 
 struct ListenAddress {
@@ -162,6 +187,10 @@ platform::TurnServerConfig config_of(const po::variables_map& vm, const ListenAd
     throw BadInput("--min-port " + std::to_string(config.relay_port_min) + ": above --max-port " +
                    std::to_string(config.relay_port_max));
   }
+  config.allocations_per_user_max =
+      parse_count(vm["allocations-per-user"].as<std::string>(), "--allocations-per-user");
+  config.allocations_max =
+      parse_count(vm["allocations-max"].as<std::string>(), "--allocations-max");
   return config;
 }
 

@@ -199,7 +199,7 @@ def test_help_documents_every_option():
     r = run_ccsim("--help")
     assert r.returncode == EXIT_PASSED
     for option in ("--listen", "--realm", "--user", "--auth-secret", "--relay-ip", "--min-port",
-                   "--max-port"):
+                   "--max-port", "--allocations-per-user", "--allocations-max"):
         assert option in r.stdout, option
     top = subprocess.run([str(BINARY), "--help"], capture_output=True, text=True, timeout=30)
     assert "turn-server" in top.stdout
@@ -225,6 +225,8 @@ GOOD = ["--listen", "127.0.0.1:0", "--realm", REALM]
     (GOOD + ["--auth-secret", "s", "--max-port", "70000"], "--max-port"),
     (GOOD + ["--auth-secret", "s", "--min-port", "x"], "--min-port"),
     (GOOD + ["--auth-secret", "s", "--min-port", "6000", "--max-port", "5000"], "--min-port"),
+    (GOOD + ["--auth-secret", "s", "--allocations-per-user", "0"], "--allocations-per-user"),
+    (GOOD + ["--auth-secret", "s", "--allocations-max", "100001"], "--allocations-max"),
     (GOOD + ["--auth-secret", "s", "--colour", "red"], "colour"),
     (GOOD + ["--auth-secret", "s", "extra"], "extra"),
 ])
