@@ -20,6 +20,13 @@ constexpr int kDatagramsPerWakeupMax = 64;
 // A TCP read's chunk; stream frames larger than this are assembled over several reads.
 constexpr std::size_t kStreamReadBytes = 64 * 1024;
 
+// Best effort: a smaller buffer than asked still works.
+void enlarge_buffers(udp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(asio::socket_base::receive_buffer_size(kTurnUdpSocketBufferBytes), ignored);
+  socket.set_option(asio::socket_base::send_buffer_size(kTurnUdpSocketBufferBytes), ignored);
+}
+
 }  // namespace
 
 platform::TransportAddress transport_address_of(const asio::ip::address& ip, std::uint16_t port) {
@@ -99,6 +106,7 @@ void TurnServerSocket::bind_listeners() {
     udp_.open(udp_endpoint.protocol());
     udp_.bind(udp_endpoint);
     udp_.non_blocking(true);
+    enlarge_buffers(udp_);
     const std::uint16_t port = udp_.local_endpoint().port();
     const tcp::endpoint tcp_endpoint(listen_ip_, port);
     acceptor_.open(tcp_endpoint.protocol());
@@ -312,6 +320,7 @@ void TurnServerSocket::open_relay(const platform::TransportAddress& address) {
     ++counters_.relay_bind_failures;
     return;
   }
+  enlarge_buffers(relay->socket);
   ++counters_.relays_opened;
   relays_[address] = relay;
   receive_peer_datagram(relay);

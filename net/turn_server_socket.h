@@ -43,6 +43,10 @@ inline constexpr std::size_t kTurnTcpConnectionsMax = 10'000;
 // Bytes queued for one TCP client before it is deemed too slow and its connection closed: a
 // client that does not read must not hold the server's memory.
 inline constexpr std::size_t kTurnTcpWriteQueueBytesMax = 4 * 1024 * 1024;
+// Kernel buffers asked for each UDP socket (the listen socket and every relayed address): the
+// default 208 KiB overflows under a burst of relayed media, and a datagram dropped there is
+// counted nowhere. The kernel caps it at net.core.rmem_max and wmem_max.
+inline constexpr int kTurnUdpSocketBufferBytes = 1024 * 1024;
 // Tries at binding TCP to the port the kernel gave UDP when the listen port is 0.
 inline constexpr int kTurnListenBindTriesMax = 16;
 // Pause before accepting again after the acceptor failed (out of descriptors, say).
