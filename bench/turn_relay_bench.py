@@ -12,7 +12,8 @@ RFC 5766's 0x4000..0x7FFF, which RFC 8656 (and so ccsim) narrowed to 0x4FFF. `--
 adds a coturn-only run with channels, for the record.
 
 Usage: bench/turn_relay_bench.py --ccsim build/tools/ccsim [--clients 50] [--messages 2000]
-                                 [--length 1000] [--interval-ms 1] [--out FILE.json]
+                                 [--length 1000] [--interval-ms 1] [--tcp] [--channels-too]
+                                 [--out FILE.json]
 Nothing here is asserted: it measures.
 """
 import argparse
@@ -162,6 +163,7 @@ def main():
     parser.add_argument("--messages", type=int, default=2000, help="uclient -n")
     parser.add_argument("--length", type=int, default=1000, help="uclient -l, bytes")
     parser.add_argument("--interval-ms", type=int, default=1, help="uclient -z")
+    parser.add_argument("--tcp", action="store_true", help="clients over TCP (uclient -t)")
     parser.add_argument("--channels-too", action="store_true",
                         help="also run coturn alone with channels (uclient without -s)")
     parser.add_argument("--out", help="write the results here as JSON")
@@ -170,17 +172,18 @@ def main():
         if shutil.which(tool) is None:
             sys.exit(f"coturn's {tool} is not installed (tools/setup installs it)")
     with tempfile.TemporaryDirectory() as log_dir:
-        args.extra = ["-s"]
+        transport = ["-t"] if args.tcp else []
+        args.extra = ["-s", *transport]
         results = {
             "coturn": measure("coturn", lambda port: start_coturn(port, log_dir), args),
             "ccsim": measure("ccsim", lambda port: start_ccsim(args.ccsim, port), args),
         }
         if args.channels_too:
-            args.extra = []
+            args.extra = transport
             results["coturn_channels"] = measure(
                 "coturn", lambda port: start_coturn(port, log_dir), args)
     print(f"turnutils_uclient -m {args.clients} -n {args.messages} -l {args.length} "
-          f"-z {args.interval_ms} -y -s, on loopback:")
+          f"-z {args.interval_ms} -y -s{' -t' if args.tcp else ''}, on loopback:")
     for name, result in results.items():
         print(row(name, result))
         if "server_counters" in result:
