@@ -1,19 +1,23 @@
 """`ccsim turn-server` on loopback, tested with coturn's own clients: turnutils_stunclient gets
 a Binding answer, and turnutils_uclient allocates relays and sends messages between its clients
 through them (-y) over UDP and TCP, with long-term credentials and with the shared-secret scheme,
-losing none; a wrong password gets no allocation. Also the command's contract: --help lists every
-option, bad input exits 2 naming the option, SIGTERM and SIGINT stop it cleanly with counters.
+losing none; a wrong password gets no allocation from uclient, and a hand-made Allocate shows
+the 401 uclient does not print. Also the command's contract: --help lists every option, bad
+input exits 2 naming the option, SIGTERM and SIGINT stop it cleanly with counters.
 
 Run with Debian's Python: `/usr/bin/python3 -m pytest -q tools/tests/test_turn_server.py`. The
 binary comes from CCSIM_BINARY (default build/tools/ccsim). No timing is asserted: the clients'
 own summary lines say what was sent, received and lost.
 """
 
+import hashlib
+import hmac
 import os
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 from pathlib import Path
 
@@ -171,6 +175,67 @@ def test_a_wrong_password_gets_no_allocation(transport):
     # The challenge (401 without credentials), then 401 for the wrong key, on every try.
     assert counters["allocations_created"] == 0, err
     assert counters["error_responses"] >= 2, err
+
+
+# A hand-made Allocate (RFC 8489 section 5, 14.5; RFC 8656 section 7.1), to read the error code
+# uclient does not print: it takes every 401 for a challenge and tries again, 32 times.
+COOKIE = 0x2112A442
+ALLOCATE, REQUESTED_TRANSPORT_UDP = 0x0003, (0x0019, bytes([17, 0, 0, 0]))
+USERNAME, REALM_ATTR, NONCE, MESSAGE_INTEGRITY, ERROR_CODE = 0x0006, 0x0014, 0x0015, 0x0008, 0x0009
+
+
+def stun_attributes(attributes):
+    out = b""
+    for kind, value in attributes:
+        out += struct.pack("!HH", kind, len(value)) + value + b"\0" * (-len(value) % 4)
+    return out
+
+
+def stun_allocate(transaction, attributes, key=None):
+    body = stun_attributes(attributes)
+    if key is None:
+        return struct.pack("!HHI", ALLOCATE, len(body), COOKIE) + transaction + body
+    # MESSAGE-INTEGRITY covers the header with the length as if it were already there.
+    header = struct.pack("!HHI", ALLOCATE, len(body) + 24, COOKIE) + transaction
+    mac = hmac.new(key, header + body, hashlib.sha1).digest()
+    return header + body + stun_attributes([(MESSAGE_INTEGRITY, mac)])
+
+
+def stun_read(datagram):
+    """(message type, {attribute type: value}) of a STUN message."""
+    kind, length = struct.unpack("!HH", datagram[:4])
+    attributes, at = {}, 20
+    while at < 20 + length:
+        attribute, size = struct.unpack("!HH", datagram[at:at + 4])
+        attributes.setdefault(attribute, datagram[at + 4:at + 4 + size])
+        at += 4 + size + (-size % 4)
+    return kind, attributes
+
+
+def allocate_by_hand(port, username, password):
+    """Allocate over UDP through the challenge; returns the final answer's error code, 0 for a
+    success."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(stun_allocate(os.urandom(12), [REQUESTED_TRANSPORT_UDP]), ("127.0.0.1", port))
+        kind, challenge = stun_read(s.recv(2048))
+        assert kind == 0x0113 and challenge[ERROR_CODE][2:4] == bytes([4, 1]), challenge
+        realm, nonce = challenge[REALM_ATTR], challenge[NONCE]
+        key = hashlib.md5(f"{username}:".encode() + realm + f":{password}".encode()).digest()
+        signed = [REQUESTED_TRANSPORT_UDP, (USERNAME, username.encode()), (REALM_ATTR, realm),
+                  (NONCE, nonce)]
+        s.sendto(stun_allocate(os.urandom(12), signed, key), ("127.0.0.1", port))
+        kind, answer = stun_read(s.recv(2048))
+    if kind == 0x0103:
+        return 0
+    code = answer[ERROR_CODE]
+    return code[2] * 100 + code[3]
+
+
+def test_a_wrong_password_is_answered_401_and_the_right_one_allocates(long_term_server):
+    assert allocate_by_hand(long_term_server.port, USER, "wrong") == 401
+    assert allocate_by_hand(long_term_server.port, "mallory", PASSWORD) == 401
+    assert allocate_by_hand(long_term_server.port, USER, PASSWORD) == 0
 
 
 def test_a_wrong_shared_secret_gets_no_allocation(secret_server):
