@@ -195,6 +195,7 @@ def main():
               f"wall {ratio(ccsim['wall_s'], coturn['wall_s'])}, server CPU "
               f"{ratio(ccsim['server_cpu_s'], coturn['server_cpu_s'])}")
     if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:
             json.dump({"clients": args.clients, "messages": args.messages,
                        "length": args.length, "interval_ms": args.interval_ms,
