@@ -892,6 +892,57 @@ TEST(ScenarioFileErrors, NatAndFirewall) {
   EXPECT_EQ(both.problems.size(), 2U) << both.what();
 }
 
+TEST(ScenarioFileErrors, Viewers) {
+  const auto error = [](const std::string& viewers, const std::string& from = "home") {
+    return parse_error(
+        "name: x\nduration: 1h\norganizations:\n  - {name: acme, sites: [{name: "
+        "lund, devices: [{count: 1}]}]}\nviewers:\n" +
+        viewers + "timeline:\n  - {at: 1m, do: request_live_video, from: " + from +
+        "}\nchecks:\n  - {id: up, expect: all_devices_connected}\n");
+  };
+  expect_file_error(error("  - {name: home}\n  - {name: home}\n"), 7, "viewers.1.name",
+                    "\"home\" names two viewers; expected unique names");
+  expect_file_error(error("  - {name: home, latency: 3s}\n"), 6, "viewers.0.latency", "at most 2s");
+  expect_file_error(error("  - {name: home, nat: {mapping: cone}}\n"), 6, "viewers.0.nat.mapping",
+                    "expected one of endpoint-independent");
+  expect_file_error(error("  - {name: home, firewall: {udp: closed}}\n"), 6,
+                    "viewers.0.firewall.udp", "expected one of blocked, allowed");
+  expect_file_error(error("  - {name: home, colour: red}\n"), 6, "viewers.0.colour", "latency");
+  expect_file_error(error("  - {name: home}\n", "office"), 8, "timeline.0.from", "one of home");
+}
+
+TEST(ScenarioFile, ViewersGiveEveryField) {
+  const Scenario s = parse(R"(
+name: x
+duration: 1h
+organizations:
+  - {name: acme, sites: [{name: lund, devices: [{count: 1}]}]}
+viewers:
+  - {name: home, nat: {mapping: address-dependent, filtering: endpoint-independent},
+     firewall: {udp: blocked}, latency: 45ms}
+  - {name: public}
+timeline:
+  - {at: 1m, do: request_live_video, from: home, for: 10m, bitrate: 4Mbps}
+checks:
+  - {id: up, expect: all_devices_connected}
+)");
+  ASSERT_EQ(s.viewers.size(), 2u);
+  const Viewer& home = s.viewers[0];
+  EXPECT_EQ(home.name, "home");
+  ASSERT_TRUE(home.nat.has_value());
+  EXPECT_EQ(home.nat->mapping, NatBehaviour::kAddressDependent);
+  EXPECT_EQ(home.nat->filtering, NatBehaviour::kEndpointIndependent);
+  ASSERT_TRUE(home.firewall.has_value());
+  EXPECT_TRUE(home.firewall->udp_blocked);
+  EXPECT_EQ(home.latency, std::chrono::milliseconds(45));
+  EXPECT_FALSE(s.viewers[1].nat.has_value());
+  EXPECT_EQ(s.viewers[1].latency, std::chrono::milliseconds(20));
+  ASSERT_EQ(s.actions.size(), 1u);
+  EXPECT_EQ(s.actions[0].viewer, "home");
+  EXPECT_EQ(s.actions[0].session_length, std::chrono::minutes(10));
+  EXPECT_EQ(s.actions[0].bitrate_bps, 4e6);
+}
+
 TEST(ScenarioFileErrors, Checks) {
   const std::string head = R"(
 name: x
