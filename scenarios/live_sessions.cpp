@@ -74,9 +74,7 @@ Duration LiveSessions::latency(const Session& session) const {
 
 void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Action& action,
                            const std::string& actor, const std::string& organization) {
-  ++deployment_.live.requested;
   if (!deployment_.control_plane || sessions_.size() >= kLiveSessionsPerRunMax) {
-    ++deployment_.live.refused;
     ++deployment_.actions.live_video_refused;
     return;
   }
@@ -92,7 +90,7 @@ void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Act
   sessions_.push_back(std::move(session));
   driver_.at_platform(now + latency(sessions_.back()),
                       [this, index](Time at) { connect(at, index); });
-  driver_.at_platform(now + kSessionSetupTimeout, [this, index](Time) { give_up(index); });
+  driver_.at_platform(now + kSessionSetupTimeout, [this, index](Time at) { give_up(at, index); });
 }
 
 std::string LiveSessions::send(Time now, const Session& session, const std::string& text) {
@@ -114,7 +112,6 @@ void LiveSessions::connect(Time now, std::uint32_t index) {
       Json::parse(send(now, session, request_text("connect", {{"peer", serial}}, 1)));
   if (!reply.contains("result")) {
     session.settled = true;
-    ++deployment_.live.refused;
     ++deployment_.actions.live_video_refused;
     return;
   }
@@ -126,7 +123,7 @@ void LiveSessions::connect(Time now, std::uint32_t index) {
 
 void LiveSessions::invite(Time now, std::uint32_t index) {
   const Session& session = sessions_[index];
-  if (session.settled && session.id.empty()) return;
+  if (!by_id_.contains(session.id)) return;  // given up, or ended by the platform
   (void)send(now, session,
              request_text("invite", {{"session", session.id}, {"offer", kViewerOffer}}, 2));
   const Json candidate = {{"candidate", kViewerCandidate}, {"sdpMid", "0"}, {"sdpMLineIndex", 0}};
@@ -154,16 +151,17 @@ void LiveSessions::deliver(Time now, std::uint32_t index, const std::string& tex
   if (message.is_discarded()) return;
   if (message.contains("result") && message["result"].contains("answer")) {
     session.answered = true;
-  } else if (message.value("method", "") == "trickle" && message["params"]["candidate"].is_null()) {
+  } else if (message.value("method", "") == "trickle" && message.contains("params") &&
+             message["params"].contains("candidate") && message["params"]["candidate"].is_null()) {
     session.device_candidates_ended = true;
   } else if (message.value("method", "") == "error" || message.contains("error")) {
+    by_id_.erase(session.id);
     if (!session.settled) {
-      give_up(index);
+      give_up(now, index);
     } else {
       ++deployment_.live.ended_early;
       stop(index);
     }
-    by_id_.erase(session.id);
     return;
   }
   if (session.answered && session.device_candidates_ended && !session.settled) {
@@ -234,11 +232,16 @@ void LiveSessions::stop(std::uint32_t index) {
   if (session.relayed) relay_bps_[session.region] -= 2 * session.bitrate_bps;
 }
 
-void LiveSessions::give_up(std::uint32_t index) {
+// No answer in time (or the platform ended the session first): the viewer stops waiting and
+// closes what it opened, so its seat comes back.
+void LiveSessions::give_up(Time now, std::uint32_t index) {
   Session& session = sessions_[index];
   if (session.settled) return;
   session.settled = true;
   ++deployment_.live.failed;
+  if (!by_id_.contains(session.id)) return;
+  by_id_.erase(session.id);
+  (void)send(now, session, request_text("close", {{"session", session.id}}, 3));
 }
 
 void LiveSessions::close(Time now, std::uint32_t index) {

@@ -71,7 +71,7 @@ class LiveSessions {
   void on_viewer_message(core::Time now, const std::string& session, std::string text);
   void deliver(core::Time now, std::uint32_t index, const std::string& text);
   void set_up(core::Time now, std::uint32_t index);
-  void give_up(std::uint32_t index);
+  void give_up(core::Time now, std::uint32_t index);
   // A set-up session stops carrying media (closed, or ended by the platform).
   void stop(std::uint32_t index);
   std::string send(core::Time now, const Session& session, const std::string& text);

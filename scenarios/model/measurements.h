@@ -29,8 +29,6 @@ struct ActionCounters {
 
 // Live video sessions as viewers saw them (scenarios/live_sessions.h).
 struct LiveSessionCounters {
-  std::uint64_t requested = 0;
-  std::uint64_t refused = 0;  // the platform answered the connect with an error
   std::uint64_t peer_to_peer = 0;
   std::uint64_t relayed_udp = 0;
   std::uint64_t relayed_tcp = 0;
