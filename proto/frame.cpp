@@ -148,6 +148,56 @@ std::optional<FrameError> check_telemetry(const Telemetry& t) {
   return std::nullopt;
 }
 
+std::optional<FrameError> check_hello_ack(const HelloAck& a) {
+  if (a.reason().size() > kTextBytesMax) {
+    return out_of_range("hello_ack.reason", a.reason().size(), kTextBytesMax);
+  }
+  if (a.retry_after_ms() > kRetryAfterMsMax) {
+    return FrameError{FrameErrorCode::kFieldOutOfRange,
+                      "hello_ack.retry_after_ms: " + std::to_string(a.retry_after_ms()) +
+                          ", expected at most " + std::to_string(kRetryAfterMsMax)};
+  }
+  return std::nullopt;
+}
+
+std::optional<FrameError> check_provision(const Provision& p) {
+  for (const auto& [field, value] :
+       {std::pair{"provision.serial", &p.serial()},
+        std::pair{"provision.organization", &p.organization()},
+        std::pair{"provision.profile", &p.profile()}, std::pair{"provision.mode", &p.mode()},
+        std::pair{"provision.os_track", &p.os_track()}}) {
+    if (auto error = check(field, *value, kIdentifierBytesMax)) return error;
+  }
+  return std::nullopt;
+}
+
+std::optional<FrameError> check_provision_ack(const ProvisionAck& a) {
+  if (auto error = check("provision_ack.serial", a.serial(), kIdentifierBytesMax)) return error;
+  if (auto error =
+          check("provision_ack.os_version", a.os_version(), kIdentifierBytesMax, !a.accepted())) {
+    return error;
+  }
+  if (auto error =
+          check("provision_ack.os_track", a.os_track(), kIdentifierBytesMax, !a.accepted())) {
+    return error;
+  }
+  return check("provision_ack.reason", a.reason(), kTextBytesMax, true);
+}
+
+std::optional<FrameError> check_task_dispatch(const TaskDispatch& d) {
+  if (auto error = check("task_dispatch.task", d.task(), kIdentifierBytesMax)) return error;
+  if (auto error = check("task_dispatch.device", d.device(), kIdentifierBytesMax)) return error;
+  if (auto error = check_task_word("task_dispatch.action", d.action(), TaskAction_descriptor())) {
+    return error;
+  }
+  return check_parameters("task_dispatch.parameters", d.parameters());
+}
+
+std::optional<FrameError> check_signaling(const Signaling& s) {
+  if (auto error = check("signaling.serial", s.serial(), kIdentifierBytesMax)) return error;
+  return check("signaling.json", s.json(), kSignalingJsonBytesMax);
+}
+
 std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
   if (!within(e.source(), kIdentifierBytesMax)) {
     return out_of_range("source", e.source().size(), kIdentifierBytesMax);
@@ -155,124 +205,71 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
   if (!within(e.destination(), kIdentifierBytesMax)) {
     return out_of_range("destination", e.destination().size(), kIdentifierBytesMax);
   }
+  // The first error of the body's fields, if any.
+  std::optional<FrameError> error;
   switch (e.body_case()) {
     case Envelope::kHello:
-      if (auto error = check_hello(e.hello())) return *error;
-      return {};
+      error = check_hello(e.hello());
+      break;
     case Envelope::kHelloAck:
-      if (e.hello_ack().reason().size() > kTextBytesMax) {
-        return out_of_range("hello_ack.reason", e.hello_ack().reason().size(), kTextBytesMax);
-      }
-      if (e.hello_ack().retry_after_ms() > kRetryAfterMsMax) {
-        return FrameError{
-            FrameErrorCode::kFieldOutOfRange,
-            "hello_ack.retry_after_ms: " + std::to_string(e.hello_ack().retry_after_ms()) +
-                ", expected at most " + std::to_string(kRetryAfterMsMax)};
-      }
-      return {};
+      error = check_hello_ack(e.hello_ack());
+      break;
     case Envelope::kRedirect:
-      if (auto error = check("redirect.region", e.redirect().region(), kIdentifierBytesMax)) {
-        return *error;
-      }
-      return {};
+      error = check("redirect.region", e.redirect().region(), kIdentifierBytesMax);
+      break;
     case Envelope::kGoodbye:
-      if (e.goodbye().reason().size() > kTextBytesMax) {
-        return out_of_range("goodbye.reason", e.goodbye().reason().size(), kTextBytesMax);
-      }
-      return {};
-    case Envelope::kProvision: {
-      const Provision& p = e.provision();
-      for (const auto& [field, value] :
-           {std::pair{"provision.serial", &p.serial()},
-            std::pair{"provision.organization", &p.organization()},
-            std::pair{"provision.profile", &p.profile()}, std::pair{"provision.mode", &p.mode()},
-            std::pair{"provision.os_track", &p.os_track()}}) {
-        if (auto error = check(field, *value, kIdentifierBytesMax)) return *error;
-      }
-      return {};
-    }
-    case Envelope::kProvisionAck: {
-      const ProvisionAck& a = e.provision_ack();
-      if (auto error = check("provision_ack.serial", a.serial(), kIdentifierBytesMax)) {
-        return *error;
-      }
-      if (auto error = check("provision_ack.os_version", a.os_version(), kIdentifierBytesMax,
-                             !a.accepted())) {
-        return *error;
-      }
-      if (auto error =
-              check("provision_ack.os_track", a.os_track(), kIdentifierBytesMax, !a.accepted())) {
-        return *error;
-      }
-      if (auto error = check("provision_ack.reason", a.reason(), kTextBytesMax, true)) {
-        return *error;
-      }
-      return {};
-    }
+      error = check("goodbye.reason", e.goodbye().reason(), kTextBytesMax, true);
+      break;
+    case Envelope::kProvision:
+      error = check_provision(e.provision());
+      break;
+    case Envelope::kProvisionAck:
+      error = check_provision_ack(e.provision_ack());
+      break;
     case Envelope::kDeviceReport:
-      if (auto error = check_report(e.device_report())) return *error;
-      return {};
+      error = check_report(e.device_report());
+      break;
     case Envelope::kModeChange: {
       const ModeChange& m = e.mode_change();
-      if (auto error = check("mode_change.serial", m.serial(), kIdentifierBytesMax)) return *error;
-      if (auto error = check("mode_change.mode", m.mode(), kIdentifierBytesMax)) return *error;
-      if (auto error = check("mode_change.cause", m.cause(), kIdentifierBytesMax)) return *error;
-      return {};
+      error = check("mode_change.serial", m.serial(), kIdentifierBytesMax);
+      if (!error) error = check("mode_change.mode", m.mode(), kIdentifierBytesMax);
+      if (!error) error = check("mode_change.cause", m.cause(), kIdentifierBytesMax);
+      break;
     }
-    case Envelope::kTaskDispatch: {
-      const TaskDispatch& d = e.task_dispatch();
-      if (auto error = check("task_dispatch.task", d.task(), kIdentifierBytesMax)) return *error;
-      if (auto error = check("task_dispatch.device", d.device(), kIdentifierBytesMax)) {
-        return *error;
-      }
-      if (auto error =
-              check_task_word("task_dispatch.action", d.action(), TaskAction_descriptor())) {
-        return *error;
-      }
-      if (auto error = check_parameters("task_dispatch.parameters", d.parameters())) return *error;
-      return {};
-    }
+    case Envelope::kTaskDispatch:
+      error = check_task_dispatch(e.task_dispatch());
+      break;
     case Envelope::kTaskCancel:
-      if (auto error = check("task_cancel.task", e.task_cancel().task(), kIdentifierBytesMax)) {
-        return *error;
-      }
-      return {};
+      error = check("task_cancel.task", e.task_cancel().task(), kIdentifierBytesMax);
+      break;
     case Envelope::kTaskReceipt:
-      if (auto error = check("task_receipt.task", e.task_receipt().task(), kIdentifierBytesMax)) {
-        return *error;
-      }
-      return {};
+      error = check("task_receipt.task", e.task_receipt().task(), kIdentifierBytesMax);
+      break;
     case Envelope::kTaskUpdate:
-      if (auto error = check_task_update(e.task_update())) return *error;
-      return {};
+      error = check_task_update(e.task_update());
+      break;
     case Envelope::kReleaseOffer:
-      if (auto error = check_offer(e.release_offer())) return *error;
-      return {};
+      error = check_offer(e.release_offer());
+      break;
     case Envelope::kDiagnosticsConsent:
-      if (auto error = check("diagnostics_consent.serial", e.diagnostics_consent().serial(),
-                             kIdentifierBytesMax)) {
-        return *error;
-      }
-      return {};
+      error = check("diagnostics_consent.serial", e.diagnostics_consent().serial(),
+                    kIdentifierBytesMax);
+      break;
     case Envelope::kTelemetry:
-      if (auto error = check_telemetry(e.telemetry())) return *error;
-      return {};
+      error = check_telemetry(e.telemetry());
+      break;
     case Envelope::kSignaling:
-      if (auto error = check("signaling.serial", e.signaling().serial(), kIdentifierBytesMax)) {
-        return *error;
-      }
-      if (auto error = check("signaling.json", e.signaling().json(), kSignalingJsonBytesMax)) {
-        return *error;
-      }
-      return {};
+      error = check_signaling(e.signaling());
+      break;
     case Envelope::kReleaseCheck:
     case Envelope::kHeartbeat:
     case Envelope::kHeartbeatAck:
-      return {};
-    case Envelope::BODY_NOT_SET:
       break;
+    case Envelope::BODY_NOT_SET:
+      return FrameError{FrameErrorCode::kUnknownBody, "envelope carries no body this node knows"};
   }
-  return FrameError{FrameErrorCode::kUnknownBody, "envelope carries no body this node knows"};
+  if (error) return *error;
+  return {};
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "reports/result_files.h"
 #include "scenarios/run.h"
 #include "scenarios/scenario_file.h"
+#include "tools/command_line.h"
 #include "tools/turn_server_command.h"
 
 namespace fs = std::filesystem;
@@ -28,13 +29,12 @@ using ccsim::scenarios::RunResult;
 
 namespace {
 
-constexpr int kExitPassed = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitBadInput = 2;
-constexpr int kExitInternalError = 3;  // a bug in ccsim, not in its input
-// A swarm run kept every safety property (the scenario's own checks) but the fleet did not
-// converge once the faults healed: only liveness checks failed.
-constexpr int kExitLiveness = 4;
+using ccsim::tools::BadInput;
+using ccsim::tools::kExitBadInput;
+using ccsim::tools::kExitFailed;
+using ccsim::tools::kExitInternalError;
+using ccsim::tools::kExitLiveness;
+using ccsim::tools::kExitPassed;
 
 // 0 every check passed; 1 one of the scenario's own checks failed; 4 only liveness checks did.
 int exit_code_of(const RunResult& result) {
@@ -63,10 +63,6 @@ const char* const kUsage =
     "(--swarm)\n"
     "only liveness checks failed.\n";
 
-struct BadInput : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 std::string utc_stamp() {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -92,17 +88,9 @@ void make_dir(const fs::path& dir) {
 }
 
 std::uint64_t parse_seed(const std::string& text, const std::string& option) {
-  std::size_t used = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || text[0] == '-') {
-    throw BadInput(option + " " + text + ": expected a non-negative integer seed");
-  }
-  return value;
+  const std::optional<std::uint64_t> value = ccsim::tools::read_whole_number(text);
+  if (!value) throw BadInput(option + " " + text + ": expected a non-negative integer seed");
+  return *value;
 }
 
 // Parses a command's arguments: `options` as listed in its help, plus positional arguments

@@ -16,6 +16,7 @@
 #include "net/turn_server_socket.h"
 #include "platform/stun_message.h"
 #include "platform/turn_server.h"
+#include "tools/command_line.h"
 
 namespace ccsim::tools {
 
@@ -23,14 +24,6 @@ namespace {
 
 namespace asio = boost::asio;
 namespace po = boost::program_options;
-
-constexpr int kExitPassed = 0;
-constexpr int kExitBadInput = 2;
-constexpr int kExitInternalError = 3;
-
-struct BadInput : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 const char* const kTurnServerUsage =
     "usage: ccsim turn-server --realm REALM (--user NAME:PASSWORD... | --auth-secret SECRET)\n"
@@ -76,35 +69,22 @@ po::options_description turn_server_options() {
 }
 
 std::uint16_t parse_port(const std::string& text, const std::string& option, bool zero_allowed) {
-  std::size_t used = 0;
-  unsigned long value = 0;
-  try {
-    value = std::stoul(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  const unsigned long lowest = zero_allowed ? 0 : 1;
-  if (text.empty() || used != text.size() || text[0] == '-' || value < lowest || value > 65535) {
+  const std::optional<std::uint64_t> value = read_whole_number(text);
+  const std::uint64_t lowest = zero_allowed ? 0 : 1;
+  if (!value || *value < lowest || *value > 65535) {
     throw BadInput(option + " " + text + ": expected a port number, " + std::to_string(lowest) +
                    "-65535");
   }
-  return static_cast<std::uint16_t>(value);
+  return static_cast<std::uint16_t>(*value);
 }
 
 std::size_t parse_count(const std::string& text, const std::string& option) {
-  std::size_t used = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size() || text[0] == '-' || value < 1 ||
-      value > platform::kTurnAllocationsMax) {
+  const std::optional<std::uint64_t> value = read_whole_number(text);
+  if (!value || *value < 1 || *value > platform::kTurnAllocationsMax) {
     throw BadInput(option + " " + text + ": expected a count, 1-" +
                    std::to_string(platform::kTurnAllocationsMax));
   }
-  return static_cast<std::size_t>(value);
+  return static_cast<std::size_t>(*value);
 }
 
 struct ListenAddress {
