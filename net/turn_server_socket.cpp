@@ -228,7 +228,8 @@ void TurnServerSocket::on_stream_bytes(const std::shared_ptr<TcpConnection>& con
   std::size_t used = 0;
   while (!connection->closed) {
     const std::span<const std::uint8_t> rest(inbox.data() + used, inbox.size() - used);
-    const platform::Result<std::size_t> frame = platform::stream_frame_bytes(rest);
+    const platform::Result<std::size_t> frame =
+        platform::stream_frame_bytes(rest, core_.channel_numbers());
     if (!frame.ok()) {
       ++counters_.tcp_framing_errors;
       close_connection(connection, true);

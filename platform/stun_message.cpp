@@ -736,22 +736,32 @@ StunIntegrity check_stun_integrity(std::span<const std::uint8_t> bytes,
   return differs == 0 ? StunIntegrity::kValid : StunIntegrity::kInvalid;
 }
 
-TurnPacketKind classify_turn_packet(std::span<const std::uint8_t> bytes) {
+std::uint16_t channel_number_max(ChannelNumbers numbers) {
+  return numbers == ChannelNumbers::kRfc5766 ? kChannelNumberMaxRfc5766 : kChannelNumberMax;
+}
+
+TurnPacketKind classify_turn_packet(std::span<const std::uint8_t> bytes, ChannelNumbers numbers) {
   if (bytes.empty()) return TurnPacketKind::kOther;
   if (bytes[0] <= 3) return TurnPacketKind::kStun;
-  if (bytes[0] >= 64 && bytes[0] <= 79) return TurnPacketKind::kChannelData;
+  const unsigned first_byte_max = channel_number_max(numbers) >> 8;
+  if (bytes[0] >= (kChannelNumberMin >> 8) && bytes[0] <= first_byte_max) {
+    return TurnPacketKind::kChannelData;
+  }
   return TurnPacketKind::kOther;
 }
 
-Result<ChannelData> parse_channel_data(std::span<const std::uint8_t> bytes) {
+Result<ChannelData> parse_channel_data(std::span<const std::uint8_t> bytes,
+                                       ChannelNumbers numbers) {
   if (bytes.size() < kChannelDataHeaderBytes) {
     return error(ErrorCode::kInvalidArgument, "ChannelData of " + std::to_string(bytes.size()) +
                                                   " bytes is shorter than its 4-byte header");
   }
   const std::uint16_t channel = read_u16(bytes, 0);
-  if (channel < kChannelNumberMin || channel > kChannelNumberMax) {
-    return error(ErrorCode::kInvalidArgument,
-                 "channel " + hex16(channel) + " is outside 0x4000..0x4FFF");
+  const std::uint16_t channel_max = channel_number_max(numbers);
+  if (channel < kChannelNumberMin || channel > channel_max) {
+    return error(ErrorCode::kInvalidArgument, "channel " + hex16(channel) + " is outside " +
+                                                  hex16(kChannelNumberMin) + ".." +
+                                                  hex16(channel_max));
   }
   const std::size_t length = read_u16(bytes, 2);
   if (length > kTurnDataBytesMax) {
@@ -772,7 +782,7 @@ Result<ChannelData> parse_channel_data(std::span<const std::uint8_t> bytes) {
 }
 
 StunBytes encode_channel_data(std::uint16_t channel, std::span<const std::uint8_t> data, bool pad) {
-  assert(channel >= kChannelNumberMin && channel <= kChannelNumberMax);
+  assert(channel >= kChannelNumberMin && channel <= kChannelNumberMaxRfc5766);
   assert(data.size() <= kTurnDataBytesMax);
   StunBytes out;
   put_u16(out, channel);
@@ -782,9 +792,10 @@ StunBytes encode_channel_data(std::uint16_t channel, std::span<const std::uint8_
   return out;
 }
 
-Result<std::size_t> stream_frame_bytes(std::span<const std::uint8_t> buffered) {
+Result<std::size_t> stream_frame_bytes(std::span<const std::uint8_t> buffered,
+                                       ChannelNumbers numbers) {
   if (buffered.empty()) return std::size_t{0};
-  const TurnPacketKind kind = classify_turn_packet(buffered);
+  const TurnPacketKind kind = classify_turn_packet(buffered, numbers);
   if (kind == TurnPacketKind::kOther) {
     return error(ErrorCode::kInvalidArgument, "stream byte 0x" + hex16(buffered[0]).substr(4) +
                                                   " starts neither STUN nor ChannelData");

@@ -54,8 +54,17 @@ inline constexpr std::size_t kChannelDataHeaderBytes = 4;
 // RFC 8656 section 12: channel numbers 0x4000 through 0x4FFF; 0x5000 and up are reserved.
 inline constexpr std::uint16_t kChannelNumberMin = 0x4000;
 inline constexpr std::uint16_t kChannelNumberMax = 0x4FFF;
+// RFC 5766 section 11, which RFC 8656 replaced, allowed 0x4000 through 0x7FFF.
+inline constexpr std::uint16_t kChannelNumberMaxRfc5766 = 0x7FFF;
 // RFC 8656 section 14.7: REQUESTED-TRANSPORT's protocol number for UDP, the only one here.
 inline constexpr std::uint8_t kTransportProtocolUdp = 17;
+
+// Which channel numbers a TURN endpoint takes: RFC 8656's (the default, and all a client of
+// this codec binds), or RFC 5766's wider range, which clients written to it still draw from
+// (coturn's turnutils_uclient does): a server that must serve them says so in its config.
+enum class ChannelNumbers : std::uint8_t { kRfc8656, kRfc5766 };
+// kChannelNumberMax or kChannelNumberMaxRfc5766.
+std::uint16_t channel_number_max(ChannelNumbers numbers);
 
 using StunBytes = std::vector<std::uint8_t>;
 using StunTransactionId = std::array<std::uint8_t, kStunTransactionIdBytes>;
@@ -221,25 +230,32 @@ StunIntegrity check_stun_integrity(std::span<const std::uint8_t> bytes,
                                    std::span<const std::uint8_t> key);
 
 // What a packet on a TURN server's port is, by its first byte (RFC 7983, RFC 8656 section 12):
-// 0..3 STUN, 64..79 ChannelData, anything else (or nothing) neither.
+// 0..3 STUN, 64..79 ChannelData (64..127 under RFC 5766's numbers), anything else (or nothing)
+// neither.
 enum class TurnPacketKind : std::uint8_t { kStun, kChannelData, kOther };
-TurnPacketKind classify_turn_packet(std::span<const std::uint8_t> bytes);
+TurnPacketKind classify_turn_packet(std::span<const std::uint8_t> bytes,
+                                    ChannelNumbers numbers = ChannelNumbers::kRfc8656);
 
 struct ChannelData {
   std::uint16_t channel = 0;
   StunBytes data;
 };
-// One ChannelData message from a datagram or a stream frame: channel in 0x4000..0x4FFF, the
-// length within the bytes (trailing bytes are padding and ignored, RFC 8656 section 12.5).
-Result<ChannelData> parse_channel_data(std::span<const std::uint8_t> bytes);
+// One ChannelData message from a datagram or a stream frame: channel in 0x4000..0x4FFF (or
+// ..0x7FFF under RFC 5766's numbers), the length within the bytes (trailing bytes are padding
+// and ignored, RFC 8656 section 12.5).
+Result<ChannelData> parse_channel_data(std::span<const std::uint8_t> bytes,
+                                       ChannelNumbers numbers = ChannelNumbers::kRfc8656);
 // `pad`: round up to 4 bytes with zeros, as TCP and TLS need (over UDP it is optional).
-// `data` at most kTurnDataBytesMax (asserted).
+// `channel` in 0x4000..0x7FFF, one the caller bound under its own numbers, and `data` at most
+// kTurnDataBytesMax (both asserted).
 StunBytes encode_channel_data(std::uint16_t channel, std::span<const std::uint8_t> data, bool pad);
 
 // On a stream (TCP, TLS), where messages follow each other: how many bytes at the front of
 // `buffered` make the first whole message (a STUN message, or a ChannelData message with its
 // padding), 0 while more bytes are needed, or an error when the front is neither or claims more
 // than kStunMessageBytesMax: the stream cannot be resynchronised and should be closed.
-Result<std::size_t> stream_frame_bytes(std::span<const std::uint8_t> buffered);
+// `numbers` as for classify_turn_packet().
+Result<std::size_t> stream_frame_bytes(std::span<const std::uint8_t> buffered,
+                                       ChannelNumbers numbers = ChannelNumbers::kRfc8656);
 
 }  // namespace ccsim::platform

@@ -378,6 +378,28 @@ TEST(StunMessage, ChannelDataFramesAndErrors) {
             "ChannelData length 65535 is over the limit of 65471");
 }
 
+TEST(StunMessage, Rfc5766ChannelNumbersReachTo0x7FFFOnlyWhenAsked) {
+  const StunBytes high = hex("7f ff 00 01 2a 00 00 00");
+  EXPECT_EQ(classify_turn_packet(high), TurnPacketKind::kOther);
+  EXPECT_EQ(classify_turn_packet(high, ChannelNumbers::kRfc5766), TurnPacketKind::kChannelData);
+  EXPECT_EQ(classify_turn_packet(hex("50 00 00 00"), ChannelNumbers::kRfc5766),
+            TurnPacketKind::kChannelData);
+  EXPECT_EQ(classify_turn_packet(hex("80 00 00 00"), ChannelNumbers::kRfc5766),
+            TurnPacketKind::kOther);
+  EXPECT_EQ(classify_turn_packet(kSampleRequest, ChannelNumbers::kRfc5766), TurnPacketKind::kStun);
+  const Result<ChannelData> parsed = parse_channel_data(high, ChannelNumbers::kRfc5766);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed.value().channel, 0x7FFF);
+  EXPECT_EQ(parsed.value().data, hex("2a"));
+  EXPECT_EQ(parse_channel_data(high).error().message, "channel 0x7FFF is outside 0x4000..0x4FFF");
+  EXPECT_EQ(parse_channel_data(hex("3f ff 00 00"), ChannelNumbers::kRfc5766).error().message,
+            "channel 0x3FFF is outside 0x4000..0x7FFF");
+  EXPECT_EQ(encode_channel_data(0x7FFF, hex("2a"), true), high);
+  EXPECT_EQ(stream_frame_bytes(high, ChannelNumbers::kRfc5766).value(), 8U);
+  EXPECT_EQ(stream_frame_bytes(high).error().message,
+            "stream byte 0x7F starts neither STUN nor ChannelData");
+}
+
 TEST(StunMessage, StreamFramesAreFoundWholeOrWaitedFor) {
   StunBytes stream = kSampleRequest;  // 108 bytes
   const StunBytes channel = hex("40 01 00 05 01 02 03 04 05 00 00 00");

@@ -217,8 +217,12 @@ TurnServer::Reply TurnServer::on_channel_bind(core::Time now, Allocation& alloca
     return error_reply(request, 400, "Bad Request: CHANNEL-NUMBER and XOR-PEER-ADDRESS needed",
                        caller.key);
   }
-  if (*channel < kChannelNumberMin || *channel > kChannelNumberMax) {
-    return error_reply(request, 400, "Bad Request: channel outside 0x4000..0x4FFF", caller.key);
+  if (*channel < kChannelNumberMin || *channel > channel_number_max(config_.channel_numbers)) {
+    return error_reply(request, 400,
+                       config_.channel_numbers == ChannelNumbers::kRfc5766
+                           ? "Bad Request: channel outside 0x4000..0x7FFF"
+                           : "Bad Request: channel outside 0x4000..0x4FFF",
+                       caller.key);
   }
   if (peer->family != allocation.relay.family) {
     return error_reply(request, 443, "Peer Address Family Mismatch", caller.key);
@@ -268,7 +272,7 @@ void TurnServer::on_send_indication(core::Time now, const FiveTuple& five_tuple,
 // channel not bound; it refreshes nothing.
 void TurnServer::on_channel_data(core::Time now, const FiveTuple& five_tuple,
                                  std::span<const std::uint8_t> bytes, TurnOutput& out) {
-  Result<ChannelData> channel_data = parse_channel_data(bytes);
+  Result<ChannelData> channel_data = parse_channel_data(bytes, config_.channel_numbers);
   const auto it = allocations_.find(five_tuple);
   if (!channel_data.ok() || it == allocations_.end()) {
     ++counters_.channel_data_dropped;

@@ -63,7 +63,7 @@ TurnOutput TurnServer::on_client_packet(core::Time now, const FiveTuple& five_tu
                                         std::span<const std::uint8_t> bytes) {
   TurnOutput out;
   expire(now, out);
-  switch (classify_turn_packet(bytes)) {
+  switch (classify_turn_packet(bytes, config_.channel_numbers)) {
     case TurnPacketKind::kStun:
       on_stun(now, five_tuple, bytes, out);
       break;

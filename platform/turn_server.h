@@ -33,9 +33,11 @@
 //    (reserving port+1 for kTurnReservationLifetime under a RESERVATION-TOKEN) are honoured.
 //  - Refresh sets the lifetime (max(default, min(asked, max)); 0 deletes), CreatePermission
 //    installs permissions by peer IP for 300 s, ChannelBind binds 0x4000..0x4FFF for 10 minutes
-//    (400 on any conflict with a live binding) and refreshes the peer's permission. Any request
-//    on a 5-tuple without an allocation gets 437; with another username than the allocation's,
-//    441.
+//    (400 on any conflict with a live binding, or for a number outside the range) and refreshes
+//    the peer's permission. With channel_numbers kRfc5766 the range is RFC 5766's 0x4000..0x7FFF,
+//    for ChannelBind and ChannelData alike, so clients written to RFC 5766 can use channels. Any
+//    request on a 5-tuple without an allocation gets 437; with another username than the
+//    allocation's, 441.
 //  - Send indications and ChannelData go to the peer when the allocation has a permission (Send)
 //    or the channel is bound (ChannelData; RFC 8656 section 12.6 asks for no permission check).
 //    A peer's datagram reaches the client only through a live permission for its IP, as
@@ -111,6 +113,8 @@ struct TurnServerConfig {
   std::chrono::seconds nonce_lifetime = kTurnNonceLifetimeDefault;
   std::size_t allocations_per_user_max = kTurnAllocationsPerUserDefault;
   std::size_t allocations_max = kTurnAllocationsMax;  // at most kTurnAllocationsMax
+  // The channel numbers ChannelBind and ChannelData take; RFC 8656's unless told otherwise.
+  ChannelNumbers channel_numbers = ChannelNumbers::kRfc8656;
 };
 
 struct TurnToClient {
@@ -167,6 +171,8 @@ class TurnServer {
 
   const TurnCounters& counters() const { return counters_; }
   std::size_t allocation_count() const { return allocations_.size(); }
+  // What a driver cutting a stream into frames (stream_frame_bytes) must take as ChannelData.
+  ChannelNumbers channel_numbers() const { return config_.channel_numbers; }
 
  private:
   struct Channel {

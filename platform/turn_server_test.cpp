@@ -477,6 +477,48 @@ TEST(TurnServer, Rfc8656Sec12_5_ChannelDataIsPaddedOverTcp) {
             std::vector<TransportAddress>{relay});
 }
 
+TEST_F(TurnServerTest, Rfc8656Sec12_ByDefaultChannelsAbove0x4FFFAreRefused) {
+  const TransportAddress relay =
+      *alice.allocate(at_s(0)).address(StunAttributeType::kXorRelayedAddress);
+  const StunMessage refused = alice.call(at_s(1), channel_bind(alice, 0x5000, kPeer));
+  EXPECT_EQ(code_of(refused), 400);
+  EXPECT_EQ(refused.error_code()->reason, "Bad Request: channel outside 0x4000..0x4FFF");
+  // ChannelData on 0x5000 is neither relayed nor taken for ChannelData at all.
+  EXPECT_TRUE(alice.send_bytes(at_s(2), StunBytes{0x50, 0x00, 0x00, 0x01, 'x'}).to_peers.empty());
+  EXPECT_EQ(server.counters().not_stun_dropped, 1U);
+  EXPECT_TRUE(server.on_peer_packet(at_s(2), relay, kPeer, bytes_of("a")).to_clients.empty());
+}
+
+// RFC 5766 section 11's range, for clients written to it (coturn's turnutils_uclient).
+TEST(TurnServer, Rfc5766Sec11_ChannelNumbersUpTo0x7FFFWhenConfigured) {
+  TurnServerConfig config = test_config();
+  config.channel_numbers = ChannelNumbers::kRfc5766;
+  TurnServer server(config, core::RandomStream(7, 1));
+  Client client(server, tuple_of(kClient), "alice", "wonderland");
+  const TransportAddress relay =
+      *client.allocate(at_s(0)).address(StunAttributeType::kXorRelayedAddress);
+  EXPECT_EQ(client.call(at_s(1), channel_bind(client, 0x7FFF, kPeer)).message_class,
+            StunClass::kSuccessResponse);
+  const StunMessage refused = client.call(at_s(1), channel_bind(client, 0x8000, kOtherPeer));
+  EXPECT_EQ(code_of(refused), 400);
+  EXPECT_EQ(refused.error_code()->reason, "Bad Request: channel outside 0x4000..0x7FFF");
+  EXPECT_EQ(code_of(client.call(at_s(1), channel_bind(client, 0x3FFF, kOtherPeer))), 400);
+
+  const TurnOutput sent = client.send_bytes(at_s(2), StunBytes{0x7F, 0xFF, 0x00, 0x02, 'h', 'i'});
+  ASSERT_EQ(sent.to_peers.size(), 1U);
+  EXPECT_EQ(sent.to_peers[0].relay, relay);
+  EXPECT_EQ(sent.to_peers[0].peer, kPeer);
+  EXPECT_EQ(sent.to_peers[0].bytes, bytes_of("hi"));
+  const TurnOutput back = server.on_peer_packet(at_s(3), relay, kPeer, bytes_of("abc"));
+  ASSERT_EQ(back.to_clients.size(), 1U);
+  EXPECT_EQ(back.to_clients[0].bytes, (StunBytes{0x7F, 0xFF, 0x00, 0x03, 'a', 'b', 'c'}));
+  // 0x80 starts no ChannelData in either range (RFC 7983: RTP and RTCP).
+  EXPECT_TRUE(client.send_bytes(at_s(4), StunBytes{0x80, 0x00, 0x00, 0x01, 'x'}).to_peers.empty());
+  EXPECT_EQ(server.counters().not_stun_dropped, 1U);
+  EXPECT_EQ(server.counters().relayed_to_peers, 1U);
+  EXPECT_EQ(server.counters().relayed_to_clients, 1U);
+}
+
 TEST_F(TurnServerTest, Rfc8489Sec6_3_MalformedInputIsAnsweredOnlyWhenItIsARequest) {
   // A request whose length field disagrees with its size: 400, with the parser's reason.
   StunBytes broken = encode_stun(alice.request(StunMethod::kBinding));
