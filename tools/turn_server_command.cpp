@@ -29,6 +29,7 @@ const char* const kTurnServerUsage =
     "usage: ccsim turn-server --realm REALM (--user NAME:PASSWORD... | --auth-secret SECRET)\n"
     "                         [--listen IP:PORT] [--relay-ip IP] [--min-port N] [--max-port N]\n"
     "                         [--allocations-per-user N] [--allocations-max N]\n"
+    "                         [--channel-range rfc8656|rfc5766]\n"
     "\n"
     "Runs the platform's TURN relay (RFC 8656) on UDP and TCP at the listen address, the same\n"
     "server core the simulator runs. Clients authenticate with long-term credentials (--user)\n"
@@ -64,7 +65,11 @@ po::options_description turn_server_options() {
       "allocations-max",
       po::value<std::string>()->default_value(std::to_string(platform::kTurnAllocationsMax)),
       "allocations held at once in all, at most the default; past it, 508 (coturn's "
-      "total-quota)");
+      "total-quota)")(
+      "channel-range", po::value<std::string>()->default_value("rfc8656"),
+      "the channel numbers ChannelBind and ChannelData take: rfc8656 (0x4000-0x4FFF, RFC 8656 "
+      "section 12) or rfc5766 (0x4000-0x7FFF, the range RFC 5766 allowed and clients written "
+      "to it, coturn's turnutils_uclient among them, still draw from)");
   return options;
 }
 
@@ -85,6 +90,12 @@ std::size_t parse_count(const std::string& text, const std::string& option) {
                    std::to_string(platform::kTurnAllocationsMax));
   }
   return static_cast<std::size_t>(*value);
+}
+
+platform::ChannelNumbers parse_channel_range(const std::string& text) {
+  if (text == "rfc8656") return platform::ChannelNumbers::kRfc8656;
+  if (text == "rfc5766") return platform::ChannelNumbers::kRfc5766;
+  throw BadInput("--channel-range " + text + ": expected rfc8656 or rfc5766");
 }
 
 struct ListenAddress {
@@ -171,6 +182,7 @@ platform::TurnServerConfig config_of(const po::variables_map& vm, const ListenAd
       parse_count(vm["allocations-per-user"].as<std::string>(), "--allocations-per-user");
   config.allocations_max =
       parse_count(vm["allocations-max"].as<std::string>(), "--allocations-max");
+  config.channel_numbers = parse_channel_range(vm["channel-range"].as<std::string>());
   return config;
 }
 
@@ -231,6 +243,9 @@ int serve(const ListenAddress& listen, platform::TurnServerConfig config) {
   const std::string ports =
       std::to_string(config.relay_port_min) + "-" + std::to_string(config.relay_port_max);
   const std::string realm = config.realm;
+  const std::string channels = config.channel_numbers == platform::ChannelNumbers::kRfc5766
+                                   ? "0x4000-0x7FFF (RFC 5766)"
+                                   : "0x4000-0x4FFF";
 
   asio::io_context io;
   net::TurnServerSocket server(io, std::move(config), seed, listen.ip, listen.port);
@@ -247,7 +262,8 @@ int serve(const ListenAddress& listen, platform::TurnServerConfig config) {
   const platform::TransportAddress where = net::transport_address_of(listen.ip, server.port());
   std::cerr << "ccsim turn-server: listening on " << platform::transport_address_text(where)
             << " (UDP and TCP), realm " << realm << ", " << users << ", relayed addresses on "
-            << relays.substr(0, relays.rfind(':')) << " ports " << ports << std::endl;
+            << relays.substr(0, relays.rfind(':')) << " ports " << ports << ", channels "
+            << channels << std::endl;
   io.run();
   print_counters(server);
   return kExitPassed;
