@@ -293,20 +293,24 @@ SignalingOutput Signaling::connect(core::Time now, const Call& call, std::string
   return out;
 }
 
+// STUN first, then the organization's own TURN servers, then the region's, each with a
+// credential from its secret that holds the session's longest life.
 nlohmann::ordered_json Signaling::ice_servers_of(core::Time now, const LiveSession& session) const {
   Out servers = Out::array();
   if (!config_.stun_urls.empty()) servers.push_back(Out{{"urls", config_.stun_urls}});
-  if (!config_.turn_urls.empty()) {
-    const auto now_s =
-        static_cast<std::uint64_t>((config_.epoch.utc.time_since_epoch() +
-                                    std::chrono::duration_cast<std::chrono::seconds>(now))
-                                       .count());
+  const auto now_s = static_cast<std::uint64_t>(
+      (config_.epoch.utc.time_since_epoch() + std::chrono::duration_cast<std::chrono::seconds>(now))
+          .count());
+  const auto add_turn = [&](const std::string& secret, const std::vector<std::string>& urls) {
     const TurnCredential credential =
-        issue_turn_credential(config_.turn_secret, session.id, now_s, kSessionLifetimeMax);
-    servers.push_back(Out{{"urls", config_.turn_urls},
-                          {"username", credential.username},
-                          {"credential", credential.password}});
+        issue_turn_credential(secret, session.id, now_s, kSessionLifetimeMax);
+    servers.push_back(Out{
+        {"urls", urls}, {"username", credential.username}, {"credential", credential.password}});
+  };
+  for (const PartnerTurn& partner : config_.partner_turn) {
+    if (partner.organization == session.organization) add_turn(partner.secret, partner.urls);
   }
+  if (!config_.turn_urls.empty()) add_turn(config_.turn_secret, config_.turn_urls);
   return servers;
 }
 

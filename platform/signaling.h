@@ -87,11 +87,20 @@ enum class SessionEnd : std::uint8_t { kClosed, kExpired, kDeviceError, kDeviceG
 inline constexpr std::size_t kSessionEnds = 4;
 std::string_view session_end_name(SessionEnd end);  // "closed", "expired", ...
 
+// A TURN server an organization runs itself (a partner's): its sessions are given it before the
+// region's, with time-limited credentials from its own shared secret.
+struct PartnerTurn {
+  std::string organization;  // the organization's id
+  std::string secret;
+  std::vector<std::string> urls;
+};
+
 struct SignalingConfig {
   std::string region = "default";
   std::string turn_secret;             // shared with the region's TURN servers
   std::vector<std::string> stun_urls;  // "stun:HOST:PORT"
   std::vector<std::string> turn_urls;  // "turn:HOST:PORT?transport=udp", "turns:HOST:443?..."
+  std::vector<PartnerTurn> partner_turn;
   std::chrono::seconds expiry = kSessionExpiryDefault;
   RunEpoch epoch{};  // the UTC instant of Time 0: TURN credentials expire in Unix seconds
 };

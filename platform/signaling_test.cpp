@@ -143,6 +143,29 @@ TEST_F(SignalingTest, ConnectTakesASeatAndHandsOutTimeLimitedTurnCredentials) {
   EXPECT_EQ(opened[0].device, "CAM-1");
 }
 
+// A partner's TURN server comes before the region's for its organization's sessions only, with a
+// credential from the partner's secret.
+TEST_F(SignalingTest, AnOrganizationsOwnTurnServerIsListedFirstWithItsOwnCredential) {
+  SignalingConfig with_partner = config();
+  with_partner.partner_turn = {
+      {acme_, "partner-secret", {"turn:relay.partner.example:3478?transport=udp"}},
+      {"org-somebody-else", "other", {"turn:relay.other.example:3478"}}};
+  Signaling signaling(with_partner, registry_, tenancy_, audit_log_);
+  const Json reply = Json::parse(
+      signaling
+          .from_viewer(at(10), alice_, acme_,
+                       R"({"jsonrpc":"2.0","id":1,"method":"connect","params":{"peer":"CAM-1"}})")
+          .reply);
+  const Json& servers = reply["result"]["iceServers"];
+  ASSERT_EQ(servers.size(), 3u) << reply.dump();
+  EXPECT_EQ(servers[1]["urls"][0], "turn:relay.partner.example:3478?transport=udp");
+  EXPECT_EQ(servers[1]["username"], "1767657610:ses-000001");
+  // By Python: base64(hmac.new(b"partner-secret", b"1767657610:ses-000001", sha1).digest()).
+  EXPECT_EQ(servers[1]["credential"], "D+Kig4MxHwMgnaQq+CBfrLuozMY=");
+  EXPECT_EQ(servers[2]["urls"][0], "turn:turn.eu-west.example:3478?transport=udp");
+  EXPECT_EQ(servers[2]["credential"], "zvtz8qHX245/UQ2mOGy2RPZgP2s=");
+}
+
 TEST_F(SignalingTest, RelaysOfferAnswerAndTrickledCandidatesBothWays) {
   ASSERT_TRUE(Json::parse(connect(10, alice_, "CAM-1").reply).contains("result"));
   const std::string invite = R"({"jsonrpc":"2.0","id":"inv-7","method":"invite","params":)"
