@@ -54,6 +54,7 @@ class RealDriver final : public scenarios::Driver {
   void end_region_fault(std::uint32_t region, const scenarios::Fault& fault) override;
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
+  double uplink_bps(std::uint32_t site) const override;
 
   struct Parts;  // what the driver keeps, in its .cpp
 

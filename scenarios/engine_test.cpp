@@ -352,6 +352,7 @@ class FaultlessDriver final : public Driver {
   bool makes_regions() const override { return false; }
   void run(core::Time) override {}
   NetworkCounters network() const override { return {}; }
+  double uplink_bps(std::uint32_t) const override { return 0; }
 
  protected:
   void set_platform_callback(core::Time, Callback, Phase) override {}

@@ -176,6 +176,9 @@ std::string read_name_key(const Reader& reader, const Field& field, KeyType type
       return read_reference(reader, field, names.profiles, "a profile");
     case KeyType::kViewer:
       return read_reference(reader, field, names.viewers, "a viewer (a name under viewers:)");
+    case KeyType::kTurnServer:
+      return read_reference(reader, field, names.turn_servers,
+                            "a TURN server (a name under turn_servers:, or turn-REGION)");
     case KeyType::kScope:
       return read_scope(reader, field, names);
     case KeyType::kRollout:

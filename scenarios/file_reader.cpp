@@ -545,6 +545,7 @@ Names names_of(const Scenario& scenario) {
   }
   for (const Profile& profile : scenario.profiles) names.profiles.push_back(profile.name);
   for (const Viewer& viewer : scenario.viewers) names.viewers.push_back(viewer.name);
+  for (const TurnServer& server : scenario.turn_servers) names.turn_servers.push_back(server.name);
   return names;
 }
 

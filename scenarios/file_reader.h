@@ -203,8 +203,9 @@ struct Names {
   std::vector<std::string> organizations;  // in file order
   std::vector<std::string> profiles;       // in file order
   std::set<std::string> models;
-  std::vector<std::string> viewers;   // in file order
-  std::set<std::string> owned_sites;  // sites of an organization (each a resource group)
+  std::vector<std::string> viewers;       // in file order
+  std::vector<std::string> turn_servers;  // in file order, then each region's default
+  std::set<std::string> owned_sites;      // sites of an organization (each a resource group)
   // Versions deploy and rollout may name: the releases', sorted (the platform deploys only what
   // it published).
   std::vector<std::string> versions;

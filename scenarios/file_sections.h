@@ -47,6 +47,9 @@ void read_update_settings(const Reader& reader, const MapView& root, Scenario& s
 // viewers: client sites, each {name, region, nat, firewall, latency}.
 std::vector<Viewer> read_viewers(const Reader& reader, const Field& field,
                                  const std::vector<Region>& regions);
+// turn_servers: each {name, region | organization, host}, into scenario.turn_servers.
+void read_turn_servers(const Reader& reader, const Field& field, const Names& names,
+                       Scenario& scenario);
 std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
                                  const std::vector<Organization>& organizations,
                                  const std::vector<OrganizationField>& fields,

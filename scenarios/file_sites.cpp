@@ -430,7 +430,8 @@ std::vector<Viewer> read_viewers(const Reader& reader, const Field& field,
   std::set<std::string> names;
   for (const Field& item : open_list(reader, field, kViewersPerScenarioMax, "viewers")) {
     reader.recover([&] {
-      const MapView map = open_map(reader, item, {"name", "region", "nat", "firewall", "latency"});
+      const MapView map =
+          open_map(reader, item, {"name", "region", "nat", "firewall", "latency", "keepalive"});
       Viewer viewer;
       viewer.line = reader.line_of(item);
       const Field name = map.require("name", kIdentifierExpected);
@@ -447,6 +448,10 @@ std::vector<Viewer> read_viewers(const Reader& reader, const Field& field,
                [&](const Field& firewall) { viewer.firewall = read_firewall(reader, firewall); });
       map.with("latency", [&](const Field& latency) {
         viewer.latency = read_duration(reader, latency, Duration::zero(), kViewerLatencyMax);
+      });
+      map.with("keepalive", [&](const Field& keepalive) {
+        viewer.keepalive =
+            read_duration(reader, keepalive, kViewerKeepaliveMin, kViewerKeepaliveMax);
       });
       viewers.push_back(std::move(viewer));
     });

@@ -24,21 +24,33 @@ constexpr std::string_view kViewerOffer =
 constexpr std::string_view kViewerCandidate =
     "candidate:1 1 udp 2130706431 192.168.1.20 54000 typ host";
 
-std::vector<platform::SignalingConfig> signaling_configs(const Scenario& scenario,
-                                                         std::uint64_t seed) {
-  std::vector<std::string> regions;
-  for (const Region& region : scenario.regions) regions.push_back(region.name);
-  if (regions.empty()) regions.push_back("cloud");
+// UDP and TCP on 3478, TLS on 443.
+std::vector<std::string> turn_urls(const TurnServer& server) {
+  const std::string host = turn_host(server);
+  return {"turn:" + host + ":3478?transport=udp", "turn:" + host + ":3478?transport=tcp",
+          "turns:" + host + ":443?transport=tcp"};
+}
+
+std::vector<platform::SignalingConfig> signaling_configs(
+    const Scenario& scenario, const std::vector<TurnServer>& servers,
+    const std::vector<std::string>& organization_ids, std::uint64_t seed) {
   std::vector<platform::SignalingConfig> configs;
-  for (const std::string& region : regions) {
+  for (const std::string& region : platform_regions(scenario)) {
     platform::SignalingConfig config;
     config.region = region;
     config.turn_secret = "turn-secret-" + std::to_string(seed);
-    const std::string turn = "turn." + region + ".ccsim.test";
     config.stun_urls = {"stun:stun." + region + ".ccsim.test:3478"};
-    config.turn_urls = {"turn:" + turn + ":3478?transport=udp",
-                        "turn:" + turn + ":3478?transport=tcp",
-                        "turns:" + turn + ":443?transport=tcp"};
+    for (const TurnServer& server : servers) {
+      if (!server.organization.empty()) {
+        const int organization = organization_index(scenario, server.organization);
+        assert(organization >= 0 && "the loader checks the name");
+        config.partner_turn.push_back(platform::PartnerTurn{
+            organization_ids[static_cast<std::size_t>(organization)],
+            "partner-secret-" + server.name + "-" + std::to_string(seed), turn_urls(server)});
+      } else if (server.region == region) {
+        for (std::string& url : turn_urls(server)) config.turn_urls.push_back(std::move(url));
+      }
+    }
     config.epoch = scenario.epoch;
     configs.push_back(std::move(config));
   }
@@ -57,23 +69,35 @@ std::string request_text(std::string_view method, Json params, int id) {
 }  // namespace
 
 LiveSessions::LiveSessions(Deployment& deployment, Driver& driver)
-    : deployment_(deployment), driver_(driver) {
+    : deployment_(deployment),
+      driver_(driver),
+      regions_(platform_regions(deployment.scenario)),
+      servers_(turn_servers_with_defaults(deployment.scenario)),
+      server_up_(servers_.size(), true),
+      relay_bps_(servers_.size(), 0.0),
+      at_site_(deployment.scenario.sites.size()) {
   if (!deployment_.control_plane) return;
   deployment_.platform.set_signaling(
-      signaling_configs(deployment_.scenario, deployment_.seed),
+      signaling_configs(deployment_.scenario, servers_, deployment_.tenants.organization_ids,
+                        deployment_.seed),
       [this](Time now, const std::string& session, std::string text) {
         on_viewer_message(now, session, std::move(text));
       });
 }
 
-Duration LiveSessions::latency(const Session& session) const {
+const Viewer& LiveSessions::viewer_of(const Session& session) const {
+  static const Viewer kPublicViewer{};
   return session.viewer < 0
-             ? Viewer{}.latency
-             : deployment_.scenario.viewers[static_cast<std::size_t>(session.viewer)].latency;
+             ? kPublicViewer
+             : deployment_.scenario.viewers[static_cast<std::size_t>(session.viewer)];
+}
+
+Duration LiveSessions::latency(const Session& session) const {
+  return viewer_of(session).latency;
 }
 
 void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Action& action,
-                           const std::string& actor, const std::string& organization) {
+                           const std::string& actor, int organization) {
   if (!deployment_.control_plane || sessions_.size() >= kLiveSessionsPerRunMax) {
     ++deployment_.actions.live_video_refused;
     return;
@@ -81,12 +105,15 @@ void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Act
   const auto index = static_cast<std::uint32_t>(sessions_.size());
   Session session;
   session.device = device;
+  session.site = deployment_.layout.site_of_device[device];
   session.viewer = viewer;
   session.length = action.session_length;
-  session.bitrate_bps = action.bitrate_bps;
+  session.top_bps = action.bitrate_bps;
   session.requested = now;
   session.actor = actor;
   session.organization = organization;
+  session.organization_id =
+      deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)];
   sessions_.push_back(std::move(session));
   driver_.at_platform(now + latency(sessions_.back()),
                       [this, index](Time at) { connect(at, index); });
@@ -95,9 +122,13 @@ void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Act
 
 std::string LiveSessions::send(Time now, const Session& session, const std::string& text) {
   platform::SignalingOutput output = deployment_.platform.viewer_signaling(
-      now, session.region, session.actor, session.organization, text, out_);
+      now, session.region, session.actor, session.organization_id, text, out_);
   driver_.dispatch_platform(now, out_);
   return std::move(output.reply);
+}
+
+void LiveSessions::send_close(Time now, const Session& session) {
+  (void)send(now, session, request_text("close", {{"session", session.id}}, 3));
 }
 
 // The viewer's connect reaches the device's region; its answer comes back a latency later, and
@@ -158,9 +189,9 @@ void LiveSessions::deliver(Time now, std::uint32_t index, const std::string& tex
     by_id_.erase(session.id);
     if (!session.settled) {
       give_up(now, index);
-    } else {
+    } else if (session.running) {
       ++deployment_.live.ended_early;
-      stop(index);
+      stop(now, index);
     }
     return;
   }
@@ -172,41 +203,29 @@ void LiveSessions::deliver(Time now, std::uint32_t index, const std::string& tex
 void LiveSessions::set_up(Time now, std::uint32_t index) {
   Session& session = sessions_[index];
   session.settled = true;
-  const Scenario& scenario = deployment_.scenario;
-  const Site& site = scenario.sites[deployment_.layout.site_of_device[session.device]];
-  const Viewer viewer =
-      session.viewer < 0 ? Viewer{} : scenario.viewers[static_cast<std::size_t>(session.viewer)];
+  const Site& site = deployment_.scenario.sites[session.site];
+  const Viewer& viewer = viewer_of(session);
   const sim::IceTraversal ice =
       sim::traverse(ice_side(site.nat, site.firewall), ice_side(viewer.nat, viewer.firewall));
   const Duration between = 2 * (viewer.latency + site.uplink.latency);  // a round trip
-  const Duration to_relay = 2 * std::max(viewer.latency, site.uplink.latency);
   Duration checks = between * (ice.peer_reflexive_learnt > 0 ? 2 : 1);
+  if (ice.outcome != sim::IceOutcome::kPeerToPeer) {
+    session.relay = relay_for(session);
+    if (session.relay < 0) {  // every relay it could use is down
+      by_id_.erase(session.id);
+      ++deployment_.live.failed;
+      send_close(now, session);
+      return;
+    }
+    session.tcp = ice.outcome == sim::IceOutcome::kRelayedTcp;
+    checks = relay_setup(session);
+  }
   LiveSessionCounters& live = deployment_.live;
-  switch (ice.outcome) {
-    case sim::IceOutcome::kPeerToPeer:
-      ++live.peer_to_peer;
-      break;
-    case sim::IceOutcome::kRelayedUdp:
-      ++live.relayed_udp;
-      session.relayed = true;
-      checks = 2 * to_relay + between;
-      break;
-    case sim::IceOutcome::kRelayedTcp:
-      ++live.relayed_tcp;
-      session.relayed = true;
-      checks = 4 * to_relay + between;
-      break;
-  }
+  ++(session.relay < 0 ? live.peer_to_peer : session.tcp ? live.relayed_tcp : live.relayed_udp);
   live.setup_us.add(static_cast<std::uint64_t>((now - session.requested + checks).count()));
-  session.running = true;
-  live.concurrent_peak = std::max(live.concurrent_peak, ++running_);
-  if (session.relayed) {
-    if (relay_bps_.size() <= session.region) relay_bps_.resize(session.region + 1, 0.0);
-    relay_bps_[session.region] += 2 * session.bitrate_bps;
-    live.relay_peak_bps = std::max(live.relay_peak_bps, relay_bps_[session.region]);
-  }
   session.closes_at = now + checks + session.length;
   driver_.at_platform(session.closes_at, [this, index](Time at) { close(at, index); });
+  start_media(now + checks, index);
   keep_alive(now, index);
 }
 
@@ -223,15 +242,6 @@ void LiveSessions::keep_alive(Time now, std::uint32_t index) {
   });
 }
 
-void LiveSessions::stop(std::uint32_t index) {
-  Session& session = sessions_[index];
-  if (!session.running) return;
-  session.running = false;
-  assert(running_ > 0);
-  --running_;
-  if (session.relayed) relay_bps_[session.region] -= 2 * session.bitrate_bps;
-}
-
 // No answer in time (or the platform ended the session first): the viewer stops waiting and
 // closes what it opened, so its seat comes back.
 void LiveSessions::give_up(Time now, std::uint32_t index) {
@@ -241,15 +251,15 @@ void LiveSessions::give_up(Time now, std::uint32_t index) {
   ++deployment_.live.failed;
   if (!by_id_.contains(session.id)) return;
   by_id_.erase(session.id);
-  (void)send(now, session, request_text("close", {{"session", session.id}}, 3));
+  send_close(now, session);
 }
 
 void LiveSessions::close(Time now, std::uint32_t index) {
   Session& session = sessions_[index];
   if (!by_id_.contains(session.id)) return;  // the platform ended it first
   by_id_.erase(session.id);
-  stop(index);
-  (void)send(now, session, request_text("close", {{"session", session.id}}, 3));
+  stop(now, index);
+  send_close(now, session);
 }
 
 }  // namespace ccsim::scenarios

@@ -77,6 +77,7 @@ namespace {
 
 std::string where(const Fault& f) {
   if (f.kind == FaultKind::kTaskManagerRestart) return "the platform";
+  if (f.kind == FaultKind::kTurnServerDown) return "TURN server " + f.server;
   if (f.kind == FaultKind::kDeviceCrash || f.kind == FaultKind::kClockSkew) {
     return "the first " + std::to_string(f.devices.count) + " devices of site " + f.devices.site;
   }

@@ -11,6 +11,7 @@
 #include "core/yaml_documents.h"
 #include "scenarios/file_overrides.h"
 #include "scenarios/file_sections.h"
+#include "scenarios/model/turn_servers.h"
 
 namespace ccsim::scenarios {
 namespace {
@@ -21,7 +22,7 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 23> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 24> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
@@ -41,6 +42,7 @@ constexpr std::array<std::string_view, 23> kTopLevelKeys = {"name",
                                                             "fleet",
                                                             "sites",
                                                             "viewers",
+                                                            "turn_servers",
                                                             "timeline",
                                                             "swarm",
                                                             "checks"};
@@ -102,6 +104,10 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
     scenario.viewers = read_viewers(reader, viewers, scenario.regions);
   });
   Names names = names_of(scenario);
+  root.with("turn_servers",
+            [&](const Field& servers) { read_turn_servers(reader, servers, names, scenario); });
+  scenario.turn_servers = turn_servers_with_defaults(scenario);
+  for (const TurnServer& server : scenario.turn_servers) names.turn_servers.push_back(server.name);
   check_organizations(reader, organizations, scenario, names);
   reader.recover([&] { read_timeline(reader, root.find("timeline"), names, scenario); });
   root.with("swarm",

@@ -1,6 +1,7 @@
 #include "scenarios/scenario_file.h"
 
 #include "platform/audit_log.h"
+#include "scenarios/model/turn_servers.h"
 
 #include <gtest/gtest.h>
 
@@ -909,6 +910,71 @@ TEST(ScenarioFileErrors, Viewers) {
                     "viewers.0.firewall.udp", "expected one of blocked, allowed");
   expect_file_error(error("  - {name: home, colour: red}\n"), 6, "viewers.0.colour", "latency");
   expect_file_error(error("  - {name: home}\n", "office"), 8, "timeline.0.from", "one of home");
+  expect_file_error(error("  - {name: home, keepalive: 500ms}\n"), 6, "viewers.0.keepalive",
+                    "at least 1s");
+  expect_file_error(error("  - {name: home, keepalive: 2h}\n"), 6, "viewers.0.keepalive",
+                    "at most 1h");
+}
+
+TEST(ScenarioFileErrors, TurnServers) {
+  const auto error = [](const std::string& servers, const std::string& down = "turn-eu-west") {
+    return parse_error(
+        "name: x\nduration: 1h\norganizations:\n  - {name: acme, sites: [{name: "
+        "lund, devices: [{count: 1}]}]}\nturn_servers:\n" +
+        servers + "timeline:\n  - {at: 1m, do: fault, kind: turn_server_down, for: 1m, server: " +
+        down + "}\nchecks:\n  - {id: up, expect: all_devices_connected}\n");
+  };
+  expect_file_error(error("  - {name: a, region: eu-west}\n  - {name: a, region: eu-west}\n"), 7,
+                    "turn_servers.1.name", "\"a\" names two TURN servers; expected unique names");
+  expect_file_error(error("  - {name: a}\n"), 6, "turn_servers.0",
+                    "expected exactly one of region and organization");
+  expect_file_error(error("  - {name: a, region: eu-west, organization: acme}\n"), 6,
+                    "turn_servers.0.organization", "exactly one of region and organization");
+  expect_file_error(error("  - {name: a, region: mars}\n"), 6, "turn_servers.0.region",
+                    "\"mars\" is not a platform region (one under regions:, or the cloud's); "
+                    "expected one of eu-west");
+  expect_file_error(error("  - {name: a, organization: initech}\n"), 6,
+                    "turn_servers.0.organization", "expected one of acme");
+  expect_file_error(error("  - {name: a, region: eu-west, port: 3478}\n"), 6, "turn_servers.0.port",
+                    "host");
+  expect_file_error(error("  - {name: a, region: eu-west}\n", "b"), 8, "timeline.0.server",
+                    "\"b\" is not a TURN server (a name under turn_servers:, or turn-REGION); "
+                    "expected one of a");
+}
+
+TEST(ScenarioFile, TurnServersAndTheirDefaults) {
+  const Scenario s = parse(R"(
+name: x
+duration: 1h
+regions:
+  - {name: eu-west}
+  - {name: us-east}
+organizations:
+  - {name: acme, sites: [{name: lund, devices: [{count: 1}]}]}
+turn_servers:
+  - {name: turn-a, region: eu-west}
+  - {name: acme-relay, organization: acme, host: relay.acme.example}
+viewers:
+  - {name: home, keepalive: 15s}
+timeline:
+  - {at: 1m, do: fault, kind: turn_server_down, server: turn-us-east, for: 5m}
+checks:
+  - {id: up, expect: all_devices_connected}
+)");
+  // us-east got none from the file: it has its default, after the file's.
+  ASSERT_EQ(s.turn_servers.size(), 3u);
+  EXPECT_EQ(s.turn_servers[0].name, "turn-a");
+  EXPECT_EQ(s.turn_servers[0].region, "eu-west");
+  EXPECT_EQ(turn_host(s.turn_servers[0]), "turn.turn-a.ccsim.test");
+  EXPECT_EQ(s.turn_servers[1].organization, "acme");
+  EXPECT_TRUE(s.turn_servers[1].region.empty());
+  EXPECT_EQ(turn_host(s.turn_servers[1]), "relay.acme.example");
+  EXPECT_EQ(s.turn_servers[2].name, "turn-us-east");
+  EXPECT_EQ(s.turn_servers[2].region, "us-east");
+  ASSERT_EQ(s.timeline.size(), 1u);
+  EXPECT_EQ(s.timeline[0].kind, FaultKind::kTurnServerDown);
+  EXPECT_EQ(s.timeline[0].server, "turn-us-east");
+  EXPECT_EQ(s.viewers[0].keepalive, std::chrono::seconds(15));
 }
 
 TEST(ScenarioFile, ViewersGiveEveryField) {
@@ -937,6 +1003,7 @@ checks:
   EXPECT_EQ(home.latency, std::chrono::milliseconds(45));
   EXPECT_FALSE(s.viewers[1].nat.has_value());
   EXPECT_EQ(s.viewers[1].latency, std::chrono::milliseconds(20));
+  EXPECT_EQ(s.viewers[1].keepalive, std::chrono::seconds(5));
   ASSERT_EQ(s.actions.size(), 1u);
   EXPECT_EQ(s.actions[0].viewer, "home");
   EXPECT_EQ(s.actions[0].session_length, std::chrono::minutes(10));

@@ -31,6 +31,10 @@ void draw_target(core::RandomStream& random, const Scenario& s, Fault& fault) {
     return;
   }
   if (fault.kind == FaultKind::kTaskManagerRestart) return;  // the platform's one
+  if (fault.kind == FaultKind::kTurnServerDown) {
+    fault.server = s.turn_servers[random.next_below(s.turn_servers.size())].name;
+    return;
+  }
   fault.site = s.sites[random.next_below(s.sites.size())].name;
   switch (fault.kind) {
     case FaultKind::kPartition:

@@ -104,6 +104,8 @@ void Timeline::schedule_fault(const Fault& fault) {
       return schedule_device_crash(fault);
     case FaultKind::kTaskManagerRestart:
       return schedule_task_manager_restart(fault);
+    case FaultKind::kTurnServerDown:
+      return schedule_turn_server_down(fault);
     case FaultKind::kClockSkew:
       return schedule_clock_skew(fault);
     default:
@@ -115,10 +117,12 @@ void Timeline::schedule_fault(const Fault& fault) {
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
     deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind + 1);
     for (std::uint32_t site : sites) driver_.begin_fault(site, fault);
+    if (fault.kind == FaultKind::kThrottle) live_.uplinks_changed(now, sites);
   });
   driver_.at_platform(fault.at + fault.length, [this, sites, fault, kind](Time now) {
     deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind);
     for (std::uint32_t site : sites) driver_.end_fault(site, fault);
+    if (fault.kind == FaultKind::kThrottle) live_.uplinks_changed(now, sites);
   });
 }
 
@@ -238,6 +242,18 @@ void Timeline::schedule_task_manager_restart(const Fault& fault) {
   }
 }
 
+// The relay is the live sessions' own: they move to the next server, or end.
+void Timeline::schedule_turn_server_down(const Fault& fault) {
+  const std::uint64_t kind = static_cast<std::uint64_t>(fault.kind) * 2;
+  for (const bool up : {false, true}) {
+    driver_.at_platform(
+        up ? fault.at + fault.length : fault.at, [this, up, kind, server = fault.server](Time now) {
+          deployment_.trace.record(now, core::TraceEvent::kFault, 0, kind + (up ? 0 : 1));
+          live_.set_turn_server_up(now, server, up);
+        });
+  }
+}
+
 void Timeline::schedule_action(std::uint32_t index) {
   const Action& action = deployment_.scenario.actions[index];
   if (action_spec(action.kind).side == ActionSide::kPlatform) {
@@ -339,8 +355,7 @@ void Timeline::request_live_video(Time now, const Action& action, std::uint32_t 
   for (std::uint32_t device : selected_[index]) {
     const int organization = deployment_.organization_of(device);
     if (organization < 0) continue;
-    live_.request(now, device, viewer, action, acting_user(action, organization),
-                  deployment_.tenants.organization_ids[static_cast<std::size_t>(organization)]);
+    live_.request(now, device, viewer, action, acting_user(action, organization), organization);
   }
 }
 

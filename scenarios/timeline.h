@@ -36,6 +36,7 @@ class Timeline {
   void schedule_device_crash(const Fault& fault);
   void schedule_clock_skew(const Fault& fault);
   void schedule_task_manager_restart(const Fault& fault);
+  void schedule_turn_server_down(const Fault& fault);
   void schedule_action(std::uint32_t index);
 
   // What users do through the platform's API, on the platform's side.

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string_view>
 
+#include "core/node.h"
 #include "scenarios/model/site_network.h"
 
 namespace ccsim::sim {
@@ -38,6 +39,13 @@ struct IceTraversal {
   int checks_sent = 0;
   int peer_reflexive_learnt = 0;  // candidates learnt from requests, both sides
 };
+
+// Whether a side's keepalives every `interval` hold its NAT mapping, which lives `timeout` after
+// the last packet sent through it (RFC 4787 section 4.3; sim::Nat::alive): each must go out
+// before the mapping lapses.
+inline bool keepalives_hold(core::Duration interval, core::Duration timeout) {
+  return interval < timeout;
+}
 
 // What ICE between `camera` and `viewer` ends with. Deterministic: no time or randomness but the
 // NATs' own port choices.

@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "sim/nat.h"
 
 namespace ccsim::sim {
 namespace {
@@ -144,6 +147,53 @@ TEST(NatTraversal, TheOutcomeDoesNotDependOnWhichSideIsTheCamera) {
   for (const IceSide& a : sides) {
     for (const IceSide& b : sides) EXPECT_EQ(outcome(a, b), outcome(b, a));
   }
+}
+
+}  // namespace
+}  // namespace ccsim::sim
+
+namespace ccsim::sim {
+namespace {
+
+// Whether a mapping, refreshed by an outbound keepalive every `interval` for ten minutes, still
+// lets the peer's media in at every moment: the NAT's own state machine decides, packet by packet.
+bool nat_keeps_mapping(std::chrono::seconds interval, std::chrono::seconds timeout) {
+  scenarios::NatConfig config;
+  config.udp_timeout = timeout;
+  Nat nat(config, 0xC6336401);  // 198.51.100.1
+  const Endpoint viewer{0xC0A80114, 54000};
+  const Endpoint peer{0xCB00710A, 3478};
+  core::Time now{};
+  const std::optional<Endpoint> external =
+      nat.outbound(now, scenarios::Transport::kUdp, viewer, peer);
+  EXPECT_TRUE(external.has_value());
+  const core::Time end = now + std::chrono::minutes(10);
+  core::Time next_keepalive = now + interval;
+  for (; now < end; now += std::chrono::seconds(1)) {  // the peer's media, a packet a second
+    if (!nat.inbound(now, scenarios::Transport::kUdp, peer, *external)) return false;
+    if (now == next_keepalive) {  // after the media of the same second: it must not save it
+      (void)nat.outbound(now, scenarios::Transport::kUdp, viewer, peer);
+      next_keepalive += interval;
+    }
+  }
+  return true;
+}
+
+TEST(NatTraversal, KeepalivesHoldAMappingExactlyWhenTheNatSaysTheyDo) {
+  using std::chrono::seconds;
+  for (const auto& [interval, timeout] :
+       std::vector<std::pair<seconds, seconds>>{{seconds(5), seconds(120)},
+                                                {seconds(119), seconds(120)},
+                                                {seconds(120), seconds(120)},
+                                                {seconds(180), seconds(120)},
+                                                {seconds(299), seconds(300)},
+                                                {seconds(301), seconds(300)}}) {
+    EXPECT_EQ(keepalives_hold(interval, timeout), nat_keeps_mapping(interval, timeout))
+        << interval.count() << " s keepalives, " << timeout.count() << " s timeout";
+  }
+  // And by hand: the mapping must be refreshed before it lapses.
+  EXPECT_TRUE(keepalives_hold(seconds(119), seconds(120)));
+  EXPECT_FALSE(keepalives_hold(seconds(120), seconds(120)));
 }
 
 }  // namespace

@@ -422,6 +422,7 @@ void SimulatedDriver::begin_fault(std::uint32_t site, const scenarios::Fault& fa
     case scenarios::FaultKind::kDeviceCrash:
     case scenarios::FaultKind::kClockSkew:
     case scenarios::FaultKind::kTaskManagerRestart:
+    case scenarios::FaultKind::kTurnServerDown:
       assert(false && "the engine makes these itself, or through begin_region_fault");
       break;
   }
@@ -455,6 +456,7 @@ void SimulatedDriver::end_fault(std::uint32_t site, const scenarios::Fault& faul
     case scenarios::FaultKind::kDeviceCrash:
     case scenarios::FaultKind::kClockSkew:
     case scenarios::FaultKind::kTaskManagerRestart:
+    case scenarios::FaultKind::kTurnServerDown:
       assert(false && "the engine makes these itself, or through end_region_fault");
       break;
   }
@@ -512,6 +514,10 @@ void SimulatedDriver::run(Time end) {
 
 scenarios::NetworkCounters SimulatedDriver::network() const {
   return world_->counters;
+}
+
+double SimulatedDriver::uplink_bps(std::uint32_t site) const {
+  return world_->paths.uplink_bps(site);
 }
 
 }  // namespace ccsim::sim

@@ -52,6 +52,7 @@ class SimulatedDriver final : public scenarios::Driver {
   bool makes_regions() const override { return true; }
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
+  double uplink_bps(std::uint32_t site) const override;
 
   struct World;  // what the driver keeps, in its .cpp
 

@@ -108,6 +108,9 @@ class Driver {
   virtual void run(core::Time end) = 0;
 
   virtual NetworkCounters network() const = 0;
+  // Site `site`'s uplink bandwidth now, in bits per second: its own, or a throttle's while one
+  // holds (for a driver that makes throttles).
+  virtual double uplink_bps(std::uint32_t site) const = 0;
 
  protected:
   virtual void set_platform_callback(core::Time at, Callback callback, Phase phase) = 0;

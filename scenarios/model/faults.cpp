@@ -204,7 +204,21 @@ const std::array<Key, 3> kClockSkewKeys = {{
 
 const std::array<Key, 1> kForOnlyKeys = {{kForKey}};
 
-const std::array<FaultSpec, 12> kFaults = {{
+const std::array<Key, 2> kTurnServerDownKeys = {{
+    kForKey,
+    {"server",
+     KeyType::kTurnServer,
+     Absent::kRequired,
+     "required",
+     "the TURN server that goes down: a name under `turn_servers:`, or `turn-REGION`, a region's "
+     "default one",
+     0,
+     0,
+     {},
+     &assign_member<&Fault::server, Fault>},
+}};
+
+const std::array<FaultSpec, 13> kFaults = {{
     {"partition", FaultKind::kPartition,
      "the matched sites cannot reach the cloud, both ways or one: frames that way are lost and "
      "connections cannot open until it heals",
@@ -265,8 +279,14 @@ const std::array<FaultSpec, 12> kFaults = {{
      "global store, and sends every task it had sent and not seen finish again; hosts' engines "
      "run a task id once and answer a copy of a finished one with its result",
      kForOnlyKeys},
+    {"turn_server_down", FaultKind::kTurnServerDown,
+     "the TURN server answers nothing for `for`: sessions it relays lose their media, and each "
+     "viewer, once consent has lapsed (30 s, RFC 7675), restarts ICE and relays through the next "
+     "server of its list that is up (or loses the session when none is); new sessions relay "
+     "through the next one from the start",
+     kTurnServerDownKeys},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kTaskManagerRestart) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(FaultKind::kTurnServerDown) + 1,
               "one row per fault kind");
 
 }  // namespace

@@ -32,12 +32,21 @@ struct LiveSessionCounters {
   std::uint64_t peer_to_peer = 0;
   std::uint64_t relayed_udp = 0;
   std::uint64_t relayed_tcp = 0;
-  std::uint64_t failed = 0;            // no answer and candidates within the set-up timeout
-  std::uint64_t ended_early = 0;       // the platform ended a set-up session before its length
-  core::Histogram setup_us;            // request to media flowing, of the sessions set up
-  std::uint64_t signaling_errors = 0;  // the signaling services' error answers, every region
-  std::uint64_t concurrent_peak = 0;   // sessions set up and not yet ended, at most at once
-  double relay_peak_bps = 0;           // the most one region's TURN relay carried at once
+  std::uint64_t failed = 0;       // never set up: no answer in time, or no relay up when needed
+  std::uint64_t ended_early = 0;  // the platform ended a set-up session before its length
+  std::uint64_t lost = 0;         // set up, then its media gone for good: the viewer closed it
+  core::Histogram setup_us;       // request to media flowing, of the sessions set up
+  std::uint64_t signaling_errors = 0;    // the signaling services' error answers, every region
+  std::uint64_t concurrent_peak = 0;     // sessions set up and not yet ended, at most at once
+  double relay_peak_bps = 0;             // the most one of the platform's TURN servers carried
+  double partner_relay_peak_bps = 0;     // the most one partner-run TURN server carried
+  std::uint64_t relay_restarts = 0;      // ICE restarts onto the next relay when one went down
+  core::Histogram interruption_us;       // media gone to media back, of each restart
+  std::uint64_t keepalives = 0;          // the viewers' keepalives on their nominated pairs
+  std::uint64_t media_gaps = 0;          // a viewer's mapping lapsed and came back on the same port
+  std::uint64_t bitrate_step_downs = 0;  // rungs stepped down, over every stream
+  std::uint64_t bitrate_step_ups = 0;
+  double bitrate_lowest_bps = 0;  // the lowest rung any stream ran at; 0: no stream ran
 };
 
 // Device-side counters summed over the fleet.

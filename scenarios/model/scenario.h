@@ -25,6 +25,12 @@ inline constexpr std::size_t kSitesPerScenarioMax = 100'000;
 // Viewers' client sites a scenario declares, and the longest one-way latency one may have.
 inline constexpr std::size_t kViewersPerScenarioMax = 1'000;
 inline constexpr Duration kViewerLatencyMax = std::chrono::seconds(2);
+// How long a viewer's ICE agent may stay silent on its pair: RFC 7675's consent checks come every
+// 5 s (4-6 s drawn), and RFC 8445 section 11 keeps a silent pair alive every Tr (15 s or more).
+inline constexpr Duration kViewerKeepaliveDefault = std::chrono::seconds(5);
+inline constexpr Duration kViewerKeepaliveMin = std::chrono::seconds(1);
+inline constexpr Duration kViewerKeepaliveMax = std::chrono::hours(1);
+inline constexpr std::size_t kTurnServersPerScenarioMax = 64;
 inline constexpr std::size_t kTimelineEntriesMax = 10'000;
 inline constexpr std::size_t kChecksMax = 1'000;
 inline constexpr Duration kScenarioDurationMax = std::chrono::hours(24 * 366);
@@ -92,6 +98,20 @@ struct Viewer {
   std::optional<NatConfig> nat;
   std::optional<Firewall> firewall;
   Duration latency = std::chrono::milliseconds(20);
+  // The viewer receives media and sends nothing but its ICE agent's keepalives (RTCP is not
+  // modelled): the longest its NAT mapping goes without an outbound packet.
+  Duration keepalive = kViewerKeepaliveDefault;
+  int line = 0;
+};
+
+// A TURN server that live sessions relay through, in the order the ICE servers list gives them
+// (the first up carries a relayed session): the platform's own in a region, or one a partner runs
+// for one organization's sessions, listed to its viewers and cameras before the platform's.
+struct TurnServer {
+  std::string name;
+  std::string region;        // the platform's: the region it serves; empty for a partner's
+  std::string organization;  // a partner's: the organization whose sessions it relays
+  std::string host;          // where clients reach it: turn.NAME.ccsim.test unless given
   int line = 0;
 };
 
@@ -193,6 +213,7 @@ enum class FaultKind : std::uint8_t {
   kClockSkew,    // each selected device's clock runs `ahead` for `for`
   // At the platform's services:
   kTaskManagerRestart,  // the Task Manager is down for `for`, then rebuilds from the store
+  kTurnServerDown,      // one TURN server (`server`) answers nothing for `for`
 };
 // Whether a fault kind hits a platform region rather than sites.
 inline bool hits_region(FaultKind kind) {
@@ -205,7 +226,8 @@ inline bool hits_region(FaultKind kind) {
 // network (begin_fault) or a region's endpoint (begin_region_fault).
 inline bool made_by_engine(FaultKind kind) {
   return kind == FaultKind::kPowerLoss || kind == FaultKind::kDeviceCrash ||
-         kind == FaultKind::kClockSkew || kind == FaultKind::kTaskManagerRestart;
+         kind == FaultKind::kClockSkew || kind == FaultKind::kTaskManagerRestart ||
+         kind == FaultKind::kTurnServerDown;
 }
 
 // Which way a partition cuts.
@@ -250,6 +272,7 @@ struct Fault {
   Duration stagger = std::chrono::minutes(2);  // kPowerLoss: the boots spread over this long
   DeviceSelection devices{};                   // kDeviceCrash, kClockSkew: the devices it hits
   Duration ahead{};                            // kClockSkew: how far their clocks run ahead
+  std::string server{};                        // kTurnServerDown: the TURN server's name
   int line = 0;                                // of the entry in its file, for messages
 };
 
@@ -414,6 +437,9 @@ struct Scenario {
   Duration onboarding_timeout = std::chrono::minutes(10);
   std::vector<Site> sites;
   std::vector<Viewer> viewers;  // client sites viewers ask for live video from
+  // Every region's TURN servers (one `turn-REGION` for each region the file gives none) and the
+  // partners', in the file's order.
+  std::vector<TurnServer> turn_servers;
   std::vector<Fault> timeline;
   std::vector<Action> actions;  // the timeline's other entries, in file order
   std::vector<Check> checks;

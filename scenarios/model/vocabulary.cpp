@@ -37,6 +37,8 @@ std::string_view key_type_name(KeyType type) {
       return "site name";
     case KeyType::kViewer:
       return "viewer name";
+    case KeyType::kTurnServer:
+      return "TURN server name";
     case KeyType::kRegion:
       return "region";
     case KeyType::kOrganization:

@@ -42,6 +42,7 @@ enum class KeyType : std::uint8_t {
   kSelection,      // a device selection: all, or {site, organization, model, count}
   kSite,           // the name of one of the scenario's sites
   kViewer,         // the name of one of the scenario's viewers
+  kTurnServer,     // the name of one of the scenario's TURN servers
   kRegion,         // a region some site is in
   kOrganization,   // the name of one of the scenario's organizations
   kProfile,        // the name of one of the scenario's profiles

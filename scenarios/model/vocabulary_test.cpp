@@ -57,9 +57,9 @@ TEST(Vocabulary, EveryCheckKindHasOneDeclarationWithUniqueKeys) {
 
 TEST(Vocabulary, FaultKindsAreDeclaredWithUniqueKeys) {
   const std::vector<std::string_view> expected = {
-      "partition",  "loss_burst",    "latency_spike",    "throttle",
-      "jitter",     "region_outage", "endpoint_restart", "platform_upgrade",
-      "power_loss", "device_crash",  "clock_skew",       "task_manager_restart"};
+      "partition",     "loss_burst",           "latency_spike",    "throttle",   "jitter",
+      "region_outage", "endpoint_restart",     "platform_upgrade", "power_loss", "device_crash",
+      "clock_skew",    "task_manager_restart", "turn_server_down"};
   ASSERT_EQ(fault_specs().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(fault_specs()[i].word, expected[i]);
