@@ -1,5 +1,5 @@
-"""The parity suite: every scenario of the quickstart, onboarding, modes and tasks suites, run with
-seeds 1-5 on both drivers (SimGrid, and TLS websockets on loopback with the paused clock), must
+"""The parity suite: every scenario of the quickstart, onboarding, modes and tasks suites and the
+live-session scenarios the real driver can make, run with seeds 1-5 on both drivers (SimGrid, and TLS websockets on loopback with the paused clock), must
 give the same verdict for every check, and every run must pass.
 
 Fleets are brought to 50 devices or fewer with `--set` overrides, and where a check counts devices
@@ -17,6 +17,9 @@ import pytest
 SOURCE_DIR = Path(os.environ.get("CCSIM_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BINARY = Path(os.environ.get("CCSIM_BINARY", SOURCE_DIR / "build" / "tools" / "ccsim"))
 SUITES = ["quickstart", "onboarding", "modes", "tasks"]
+# Live sessions whose sites need no NAT (the real driver puts none before a site; viewers' NATs are
+# the engine's): signaling, seats and refusals over real websockets, and keepalives.
+LIVE_SESSIONS = ["nat-traversal/seats-and-refusals.yaml", "nat-traversal/long-session-keepalive.yaml"]
 SEEDS = range(1, 6)
 DEVICES_MAX = 50
 
@@ -64,8 +67,9 @@ OVERRIDES = {
 
 
 def scenario_files():
-    return sorted(str(path.relative_to(SOURCE_DIR / "scenarios"))
-                  for suite in SUITES for path in (SOURCE_DIR / "scenarios" / suite).glob("*.yaml"))
+    return sorted([str(path.relative_to(SOURCE_DIR / "scenarios"))
+                   for suite in SUITES for path in (SOURCE_DIR / "scenarios" / suite).glob("*.yaml")]
+                  + LIVE_SESSIONS)
 
 
 def run(tmp_path, scenario, seed, driver):
