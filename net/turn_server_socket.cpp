@@ -21,9 +21,9 @@ constexpr int kDatagramsPerWakeupMax = 64;
 constexpr std::size_t kStreamReadBytes = 64 * 1024;
 
 // Best effort: a smaller buffer than asked still works.
-void enlarge_buffers(udp::socket& socket) {
+void enlarge_buffers(udp::socket& socket, int receive_bytes) {
   boost::system::error_code ignored;
-  socket.set_option(asio::socket_base::receive_buffer_size(kTurnUdpSocketBufferBytes), ignored);
+  socket.set_option(asio::socket_base::receive_buffer_size(receive_bytes), ignored);
   socket.set_option(asio::socket_base::send_buffer_size(kTurnUdpSocketBufferBytes), ignored);
 }
 
@@ -106,7 +106,7 @@ void TurnServerSocket::bind_listeners() {
     udp_.open(udp_endpoint.protocol());
     udp_.bind(udp_endpoint);
     udp_.non_blocking(true);
-    enlarge_buffers(udp_);
+    enlarge_buffers(udp_, kTurnUdpListenReceiveBufferBytes);
     const std::uint16_t port = udp_.local_endpoint().port();
     const tcp::endpoint tcp_endpoint(listen_ip_, port);
     acceptor_.open(tcp_endpoint.protocol());
@@ -321,7 +321,7 @@ void TurnServerSocket::open_relay(const platform::TransportAddress& address) {
     ++counters_.relay_bind_failures;
     return;
   }
-  enlarge_buffers(relay->socket);
+  enlarge_buffers(relay->socket, kTurnUdpSocketBufferBytes);
   ++counters_.relays_opened;
   relays_[address] = relay;
   receive_peer_datagram(relay);

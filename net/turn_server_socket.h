@@ -47,6 +47,11 @@ inline constexpr std::size_t kTurnTcpWriteQueueBytesMax = 4 * 1024 * 1024;
 // default 208 KiB overflows under a burst of relayed media, and a datagram dropped there is
 // counted nowhere. The kernel caps it at net.core.rmem_max and wmem_max.
 inline constexpr int kTurnUdpSocketBufferBytes = 1024 * 1024;
+// The listen socket's receive buffer, asked larger: every client's datagrams queue there, while
+// a relayed address takes one peer's. 50 clients sending 1,000-byte datagrams every millisecond
+// filled 1 MiB (2 MiB once the kernel doubles it) in the tens of milliseconds this one thread
+// can be off the CPU on a busy 2-core machine, and the kernel dropped hundreds of them.
+inline constexpr int kTurnUdpListenReceiveBufferBytes = 8 * 1024 * 1024;
 // Tries at binding TCP to the port the kernel gave UDP when the listen port is 0.
 inline constexpr int kTurnListenBindTriesMax = 16;
 // Pause before accepting again after the acceptor failed (out of descriptors, say).
