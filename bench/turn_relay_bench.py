@@ -7,13 +7,15 @@ load against each in turn (by default 50 clients in pairs, -y, each sending 2,00
 per server, uclient's total transmit time, messages sent and received, lost packets, the
 server's CPU time (user + system, all its threads, from /proc) and the ratios ccsim/coturn.
 
-The clients send with Send indications (-s) against both: uclient draws channel numbers from
-RFC 5766's 0x4000..0x7FFF, which RFC 8656 (and so ccsim) narrowed to 0x4FFF. `--channels-too`
-adds a coturn-only run with channels, for the record.
+The clients send over channels (uclient's default: ChannelBind, then ChannelData) and with Send
+indications (-s), each against both servers. uclient draws channel numbers from RFC 5766's
+0x4000..0x7FFF, which RFC 8656 narrowed to 0x4FFF, so ccsim runs with --channel-range rfc5766
+(which changes nothing for Send indications): the channel rows compare like for like.
+--runs N repeats each pair of runs N times, alternating the servers, and prints the median ratio.
 
 Usage: bench/turn_relay_bench.py --ccsim build/tools/ccsim [--clients 50] [--messages 2000]
-                                 [--length 1000] [--interval-ms 1] [--tcp] [--channels-too]
-                                 [--out FILE.json]
+                                 [--length 1000] [--interval-ms 1] [--tcp]
+                                 [--data channels|send|both] [--runs 1] [--out FILE.json]
 Nothing here is asserted: it measures.
 """
 import argparse
@@ -22,14 +24,24 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 USER, PASSWORD, REALM = "bench", "bench-password", "ccsim.bench"
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 10
+RUNS_MAX = 20
+SAMPLE_INTERVAL_S = 0.1
+# Relay ports above Linux's ephemeral range (32768-60999): a port some other socket took for
+# itself there cannot be bound, and ccsim (unlike coturn, which tries another) then keeps an
+# allocation whose relayed address is dead, losing its 2,000 messages (2 runs in 25 did).
+COTURN_RELAY_PORTS = range(61000, 63000)
+CCSIM_RELAY_PORTS = range(63000, 65000)
+UCLIENT_TIMEOUT_S = 3600
 
 
 def free_port():
@@ -53,6 +65,45 @@ def udp_receive_buffer_errors():
     return int(udp[1][udp[0].index("RcvbufErrors")])
 
 
+class ServerSocketDrops:
+    """Receive-buffer drops at the server's own UDP sockets (its listen port and its relay
+    ports), sampled from /proc/net/udp while a run lasts, to tell the server's losses from the
+    clients'. A socket's count goes with the socket, so the highest count seen of each is kept:
+    drops in a socket's last SAMPLE_INTERVAL_S before it closed may be missed."""
+
+    def __init__(self, listen_port, relay_ports):
+        self.listen_port, self.relay_ports = listen_port, relay_ports
+        self.highest = {}  # (port, inode) -> drops
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.sample_until_done, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.done.set()
+        self.thread.join()
+        self.sample()
+
+    def sample_until_done(self):
+        while not self.done.wait(SAMPLE_INTERVAL_S):
+            self.sample()
+
+    def sample(self):
+        with open("/proc/net/udp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                port = int(fields[1].split(":")[1], 16)
+                if port == self.listen_port or port in self.relay_ports:
+                    key = (port, fields[9])
+                    self.highest[key] = max(self.highest.get(key, 0), int(fields[12]))
+
+    def total(self):
+        return sum(self.highest.values())
+
+
 def wait_for_tcp(port, process, what):
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -71,7 +122,8 @@ def start_coturn(port, log_dir):
         ["turnserver", "-n", "--listening-ip=127.0.0.1", f"--listening-port={port}",
          "--lt-cred-mech", f"--user={USER}:{PASSWORD}", f"--realm={REALM}", "--no-tls",
          "--no-dtls", "--no-cli", "--allow-loopback-peers", "--simple-log",
-         f"--log-file={log_dir}/turnserver.log", "--min-port=40000", "--max-port=44999"],
+         f"--log-file={log_dir}/turnserver.log", f"--min-port={COTURN_RELAY_PORTS.start}",
+         f"--max-port={COTURN_RELAY_PORTS.stop - 1}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_tcp(port, process, "turnserver")
     return process
@@ -80,9 +132,12 @@ def start_coturn(port, log_dir):
 def start_ccsim(ccsim, port):
     process = subprocess.Popen(
         [ccsim, "turn-server", "--listen", f"127.0.0.1:{port}", "--realm", REALM, "--user",
-         f"{USER}:{PASSWORD}", "--min-port", "45000", "--max-port", "49999",
+         f"{USER}:{PASSWORD}", "--min-port", str(CCSIM_RELAY_PORTS.start), "--max-port",
+         str(CCSIM_RELAY_PORTS.stop - 1),
          # Every client is the same user, and coturn sets no user quota by default.
-         "--allocations-per-user", "100000"],
+         "--allocations-per-user", "100000",
+         # uclient's channel numbers reach 0x7FFF, as RFC 5766 allowed and coturn still takes.
+         "--channel-range", "rfc5766"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = process.stderr.readline()
     if "listening on" not in line:
@@ -91,16 +146,17 @@ def start_ccsim(ccsim, port):
     return process
 
 
-def run_load(port, args, server_pid):
-    """One uclient run; returns what it and the server's CPU clock say."""
+def run_load(port, args, server_pid, extra, relay_ports):
+    """One uclient run; returns what it, the server's CPU clock and the kernel say."""
     command = ["turnutils_uclient", "-p", str(port), "-u", USER, "-w", PASSWORD, "-e",
                "127.0.0.1", "-m", str(args.clients), "-n", str(args.messages), "-l",
-               str(args.length), "-z", str(args.interval_ms), "-y", *args.extra, "127.0.0.1"]
+               str(args.length), "-z", str(args.interval_ms), "-y", *extra, "127.0.0.1"]
     print("  " + " ".join(command), file=sys.stderr, flush=True)
     cpu_before = cpu_seconds(server_pid)
     drops_before = udp_receive_buffer_errors()
     start = time.monotonic()
-    r = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    with ServerSocketDrops(port, relay_ports) as server_drops:
+        r = subprocess.run(command, capture_output=True, text=True, timeout=UCLIENT_TIMEOUT_S)
     wall_s = time.monotonic() - start
     cpu_s = cpu_seconds(server_pid) - cpu_before
     kernel_drops = udp_receive_buffer_errors() - drops_before
@@ -115,7 +171,8 @@ def run_load(port, args, server_pid):
     return {"failed": False, "transmit_s": int(transmit.group(1)), "sent": sent,
             "received": received, "lost": int(lost.group(1)), "lost_percent": float(lost.group(2)),
             "server_cpu_s": round(cpu_s, 2), "wall_s": round(wall_s, 2),
-            "kernel_receive_buffer_drops": kernel_drops}
+            "kernel_receive_buffer_drops": kernel_drops,
+            "server_socket_drops": server_drops.total()}
 
 
 def stop(process):
@@ -130,11 +187,11 @@ def stop(process):
     return {name: int(value) for name, value in counters if value != "0"}
 
 
-def measure(name, start, args):
+def measure(start, args, extra, relay_ports):
     port = free_port()
     process = start(port)
     try:
-        result = run_load(port, args, process.pid)
+        result = run_load(port, args, process.pid, extra, relay_ports)
     finally:
         counters = stop(process)
     if counters:
@@ -149,11 +206,54 @@ def row(name, result):
             f"sent {result['sent']:>7}   received {result['received']:>7}   lost "
             f"{result['lost']} ({result['lost_percent']:.2f}%)   server CPU "
             f"{result['server_cpu_s']:.2f} s   kernel buffer drops "
-            f"{result['kernel_receive_buffer_drops']}")
+            f"{result['kernel_receive_buffer_drops']} (at the server's sockets "
+            f"{result['server_socket_drops']})")
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}" if b else "n/a"
+    return a / b if b else None
+
+
+def median_ratio(pairs, key):
+    """The median over runs of ccsim's figure over coturn's, runs where either failed left out."""
+    ratios = [ratio(ccsim[key], coturn[key]) for coturn, ccsim in pairs
+              if not coturn["failed"] and not ccsim["failed"]]
+    ratios = [r for r in ratios if r is not None]
+    return statistics.median(ratios) if ratios else None
+
+
+# uclient's flags for each way of sending data: channels are its default, -s Send indications.
+DATA_FLAGS = {"channels": [], "send": ["-s"]}
+
+
+def run_mode(mode, args, log_dir):
+    """args.runs pairs of runs, coturn then ccsim, with one way of sending data."""
+    extra = DATA_FLAGS[mode] + (["-t"] if args.tcp else [])
+    pairs = []
+    for _ in range(args.runs):
+        coturn = measure(lambda port: start_coturn(port, log_dir), args, extra,
+                         COTURN_RELAY_PORTS)
+        ccsim = measure(lambda port: start_ccsim(args.ccsim, port), args, extra,
+                        CCSIM_RELAY_PORTS)
+        pairs.append((coturn, ccsim))
+    return pairs
+
+
+def report(mode, args, pairs):
+    flags = " ".join(DATA_FLAGS[mode] + (["-t"] if args.tcp else []))
+    print(f"turnutils_uclient -m {args.clients} -n {args.messages} -l {args.length} "
+          f"-z {args.interval_ms} -y {flags}, {mode}, on loopback:")
+    for run, (coturn, ccsim) in enumerate(pairs, 1):
+        for name, result in ((f"coturn #{run}", coturn), (f"ccsim #{run}", ccsim)):
+            print(row(name, result))
+            if "server_counters" in result:
+                print(f"{'':<24} counters: " +
+                      ", ".join(f"{k}={v}" for k, v in result["server_counters"].items()))
+    medians = {key: median_ratio(pairs, key) for key in ("transmit_s", "wall_s", "server_cpu_s")}
+    shown = {key: f"{value:.2f}" if value is not None else "n/a" for key, value in medians.items()}
+    print(f"ccsim / coturn ({mode}, median of {len(pairs)}): transmit time "
+          f"{shown['transmit_s']}, wall {shown['wall_s']}, server CPU {shown['server_cpu_s']}")
+    return medians
 
 
 def main():
@@ -164,43 +264,29 @@ def main():
     parser.add_argument("--length", type=int, default=1000, help="uclient -l, bytes")
     parser.add_argument("--interval-ms", type=int, default=1, help="uclient -z")
     parser.add_argument("--tcp", action="store_true", help="clients over TCP (uclient -t)")
-    parser.add_argument("--channels-too", action="store_true",
-                        help="also run coturn alone with channels (uclient without -s)")
+    parser.add_argument("--data", choices=("channels", "send", "both"), default="both",
+                        help="how uclient sends: over channels, Send indications (-s), or both")
+    parser.add_argument("--runs", type=int, default=1, choices=range(1, RUNS_MAX + 1),
+                        metavar=f"1-{RUNS_MAX}", help="pairs of runs for each way of sending")
     parser.add_argument("--out", help="write the results here as JSON")
     args = parser.parse_args()
     for tool in ("turnserver", "turnutils_uclient"):
         if shutil.which(tool) is None:
             sys.exit(f"coturn's {tool} is not installed (tools/setup installs it)")
+    modes = ["channels", "send"] if args.data == "both" else [args.data]
     with tempfile.TemporaryDirectory() as log_dir:
-        transport = ["-t"] if args.tcp else []
-        args.extra = ["-s", *transport]
-        results = {
-            "coturn": measure("coturn", lambda port: start_coturn(port, log_dir), args),
-            "ccsim": measure("ccsim", lambda port: start_ccsim(args.ccsim, port), args),
-        }
-        if args.channels_too:
-            args.extra = transport
-            results["coturn_channels"] = measure(
-                "coturn", lambda port: start_coturn(port, log_dir), args)
-    print(f"turnutils_uclient -m {args.clients} -n {args.messages} -l {args.length} "
-          f"-z {args.interval_ms} -y -s{' -t' if args.tcp else ''}, on loopback:")
-    for name, result in results.items():
-        print(row(name, result))
-        if "server_counters" in result:
-            print(f"{'':<24} counters: " +
-                  ", ".join(f"{k}={v}" for k, v in result["server_counters"].items()))
-    ccsim, coturn = results["ccsim"], results["coturn"]
-    if not ccsim["failed"] and not coturn["failed"]:
-        print(f"ccsim / coturn: transmit time {ratio(ccsim['transmit_s'], coturn['transmit_s'])}, "
-              f"wall {ratio(ccsim['wall_s'], coturn['wall_s'])}, server CPU "
-              f"{ratio(ccsim['server_cpu_s'], coturn['server_cpu_s'])}")
+        runs = {mode: run_mode(mode, args, log_dir) for mode in modes}
+    medians = {mode: report(mode, args, pairs) for mode, pairs in runs.items()}
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:
             json.dump({"clients": args.clients, "messages": args.messages,
-                       "length": args.length, "interval_ms": args.interval_ms,
-                       "results": results}, f, indent=2)
-    return 0 if all(not r["failed"] for r in results.values()) else 1
+                       "length": args.length, "interval_ms": args.interval_ms, "tcp": args.tcp,
+                       "median_ratios": medians,
+                       "runs": {mode: [{"coturn": c, "ccsim": s} for c, s in pairs]
+                                for mode, pairs in runs.items()}}, f, indent=2)
+    failed = any(r["failed"] for pairs in runs.values() for pair in pairs for r in pair)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ USER, PASSWORD = "alice", "correct-horse"
 SECRET = "north-secret"
 LISTENING = re.compile(r"ccsim turn-server: listening on 127\.0\.0\.1:(\d+) \(UDP and TCP\)")
 CLIENT_TIMEOUT_S = 120
+# Above Linux's ephemeral range (32768-60999), where no socket bound to port 0 can have taken
+# the relay port the server picks (it does not try another when the bind fails).
+RELAY_PORT_MIN, RELAY_PORT_MAX = "65000", "65535"
 
 
 def require(tool):
@@ -51,7 +54,7 @@ class TurnServer:
     def __init__(self, *credentials):
         self.process = subprocess.Popen(
             [str(BINARY), "turn-server", "--listen", "127.0.0.1:0", "--realm", REALM,
-             "--min-port", "50000", "--max-port", "59999", *credentials],
+             "--min-port", RELAY_PORT_MIN, "--max-port", RELAY_PORT_MAX, *credentials],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.process.stderr.readline()
         found = LISTENING.search(line)
