@@ -231,9 +231,13 @@ scenarios::NetworkCounters RealDriver::network() const {
   return parts_->counters;
 }
 
-// Loopback has no throttle: a site's uplink is what its scenario gives it.
+// Loopback has no throttle or spike: a site's uplink is what its scenario gives it.
 double RealDriver::uplink_bps(std::uint32_t site) const {
   return parts_->fleet.scenario.sites[site].uplink.bandwidth_bps;
+}
+
+core::Duration RealDriver::uplink_latency(std::uint32_t site) const {
+  return parts_->fleet.scenario.sites[site].uplink.latency;
 }
 
 }  // namespace ccsim::net

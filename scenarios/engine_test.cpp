@@ -353,6 +353,7 @@ class FaultlessDriver final : public Driver {
   void run(core::Time) override {}
   NetworkCounters network() const override { return {}; }
   double uplink_bps(std::uint32_t) const override { return 0; }
+  core::Duration uplink_latency(std::uint32_t) const override { return {}; }
 
  protected:
   void set_platform_callback(core::Time, Callback, Phase) override {}

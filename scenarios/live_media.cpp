@@ -124,6 +124,31 @@ void LiveSessions::start_media(Time at, std::uint32_t index) {
   set_rung(index, rung);
   fit(at, session.site);
   watch_mapping(index);
+  schedule_ptz(index);
+}
+
+void LiveSessions::schedule_ptz(std::uint32_t index) {
+  const Session& session = sessions_[index];
+  if (session.ptz_sent >= session.ptz_commands) return;
+  const Duration length = session.closes_at - session.media_from;
+  const Time at = session.media_from + length * (session.ptz_sent + 1) / (session.ptz_commands + 1);
+  driver_.at_platform(at, [this, index](Time) { send_ptz(index); });
+}
+
+// A command and its answer cross the viewer's way and the camera site's uplink each way, directly
+// or through the relay in the region (whose latencies are the same two); a relay that is down
+// answers nothing.
+void LiveSessions::send_ptz(std::uint32_t index) {
+  Session& session = sessions_[index];
+  if (!session.running) return;
+  ++session.ptz_sent;
+  if (session.relay_gone) {
+    ++deployment_.live.ptz_unanswered;
+  } else {
+    const Duration round_trip = 2 * (latency(session) + driver_.uplink_latency(session.site));
+    deployment_.live.ptz_round_trip_us.add(static_cast<std::uint64_t>(round_trip.count()));
+  }
+  schedule_ptz(index);
 }
 
 void LiveSessions::stop(Time now, std::uint32_t index) {

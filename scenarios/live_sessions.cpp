@@ -109,6 +109,7 @@ void LiveSessions::request(Time now, std::uint32_t device, int viewer, const Act
   session.viewer = viewer;
   session.length = action.session_length;
   session.top_bps = action.bitrate_bps;
+  session.ptz_commands = action.ptz_commands;
   session.requested = now;
   session.actor = actor;
   session.organization = organization;

@@ -86,6 +86,8 @@ class LiveSessions {
     bool device_candidates_ended = false;
     bool settled = false;        // refused, set up or failed
     std::uint32_t restarts = 0;  // ICE restarts onto another relay
+    std::uint32_t ptz_commands = 0;
+    std::uint32_t ptz_sent = 0;
     core::Time closes_at{};
   };
 
@@ -127,6 +129,9 @@ class LiveSessions {
   int fitting_rung(const Session& session, double share_bps) const;
   void fit(core::Time now, std::uint32_t site);
   void probe(core::Time now, std::uint32_t index);
+  // The viewer's next PTZ command, the k-th of n at media start + k * length / (n + 1).
+  void schedule_ptz(std::uint32_t index);
+  void send_ptz(std::uint32_t index);
 
   Deployment& deployment_;
   Driver& driver_;

@@ -988,7 +988,7 @@ viewers:
      firewall: {udp: blocked}, latency: 45ms}
   - {name: public}
 timeline:
-  - {at: 1m, do: request_live_video, from: home, for: 10m, bitrate: 4Mbps}
+  - {at: 1m, do: request_live_video, from: home, for: 10m, bitrate: 4Mbps, ptz: 12}
 checks:
   - {id: up, expect: all_devices_connected}
 )");
@@ -1008,6 +1008,7 @@ checks:
   EXPECT_EQ(s.actions[0].viewer, "home");
   EXPECT_EQ(s.actions[0].session_length, std::chrono::minutes(10));
   EXPECT_EQ(s.actions[0].bitrate_bps, 4e6);
+  EXPECT_EQ(s.actions[0].ptz_commands, 12u);
 }
 
 TEST(ScenarioFileErrors, Checks) {

@@ -520,4 +520,8 @@ double SimulatedDriver::uplink_bps(std::uint32_t site) const {
   return world_->paths.uplink_bps(site);
 }
 
+core::Duration SimulatedDriver::uplink_latency(std::uint32_t site) const {
+  return world_->paths.uplink_latency(site);
+}
+
 }  // namespace ccsim::sim

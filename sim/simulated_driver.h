@@ -53,6 +53,7 @@ class SimulatedDriver final : public scenarios::Driver {
   void run(core::Time end) override;
   scenarios::NetworkCounters network() const override;
   double uplink_bps(std::uint32_t site) const override;
+  core::Duration uplink_latency(std::uint32_t site) const override;
 
   struct World;  // what the driver keeps, in its .cpp
 

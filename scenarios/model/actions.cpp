@@ -161,7 +161,7 @@ const std::array<Key, 1> kLatestLtsKeys = {{
      &assign_member<&Action::track, Action>},
 }};
 
-const std::array<Key, 6> kLiveVideoKeys = {{
+const std::array<Key, 7> kLiveVideoKeys = {{
     kDevices,
     kAs,
     kScope,
@@ -194,6 +194,18 @@ const std::array<Key, 6> kLiveVideoKeys = {{
      0,
      {},
      &assign_member<&Action::bitrate_bps, Action>},
+    {"ptz",
+     KeyType::kWhole,
+     Absent::kDefault,
+     "`0`",
+     "PTZ commands the viewer sends over the session's data channel, evenly spread over it; each "
+     "is answered along the media's path, and its round trip measured",
+     0,
+     kPtzCommandsPerSessionMax,
+     {},
+     [](Action& a, const KeyValue& v) {
+       a.ptz_commands = static_cast<std::uint32_t>(std::get<std::uint64_t>(v));
+     }},
 }};
 
 const std::array<Key, 1> kDeleteKeys = {{

@@ -111,6 +111,8 @@ class Driver {
   // Site `site`'s uplink bandwidth now, in bits per second: its own, or a throttle's while one
   // holds (for a driver that makes throttles).
   virtual double uplink_bps(std::uint32_t site) const = 0;
+  // Site `site`'s uplink latency now, one way: its own, with a latency spike's while one holds.
+  virtual core::Duration uplink_latency(std::uint32_t site) const = 0;
 
  protected:
   virtual void set_platform_callback(core::Time at, Callback callback, Phase phase) = 0;

@@ -46,7 +46,9 @@ struct LiveSessionCounters {
   std::uint64_t media_gaps = 0;          // a viewer's mapping lapsed and came back on the same port
   std::uint64_t bitrate_step_downs = 0;  // rungs stepped down, over every stream
   std::uint64_t bitrate_step_ups = 0;
-  double bitrate_lowest_bps = 0;  // the lowest rung any stream ran at; 0: no stream ran
+  double bitrate_lowest_bps = 0;      // the lowest rung any stream ran at; 0: no stream ran
+  core::Histogram ptz_round_trip_us;  // PTZ commands answered over the data channel
+  std::uint64_t ptz_unanswered = 0;   // sent while the session's relay was down
 };
 
 // Device-side counters summed over the fleet.

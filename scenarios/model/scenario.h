@@ -31,6 +31,8 @@ inline constexpr Duration kViewerKeepaliveDefault = std::chrono::seconds(5);
 inline constexpr Duration kViewerKeepaliveMin = std::chrono::seconds(1);
 inline constexpr Duration kViewerKeepaliveMax = std::chrono::hours(1);
 inline constexpr std::size_t kTurnServersPerScenarioMax = 64;
+// PTZ commands one live session's viewer sends over its data channel (`ptz:`).
+inline constexpr std::uint64_t kPtzCommandsPerSessionMax = 10'000;
 inline constexpr std::size_t kTimelineEntriesMax = 10'000;
 inline constexpr std::size_t kChecksMax = 1'000;
 inline constexpr Duration kScenarioDurationMax = std::chrono::hours(24 * 366);
@@ -336,7 +338,8 @@ struct Action {
   // session lasts once set up.
   std::string viewer;
   Duration session_length = std::chrono::minutes(1);
-  double bitrate_bps = 2e6;  // the stream's bitrate (its stream profile's)
+  double bitrate_bps = 2e6;        // the stream's bitrate (its stream profile's)
+  std::uint32_t ptz_commands = 0;  // sent over the session's data channel, spread over it
   int line = 0;
 };
 
