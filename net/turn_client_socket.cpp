@@ -15,17 +15,12 @@ TurnClientSocket::TurnClientSocket(asio::io_context& io, TurnClientSocketConfig 
     : config_(std::move(config)),
       seed_(seed),
       on_event_(std::move(on_event)),
-      started_at_(std::chrono::steady_clock::now()),
       socket_(io),
       timer_(io),
       buffer_(platform::kStunMessageBytesMax) {}
 
 TurnClientSocket::~TurnClientSocket() {
   stop();
-}
-
-core::Time TurnClientSocket::now() const {
-  return std::chrono::duration_cast<core::Time>(std::chrono::steady_clock::now() - started_at_);
 }
 
 void TurnClientSocket::start() {
@@ -138,7 +133,7 @@ void TurnClientSocket::arm_timer() {
     timer_.cancel();
     return;
   }
-  timer_.expires_at(started_at_ + *next);
+  timer_.expires_at(clock_.wall_time_at(*next));
   timer_.async_wait([this](const boost::system::error_code& error) {
     if (error == asio::error::operation_aborted || stopping_) return;  // before touching more
     timer_armed_for_.reset();

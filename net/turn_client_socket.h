@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "net/driver_clock.h"
 #include "platform/stun_message.h"
 #include "platform/turn_client.h"
 
@@ -86,7 +87,7 @@ class TurnClientSocket {
   const TurnClientSocketCounters& counters() const { return counters_; }
 
  private:
-  core::Time now() const;
+  core::Time now() const { return clock_.now(); }
   void receive();
   void on_datagram(std::size_t count);
   void carry_out();
@@ -95,7 +96,7 @@ class TurnClientSocket {
   TurnClientSocketConfig config_;
   std::uint64_t seed_;
   EventHandler on_event_;
-  std::chrono::steady_clock::time_point started_at_;
+  DriverClock clock_{ClockMode::kReal};
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer timer_;
   std::optional<core::Time> timer_armed_for_;

@@ -72,7 +72,6 @@ TurnServerSocket::TurnServerSocket(asio::io_context& io, platform::TurnServerCon
                                    std::uint16_t listen_port)
     : io_(io),
       core_(std::move(config), core::RandomStream(seed, 0)),
-      started_at_(std::chrono::steady_clock::now()),
       listen_ip_(listen_ip),
       port_(listen_port),
       udp_(io),
@@ -83,10 +82,6 @@ TurnServerSocket::TurnServerSocket(asio::io_context& io, platform::TurnServerCon
 
 TurnServerSocket::~TurnServerSocket() {
   stop();
-}
-
-core::Time TurnServerSocket::now() const {
-  return std::chrono::duration_cast<core::Time>(std::chrono::steady_clock::now() - started_at_);
 }
 
 void TurnServerSocket::start() {
@@ -384,7 +379,7 @@ void TurnServerSocket::arm_timer() {
     expiry_timer_.cancel();
     return;
   }
-  expiry_timer_.expires_at(started_at_ + *next);
+  expiry_timer_.expires_at(clock_.wall_time_at(*next));
   expiry_timer_.async_wait([this](const boost::system::error_code& error) {
     if (error == asio::error::operation_aborted) return;  // before touching `this`
     if (stopping_) return;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "net/driver_clock.h"
 #include "platform/stun_message.h"
 #include "platform/turn_server.h"
 
@@ -104,7 +105,7 @@ class TurnServerSocket {
   struct TcpConnection;
   struct RelaySocket;
 
-  core::Time now() const;
+  core::Time now() const { return clock_.now(); }
   void bind_listeners();
   void receive_client_datagram();
   void accept_next();
@@ -123,7 +124,7 @@ class TurnServerSocket {
 
   boost::asio::io_context& io_;
   platform::TurnServer core_;
-  std::chrono::steady_clock::time_point started_at_;
+  DriverClock clock_{ClockMode::kReal};
   boost::asio::ip::address listen_ip_;
   std::uint16_t port_ = 0;
   boost::asio::ip::udp::socket udp_;

@@ -129,6 +129,15 @@ int code_of(const StunMessage& m) {
   return m.error_code() ? m.error_code()->code : 0;
 }
 
+// `out` sends one datagram to a peer: `bytes` from `relay` to `peer`.
+void expect_to_peer(const TurnOutput& out, const TransportAddress& relay,
+                    const TransportAddress& peer, std::string_view bytes) {
+  ASSERT_EQ(out.to_peers.size(), 1U);
+  EXPECT_EQ(out.to_peers[0].relay, relay);
+  EXPECT_EQ(out.to_peers[0].peer, peer);
+  EXPECT_EQ(out.to_peers[0].bytes, bytes_of(bytes));
+}
+
 class TurnServerTest : public ::testing::Test {
  protected:
   TurnServer server{test_config(), core::RandomStream(7, 1)};
@@ -374,11 +383,7 @@ TEST_F(TurnServerTest, Rfc8656Sec9_11_PermissionsLetSendAndDataThroughFor300Seco
   permit.add_address(StunAttributeType::kXorPeerAddress, TransportAddress::ipv4(0xC0000263, 1));
   EXPECT_EQ(alice.call(at_s(10), permit).message_class, StunClass::kSuccessResponse);
   // The permission is by IP: any port of 192.0.2.99.
-  const TurnOutput sent = alice.send_bytes(at_s(11), send_indication(kPeer, "hi"));
-  ASSERT_EQ(sent.to_peers.size(), 1U);
-  EXPECT_EQ(sent.to_peers[0].relay, relay);
-  EXPECT_EQ(sent.to_peers[0].peer, kPeer);
-  EXPECT_EQ(sent.to_peers[0].bytes, bytes_of("hi"));
+  expect_to_peer(alice.send_bytes(at_s(11), send_indication(kPeer, "hi")), relay, kPeer, "hi");
   const TurnOutput back = server.on_peer_packet(at_s(12), relay, kPeer, bytes_of("yo"));
   ASSERT_EQ(back.to_clients.size(), 1U);
   EXPECT_EQ(back.to_clients[0].five_tuple, alice.five_tuple());
@@ -424,10 +429,7 @@ TEST_F(TurnServerTest, Rfc8656Sec12_AChannelCarriesChannelDataBothWaysFor10Minut
   ASSERT_EQ(back.to_clients.size(), 1U);
   EXPECT_EQ(back.to_clients[0].bytes, (StunBytes{0x40, 0x00, 0x00, 0x03, 'a', 'b', 'c'}));
   const StunBytes out = {0x40, 0x00, 0x00, 0x02, 'h', 'i', 0x00, 0x00};
-  const TurnOutput sent = alice.send_bytes(at_s(3), out);
-  ASSERT_EQ(sent.to_peers.size(), 1U);
-  EXPECT_EQ(sent.to_peers[0].peer, kPeer);
-  EXPECT_EQ(sent.to_peers[0].bytes, bytes_of("hi"));
+  expect_to_peer(alice.send_bytes(at_s(3), out), relay, kPeer, "hi");
   // An unbound channel is dropped.
   EXPECT_TRUE(alice.send_bytes(at_s(3), StunBytes{0x40, 0x01, 0x00, 0x00}).to_peers.empty());
   // The binding made a permission (section 12.2), which ends at 301 s; the channel at 601 s.
@@ -504,11 +506,8 @@ TEST(TurnServer, Rfc5766Sec11_ChannelNumbersUpTo0x7FFFWhenConfigured) {
   EXPECT_EQ(refused.error_code()->reason, "Bad Request: channel outside 0x4000..0x7FFF");
   EXPECT_EQ(code_of(client.call(at_s(1), channel_bind(client, 0x3FFF, kOtherPeer))), 400);
 
-  const TurnOutput sent = client.send_bytes(at_s(2), StunBytes{0x7F, 0xFF, 0x00, 0x02, 'h', 'i'});
-  ASSERT_EQ(sent.to_peers.size(), 1U);
-  EXPECT_EQ(sent.to_peers[0].relay, relay);
-  EXPECT_EQ(sent.to_peers[0].peer, kPeer);
-  EXPECT_EQ(sent.to_peers[0].bytes, bytes_of("hi"));
+  expect_to_peer(client.send_bytes(at_s(2), StunBytes{0x7F, 0xFF, 0x00, 0x02, 'h', 'i'}), relay,
+                 kPeer, "hi");
   const TurnOutput back = server.on_peer_packet(at_s(3), relay, kPeer, bytes_of("abc"));
   ASSERT_EQ(back.to_clients.size(), 1U);
   EXPECT_EQ(back.to_clients[0].bytes, (StunBytes{0x7F, 0xFF, 0x00, 0x03, 'a', 'b', 'c'}));
