@@ -54,6 +54,16 @@ scenarios::RunResult run(const std::string& path, std::uint64_t seed, const py::
   return scenarios::run_in_child_process(path, settings);
 }
 
+py::dict series_dict(const scenarios::RunResult& r) {
+  py::dict series;
+  for (std::size_t column = 0; column < r.series.columns.size(); ++column) {
+    py::list values;
+    for (const std::vector<double>& row : r.series.rows) values.append(row[column]);
+    series[py::str(r.series.columns[column])] = values;
+  }
+  return series;
+}
+
 py::dict metrics_dict(const scenarios::RunResult& r) {
   py::dict metrics;
   for (const auto& [name, value] : r.metrics) {
@@ -90,6 +100,10 @@ void init_results(py::module_& m) {
                     "the ccsim command line that reproduces this run")
       .def_readonly("driver", &scenarios::RunResult::driver, "sim or real")
       .def_readonly("build", &scenarios::RunResult::build, "ccsim's version and commit")
+      .def_property_readonly(
+          "series", &series_dict,
+          "the run's time series (a row each sample_interval) as {column: [values]}, the first "
+          "column time_s: pandas.DataFrame(result.series) makes a frame of it")
       .def_readonly("tz_database", &scenarios::RunResult::tz_database,
                     "the tz database's version update windows were read with")
       .def("__repr__", [](const scenarios::RunResult& r) {

@@ -1,7 +1,10 @@
 #include "reports/result_files.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -71,7 +74,6 @@ std::string read_file(const fs::path& file, std::uintmax_t bytes_max) {
   }
   return content;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Text for XML and HTML
@@ -486,12 +488,36 @@ void append_html_run(std::string& out, const RunResult& run, std::size_t index) 
 
 }  // namespace
 
-
 void write_result_json(const std::filesystem::path& dir, const RunResult& result) {
   // Bytes that are not UTF-8 (a detail quoting a raw frame, say) become U+FFFD, not an exception.
   const std::string text =
       result_to_json(result).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   write_file(dir / "result.json", text + "\n");
+}
+
+void write_timeseries_csv(const std::filesystem::path& file, const scenarios::TimeSeries& series) {
+  std::string text;
+  for (std::size_t i = 0; i < series.columns.size(); ++i) {
+    text += (i == 0 ? "" : ",") + series.columns[i];
+  }
+  text += "\n";
+  for (const std::vector<double>& row : series.rows) {
+    assert(row.size() == series.columns.size());
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::array<char, 32> number{};
+      const double value = row[i];
+      const bool whole =
+          std::isfinite(value) && value == std::trunc(value) && std::fabs(value) < 1e15;
+      const auto written = whole
+                               ? std::to_chars(number.data(), number.data() + number.size(),
+                                               static_cast<std::int64_t>(value))
+                               : std::to_chars(number.data(), number.data() + number.size(), value);
+      if (i > 0) text += ',';
+      text.append(number.data(), written.ptr);
+    }
+    text += "\n";
+  }
+  write_file(file, text);
 }
 
 RunResult read_result_json(const std::filesystem::path& file) {

@@ -1,7 +1,7 @@
 // The files a run leaves behind: result.json (one run, read back by `ccsim report` and the suite
-// runner), junit.xml (for CI) and report.html (for people). Writers replace the file whole (write
-// then rename) and throw std::runtime_error naming the path they could not write; the JSON reader
-// names the file and the key that was wrong.
+// runner), timeseries.csv (for data tools), junit.xml (for CI) and report.html (for people).
+// Writers replace the file whole (write then rename) and throw std::runtime_error naming the path
+// they could not write; the JSON reader names the file and the key that was wrong.
 #pragma once
 
 #include <filesystem>
@@ -27,6 +27,11 @@ void write_result_json(const std::filesystem::path& dir, const RunResult& result
 
 // Reads a file written by write_result_json, keeping the metrics' order.
 RunResult read_result_json(const std::filesystem::path& file);
+
+// timeseries.csv: the run's time series (scenarios/sampler.h), a header of column names then one
+// row per sample, whole numbers as integers and the others in their shortest form that reads back
+// exactly (RFC 4180, no quoting needed: names are identifiers).
+void write_timeseries_csv(const std::filesystem::path& file, const scenarios::TimeSeries& series);
 
 // JUnit XML: one <testsuite> per run named "scenario[seed=N]", one <testcase> per check. A run
 // marked failed without a failing check gets a failing testcase named "run" so CI sees it.

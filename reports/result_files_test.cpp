@@ -173,6 +173,20 @@ TEST_F(ResultFilesTest, JsonFileIsPrettyWithTrailingNewline) {
   EXPECT_FALSE(fs::exists(dir_ / "result.json.tmp"));
 }
 
+// Written by hand: a header, then each row's numbers in their shortest exact form.
+TEST_F(ResultFilesTest, TimeSeriesCsvHasAHeaderAndOneLinePerSample) {
+  scenarios::TimeSeries series;
+  series.columns = {"time_s", "devices_connected", "connects_per_s"};
+  series.rows = {{0, 0, 0}, {300, 20, 20.0 / 300}, {3600, 1e6, 0.5}};
+  write_timeseries_csv(dir_ / "timeseries.csv", series);
+  EXPECT_EQ(read_text(dir_ / "timeseries.csv"),
+            "time_s,devices_connected,connects_per_s\n"
+            "0,0,0\n"
+            "300,20,0.06666666666666667\n"
+            "3600,1000000,0.5\n");
+  EXPECT_FALSE(fs::exists(dir_ / "timeseries.csv.tmp"));
+}
+
 TEST_F(ResultFilesTest, PlainJsonBuiltInCppIsAccepted) {
   const RunResult run = sample_run("one-click", 3, true);
   // Built from C++ ints, so the integers are signed; the json overload sorts the metrics.

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "scenarios/model/child_process.h"
+#include "scenarios/model/run_result.h"
 #include "scenarios/model/run_result_json.h"
 #include "scenarios/model/vocabulary.h"
 #include "scenarios/run.h"
@@ -498,6 +499,66 @@ TEST(SiteGateways, AMappingThatExpiresUnderAnIdleConnectionResetsIt) {
   const RunResult o = run_on(DriverKind::kSimulated, open, 4).result;
   EXPECT_EQ(metric(o, "reconnects"), 0);
   EXPECT_EQ(metric(o, "messages_dropped_nat"), 0);
+}
+
+}  // namespace
+}  // namespace ccsim::scenarios
+
+namespace ccsim::scenarios {
+namespace {
+
+// The run's series from a child process (SimGrid allows one engine per process).
+TimeSeries series_of(const Scenario& scenario, std::uint64_t seed, RunResult& result) {
+  const std::string answer = run_in_child([&] {
+    RunSettings settings;
+    settings.seed = seed;
+    const RunResult run = run_scenario(scenario, settings);
+    nlohmann::ordered_json json = result_to_json(run);
+    json["series_columns"] = run.series.columns;
+    json["series_rows"] = run.series.rows;
+    return json.dump();
+  });
+  const nlohmann::ordered_json json = nlohmann::ordered_json::parse(answer);
+  result = result_from_json(json, "child");
+  return {json["series_columns"].get<std::vector<std::string>>(),
+          json["series_rows"].get<std::vector<std::vector<double>>>()};
+}
+
+double at(const TimeSeries& series, std::size_t row, std::string_view column) {
+  const auto found = std::find(series.columns.begin(), series.columns.end(), column);
+  EXPECT_NE(found, series.columns.end()) << column;
+  return series.rows.at(row).at(static_cast<std::size_t>(found - series.columns.begin()));
+}
+
+// Every 5 minutes of an hour: 13 rows. North's 10 cameras are cut from 20m to 35m; the platform
+// sees them gone after three silent 1-minute intervals and a sweep, so at 25m and 30m only south's
+// 10 are connected, and by 40m (a reconnect and a hello) all 20 again.
+TEST(Sampler, RowsFollowTheFleetAndTheirRatesAddUpToTheRunsCounts) {
+  Scenario scenario = two_sites(10);
+  scenario.sample_interval = 5min;
+  scenario.timeline.push_back({20min, 15min, FaultKind::kPartition, "north", ""});
+  RunResult result;
+  const TimeSeries series = series_of(scenario, 3, result);
+  ASSERT_EQ(series.rows.size(), 13u);
+  EXPECT_EQ(series.columns.front(), "time_s");
+  for (std::size_t row = 0; row < series.rows.size(); ++row) {
+    EXPECT_EQ(at(series, row, "time_s"), 300.0 * static_cast<double>(row));
+    EXPECT_EQ(at(series, row, "devices_connected") + at(series, row, "devices_unreachable"), 20);
+  }
+  EXPECT_EQ(at(series, 0, "devices_connected"), 0);
+  EXPECT_EQ(at(series, 1, "devices_connected"), 20);
+  EXPECT_EQ(at(series, 5, "devices_connected"), 10);  // 25m
+  EXPECT_EQ(at(series, 6, "devices_connected"), 10);  // 30m
+  EXPECT_EQ(at(series, 8, "devices_connected"), 20);  // 40m
+  // A second derivation: each rate times its interval, summed, is the run's own count.
+  double hellos = 0, messages = 0;
+  for (std::size_t row = 1; row < series.rows.size(); ++row) {
+    hellos += at(series, row, "connects_per_s") * 300;
+    messages += at(series, row, "messages_per_s") * 300;
+  }
+  EXPECT_NEAR(hellos, metric(result, "hellos_accepted"), 1e-6);
+  EXPECT_NEAR(messages, metric(result, "messages_delivered"), 1e-6);
+  EXPECT_EQ(metric(result, "hellos_accepted"), 30) << "20 at the start, north's 10 again";
 }
 
 }  // namespace

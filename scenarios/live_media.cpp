@@ -47,8 +47,10 @@ void LiveSessions::carry(const Session& session, double sign) {
   if (session.relay < 0 || session.relay_gone) return;
   const auto relay = static_cast<std::size_t>(session.relay);
   relay_bps_[relay] += sign * 2 * bitrate_bps(session);
-  double& peak = servers_[relay].organization.empty() ? deployment_.live.relay_peak_bps
-                                                      : deployment_.live.partner_relay_peak_bps;
+  const bool platform_server = servers_[relay].organization.empty();
+  if (platform_server) deployment_.live.relay_bps += sign * 2 * bitrate_bps(session);
+  double& peak =
+      platform_server ? deployment_.live.relay_peak_bps : deployment_.live.partner_relay_peak_bps;
   peak = std::max(peak, relay_bps_[relay]);
 }
 
@@ -114,7 +116,7 @@ void LiveSessions::start_media(Time at, std::uint32_t index) {
   session.running = true;
   session.media_from = at;
   LiveSessionCounters& live = deployment_.live;
-  live.concurrent_peak = std::max(live.concurrent_peak, ++running_);
+  live.concurrent_peak = std::max(live.concurrent_peak, ++live.running);
   std::vector<std::uint32_t>& running = at_site_[session.site];
   running.push_back(index);
   const int rung =
@@ -155,8 +157,8 @@ void LiveSessions::stop(Time now, std::uint32_t index) {
   Session& session = sessions_[index];
   if (!session.running) return;
   session.running = false;
-  assert(running_ > 0);
-  --running_;
+  assert(deployment_.live.running > 0);
+  --deployment_.live.running;
   carry(session, -1);
   std::vector<std::uint32_t>& running = at_site_[session.site];
   running.erase(std::find(running.begin(), running.end(), index));

@@ -142,7 +142,6 @@ class LiveSessions {
   std::vector<bool> server_up_;                      // by server
   std::vector<double> relay_bps_;                    // by server: what it carries now
   std::vector<std::vector<std::uint32_t>> at_site_;  // by site: its running sessions
-  std::uint64_t running_ = 0;
   core::Outbox out_;  // the platform side's, for what these sessions make the platform send
 };
 

@@ -16,6 +16,7 @@
 #include "scenarios/model/metrics.h"
 #include "scenarios/model/run_result_json.h"
 #include "scenarios/model/vocabulary.h"
+#include "scenarios/sampler.h"
 #include "scenarios/scenario_file.h"
 #include "scenarios/swarm.h"
 #include "scenarios/timeline.h"
@@ -119,6 +120,7 @@ RunAndKnowledge run(const Scenario& file_scenario, const RunSettings& settings, 
   const std::unique_ptr<Driver> driver = make_driver(settings, deployment.fleet());
   const Timeline timeline(deployment, *driver);
   Judge judge(deployment, *driver);
+  Sampler sampler(deployment, *driver);
   driver->run(scenario.duration);
 
   RunResult result;
@@ -137,6 +139,7 @@ RunAndKnowledge run(const Scenario& file_scenario, const RunSettings& settings, 
   result.driver = std::string(driver_kind_name(settings.driver));
   result.build = std::string(kBuildDescription);
   result.tz_database = platform::tz_database_version();
+  result.series = sampler.finish(core::Time{} + scenario.duration);
   result.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return {std::move(result), describe ? deployment.describe() : std::string()};
@@ -156,8 +159,9 @@ RunResult run_in_child_process(const std::string& path, const RunSettings& setti
   const std::string answer = run_in_child([&]() -> std::string {
     nlohmann::ordered_json reply;
     try {
-      reply["result"] =
-          result_to_json(run_scenario(load_scenario(path, settings.overrides), settings));
+      const RunResult run = run_scenario(load_scenario(path, settings.overrides), settings);
+      reply["result"] = result_to_json(run);
+      reply["series"] = {{"columns", run.series.columns}, {"rows", run.series.rows}};
     } catch (const ScenarioError& e) {
       reply["scenario_error"] = scenario_error_to_json(e);
     } catch (const std::exception& e) {
@@ -168,7 +172,10 @@ RunResult run_in_child_process(const std::string& path, const RunSettings& setti
   const nlohmann::json reply = nlohmann::json::parse(answer);
   if (reply.contains("scenario_error")) throw scenario_error_from_json(reply["scenario_error"]);
   if (reply.contains("error")) throw std::runtime_error(reply["error"].get<std::string>());
-  return result_from_json(reply["result"], path);
+  RunResult result = result_from_json(reply["result"], path);
+  result.series.columns = reply["series"]["columns"].get<std::vector<std::string>>();
+  result.series.rows = reply["series"]["rows"].get<std::vector<std::vector<double>>>();
+  return result;
 }
 
 }  // namespace ccsim::scenarios

@@ -22,11 +22,12 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 24> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 25> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
                                                             "start_order",
+                                                            "sample_interval",
                                                             "heartbeat",
                                                             "cloud",
                                                             "network",
@@ -65,6 +66,13 @@ void read_run_settings(const Reader& reader, const MapView& root, Scenario& scen
         read_duration(reader, start_within, 1us, scenario.duration, "the scenario's duration");
   });
   scenario.start_within = std::min(scenario.start_within, scenario.duration);
+  scenario.sample_interval = std::min(scenario.sample_interval, scenario.duration);
+  root.with("sample_interval", [&](const Field& interval) {
+    const Duration least = std::max<Duration>(
+        1s, (scenario.duration + Duration(kSamplesPerRunMax - 1)) / kSamplesPerRunMax);
+    scenario.sample_interval =
+        read_duration(reader, interval, least, scenario.duration, "the scenario's duration");
+  });
   root.with("start_order", [&](const Field& start_order) {
     scenario.start_order = read_word(reader, start_order, {"random", "staggered"}) == "staggered"
                                ? StartOrder::kStaggered

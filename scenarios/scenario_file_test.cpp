@@ -916,6 +916,32 @@ TEST(ScenarioFileErrors, Viewers) {
                     "at most 1h");
 }
 
+TEST(ScenarioFileErrors, SampleInterval) {
+  const auto error = [](const std::string& interval) {
+    return parse_error("name: x\nduration: 1h\nsample_interval: " + interval +
+                       "\nsites:\n  - {name: lund, devices: [{count: 1}]}\nchecks:\n  - {id: "
+                       "up, expect: all_devices_connected}\n");
+  };
+  expect_file_error(error("0s"), 3, "sample_interval", "at least 1s");
+  expect_file_error(error("2h"), 3, "sample_interval", "the scenario's duration");
+  expect_file_error(error("often"), 3, "sample_interval", "duration");
+  // 100,000 samples at most: a week's run samples every 7 s or more.
+  const ScenarioError week = parse_error(
+      "name: x\nduration: 7d\nsample_interval: 5s\nsites:\n  - {name: lund, devices: [{count: "
+      "1}]}\nchecks:\n  - {id: up, expect: all_devices_connected}\n");
+  expect_file_error(week, 3, "sample_interval", "at least 6s48ms");
+}
+
+TEST(ScenarioFile, SampleIntervalDefaultsToFiveMinutesOrTheDuration) {
+  const std::string body =
+      "\nsites:\n  - {name: lund, devices: [{count: 1}]}\nchecks:\n  - {id: up, expect: "
+      "all_devices_connected}\n";
+  EXPECT_EQ(parse("name: x\nduration: 1h" + body).sample_interval, std::chrono::minutes(5));
+  EXPECT_EQ(parse("name: x\nduration: 2m" + body).sample_interval, std::chrono::minutes(2));
+  EXPECT_EQ(parse("name: x\nduration: 1h\nsample_interval: 30s" + body).sample_interval,
+            std::chrono::seconds(30));
+}
+
 TEST(ScenarioFileErrors, TurnServers) {
   const auto error = [](const std::string& servers, const std::string& down = "turn-eu-west") {
     return parse_error(

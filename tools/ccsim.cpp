@@ -147,13 +147,13 @@ const char* const kRunUsage =
     "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--driver sim|real] "
     "[--clock paused|real] [--swarm] [--quiet]\n"
     "\n"
-    "Runs one scenario with one seed, judges its checks, and writes result.json, junit.xml and\n"
-    "report.html into the output directory. The simulated driver (the default) runs the fleet on\n"
-    "SimGrid; the real driver runs the same platform and devices over TLS websockets on\n"
-    "127.0.0.1, with a clock that jumps to the next timer whenever no socket has work (or, with\n"
-    "--clock real, the wall clock). With --swarm, faults are drawn from the seed within the\n"
-    "scenario's swarm: budget, and the fleet must converge once they heal (liveness checks,\n"
-    "marked so in result.json).\n"
+    "Runs one scenario with one seed, judges its checks, and writes result.json, timeseries.csv\n"
+    "(a row each sample_interval), junit.xml and report.html into the output directory. The\n"
+    "simulated driver (the default) runs the fleet on SimGrid; the real driver runs the same\n"
+    "platform and devices over TLS websockets on 127.0.0.1, with a clock that jumps to the next\n"
+    "timer whenever no socket has work (or, with --clock real, the wall clock). With --swarm,\n"
+    "faults are drawn from the seed within the scenario's swarm: budget, and the fleet must\n"
+    "converge once they heal (liveness checks, marked so in result.json).\n"
     "\n"
     "Exit codes: 0 every check passed; 1 a check of the scenario failed (a safety violation);\n"
     "2 bad input; 3 an internal error; 4 (--swarm) only liveness checks failed.\n";
@@ -207,6 +207,7 @@ int command_run(const std::vector<std::string>& args) {
   const RunResult result = ccsim::scenarios::run_scenario(scenario, settings);
   try {
     ccsim::reports::write_result_json(out, result);
+    ccsim::reports::write_timeseries_csv(out / "timeseries.csv", result.series);
     ccsim::reports::write_junit_xml(out / "junit.xml", {result}, scenario.name);
     ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name);
   } catch (const std::exception& e) {

@@ -144,3 +144,17 @@ def test_a_rollout_experiment_sweeps_the_abort_threshold():
                             .group(1)) + int(re.search(r"and (\d+) failed", state.detail).group(1)))
         assert r.metrics["upgrades_failed"] > 0
     assert finished[0] <= finished[1] <= 200
+
+
+def test_a_run_comes_back_with_its_time_series_for_pandas():
+    pandas = pytest.importorskip("pandas")
+    r = ccsim.run(NETWORK_CUT, seed=7, overrides={"sample_interval": "10m"})
+    frame = pandas.DataFrame(r.series)
+    assert list(frame.columns[:3]) == ["time_s", "devices_connected", "devices_unreachable"]
+    # One row every 10 minutes from 0 to the run's end, inclusive.
+    assert list(frame["time_s"]) == [600.0 * k for k in range(len(frame))]
+    assert frame["time_s"].iloc[-1] == r.sim_time_s
+    assert (frame["devices_connected"] + frame["devices_unreachable"] == r.devices).all()
+    # Each interval's messages per second, times its length, add up to the run's count.
+    delivered = (frame["messages_per_s"].iloc[1:] * 600).sum()
+    assert delivered == pytest.approx(r.metrics["messages_delivered"])

@@ -40,6 +40,8 @@ struct LiveSessionCounters {
   std::uint64_t concurrent_peak = 0;     // sessions set up and not yet ended, at most at once
   double relay_peak_bps = 0;             // the most one of the platform's TURN servers carried
   double partner_relay_peak_bps = 0;     // the most one partner-run TURN server carried
+  std::uint64_t running = 0;             // sessions set up and not yet ended, now
+  double relay_bps = 0;                  // what the platform's TURN servers carry now, together
   std::uint64_t relay_restarts = 0;      // ICE restarts onto the next relay when one went down
   core::Histogram interruption_us;       // media gone to media back, of each restart
   std::uint64_t keepalives = 0;          // the viewers' keepalives on their nominated pairs

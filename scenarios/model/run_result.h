@@ -17,6 +17,13 @@ struct CheckResult {
   bool liveness = false;  // a swarm run's convergence check, not one of the scenario's
 };
 
+// The run sampled every `sample_interval` (scenarios/sampler.h): one row per sample, the first
+// column the simulated time in seconds. Written beside result.json as timeseries.csv, not into it.
+struct TimeSeries {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> rows;
+};
+
 struct RunResult {
   std::string scenario;  // the scenario's name
   std::string file;      // the scenario file
@@ -36,6 +43,7 @@ struct RunResult {
   // windows were read with. A trace hash reproduces only with both the same.
   std::string build;
   std::string tz_database;
+  TimeSeries series;  // not in result.json
 };
 
 }  // namespace ccsim::scenarios

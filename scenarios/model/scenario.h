@@ -31,6 +31,10 @@ inline constexpr Duration kViewerKeepaliveDefault = std::chrono::seconds(5);
 inline constexpr Duration kViewerKeepaliveMin = std::chrono::seconds(1);
 inline constexpr Duration kViewerKeepaliveMax = std::chrono::hours(1);
 inline constexpr std::size_t kTurnServersPerScenarioMax = 64;
+// The time series' samples one run may take (`sample_interval`), and the default interval: a
+// 24-hour run gives 289 rows.
+inline constexpr std::uint64_t kSamplesPerRunMax = 100'000;
+inline constexpr Duration kSampleIntervalDefault = std::chrono::minutes(5);
 // PTZ commands one live session's viewer sends over its data channel (`ptz:`).
 inline constexpr std::uint64_t kPtzCommandsPerSessionMax = 10'000;
 inline constexpr std::size_t kTimelineEntriesMax = 10'000;
@@ -435,6 +439,8 @@ struct Scenario {
   Duration release_check_interval = std::chrono::hours(2);
   // Diagnostics-consented devices send telemetry this often.
   Duration telemetry_interval = std::chrono::hours(1);
+  // The run's time series takes a row this often, from time zero to the end.
+  Duration sample_interval = kSampleIntervalDefault;
   std::string latest_lts_track = "lts-2024";
   // How long a claimed device has to accept its provisioning.
   Duration onboarding_timeout = std::chrono::minutes(10);
