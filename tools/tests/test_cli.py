@@ -127,7 +127,8 @@ def usage_options(usage_line):
     ("suite", {"--seeds", "--out", "--jobs", "--driver", "--set", "--swarm"}),
     ("report", {"--out"}),
     ("turn-server", {"--listen", "--realm", "--user", "--auth-secret", "--relay-ip", "--min-port",
-                     "--max-port", "--allocations-per-user", "--allocations-max"}),
+                     "--max-port", "--allocations-per-user", "--allocations-max",
+                     "--channel-range"}),
 ])
 def test_command_help_describes_every_option(cli, command, options):
     r = cli(command, "--help")
