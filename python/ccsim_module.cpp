@@ -1,4 +1,5 @@
-// The Python module `ccsim`: scripts drive runs; runs never call back into Python. Each run
+// The compiled half of the Python package `ccsim` (`ccsim._ccsim`; python/ccsim/ is the rest):
+// scripts drive runs; runs never call back into Python. Each run
 // happens in a child process (SimGrid allows one simulation per process), so a script may run
 // as many as it likes. C++ errors arrive as Python exceptions with the same message.
 #include <pybind11/pybind11.h>
@@ -39,19 +40,38 @@ scenarios::ClockKind clock_named(const std::string& clock) {
   throw py::value_error("clock must be 'paused' or 'real', not '" + clock + "'");
 }
 
-scenarios::RunResult run(const std::string& path, std::uint64_t seed, const py::dict& overrides,
-                         const std::string& driver, const std::string& clock) {
+std::vector<scenarios::Override> overrides_of(const py::dict& overrides) {
+  std::vector<scenarios::Override> parsed;
+  for (const auto& [key, value] : overrides) {
+    if (!py::isinstance<py::str>(key)) throw py::type_error("overrides keys must be str");
+    parsed.push_back(
+        scenarios::parse_override(key.cast<std::string>() + "=" + override_text(value)));
+  }
+  return parsed;
+}
+
+scenarios::RunSettings settings_of(std::uint64_t seed, const py::dict& overrides,
+                                   const std::string& driver, const std::string& clock) {
   scenarios::RunSettings settings;
   settings.seed = seed;
   settings.driver = driver_named(driver);
   settings.clock = clock_named(clock);
-  for (const auto& [key, value] : overrides) {
-    if (!py::isinstance<py::str>(key)) throw py::type_error("overrides keys must be str");
-    settings.overrides.push_back(
-        scenarios::parse_override(key.cast<std::string>() + "=" + override_text(value)));
-  }
+  settings.overrides = overrides_of(overrides);
+  return settings;
+}
+
+scenarios::RunResult run(const std::string& path, std::uint64_t seed, const py::dict& overrides,
+                         const std::string& driver, const std::string& clock) {
+  const scenarios::RunSettings settings = settings_of(seed, overrides, driver, clock);
   py::gil_scoped_release release;
   return scenarios::run_in_child_process(path, settings);
+}
+
+// Loads the file with the overrides as a run would, raising what a run would; what it holds.
+py::dict check(const std::string& path, const py::dict& overrides) {
+  const scenarios::Scenario scenario = scenarios::load_scenario(path, overrides_of(overrides));
+  return py::dict("name"_a = scenario.name, "devices"_a = scenario.device_count(),
+                  "duration_s"_a = std::chrono::duration<double>(scenario.duration).count());
 }
 
 py::dict series_dict(const scenarios::RunResult& r) {
@@ -122,6 +142,17 @@ void init_run(py::module_& m) {
         "Returns a RunResult.\n"
         "Raises ccsim.ScenarioError (a ValueError) on bad input, with the message naming the\n"
         "file, line and key.");
+  m.def("check", &check, "path"_a, "overrides"_a = py::dict(),
+        "Loads the scenario file at `path` with `overrides` as run() would, without running it.\n"
+        "Returns {'name', 'devices', 'duration_s'}; raises ccsim.ScenarioError as run() does.");
+  m.def(
+      "reproduce_command",
+      [](const std::string& path, std::uint64_t seed, const py::dict& overrides,
+         const std::string& driver) {
+        return scenarios::reproduce_command(path, settings_of(seed, overrides, driver, "paused"));
+      },
+      "path"_a, "seed"_a = 1, "overrides"_a = py::dict(), "driver"_a = "sim",
+      "The `ccsim run` command line that reproduces a run of these arguments.");
 }
 
 }  // namespace
@@ -130,7 +161,7 @@ void init_turn(py::module_& m);  // turn_bindings.cpp
 
 }  // namespace ccsim::python
 
-PYBIND11_MODULE(ccsim, m) {
+PYBIND11_MODULE(_ccsim, m) {
   m.doc() = "ccsim: simulate a hybrid-cloud camera platform and its fleet, and check scenarios.";
   ccsim::python::init_results(m);
   ccsim::python::init_run(m);
