@@ -1,0 +1,39 @@
+"""The studies of python/examples/ run at a small size, as CI runs them: each writes its plot, its
+findings and its runs, and what it finds holds (by the table of docs/NAT_TRAVERSAL.md, a camera
+behind a symmetric NAT watched from one costs the relay its stream twice)."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pandas
+
+SOURCE = pathlib.Path(os.environ.get("CCSIM_SOURCE_DIR", pathlib.Path(__file__).parents[2]))
+EXAMPLES = SOURCE / "python" / "examples"
+
+
+def run_example(name, *args):
+    done = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
+                          text=True, timeout=600, env={**os.environ})
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_relay_share_study_writes_a_plot_and_finds_4_mbps_per_relayed_camera(tmp_path):
+    out = run_example("relay_share.py", "--cameras", "20", "--seeds", "1", "--out", str(tmp_path))
+    png = (tmp_path / "relay_share.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    findings = (tmp_path / "findings.txt").read_text()
+    assert findings in out
+    assert "Measured: 4.00 Mbps of relay per camera" in findings
+    assert "failed runs: 0" in findings
+    runs = pandas.read_csv(tmp_path / "runs.csv")
+    assert len(runs) == 5 and runs["passed"].all()
+    # 20 cameras: 2, 6, 10, 14, 18 behind symmetric NATs, each relayed at 4 Mbps.
+    assert list(runs["relay_bandwidth_peak_bps"]) == [8e6, 24e6, 40e6, 56e6, 72e6]
+
+
+def test_a_study_refuses_a_fleet_too_small_to_split():
+    done = subprocess.run([sys.executable, str(EXAMPLES / "relay_share.py"), "--cameras", "3"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--cameras: at least 10" in done.stderr
