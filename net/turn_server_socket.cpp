@@ -71,7 +71,8 @@ TurnServerSocket::TurnServerSocket(asio::io_context& io, platform::TurnServerCon
                                    std::uint64_t seed, asio::ip::address listen_ip,
                                    std::uint16_t listen_port)
     : io_(io),
-      core_(std::move(config), core::RandomStream(seed, 0)),
+      core_(std::move(config), core::RandomStream(seed, 0),
+            [this](const platform::TransportAddress& relay) { return take_relay(relay); }),
       listen_ip_(listen_ip),
       port_(listen_port),
       udp_(io),
@@ -296,15 +297,22 @@ void TurnServerSocket::receive_peer_datagram(const std::shared_ptr<RelaySocket>&
       });
 }
 
+// Relayed addresses were bound as the core took them, before it answered: relays_opened needs
+// nothing more.
 void TurnServerSocket::carry_out(platform::TurnOutput output) {
-  for (const platform::TransportAddress& address : output.relays_opened) open_relay(address);
+  for (const platform::TransportAddress& address : output.relays_opened) {
+    assert(relays_.contains(address));
+  }
   for (platform::TurnToClient& message : output.to_clients) send_to_client(message);
   for (const platform::TurnToPeer& message : output.to_peers) send_to_peer(message);
   for (const platform::TransportAddress& address : output.relays_closed) close_relay(address);
   arm_timer();
 }
 
-void TurnServerSocket::open_relay(const platform::TransportAddress& address) {
+// The core's RelayAddressTaker, called from inside a core call: binds `address` now, so the
+// core learns that a port is held elsewhere while it can still try another or answer 508.
+bool TurnServerSocket::take_relay(const platform::TransportAddress& address) {
+  assert(!relays_.contains(address));
   auto relay = std::make_shared<RelaySocket>(io_);
   relay->address = address;
   const udp::endpoint endpoint(ip_of(address), address.port);
@@ -314,17 +322,18 @@ void TurnServerSocket::open_relay(const platform::TransportAddress& address) {
   if (!error) relay->socket.non_blocking(true, error);
   if (error) {
     ++counters_.relay_bind_failures;
-    return;
+    return false;
   }
   enlarge_buffers(relay->socket, kTurnUdpSocketBufferBytes);
   ++counters_.relays_opened;
   relays_[address] = relay;
   receive_peer_datagram(relay);
+  return true;
 }
 
 void TurnServerSocket::close_relay(const platform::TransportAddress& address) {
   auto found = relays_.find(address);
-  if (found == relays_.end()) return;  // it never bound
+  assert(found != relays_.end());  // the core gives back only what it took
   found->second->closed = true;
   boost::system::error_code ignored;
   found->second->socket.close(ignored);

@@ -4,17 +4,17 @@
 //
 // Sockets: one UDP socket and one TCP acceptor on the listen address (same port), TCP streams cut
 // into messages with stream_frame_bytes(), and one UDP socket per relayed address, bound when the
-// core opens the address and closed when it closes it. One steady_timer wakes the core at
-// next_expiry(). It runs on one io_context driven by one thread, as PlatformServer does: no
-// strands, no locks.
+// core asks to take the address (before the client hears of it) and closed when the core gives
+// it back. A port another socket on the host holds is refused there, and the core tries another
+// or answers the Allocate 508: no client is ever told of a relayed address nobody listens on.
+// One steady_timer wakes the core at next_expiry(). It runs on one io_context driven by one
+// thread, as PlatformServer does: no strands, no locks.
 //
 // A bad client ends its own TCP connection (unframeable bytes, a write queue past its bound) and
 // is counted; nothing a client sends stops the server. Sends never block: a UDP datagram the
 // kernel will not take at once is dropped and counted, as the network might have dropped it.
 //
-// Not done: TLS and DTLS listeners, relayed addresses that fail to bind (another program holds
-// the port the core picked: the allocation stands but its peers' datagrams are lost, counted in
-// relay_bind_failures), IPv6 relayed addresses.
+// Not done: TLS and DTLS listeners, IPv6 relayed addresses.
 #pragma once
 
 #include <utility>  // before Asio: asio#944 with g++ 12 in C++20
@@ -73,9 +73,9 @@ struct TurnSocketCounters {
   std::uint64_t peer_datagrams_received = 0;  // at relayed addresses
   std::uint64_t peer_datagrams_sent = 0;
   std::uint64_t sends_dropped = 0;  // the kernel would not take a datagram, or its target is gone
-  std::uint64_t relays_opened = 0;
+  std::uint64_t relays_opened = 0;  // relayed addresses bound, reserved ones too
   std::uint64_t relays_closed = 0;
-  std::uint64_t relay_bind_failures = 0;
+  std::uint64_t relay_bind_failures = 0;  // ports held elsewhere: the core tried another or 508
 };
 
 class TurnServerSocket {
@@ -116,7 +116,7 @@ class TurnServerSocket {
   void close_connection(const std::shared_ptr<TcpConnection>& connection, bool tell_core);
   void receive_peer_datagram(const std::shared_ptr<RelaySocket>& relay);
   void carry_out(platform::TurnOutput output);
-  void open_relay(const platform::TransportAddress& address);
+  bool take_relay(const platform::TransportAddress& address);
   void close_relay(const platform::TransportAddress& address);
   void send_to_client(platform::TurnToClient& message);
   void send_to_peer(const platform::TurnToPeer& message);

@@ -1,12 +1,15 @@
 // The TURN driver on loopback sockets: what it adds to the core, which has its own tests. UDP
 // datagrams and TCP stream frames reach the core and its answers go back on the same transport;
 // frames split across reads or sharing one are cut right; a stream that cannot be framed is
-// closed and counted; a relayed address is bound and carries ChannelData both ways over TCP.
+// closed and counted; a relayed address is bound and carries ChannelData both ways over TCP; a
+// relay port another socket holds is never handed out (the core tries another, or answers 508).
 // coturn's clients test relaying end to end (tools/tests/test_turn_server.py).
 #include "net/turn_server_socket.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <optional>
@@ -23,26 +26,75 @@ using asio::ip::udp;
 using platform::StunBytes;
 using platform::StunMessage;
 
-// The server on its own thread; the test talks to it with blocking sockets.
-class TurnServerSocketTest : public ::testing::Test {
- protected:
-  TurnServerSocketTest() : server_(io_, config(), 7, asio::ip::make_address("127.0.0.1"), 0) {
+const asio::ip::address kLoopback = asio::ip::make_address("127.0.0.1");
+// Ports bound at random before one is found whose neighbours are free.
+constexpr int kPortSearchesMax = 64;
+
+// A server on 127.0.0.1 on its own io_context and thread; the test talks to it with blocking
+// sockets. Every server of a test draws from the same seed.
+class ServerThread {
+ public:
+  explicit ServerThread(platform::TurnServerConfig config)
+      : server_(io_, std::move(config), 7, kLoopback, 0) {
     server_.start();
     thread_ = std::thread([this] { io_.run(); });
   }
-  ~TurnServerSocketTest() override { stop(); }
+  ~ServerThread() { stop(); }
+  ServerThread(const ServerThread&) = delete;
+  ServerThread& operator=(const ServerThread&) = delete;
 
-  static platform::TurnServerConfig config() {
-    platform::TurnServerConfig config;
-    config.users = {{"alice", "secret"}};
-    config.relay_ipv4 = transport_address_of(asio::ip::make_address("127.0.0.1"), 0);
-    return config;
-  }
+  TurnServerSocket& server() { return server_; }
+  // Stops the server and waits for its thread: its counters may be read after.
   void stop() {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] { server_.stop(); });
     thread_.join();
   }
+
+ private:
+  asio::io_context io_;
+  TurnServerSocket server_;
+  std::thread thread_;
+};
+
+std::array<std::uint16_t, 2> neighbours_of(std::uint16_t port) {
+  return {static_cast<std::uint16_t>(port - 1), static_cast<std::uint16_t>(port + 1)};
+}
+
+// A UDP socket on a loopback port whose neighbours no socket held when it was bound: a relay
+// range of the held port and a neighbour has exactly one port the server can bind.
+std::optional<udp::socket> hold_port_between_free_ones(asio::io_context& io) {
+  for (int search = 0; search < kPortSearchesMax; ++search) {
+    udp::socket held(io, udp::endpoint(kLoopback, 0));
+    const std::uint16_t port = held.local_endpoint().port();
+    if (port == 0xFFFF) continue;
+    bool free = true;
+    for (const std::uint16_t neighbour : neighbours_of(port)) {
+      udp::socket probe(io, udp::v4());
+      boost::system::error_code error;
+      probe.bind(udp::endpoint(kLoopback, neighbour), error);
+      free = free && !error;
+    }
+    if (free) return held;
+  }
+  return std::nullopt;
+}
+
+class TurnServerSocketTest : public ::testing::Test {
+ protected:
+  static platform::TurnServerConfig config() {
+    platform::TurnServerConfig config;
+    config.users = {{"alice", "secret"}};
+    config.relay_ipv4 = transport_address_of(kLoopback, 0);
+    return config;
+  }
+  static platform::TurnServerConfig config_with_relay_ports(std::uint16_t min, std::uint16_t max) {
+    platform::TurnServerConfig with = config();
+    with.relay_port_min = min;
+    with.relay_port_max = max;
+    return with;
+  }
+  void stop() { running_.stop(); }
   static StunBytes binding(std::uint8_t id) {
     StunMessage request;
     request.transaction_id.fill(id);
@@ -81,6 +133,21 @@ class TurnServerSocketTest : public ::testing::Test {
     }
     return got;
   }
+  // Connects `socket` to `server` and allocates over it with a TURN client until the client
+  // reports `kind` (kAllocated carries the relayed address in `peer`); false when it does not.
+  // The allocation lasts as long as `socket` stays open.
+  bool allocate_over_tcp(tcp::socket& socket, TurnServerSocket& server,
+                         platform::TurnClientEvent::Kind kind, platform::TurnClientEvent* found) {
+    socket.connect(tcp::endpoint(kLoopback, server.port()));
+    platform::TurnClientConfig config;
+    config.five_tuple = {address_of(socket.local_endpoint()), address_of(socket.remote_endpoint()),
+                         platform::TurnTransport::kTcp};
+    config.username = "alice";
+    config.password = "secret";
+    platform::TurnClient client(config, core::RandomStream(1, 2));
+    client.allocate(core::Time{0});
+    return exchange_until(socket, client, kind, found);
+  }
   // Sends what `client` has to send, then feeds it the server's frames until it reports `kind`.
   bool exchange_until(tcp::socket& socket, platform::TurnClient& client,
                       platform::TurnClientEvent::Kind kind, platform::TurnClientEvent* found) {
@@ -109,9 +176,8 @@ class TurnServerSocketTest : public ::testing::Test {
   }
 
   static constexpr std::chrono::seconds kReadWithin{5};
-  asio::io_context io_;
-  TurnServerSocket server_;
-  std::thread thread_;
+  ServerThread running_{config()};
+  TurnServerSocket& server_ = running_.server();
   asio::io_context client_io_;
 };
 
@@ -218,6 +284,54 @@ TEST_F(TurnServerSocketTest, ARelayedAddressCarriesChannelDataBothWaysOverTcp) {
   EXPECT_EQ(server_.counters().peer_datagrams_sent, 1u);
   EXPECT_EQ(server_.core_counters().relayed_to_peers, 1u);
   EXPECT_EQ(server_.core_counters().relayed_to_clients, 1u);
+}
+
+// A port another socket holds is refused by the bind, and the core tries the free one before
+// the client hears of any. The two servers draw the same first port from the same seed: exactly
+// one of them draws the held port first, whichever way the draw goes.
+TEST_F(TurnServerSocketTest, ARelayPortAnotherSocketHoldsIsPassedOverForAFreeOne) {
+  using Kind = platform::TurnClientEvent::Kind;
+  std::optional<udp::socket> held = hold_port_between_free_ones(client_io_);
+  ASSERT_TRUE(held.has_value());
+  const std::uint16_t port = held->local_endpoint().port();
+  std::uint64_t bind_failures = 0;
+  for (const std::uint16_t free_port : neighbours_of(port)) {
+    ServerThread running(
+        config_with_relay_ports(std::min(port, free_port), std::max(port, free_port)));
+    tcp::socket socket(client_io_);
+    platform::TurnClientEvent event;
+    ASSERT_TRUE(allocate_over_tcp(socket, running.server(), Kind::kAllocated, &event));
+    EXPECT_EQ(event.peer, transport_address_of(kLoopback, free_port));
+    // The server holds it: nobody else can bind it now.
+    udp::socket probe(client_io_, udp::v4());
+    boost::system::error_code error;
+    probe.bind(udp::endpoint(kLoopback, free_port), error);
+    EXPECT_EQ(error, asio::error::address_in_use);
+    running.stop();
+    EXPECT_EQ(running.server().allocation_count(), 1u);
+    EXPECT_EQ(running.server().counters().relays_opened, 1u);
+    bind_failures += running.server().counters().relay_bind_failures;
+  }
+  EXPECT_EQ(bind_failures, 1u);
+}
+
+// RFC 8656 section 7.2: "If the server cannot satisfy the request, then the server rejects the
+// request with a 508 (Insufficient Capacity) error." No allocation is left relaying nothing.
+TEST_F(TurnServerSocketTest, OnlyARelayPortAnotherSocketHoldsGets508AndNoAllocation) {
+  using Kind = platform::TurnClientEvent::Kind;
+  std::optional<udp::socket> held = hold_port_between_free_ones(client_io_);
+  ASSERT_TRUE(held.has_value());
+  const std::uint16_t port = held->local_endpoint().port();
+  ServerThread running(config_with_relay_ports(port, port));
+  tcp::socket socket(client_io_);
+  platform::TurnClientEvent event;
+  ASSERT_TRUE(allocate_over_tcp(socket, running.server(), Kind::kAllocateFailed, &event));
+  EXPECT_EQ(event.error_code, 508);
+  running.stop();
+  EXPECT_EQ(running.server().allocation_count(), 0u);
+  EXPECT_EQ(running.server().core_counters().allocations_created, 0u);
+  EXPECT_EQ(running.server().counters().relay_bind_failures, 1u);
+  EXPECT_EQ(running.server().counters().relays_opened, 0u);
 }
 
 }  // namespace

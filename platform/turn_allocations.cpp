@@ -60,7 +60,8 @@ TurnServer::Reply TurnServer::on_allocate(core::Time now, const FiveTuple& five_
     const AddressFamily family = request.address_family(StunAttributeType::kRequestedAddressFamily)
                                      .value_or(AddressFamily::kIpv4);
     relay = pick_relay(now, family, request.has(StunAttributeType::kEvenPort),
-                       request.even_port_reserve().value_or(false), token);
+                       request.even_port_reserve().value_or(false), token, out);
+    // Nothing was allocated and no quota used: the client hears of no relayed address.
     if (!relay) return error_reply(request, 508, "Insufficient Capacity", caller.key);
   }
   return create_allocation(now, five_tuple, request, caller, *relay, token, out);
@@ -101,39 +102,77 @@ std::optional<TurnServer::Reply> TurnServer::allocate_problem(const StunMessage&
   return std::nullopt;
 }
 
-// A free port from a random point of the range on; with `reserve_next`, port N even and N + 1
-// free too, which is held under a new token (RFC 8656 section 7.2).
+// RFC 8656 section 7.2 asks for a relayed address before the answer: "the server checks if it
+// can satisfy the request (i.e., can allocate a relayed transport address as described below).
+// If the server cannot satisfy the request, then the server rejects the request with a 508
+// (Insufficient Capacity) error"; section 7.4 reads 508 as "The server has no more relayed
+// transport addresses available or has none with the requested properties". A port free in the
+// core's books may still be held by another socket on the host, so the driver takes each one
+// (binds it) before the client is told; a refused port is left for another, up to
+// kTurnRelayPortAttemptsMax. With `reserve_next`, port N even and N + 1 are taken together and
+// N + 1 is held under a new token; N alone is given back when N + 1 cannot be had.
 std::optional<TransportAddress> TurnServer::pick_relay(core::Time now, AddressFamily family,
                                                        bool even, bool reserve_next,
-                                                       std::optional<StunBytes>& token) {
+                                                       std::optional<StunBytes>& token,
+                                                       TurnOutput& out) {
   TransportAddress relay =
       family == AddressFamily::kIpv4 ? config_.relay_ipv4 : config_.relay_ipv6.value();
+  std::set<std::uint16_t> tried;
+  for (int attempt = 0; attempt < kTurnRelayPortAttemptsMax; ++attempt) {
+    const std::optional<std::uint16_t> port =
+        free_port(relay, even || reserve_next, reserve_next, tried);
+    if (!port) return std::nullopt;  // every port (pair) is in use or was refused
+    tried.insert(*port);
+    relay.port = *port;
+    if (!take_relay_(relay)) continue;
+    if (!reserve_next) return relay;
+    TransportAddress next = relay;
+    next.port = static_cast<std::uint16_t>(*port + 1);
+    if (!take_relay_(next)) {
+      out.relays_closed.push_back(relay);
+      continue;
+    }
+    token = reserve(now, next);
+    return relay;
+  }
+  return std::nullopt;
+}
+
+// A port of the range that no allocation or reservation holds and this Allocate has not tried,
+// from a random point of the range on; with `pair`, an even N whose N + 1 is free too.
+std::optional<std::uint16_t> TurnServer::free_port(TransportAddress relay, bool even, bool pair,
+                                                   const std::set<std::uint16_t>& tried) {
   const std::uint32_t first = config_.relay_port_min;
   const std::uint32_t span = config_.relay_port_max - first + 1;
   const std::uint64_t start = random_.next_below(span);
   for (std::uint32_t i = 0; i < span; ++i) {
     const auto port = static_cast<std::uint16_t>(first + (start + i) % span);
-    if ((even || reserve_next) && port % 2 != 0) continue;
+    if ((even || pair) && port % 2 != 0) continue;
+    if (tried.contains(port)) continue;
     relay.port = port;
     if (ports_in_use_.contains(relay)) continue;
-    if (!reserve_next) return relay;
+    if (!pair) return port;
     if (port == config_.relay_port_max) continue;
-    TransportAddress next = relay;
-    next.port = static_cast<std::uint16_t>(port + 1);
-    if (ports_in_use_.contains(next)) continue;
-    StunBytes drawn;
-    for (int draw = 0; draw < kTokenDrawsMax && (drawn.empty() || reservations_.contains(drawn));
-         ++draw) {
-      const std::string bytes = core::random_bytes(random_, kReservationTokenBytes);
-      drawn.assign(bytes.begin(), bytes.end());
-    }
-    assert(!reservations_.contains(drawn));
-    reservations_[drawn] = Reservation{next, now + kTurnReservationLifetime};
-    ports_in_use_.insert(next);
-    token = std::move(drawn);
-    return relay;
+    relay.port = static_cast<std::uint16_t>(port + 1);
+    if (ports_in_use_.contains(relay)) continue;
+    return port;
   }
   return std::nullopt;
+}
+
+// Holds `relay` (already taken from the driver) for kTurnReservationLifetime under a new token.
+StunBytes TurnServer::reserve(core::Time now, const TransportAddress& relay) {
+  assert(!ports_in_use_.contains(relay));
+  StunBytes drawn;
+  for (int draw = 0; draw < kTokenDrawsMax && (drawn.empty() || reservations_.contains(drawn));
+       ++draw) {
+    const std::string bytes = core::random_bytes(random_, kReservationTokenBytes);
+    drawn.assign(bytes.begin(), bytes.end());
+  }
+  assert(!reservations_.contains(drawn));
+  reservations_[drawn] = Reservation{relay, now + kTurnReservationLifetime};
+  ports_in_use_.insert(relay);
+  return drawn;
 }
 
 TurnServer::Reply TurnServer::create_allocation(core::Time now, const FiveTuple& five_tuple,

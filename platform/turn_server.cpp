@@ -48,10 +48,13 @@ std::string hex64(std::uint64_t value) {
 
 }  // namespace
 
-TurnServer::TurnServer(TurnServerConfig config, core::RandomStream random)
+TurnServer::TurnServer(TurnServerConfig config, core::RandomStream random,
+                       RelayAddressTaker take_relay)
     : config_(std::move(config)),
       random_(random),
+      take_relay_(std::move(take_relay)),
       nonce_key_(random_stun_bytes(random_, kNonceKeyBytes)) {
+  if (!take_relay_) take_relay_ = [](const TransportAddress&) { return true; };
   assert(config_.relay_port_min <= config_.relay_port_max);
   assert(config_.allocations_max <= kTurnAllocationsMax);
   assert(config_.relay_ipv4.family == AddressFamily::kIpv4);
@@ -152,10 +155,12 @@ void TurnServer::expire(core::Time now, TurnOutput& out) {
     ++counters_.allocations_expired;
     remove_allocation(five_tuple, out);
   }
-  // Reservations are few (one per Allocate with EVEN-PORT's R bit), so a scan is cheap.
+  // Reservations are few (one per Allocate with EVEN-PORT's R bit), so a scan is cheap. The
+  // driver took the reserved port with its pair's first: it is given back.
   for (auto it = reservations_.begin(); it != reservations_.end();) {
     if (it->second.expires_at <= now) {
       ports_in_use_.erase(it->second.relay);
+      out.relays_closed.push_back(it->second.relay);
       it = reservations_.erase(it);
     } else {
       ++it;

@@ -8,9 +8,11 @@
 //  - each UDP datagram that arrived at a relayed address from a peer: on_peer_packet();
 //  - a wake-up at next_expiry(): on_timer(); and a closed TCP connection: on_connection_closed().
 // Each call returns a TurnOutput: messages for clients (on a 5-tuple), datagrams for peers (from
-// a relayed address), and relayed addresses to open (bind a UDP socket before sending from it)
-// and close. The core never opens sockets, reads clocks or draws unseeded randomness: relay
-// ports and nonce keys come from the RandomStream it is given.
+// a relayed address), and relayed addresses now serving an allocation and ones given back. The
+// core never opens sockets, reads clocks or draws unseeded randomness: relay ports and nonce
+// keys come from the RandomStream it is given, and before it names a relayed address to a
+// client it asks the driver to take it (RelayAddressTaker: bind a UDP socket there), so a port
+// another socket on the host holds is never handed out.
 //
 // What it promises, per RFC 8656 and RFC 8489:
 //  - Binding requests are answered with XOR-MAPPED-ADDRESS, without authentication.
@@ -29,8 +31,10 @@
 //    again), 400 without REQUESTED-TRANSPORT, 442 for one other than UDP, 420 for DONT-FRAGMENT
 //    (this relay cannot set the DF bit), 400 for the attribute combinations section 7.2 forbids,
 //    440 for a family with no relay address, 486 past allocations_per_user_max, 508 past
-//    allocations_max or with no free port (or reservation) left. EVEN-PORT and its R bit
-//    (reserving port+1 for kTurnReservationLifetime under a RESERVATION-TOKEN) are honoured.
+//    allocations_max, with no free port (or reservation) left, or when the driver could take
+//    none of the kTurnRelayPortAttemptsMax free ports tried: then nothing is allocated and no
+//    quota used. EVEN-PORT and its R bit (reserving port+1 for kTurnReservationLifetime under a
+//    RESERVATION-TOKEN, taken from the driver with port N) are honoured.
 //  - Refresh sets the lifetime (max(default, min(asked, max)); 0 deletes), CreatePermission
 //    installs permissions by peer IP for 300 s, ChannelBind binds 0x4000..0x4FFF for 10 minutes
 //    (400 on any conflict with a live binding, or for a number outside the range) and refreshes
@@ -55,6 +59,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -84,6 +89,10 @@ inline constexpr std::size_t kTurnPermissionsPerAllocationMax = 256;
 inline constexpr std::size_t kTurnAllocationsPerUserDefault = 16;
 inline constexpr std::size_t kTurnAllocationsMax = 100000;
 inline constexpr std::string_view kTurnSoftware = "ccsim";
+// Relayed addresses (port pairs, for EVEN-PORT's R bit) one Allocate asks the driver to take
+// before it is answered 508: each ask is a bind on a real host, and a host where 16 ports drawn
+// at random are all held by other sockets has no capacity to speak of.
+inline constexpr int kTurnRelayPortAttemptsMax = 16;
 
 enum class TurnTransport : std::uint8_t { kUdp, kTcp };
 
@@ -94,6 +103,13 @@ struct FiveTuple {
   TurnTransport transport = TurnTransport::kUdp;
   auto operator<=>(const FiveTuple&) const = default;
 };
+
+// Where the driver's sockets plug in: asked to take `relay` (bind a UDP socket on it and keep
+// it) before the core names it to a client; false when it cannot be had (another socket on the
+// host holds it), and the core tries another port. The core gives back what it took through
+// TurnOutput::relays_closed. Called only from inside the core's calls. Empty: every address can
+// be had (a driver without real sockets: the core's tests, the fuzzer).
+using RelayAddressTaker = std::function<bool(const TransportAddress& relay)>;
 
 struct TurnServerConfig {
   std::string realm = "ccsim";
@@ -131,7 +147,11 @@ struct TurnToPeer {
 struct TurnOutput {
   std::vector<TurnToClient> to_clients;
   std::vector<TurnToPeer> to_peers;
-  std::vector<TransportAddress> relays_opened;  // bind before anything is sent from them
+  // Taken through the RelayAddressTaker (in this call, or earlier for a reserved port), now
+  // serving a new allocation.
+  std::vector<TransportAddress> relays_opened;
+  // Given back: an allocation's or an expired reservation's, or one taken for an Allocate that
+  // then could not use it (port N of a pair whose N + 1 was refused). Close their sockets.
   std::vector<TransportAddress> relays_closed;
 };
 
@@ -157,7 +177,7 @@ struct TurnCounters {
 class TurnServer {
  public:
   // `config.relay_port_min` <= `relay_port_max`, allocations_max <= kTurnAllocationsMax.
-  TurnServer(TurnServerConfig config, core::RandomStream random);
+  TurnServer(TurnServerConfig config, core::RandomStream random, RelayAddressTaker take_relay = {});
 
   TurnOutput on_client_packet(core::Time now, const FiveTuple& five_tuple,
                               std::span<const std::uint8_t> bytes);
@@ -234,7 +254,11 @@ class TurnServer {
   Reply on_channel_bind(core::Time now, Allocation& allocation, const StunMessage& request,
                         const Caller& caller);
   std::optional<TransportAddress> pick_relay(core::Time now, AddressFamily family, bool even,
-                                             bool reserve_next, std::optional<StunBytes>& token);
+                                             bool reserve_next, std::optional<StunBytes>& token,
+                                             TurnOutput& out);
+  std::optional<std::uint16_t> free_port(TransportAddress relay, bool even, bool pair,
+                                         const std::set<std::uint16_t>& tried);
+  StunBytes reserve(core::Time now, const TransportAddress& relay);
   bool permitted(core::Time now, const Allocation& allocation, const TransportAddress& peer) const;
   void remove_allocation(const FiveTuple& five_tuple, TurnOutput& out);
   std::string nonce_for(core::Time now, const TransportAddress& client) const;
@@ -248,6 +272,7 @@ class TurnServer {
 
   TurnServerConfig config_;
   core::RandomStream random_;
+  RelayAddressTaker take_relay_;
   StunBytes nonce_key_;
   std::map<FiveTuple, Allocation> allocations_;
   std::map<TransportAddress, FiveTuple> by_relay_;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -305,6 +306,106 @@ TEST(TurnServer, Rfc8656Sec7_2_AnExhaustedPortRangeGets508AndEveryPortIsUsedOnce
                                             50008, 50009}));
   Client late(server, tuple_of(TransportAddress::ipv4(0xC000020A, 11)), "alice", "wonderland");
   EXPECT_EQ(code_of(late.allocate(at_s(0))), 508);
+}
+
+// The driver refuses a port another socket on its host holds: the core never names it to the
+// client and asks for others until one is taken.
+TEST(TurnServer, Rfc8656Sec7_2_APortTheDriverCannotTakeIsNeverHandedOutAndAnotherIsTried) {
+  std::vector<TransportAddress> asked;
+  TurnServer server(test_config(), core::RandomStream(7, 1),
+                    [&asked](const TransportAddress& relay) {
+                      asked.push_back(relay);
+                      return asked.size() > 3;
+                    });
+  Client alice(server, tuple_of(kClient), "alice", "wonderland");
+  const StunMessage reply = alice.allocate(at_s(0));
+  ASSERT_EQ(reply.message_class, StunClass::kSuccessResponse);
+  ASSERT_EQ(asked.size(), 4U);
+  EXPECT_EQ(std::set<TransportAddress>(asked.begin(), asked.end()).size(), 4U);
+  for (const TransportAddress& relay : asked) {
+    EXPECT_TRUE(relay.same_ip(kRelayIp));
+    EXPECT_GE(relay.port, 50000);
+    EXPECT_LE(relay.port, 50009);
+  }
+  EXPECT_EQ(reply.address(StunAttributeType::kXorRelayedAddress), asked[3]);
+  EXPECT_EQ(alice.last().relays_opened, std::vector<TransportAddress>{asked[3]});
+  EXPECT_TRUE(alice.last().relays_closed.empty());
+  EXPECT_EQ(server.allocation_count(), 1U);
+}
+
+// RFC 8656 section 7.4: 508 "The server has no more relayed transport addresses available".
+TEST(TurnServer, Rfc8656Sec7_2_NoPortTheDriverCanTakeGets508WithNothingAllocatedNorQuotaUsed) {
+  TurnServerConfig config = test_config();
+  config.allocations_per_user_max = 1;
+  bool refuse = true;
+  std::vector<TransportAddress> asked;
+  TurnServer server(config, core::RandomStream(7, 1), [&](const TransportAddress& relay) {
+    asked.push_back(relay);
+    return !refuse;
+  });
+  Client alice(server, tuple_of(kClient), "alice", "wonderland");
+  const StunMessage reply = alice.allocate(at_s(0));
+  ASSERT_EQ(code_of(reply), 508);
+  EXPECT_EQ(reply.error_code()->reason, "Insufficient Capacity");
+  EXPECT_EQ(check_stun_integrity(alice.last_bytes(), alice.key()), StunIntegrity::kValid);
+  // Each of the range's ten ports was asked for once; then the core gave up.
+  std::set<std::uint16_t> ports;
+  for (const TransportAddress& relay : asked) ports.insert(relay.port);
+  EXPECT_EQ(asked.size(), 10U);
+  EXPECT_EQ(ports.size(), 10U);
+  EXPECT_TRUE(alice.last().relays_opened.empty());
+  EXPECT_TRUE(alice.last().relays_closed.empty());
+  EXPECT_EQ(server.allocation_count(), 0U);
+  EXPECT_EQ(server.counters().allocations_created, 0U);
+  EXPECT_EQ(server.next_expiry(), std::nullopt);
+  // No allocation stands on the 5-tuple, and the user's one allocation is still to be had.
+  EXPECT_EQ(code_of(alice.call(at_s(1), alice.request(StunMethod::kRefresh))), 437);
+  refuse = false;
+  EXPECT_EQ(alice.call(at_s(1), alice.allocate_request()).message_class,
+            StunClass::kSuccessResponse);
+}
+
+TEST(TurnServer, Rfc8656Sec7_2_OneAllocateAsksForAtMostkTurnRelayPortAttemptsMaxPorts) {
+  TurnServerConfig config = test_config();
+  config.relay_port_max = 50999;  // 1,000 ports
+  int asked = 0;
+  TurnServer server(config, core::RandomStream(7, 1), [&asked](const TransportAddress&) {
+    ++asked;
+    return false;
+  });
+  Client alice(server, tuple_of(kClient), "alice", "wonderland");
+  EXPECT_EQ(code_of(alice.allocate(at_s(0))), 508);
+  EXPECT_EQ(asked, kTurnRelayPortAttemptsMax);
+}
+
+// The R bit's pair is taken whole: port N goes back when N + 1 is refused, and a reserved port
+// nobody redeemed goes back when its reservation ends.
+TEST(TurnServer, Rfc8656Sec7_2_EvenPortWithRTakesBothPortsOfThePairOrNeither) {
+  std::vector<TransportAddress> asked;
+  TurnServer server(test_config(), core::RandomStream(7, 1),
+                    [&asked](const TransportAddress& relay) {
+                      asked.push_back(relay);
+                      return asked.size() != 2;
+                    });
+  Client alice(server, tuple_of(kClient), "alice", "wonderland");
+  alice.call_unsigned(at_s(0), alice.allocate_request());
+  StunMessage m = alice.allocate_request();
+  m.add_even_port(true);
+  const StunMessage reply = alice.call(at_s(0), m);
+  ASSERT_EQ(reply.message_class, StunClass::kSuccessResponse);
+  ASSERT_TRUE(reply.has(StunAttributeType::kReservationToken));
+  ASSERT_EQ(asked.size(), 4U);
+  EXPECT_EQ(asked[0].port % 2, 0);
+  EXPECT_EQ(asked[1].port, asked[0].port + 1);
+  EXPECT_EQ(asked[2].port % 2, 0);
+  EXPECT_NE(asked[2].port, asked[0].port);
+  EXPECT_EQ(asked[3].port, asked[2].port + 1);
+  EXPECT_EQ(reply.address(StunAttributeType::kXorRelayedAddress), asked[2]);
+  EXPECT_EQ(alice.last().relays_opened, std::vector<TransportAddress>{asked[2]});
+  EXPECT_EQ(alice.last().relays_closed, std::vector<TransportAddress>{asked[0]});
+  EXPECT_EQ(server.next_expiry(), at_s(30));
+  EXPECT_TRUE(server.on_timer(at_s(30) - microseconds(1)).relays_closed.empty());
+  EXPECT_EQ(server.on_timer(at_s(30)).relays_closed, std::vector<TransportAddress>{asked[3]});
 }
 
 TEST(TurnServer, Rfc8656Sec7_2_EvenPortWithRReservesTheNextPortForItsToken) {

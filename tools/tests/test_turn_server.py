@@ -33,7 +33,8 @@ SECRET = "north-secret"
 LISTENING = re.compile(r"ccsim turn-server: listening on 127\.0\.0\.1:(\d+) \(UDP and TCP\)")
 CLIENT_TIMEOUT_S = 120
 # Above Linux's ephemeral range (32768-60999), where no socket bound to port 0 can have taken
-# the relay port the server picks (it does not try another when the bind fails).
+# the relay port the server picks: relay_bind_failures stays 0 (a taken port would be passed
+# over for another, which net/turn_server_socket_test.cpp checks).
 RELAY_PORT_MIN, RELAY_PORT_MAX = "65000", "65535"
 
 
