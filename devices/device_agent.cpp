@@ -204,10 +204,10 @@ void DeviceAgent::going_offline(Time now) {
 
 void DeviceAgent::back_off(Time now, core::Outbox& out, Duration at_least) {
   going_offline(now);
-  const std::size_t step = std::min<std::size_t>(backoff_step_, kReconnectBackoff.size() - 1);
-  ++backoff_step_;
   // Full jitter: uniform below the step, so a cut-off fleet does not reconnect in lockstep.
-  const auto cap = static_cast<std::uint64_t>(kReconnectBackoff[step].count());
+  const auto cap =
+      static_cast<std::uint64_t>(reconnect_delay_cap(config_.reconnect, backoff_step_).count());
+  if (backoff_step_ < UINT32_MAX) ++backoff_step_;
   const Duration delay(static_cast<std::int64_t>(random_.next_below(cap)));
   state_ = AgentState::kIdle;
   arm(now + std::max(delay, at_least), Deadline::kConnect, out);

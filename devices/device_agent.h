@@ -23,6 +23,7 @@
 #include "core/node.h"
 #include "core/random_stream.h"
 #include "devices/device_host.h"
+#include "devices/reconnect_backoff.h"
 #include "devices/webrtc_peer.h"
 #include "proto/frame.h"
 
@@ -78,6 +79,7 @@ struct DeviceAgentConfig {
   // After this many acknowledged heartbeats, say goodbye and stop; 0 means never (tests use it
   // to end both drivers in the same state).
   std::uint64_t heartbeat_limit = 0;
+  ReconnectBackoff reconnect;
   // The device host's work: tasks, release checks, telemetry.
   DeviceHostConfig host;
   // The platform's regions, and for each the order a device of that region tries their device
@@ -91,11 +93,6 @@ struct DeviceAgentConfig {
 
 // How long a redirected device waits, at most, before connecting to the region it was sent to.
 inline constexpr Duration kRedirectSpread = std::chrono::seconds(1);
-// Reconnection delays: each is the cap of a delay drawn uniformly below it ("full jitter"), and
-// the last one repeats.
-inline constexpr std::array<Duration, 5> kReconnectBackoff = {
-    std::chrono::seconds(3), std::chrono::seconds(6), std::chrono::seconds(12),
-    std::chrono::seconds(24), std::chrono::seconds(30)};
 
 enum class AgentState : std::uint8_t {
   kIdle,        // waiting to (re)connect

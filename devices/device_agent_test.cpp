@@ -341,6 +341,35 @@ TEST(DeviceAgent, BackoffGrowsThenStaysAtThirtySeconds) {
   }
 }
 
+// By hand: doubling from `first` until `cap`, which then holds.
+TEST(DeviceAgent, ReconnectCapsDoubleFromTheFirstUpToTheCap) {
+  const ReconnectBackoff standard;
+  const std::vector<Duration> expected = {seconds(3),  seconds(6),  seconds(12),
+                                          seconds(24), seconds(30), seconds(30)};
+  for (std::uint32_t step = 0; step < expected.size(); ++step) {
+    EXPECT_EQ(reconnect_delay_cap(standard, step), expected[step]) << step;
+  }
+  const ReconnectBackoff quick{std::chrono::milliseconds(500), seconds(5)};
+  EXPECT_EQ(reconnect_delay_cap(quick, 0), std::chrono::milliseconds(500));
+  EXPECT_EQ(reconnect_delay_cap(quick, 3), seconds(4));
+  EXPECT_EQ(reconnect_delay_cap(quick, 4), seconds(5));
+  EXPECT_EQ(reconnect_delay_cap(quick, UINT32_MAX), seconds(5));
+  const ReconnectBackoff flat{seconds(10), seconds(10)};
+  EXPECT_EQ(reconnect_delay_cap(flat, 7), seconds(10));
+}
+
+// An agent configured otherwise draws below its own caps: 1, 2, 4, 5, 5 s.
+TEST(DeviceAgent, AConfiguredBackoffIsTheOneDrawnBelow) {
+  DeviceAgentConfig config;
+  config.reconnect = {seconds(1), seconds(5)};
+  const Duration caps[] = {seconds(1), seconds(2), seconds(4), seconds(5), seconds(5), seconds(5)};
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Agent a(seed, config);
+    const std::vector<Duration> delays = backoff_delays(a, a.online(Time{}, 60'000));
+    for (std::size_t i = 0; i < delays.size(); ++i) expect_jittered(delays[i], caps[i]);
+  }
+}
+
 TEST(DeviceAgent, BackoffJitterDiffersBetweenDevices) {
   std::set<Duration> first_delays;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {

@@ -50,6 +50,7 @@ devices::DeviceAgentConfig agent_config_of(const Scenario& s,
                                            const devices::FirmwareDownloads* downloads) {
   devices::DeviceAgentConfig config;
   config.heartbeat_interval = s.heartbeat.interval;
+  config.reconnect = s.reconnect;
   config.unacked_heartbeats_max = s.heartbeat.missed_max;
   config.start_spread = s.start_within;
   config.heartbeat_limit = s.heartbeat.limit;

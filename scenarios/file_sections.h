@@ -47,6 +47,8 @@ void read_update_settings(const Reader& reader, const MapView& root, Scenario& s
 // viewers: client sites, each {name, region, nat, firewall, latency}.
 std::vector<Viewer> read_viewers(const Reader& reader, const Field& field,
                                  const std::vector<Region>& regions);
+// reconnect: {first, cap}, the devices' reconnection back-off.
+devices::ReconnectBackoff read_reconnect(const Reader& reader, const Field& field);
 // turn_servers: each {name, region | organization, host}, into scenario.turn_servers.
 void read_turn_servers(const Reader& reader, const Field& field, const Names& names,
                        Scenario& scenario);

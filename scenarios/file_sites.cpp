@@ -8,6 +8,22 @@
 #include "scenarios/file_sections.h"
 
 namespace ccsim::scenarios::file {
+// `reconnect: {first, cap}`: both from 100ms to 1h, the cap at least the first.
+devices::ReconnectBackoff read_reconnect(const Reader& reader, const Field& field) {
+  const MapView map = open_map(reader, field, {"first", "cap"});
+  devices::ReconnectBackoff backoff;
+  map.with("first", [&](const Field& first) {
+    backoff.first =
+        read_duration(reader, first, devices::kReconnectBackoffMin, devices::kReconnectBackoffMax);
+  });
+  backoff.cap = std::max(backoff.cap, backoff.first);
+  map.with("cap", [&](const Field& cap) {
+    backoff.cap = read_duration(reader, cap, backoff.first, devices::kReconnectBackoffMax,
+                                "1h, and at least `first`");
+  });
+  return backoff;
+}
+
 namespace {
 
 using namespace std::chrono_literals;

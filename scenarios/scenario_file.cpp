@@ -22,13 +22,14 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 25> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 26> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
                                                             "start_order",
                                                             "sample_interval",
                                                             "heartbeat",
+                                                            "reconnect",
                                                             "cloud",
                                                             "network",
                                                             "regions",
@@ -80,6 +81,9 @@ void read_run_settings(const Reader& reader, const MapView& root, Scenario& scen
   });
   root.with("heartbeat", [&](const Field& heartbeat) {
     scenario.heartbeat = read_heartbeat(reader, heartbeat);
+  });
+  root.with("reconnect", [&](const Field& reconnect) {
+    scenario.reconnect = read_reconnect(reader, reconnect);
   });
   root.with("cloud", [&](const Field& cloud) { scenario.cloud = read_cloud(reader, cloud); });
   root.with("network",

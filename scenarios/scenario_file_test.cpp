@@ -942,6 +942,33 @@ TEST(ScenarioFile, SampleIntervalDefaultsToFiveMinutesOrTheDuration) {
             std::chrono::seconds(30));
 }
 
+TEST(ScenarioFileErrors, Reconnect) {
+  const auto error = [](const std::string& reconnect) {
+    return parse_error("name: x\nduration: 1h\nreconnect: " + reconnect +
+                       "\nsites:\n  - {name: lund, devices: [{count: 1}]}\nchecks:\n  - {id: "
+                       "up, expect: all_devices_connected}\n");
+  };
+  expect_file_error(error("{first: 10ms}"), 3, "reconnect.first", "at least 100ms");
+  expect_file_error(error("{first: 10s, cap: 5s}"), 3, "reconnect.cap", "at least `first`");
+  expect_file_error(error("{cap: 2h}"), 3, "reconnect.cap", "1h");
+  expect_file_error(error("{base: 1s}"), 3, "reconnect.base", "first");
+}
+
+TEST(ScenarioFile, ReconnectDefaultsAndTheCapFollowsALargerFirst) {
+  const std::string body =
+      "\nsites:\n  - {name: lund, devices: [{count: 1}]}\nchecks:\n  - {id: up, expect: "
+      "all_devices_connected}\n";
+  const Scenario standard = parse("name: x\nduration: 1h" + body);
+  EXPECT_EQ(standard.reconnect.first, std::chrono::seconds(3));
+  EXPECT_EQ(standard.reconnect.cap, std::chrono::seconds(30));
+  const Scenario slow = parse("name: x\nduration: 1h\nreconnect: {first: 1m}" + body);
+  EXPECT_EQ(slow.reconnect.first, std::chrono::minutes(1));
+  EXPECT_EQ(slow.reconnect.cap, std::chrono::minutes(1));
+  const Scenario both = parse("name: x\nduration: 1h\nreconnect: {first: 500ms, cap: 2m}" + body);
+  EXPECT_EQ(both.reconnect.first, std::chrono::milliseconds(500));
+  EXPECT_EQ(both.reconnect.cap, std::chrono::minutes(2));
+}
+
 TEST(ScenarioFileErrors, TurnServers) {
   const auto error = [](const std::string& servers, const std::string& down = "turn-eu-west") {
     return parse_error(

@@ -37,3 +37,21 @@ def test_a_study_refuses_a_fleet_too_small_to_split():
     done = subprocess.run([sys.executable, str(EXAMPLES / "relay_share.py"), "--cameras", "3"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--cameras: at least 10" in done.stderr
+
+
+def test_reconnect_storm_study_trades_the_storms_peak_for_time_offline(tmp_path):
+    out = run_example("reconnect_storm.py", "--cameras", "200", "--seeds", "1", "--out",
+                      str(tmp_path))
+    png = (tmp_path / "reconnect_storm.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    findings = (tmp_path / "findings.txt").read_text()
+    assert findings in out and "The knee of the trade-off: a first step of " in findings
+    runs = pandas.read_csv(tmp_path / "runs.csv")
+    assert len(runs) == 5 and runs["passed"].all()
+    # A longer first step spreads the storm and keeps cameras offline longer, step after step;
+    # every camera waits at least a draw below 30 s when the first step is 30 s, and a camera
+    # can only be offline so long as its draws add up: at most 30 + 60 + 120 s.
+    assert list(runs["reconnect.first"]) == ["500ms", "1s", "3s", "10s", "30s"]
+    assert runs["reconnect_peak_per_second"].is_monotonic_decreasing
+    assert runs["offline_p99_s"].is_monotonic_increasing
+    assert runs["offline_p99_s"].iloc[-1] < 210

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "devices/reconnect_backoff.h"
 #include "platform/software_updates.h"
 #include "platform/update_window.h"
 #include "scenarios/model/regions.h"
@@ -439,6 +440,8 @@ struct Scenario {
   Duration release_check_interval = std::chrono::hours(2);
   // Diagnostics-consented devices send telemetry this often.
   Duration telemetry_interval = std::chrono::hours(1);
+  // How devices space their reconnections after losing their connection.
+  devices::ReconnectBackoff reconnect;
   // The run's time series takes a row this often, from time zero to the end.
   Duration sample_interval = kSampleIntervalDefault;
   std::string latest_lts_track = "lts-2024";
