@@ -55,3 +55,23 @@ def test_reconnect_storm_study_trades_the_storms_peak_for_time_offline(tmp_path)
     assert runs["reconnect_peak_per_second"].is_monotonic_decreasing
     assert runs["offline_p99_s"].is_monotonic_increasing
     assert runs["offline_p99_s"].iloc[-1] < 210
+
+
+def test_window_length_study_finds_too_short_a_window_postpones_and_longer_ones_finish_later(
+        tmp_path):
+    out = run_example("window_length.py", "--seeds", "1", "--out", str(tmp_path))
+    png = (tmp_path / "window_length.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    findings = (tmp_path / "findings.txt").read_text()
+    assert findings in out and "Soonest done: a 1h window" in findings
+    runs = pandas.read_csv(tmp_path / "runs.csv").set_index(
+        "profiles.nightly.update_window.duration")
+    assert list(runs.index) == ["30m", "1h", "2h", "4h", "8h"] and runs["passed"].all()
+    # Tokyo's 40 images need 80 minutes of its uplink from an hour before its window: a 30-minute
+    # window's last start comes first, and its installs wait a night (24 h more).
+    assert runs.loc["30m", "installs_postponed"] > 0
+    assert (runs.loc[["1h", "2h", "4h", "8h"], "installs_postponed"] == 0).all()
+    assert runs.loc["30m", "completion_h"] > runs.loc["1h", "completion_h"] + 6
+    longer = runs.loc[["1h", "2h", "4h", "8h"]]
+    assert longer["completion_h"].is_monotonic_increasing
+    assert longer["installs_at_once"].is_monotonic_decreasing
