@@ -13,16 +13,13 @@ knee of that trade-off, and writes a short text of findings.
     PYTHONPATH=build/python /usr/bin/python3 python/examples/reconnect_storm.py
         [--cameras 2000] [--seeds 3] [--out runs/reconnect-storm]
 """
-import argparse
 import math
 import pathlib
 
-import matplotlib
+import study  # first: it sets matplotlib's file-only backend
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")  # files only: no display
-import matplotlib.pyplot as plt  # noqa: E402
-
-import ccsim  # noqa: E402
+import ccsim
 
 SCENARIO = pathlib.Path(__file__).with_name("reconnect_storm.yaml")
 FIRST_STEPS = ["500ms", "1s", "3s", "10s", "30s"]
@@ -70,7 +67,7 @@ def findings(frame, table, knee_at, cameras):
     return "\n".join(lines) + "\n"
 
 
-def plot(table, knee_at, cameras, path):
+def plot(table, knee_at, cameras):
     figure, axes = plt.subplots(figsize=(6, 4))
     axes.plot(table["offline_p99_s"], table["reconnect_peak_per_second"], "o-")
     for first, row in table.iterrows():
@@ -85,31 +82,21 @@ def plot(table, knee_at, cameras, path):
     axes.set_ylabel("storm peak (connections a second)")
     axes.set_title(f"Reconnection back-off after an endpoint crash, {cameras} cameras")
     axes.legend()
-    figure.tight_layout()
-    figure.savefig(path)
+    return figure
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = study.arguments(__doc__, "runs/reconnect-storm")
     parser.add_argument("--cameras", type=int, default=2000, help="fleet size (default: 2000)")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per setting (default: 3)")
-    parser.add_argument("--out", default="runs/reconnect-storm",
-                        help="folder for the plot and text")
     args = parser.parse_args()
     if args.cameras < 20:
         parser.error("--cameras: at least 20, one a site")
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = study.output_folder(args)
     frame = measure(args.cameras, range(1, args.seeds + 1))
-    frame.to_csv(out / "runs.csv", index=False)
     table = summary(frame)
     knee_at = knee(list(zip(table["offline_p99_s"], table["reconnect_peak_per_second"])))
-    plot(table, knee_at, args.cameras, out / "reconnect_storm.png")
-    text = findings(frame, table, knee_at, args.cameras)
-    (out / "findings.txt").write_text(text)
-    print(text, end="")
-    print(f"wrote {out / 'reconnect_storm.png'}, {out / 'findings.txt'}, {out / 'runs.csv'}")
+    study.finish(out, frame, plot(table, knee_at, args.cameras), "reconnect_storm.png",
+                 findings(frame, table, knee_at, args.cameras))
 
 
 if __name__ == "__main__":

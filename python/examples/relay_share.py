@@ -11,16 +11,13 @@ seeds and writes a plot and a short text of findings.
     PYTHONPATH=build/python /usr/bin/python3 python/examples/relay_share.py [--cameras 1000]
         [--seeds 3] [--out runs/relay-share]
 """
-import argparse
 import pathlib
 
-import matplotlib
+import study  # first: it sets matplotlib's file-only backend
+import matplotlib.pyplot as plt
+import pandas
 
-matplotlib.use("Agg")  # files only: no display
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas  # noqa: E402
-
-import ccsim  # noqa: E402
+import ccsim
 
 SCENARIO = pathlib.Path(__file__).with_name("relay_share.yaml")
 SHARES = [0.1, 0.3, 0.5, 0.7, 0.9]
@@ -61,7 +58,7 @@ def findings(frame, cameras):
     return "\n".join(lines) + "\n"
 
 
-def plot(frame, cameras, path):
+def plot(frame, cameras):
     figure, axes = plt.subplots(figsize=(6, 4))
     axes.scatter(frame["share"] * 100, frame["relay_bandwidth_peak_bps"] / 1e6, label="runs")
     shares = pandas.Series(SHARES)
@@ -71,28 +68,19 @@ def plot(frame, cameras, path):
     axes.set_ylabel("relay bandwidth at the peak (Mbps)")
     axes.set_title(f"TURN relay bandwidth, {cameras} cameras watched at once")
     axes.legend()
-    figure.tight_layout()
-    figure.savefig(path)
+    return figure
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = study.arguments(__doc__, "runs/relay-share", seeds_per="share")
     parser.add_argument("--cameras", type=int, default=1000, help="fleet size (default: 1000)")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per share (default: 3)")
-    parser.add_argument("--out", default="runs/relay-share", help="folder for the plot and text")
     args = parser.parse_args()
     if args.cameras < 10:
         parser.error("--cameras: at least 10, so every share has a camera at each site")
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = study.output_folder(args)
     frame = measure(args.cameras, range(1, args.seeds + 1))
-    frame.to_csv(out / "runs.csv", index=False)
-    plot(frame, args.cameras, out / "relay_share.png")
-    text = findings(frame, args.cameras)
-    (out / "findings.txt").write_text(text)
-    print(text, end="")
-    print(f"wrote {out / 'relay_share.png'}, {out / 'findings.txt'}, {out / 'runs.csv'}")
+    study.finish(out, frame, plot(frame, args.cameras), "relay_share.png",
+                 findings(frame, args.cameras))
 
 
 if __name__ == "__main__":

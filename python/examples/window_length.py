@@ -14,16 +14,13 @@ completion, and writes a short text of findings.
     PYTHONPATH=build/python /usr/bin/python3 python/examples/window_length.py [--seeds 3]
         [--out runs/window-length]
 """
-import argparse
 import pathlib
 
-import matplotlib
+import study  # first: it sets matplotlib's file-only backend
+import matplotlib.pyplot as plt
+import pandas
 
-matplotlib.use("Agg")  # files only: no display
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas  # noqa: E402
-
-import ccsim  # noqa: E402
+import ccsim
 
 SCENARIO = pathlib.Path(__file__).with_name("window_length.yaml")
 LENGTHS = ["30m", "1h", "2h", "4h", "8h"]
@@ -68,7 +65,7 @@ def findings(frame, table):
     return "\n".join(lines) + "\n"
 
 
-def plot(table, path):
+def plot(table):
     figure, done_axes = plt.subplots(figsize=(6, 4))
     done_axes.plot(table["window_h"], table["completion_h"], "o-", label="last camera done")
     best = table["completion_h"].idxmin()
@@ -85,30 +82,20 @@ def plot(table, path):
     more = at_once_axes.get_legend_handles_labels()
     done_axes.legend(handles[0] + more[0], handles[1] + more[1], loc="upper center")
     done_axes.set_title("Update window length against rollout completion")
-    figure.tight_layout()
-    figure.savefig(path)
+    return figure
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per length (default: 3)")
+    parser = study.arguments(__doc__, "runs/window-length", seeds_per="length")
     parser.add_argument("--cameras-per-site", type=int, default=40,
                         help="cameras at each of the three sites (default: 40)")
-    parser.add_argument("--out", default="runs/window-length", help="folder for the plot and text")
     args = parser.parse_args()
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = study.output_folder(args)
     frame = measure(range(1, args.seeds + 1), args.cameras_per_site)
-    frame.to_csv(out / "runs.csv", index=False)
     table = frame.groupby(KEY, sort=False)[
         ["window_h", "completion_h", "installs_at_once", "installs_postponed"]].mean()
     table = table.reindex(LENGTHS)
-    plot(table, out / "window_length.png")
-    text = findings(frame, table)
-    (out / "findings.txt").write_text(text)
-    print(text, end="")
-    print(f"wrote {out / 'window_length.png'}, {out / 'findings.txt'}, {out / 'runs.csv'}")
+    study.finish(out, frame, plot(table), "window_length.png", findings(frame, table))
 
 
 if __name__ == "__main__":
