@@ -198,6 +198,58 @@ std::optional<FrameError> check_signaling(const Signaling& s) {
   return check("signaling.json", s.json(), kSignalingJsonBytesMax);
 }
 
+std::optional<FrameError> check_mode_change(const ModeChange& m) {
+  if (auto error = check("mode_change.serial", m.serial(), kIdentifierBytesMax)) return error;
+  if (auto error = check("mode_change.mode", m.mode(), kIdentifierBytesMax)) return error;
+  return check("mode_change.cause", m.cause(), kIdentifierBytesMax);
+}
+
+// The first error of the body's fields, if any.
+std::optional<FrameError> check_body(const Envelope& e) {
+  switch (e.body_case()) {
+    case Envelope::kHello:
+      return check_hello(e.hello());
+    case Envelope::kHelloAck:
+      return check_hello_ack(e.hello_ack());
+    case Envelope::kRedirect:
+      return check("redirect.region", e.redirect().region(), kIdentifierBytesMax);
+    case Envelope::kGoodbye:
+      return check("goodbye.reason", e.goodbye().reason(), kTextBytesMax, true);
+    case Envelope::kProvision:
+      return check_provision(e.provision());
+    case Envelope::kProvisionAck:
+      return check_provision_ack(e.provision_ack());
+    case Envelope::kDeviceReport:
+      return check_report(e.device_report());
+    case Envelope::kModeChange:
+      return check_mode_change(e.mode_change());
+    case Envelope::kTaskDispatch:
+      return check_task_dispatch(e.task_dispatch());
+    case Envelope::kTaskCancel:
+      return check("task_cancel.task", e.task_cancel().task(), kIdentifierBytesMax);
+    case Envelope::kTaskReceipt:
+      return check("task_receipt.task", e.task_receipt().task(), kIdentifierBytesMax);
+    case Envelope::kTaskUpdate:
+      return check_task_update(e.task_update());
+    case Envelope::kReleaseOffer:
+      return check_offer(e.release_offer());
+    case Envelope::kDiagnosticsConsent:
+      return check("diagnostics_consent.serial", e.diagnostics_consent().serial(),
+                   kIdentifierBytesMax);
+    case Envelope::kTelemetry:
+      return check_telemetry(e.telemetry());
+    case Envelope::kSignaling:
+      return check_signaling(e.signaling());
+    case Envelope::kReleaseCheck:
+    case Envelope::kHeartbeat:
+    case Envelope::kHeartbeatAck:
+      return std::nullopt;
+    case Envelope::BODY_NOT_SET:
+      return FrameError{FrameErrorCode::kUnknownBody, "envelope carries no body this node knows"};
+  }
+  return std::nullopt;
+}
+
 std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
   if (!within(e.source(), kIdentifierBytesMax)) {
     return out_of_range("source", e.source().size(), kIdentifierBytesMax);
@@ -205,70 +257,7 @@ std::variant<std::monostate, FrameError> check_fields(const Envelope& e) {
   if (!within(e.destination(), kIdentifierBytesMax)) {
     return out_of_range("destination", e.destination().size(), kIdentifierBytesMax);
   }
-  // The first error of the body's fields, if any.
-  std::optional<FrameError> error;
-  switch (e.body_case()) {
-    case Envelope::kHello:
-      error = check_hello(e.hello());
-      break;
-    case Envelope::kHelloAck:
-      error = check_hello_ack(e.hello_ack());
-      break;
-    case Envelope::kRedirect:
-      error = check("redirect.region", e.redirect().region(), kIdentifierBytesMax);
-      break;
-    case Envelope::kGoodbye:
-      error = check("goodbye.reason", e.goodbye().reason(), kTextBytesMax, true);
-      break;
-    case Envelope::kProvision:
-      error = check_provision(e.provision());
-      break;
-    case Envelope::kProvisionAck:
-      error = check_provision_ack(e.provision_ack());
-      break;
-    case Envelope::kDeviceReport:
-      error = check_report(e.device_report());
-      break;
-    case Envelope::kModeChange: {
-      const ModeChange& m = e.mode_change();
-      error = check("mode_change.serial", m.serial(), kIdentifierBytesMax);
-      if (!error) error = check("mode_change.mode", m.mode(), kIdentifierBytesMax);
-      if (!error) error = check("mode_change.cause", m.cause(), kIdentifierBytesMax);
-      break;
-    }
-    case Envelope::kTaskDispatch:
-      error = check_task_dispatch(e.task_dispatch());
-      break;
-    case Envelope::kTaskCancel:
-      error = check("task_cancel.task", e.task_cancel().task(), kIdentifierBytesMax);
-      break;
-    case Envelope::kTaskReceipt:
-      error = check("task_receipt.task", e.task_receipt().task(), kIdentifierBytesMax);
-      break;
-    case Envelope::kTaskUpdate:
-      error = check_task_update(e.task_update());
-      break;
-    case Envelope::kReleaseOffer:
-      error = check_offer(e.release_offer());
-      break;
-    case Envelope::kDiagnosticsConsent:
-      error = check("diagnostics_consent.serial", e.diagnostics_consent().serial(),
-                    kIdentifierBytesMax);
-      break;
-    case Envelope::kTelemetry:
-      error = check_telemetry(e.telemetry());
-      break;
-    case Envelope::kSignaling:
-      error = check_signaling(e.signaling());
-      break;
-    case Envelope::kReleaseCheck:
-    case Envelope::kHeartbeat:
-    case Envelope::kHeartbeatAck:
-      break;
-    case Envelope::BODY_NOT_SET:
-      return FrameError{FrameErrorCode::kUnknownBody, "envelope carries no body this node knows"};
-  }
-  if (error) return *error;
+  if (std::optional<FrameError> error = check_body(e)) return *error;
   return {};
 }
 
