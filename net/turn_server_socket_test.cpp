@@ -117,6 +117,16 @@ class TurnServerSocketTest : public ::testing::Test {
   }
 
   // Reads from `socket` into `chunk` within kReadWithin; nullopt when nothing came.
+  // Alice's client over the connected `socket`.
+  static platform::TurnClientConfig tcp_client_config(const tcp::socket& socket) {
+    platform::TurnClientConfig config;
+    config.five_tuple = {address_of(socket.local_endpoint()), address_of(socket.remote_endpoint()),
+                         platform::TurnTransport::kTcp};
+    config.username = "alice";
+    config.password = "secret";
+    return config;
+  }
+
   std::optional<std::size_t> read_within(tcp::socket& socket, StunBytes& chunk) {
     std::optional<std::size_t> got;
     socket.async_read_some(asio::buffer(chunk),
@@ -139,12 +149,7 @@ class TurnServerSocketTest : public ::testing::Test {
   bool allocate_over_tcp(tcp::socket& socket, TurnServerSocket& server,
                          platform::TurnClientEvent::Kind kind, platform::TurnClientEvent* found) {
     socket.connect(tcp::endpoint(kLoopback, server.port()));
-    platform::TurnClientConfig config;
-    config.five_tuple = {address_of(socket.local_endpoint()), address_of(socket.remote_endpoint()),
-                         platform::TurnTransport::kTcp};
-    config.username = "alice";
-    config.password = "secret";
-    platform::TurnClient client(config, core::RandomStream(1, 2));
+    platform::TurnClient client(tcp_client_config(socket), core::RandomStream(1, 2));
     client.allocate(core::Time{0});
     return exchange_until(socket, client, kind, found);
   }
@@ -249,12 +254,7 @@ TEST_F(TurnServerSocketTest, ARelayedAddressCarriesChannelDataBothWaysOverTcp) {
   udp::socket peer(client_io_, udp::endpoint(loopback, 0));
   const platform::TransportAddress peer_address =
       transport_address_of(loopback, peer.local_endpoint().port());
-  platform::TurnClientConfig config;
-  config.five_tuple = {address_of(socket.local_endpoint()), address_of(socket.remote_endpoint()),
-                       platform::TurnTransport::kTcp};
-  config.username = "alice";
-  config.password = "secret";
-  platform::TurnClient client(config, core::RandomStream(1, 2));
+  platform::TurnClient client(tcp_client_config(socket), core::RandomStream(1, 2));
   platform::TurnClientEvent event;
 
   client.allocate(core::Time{0});

@@ -49,7 +49,6 @@ def summary(frame):
 
 
 def findings(frame, table, knee_at, cameras):
-    failed = frame[~frame["passed"]]
     lines = [f"Reconnection storm after eu-west's endpoint crashed under {cameras} cameras, "
              f"{frame['seed'].nunique()} seeds per setting (cap {CAP}).",
              f"{'first step':>10} {'peak conn/s':>12} {'offline p99 s':>14}"]
@@ -61,9 +60,8 @@ def findings(frame, table, knee_at, cameras):
         f"while the 99th-percentile time offline grows {slow.offline_p99_s / fast.offline_p99_s:.0f}-fold.",
         f"The knee of the trade-off: a first step of {FIRST_STEPS[knee_at]} "
         f"({table.iloc[knee_at].reconnect_peak_per_second:.0f} connections a second, "
-        f"{table.iloc[knee_at].offline_p99_s:.1f} s offline at the 99th percentile).",
-        f"Failed runs: {len(failed)}."]
-    lines += [f"  failed: {row.reproduce}" for row in failed.itertuples()]
+        f"{table.iloc[knee_at].offline_p99_s:.1f} s offline at the 99th percentile)."]
+    lines += study.failed_runs(frame)
     return "\n".join(lines) + "\n"
 
 

@@ -39,7 +39,6 @@ def measure(cameras, seeds):
 
 
 def findings(frame, cameras):
-    failed = frame[~frame["passed"]]
     slope = ((frame["relay_bandwidth_peak_bps"].max() - frame["relay_bandwidth_peak_bps"].min())
              / (frame["symmetric"].max() - frame["symmetric"].min()))
     off = (frame["relay_bandwidth_peak_bps"] - frame["symmetric"] * RELAYED_BPS).abs().max()
@@ -52,9 +51,9 @@ def findings(frame, cameras):
         f"Each 10% of the fleet moved behind symmetric NATs adds "
         f"{0.1 * cameras * slope / 1e9:.3f} Gbps at the relay.",
         f"Peer-to-peer sessions: {int(frame['live_sessions_peer_to_peer'].sum())}; relayed: "
-        f"{int(frame['live_sessions_relayed_udp'].sum())}; failed runs: {len(failed)}.",
+        f"{int(frame['live_sessions_relayed_udp'].sum())}.",
     ]
-    lines += [f"  failed: {row.reproduce}" for row in failed.itertuples()]
+    lines += study.failed_runs(frame)
     return "\n".join(lines) + "\n"
 
 

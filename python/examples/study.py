@@ -34,3 +34,10 @@ def finish(out, frame, figure, plot_name, text):
     (out / "findings.txt").write_text(text)
     print(text, end="")
     print(f"wrote {out / plot_name}, {out / 'findings.txt'}, {out / 'runs.csv'}")
+
+
+def failed_runs(frame):
+    """The findings' last lines: how many runs failed, and the command that reproduces each."""
+    failed = frame[~frame["passed"]]
+    return [f"Failed runs: {len(failed)}."] + [f"  failed: {row.reproduce}"
+                                              for row in failed.itertuples()]

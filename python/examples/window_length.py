@@ -49,7 +49,6 @@ def measure(seeds, cameras_per_site):
 
 def findings(frame, table):
     best = table["completion_h"].idxmin()
-    failed = frame[~frame["passed"]]
     lines = [f"A release to cameras in Tokyo, Stockholm and New York, nightly windows from 02:00 "
              f"local, {frame['seed'].nunique()} seeds per length.",
              f"{'window':>7} {'done after h':>13} {'installs at once':>17} {'postponed':>10}"]
@@ -59,9 +58,8 @@ def findings(frame, table):
               f"Soonest done: a {best} window, {table.loc[best, 'completion_h']:.1f} h after the "
               f"release. Shorter windows leave Tokyo's downloads unfinished at the last start and "
               f"push installs to the next night; longer ones spread the installs thinner and "
-              f"finish later.",
-              f"Failed runs: {len(failed)}."]
-    lines += [f"  failed: {row.reproduce}" for row in failed.itertuples()]
+              f"finish later."]
+    lines += study.failed_runs(frame)
     return "\n".join(lines) + "\n"
 
 

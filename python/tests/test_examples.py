@@ -26,7 +26,7 @@ def test_relay_share_study_writes_a_plot_and_finds_4_mbps_per_relayed_camera(tmp
     findings = (tmp_path / "findings.txt").read_text()
     assert findings in out
     assert "Measured: 4.00 Mbps of relay per camera" in findings
-    assert "failed runs: 0" in findings
+    assert "Failed runs: 0." in findings
     runs = pandas.read_csv(tmp_path / "runs.csv")
     assert len(runs) == 5 and runs["passed"].all()
     # 20 cameras: 2, 6, 10, 14, 18 behind symmetric NATs, each relayed at 4 Mbps.
