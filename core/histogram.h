@@ -29,6 +29,26 @@ class Histogram {
     max_ = std::max(max_, other.max_);
   }
 
+  // The values added since `earlier`, a copy of this histogram taken before (every count of it at
+  // most this one's). Its maximum is its highest bucket's lower bound, the exact one being lost.
+  Histogram since(const Histogram& earlier) const {
+    assert(earlier.total_ <= total_ && earlier.counts_.size() <= counts_.size());
+    Histogram added;
+    added.counts_ = counts_;
+    for (std::size_t i = 0; i < earlier.counts_.size(); ++i) {
+      assert(earlier.counts_[i] <= counts_[i] && "not an earlier copy of this histogram");
+      added.counts_[i] -= earlier.counts_[i];
+    }
+    added.total_ = total_ - earlier.total_;
+    for (std::size_t i = added.counts_.size(); i-- > 0;) {
+      if (added.counts_[i] != 0) {
+        added.max_ = std::min(lower_bound_of(i), max_);
+        break;
+      }
+    }
+    return added;
+  }
+
   std::uint64_t count() const { return total_; }
   std::uint64_t max() const { return max_; }
 

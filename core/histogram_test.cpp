@@ -73,6 +73,26 @@ TEST(Histogram, MergingIsAddingTheCounts) {
   for (double p : {0.1, 0.5, 0.99}) EXPECT_EQ(a.percentile(p), both.percentile(p));
 }
 
+TEST(Histogram, SinceAnEarlierCopyHoldsOnlyWhatCameAfter) {
+  Histogram h;
+  for (std::uint64_t v = 0; v < 1000; ++v) h.add(v);
+  const Histogram earlier = h;
+  Histogram later_alone;
+  for (std::uint64_t v : {40U, 50U, 60U, 5000U}) {
+    h.add(v);
+    later_alone.add(v);
+  }
+  const Histogram added = h.since(earlier);
+  EXPECT_EQ(added.count(), 4U);
+  EXPECT_EQ(added.percentile(0.5), 60U);  // rank 0.5 x 4 + 1 = 3: the third of 40, 50, 60, 5000
+  EXPECT_EQ(added.percentile(0.5), later_alone.percentile(0.5));
+  // 5000 lies in [4992, 5024): 4096's power of two split in 128 buckets of 32.
+  EXPECT_EQ(added.percentile(0.99), 4992U);
+  EXPECT_EQ(added.max(), 4992U);  // the exact maximum of the later values is not kept
+  EXPECT_EQ(h.since(h).count(), 0U);
+  EXPECT_EQ(h.since(h).percentile(0.99), 0U);
+}
+
 TEST(Histogram, AnEmptyOneSaysZero) {
   const Histogram h;
   EXPECT_EQ(h.percentile(0.5), 0U);

@@ -39,6 +39,7 @@ struct RealDriver::Parts {
   boost::asio::ssl::context client_tls;
   scenarios::NetworkConditions network;
   scenarios::NetworkCounters counters;
+  std::vector<std::uint64_t> upstream_bytes;  // by site: the messages' payload bytes
   std::vector<std::unique_ptr<SharedUplink>> uplinks;  // by site
   std::vector<std::unique_ptr<Link>> links;            // by agent
   std::vector<std::unique_ptr<DeviceClient>> clients;  // by agent
@@ -67,6 +68,7 @@ class Link final : public AgentLink {
     if (first) {
       ++counters.messages_sent;
       counters.bytes_sent += frame.size();
+      if (upstream) parts_.upstream_bytes[site_] += frame.size();
     }
     const scenarios::Verdict verdict = parts_.network.judge(site_, upstream);
     if (verdict != scenarios::Verdict::kDeliver) {
@@ -110,7 +112,8 @@ RealDriver::Parts::Parts(const scenarios::Fleet& f, RealDriverOptions o)
       credentials(make_throwaway_credentials()),
       server(loop, credentials, f.platform),
       client_tls(make_client_tls(credentials.ca_cert_pem)),
-      network(f.scenario, f.seed) {
+      network(f.scenario, f.seed),
+      upstream_bytes(f.scenario.sites.size(), 0) {
   if (f.layout.agent_count() > kRealDriverAgentsMax) {
     throw std::invalid_argument("the real driver runs at most " +
                                 std::to_string(kRealDriverAgentsMax) + " agents; this fleet has " +
@@ -238,6 +241,10 @@ double RealDriver::uplink_bps(std::uint32_t site) const {
 
 core::Duration RealDriver::uplink_latency(std::uint32_t site) const {
   return parts_->fleet.scenario.sites[site].uplink.latency;
+}
+
+std::uint64_t RealDriver::upstream_bytes(std::uint32_t site) const {
+  return parts_->upstream_bytes[site];
 }
 
 }  // namespace ccsim::net

@@ -56,6 +56,7 @@ class RealDriver final : public scenarios::Driver {
   scenarios::NetworkCounters network() const override;
   double uplink_bps(std::uint32_t site) const override;
   core::Duration uplink_latency(std::uint32_t site) const override;
+  std::uint64_t upstream_bytes(std::uint32_t site) const override;
 
   struct Parts;  // what the driver keeps, in its .cpp
 

@@ -46,6 +46,12 @@ std::unique_ptr<devices::FirmwareDownloads> publish_images(const Scenario& scena
   return downloads;
 }
 
+std::vector<double> uplink_bandwidths(const Scenario& s) {
+  std::vector<double> bps;
+  for (const Site& site : s.sites) bps.push_back(site.uplink.bandwidth_bps);
+  return bps;
+}
+
 devices::DeviceAgentConfig agent_config_of(const Scenario& s,
                                            const devices::FirmwareDownloads* downloads) {
   devices::DeviceAgentConfig config;
@@ -123,6 +129,7 @@ Deployment::Deployment(const Scenario& s, std::uint64_t seed_in)
     : scenario(s),
       seed(seed_in),
       layout(s),
+      uplinks(uplink_bandwidths(s)),
       downloads(publish_images(s, seed_in)),
       control_plane(make_control_plane(s, seed_in)),
       platform({s.heartbeat.interval, s.heartbeat.missed_max},

@@ -19,6 +19,7 @@
 #include "scenarios/model/fleet_layout.h"
 #include "scenarios/model/measurements.h"
 #include "scenarios/model/scenario.h"
+#include "scenarios/model/uplink_meter.h"
 #include "scenarios/tenants.h"
 
 namespace ccsim::scenarios {
@@ -56,6 +57,7 @@ struct Deployment {
   devices::DeviceAgentConfig agent_config;
   core::Histogram offline_us;  // the agents' time offline, each time they came back
   LiveSessionCounters live;    // the timeline's live sessions
+  UplinkMeter uplinks;         // what the live sessions' streams send up each site's uplink
   std::unique_ptr<devices::FirmwareDownloads> downloads;  // with releases only
   std::unique_ptr<platform::ControlPlane> control_plane;  // with organizations only
   Tenants tenants;

@@ -11,6 +11,7 @@
 #include "scenarios/model/run_result_json.h"
 #include "scenarios/model/vocabulary.h"
 #include "scenarios/run.h"
+#include "scenarios/scenario_file.h"
 
 namespace ccsim::scenarios {
 namespace {
@@ -355,6 +356,7 @@ class FaultlessDriver final : public Driver {
   NetworkCounters network() const override { return {}; }
   double uplink_bps(std::uint32_t) const override { return 0; }
   core::Duration uplink_latency(std::uint32_t) const override { return {}; }
+  std::uint64_t upstream_bytes(std::uint32_t) const override { return 0; }
 
  protected:
   void set_platform_callback(core::Time, Callback, Phase) override {}
@@ -559,6 +561,65 @@ TEST(Sampler, RowsFollowTheFleetAndTheirRatesAddUpToTheRunsCounts) {
   EXPECT_NEAR(hellos, metric(result, "hellos_accepted"), 1e-6);
   EXPECT_NEAR(messages, metric(result, "messages_delivered"), 1e-6);
   EXPECT_EQ(metric(result, "hellos_accepted"), 30) << "20 at the start, north's 10 again";
+}
+
+// Only the cameras that came back in an interval have their time offline in its row.
+TEST(Sampler, TimesOfflineLandInTheIntervalTheDevicesCameBackIn) {
+  Scenario scenario = two_sites(10);
+  scenario.sample_interval = 5min;
+  scenario.timeline.push_back({20min, 15min, FaultKind::kPartition, "north", ""});
+  RunResult result;
+  const TimeSeries series = series_of(scenario, 3, result);
+  for (std::size_t row = 1; row <= 7; ++row) EXPECT_EQ(at(series, row, "offline_p99_s"), 0) << row;
+  // North's cameras saw the platform gone within 3 missed 1-minute heartbeats of the cut and came
+  // back after it healed at 35m: between 10 and 15 minutes offline each.
+  EXPECT_GE(at(series, 8, "offline_p50_s"), 600);
+  EXPECT_LE(at(series, 8, "offline_p99_s"), 900);
+  for (std::size_t row = 9; row < series.rows.size(); ++row)
+    EXPECT_EQ(at(series, row, "offline_p50_s"), 0);
+}
+
+// The bandwidth-drop scenario's four 2 Mbps streams from 5m over a 10 Mbps uplink, thinned to
+// 0.5 Mbps each while it is throttled to 3 Mbps from 10m to 20m; the heartbeats add about 50 bps.
+TEST(Sampler, UplinkUtilisationIsWhatTheStreamsSentOverWhatTheUplinkCarries) {
+  constexpr std::string_view kYaml = R"(
+name: uplink-utilisation
+duration: 45m
+start_within: 30s
+heartbeat: {interval: 1m, missed_max: 3}
+sample_interval: 5m
+profiles: {p: {mode: managed, track: lts-2024, capabilities: [webrtc]}}
+organizations:
+  - name: acme
+    default_profile: p
+    licenses: {video-streaming: 4}
+    sites:
+      - {name: shop, uplink: {bandwidth: 10Mbps, latency: 20ms}, devices: [{count: 4, os: 11.11.0, track: lts-2024}]}
+      - {name: quiet, uplink: {bandwidth: 10Mbps, latency: 20ms}, devices: [{count: 1, os: 11.11.0, track: lts-2024}]}
+viewers: [{name: phone, latency: 40ms}]
+timeline:
+  - {at: 1m, do: onboard, devices: all}
+  - {at: 5m, do: request_live_video, devices: {site: shop}, from: phone, for: 30m, bitrate: 2Mbps}
+  - {at: 10m, do: fault, kind: throttle, site: shop, for: 10m, bandwidth: 3Mbps}
+checks: [{id: set-up, expect: metric, metric: live_sessions_peer_to_peer, at_least: 4}]
+)";
+  const Scenario scenario = parse_scenario(kYaml, "uplink-utilisation", {});
+  RunResult result;
+  const TimeSeries series = series_of(scenario, 1, result);
+  ASSERT_EQ(metric(result, "live_sessions_peer_to_peer"), 4);
+  // 5m-10m: 8 Mbps of 10 once set up (well under a second in); 10m-15m: 2 Mbps of 3.
+  EXPECT_NEAR(at(series, 2, "uplink_max"), 0.8, 2e-3);  // the throttle at 10m not yet in it
+  EXPECT_NEAR(at(series, 3, "uplink_max"), 2.0 / 3.0, 1e-3);
+  EXPECT_NEAR(at(series, 6, "uplink_max"), 0.8, 1e-3);  // 25m-30m: back at 2 Mbps each
+  // Two sites: the median is the lower (quiet's heartbeats alone), the 95th the busier.
+  EXPECT_LT(at(series, 6, "uplink_p50"), 1e-4);
+  EXPECT_EQ(at(series, 6, "uplink_p95"), at(series, 6, "uplink_max"));
+  EXPECT_NEAR(at(series, 6, "uplink_shop"), 0.8, 1e-4);  // kept in ten-thousandths
+  // Quiet's heartbeats, about 5e-6 of its uplink, round to nothing: it gets no column.
+  EXPECT_EQ(series.columns.back(), "uplink_shop");
+  // Set-up times land in the 5m-10m row only.
+  EXPECT_GT(at(series, 2, "live_setup_p50_s"), 0);
+  EXPECT_EQ(at(series, 3, "live_setup_p99_s"), 0);
 }
 
 }  // namespace

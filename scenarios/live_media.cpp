@@ -61,11 +61,13 @@ int LiveSessions::fitting_rung(const Session& session, double share_bps) const {
   return kBitrateRungs - 1;
 }
 
-// The stream of a running session runs at `rung` from now on.
-void LiveSessions::set_rung(std::uint32_t index, int rung) {
+// The stream of a running session runs at `rung` from `now` on.
+void LiveSessions::set_rung(Time now, std::uint32_t index, int rung) {
   Session& session = sessions_[index];
   carry(session, -1);
+  const double before = bitrate_bps(session);
   session.rung = rung;
+  deployment_.uplinks.change(session.site, now, bitrate_bps(session) - before);
   carry(session, +1);
   double& lowest = deployment_.live.bitrate_lowest_bps;
   if (lowest == 0 || bitrate_bps(session) < lowest) lowest = bitrate_bps(session);
@@ -82,7 +84,7 @@ void LiveSessions::fit(Time now, std::uint32_t site) {
     const int rung = fitting_rung(session, share);
     if (rung > session.rung) {
       deployment_.live.bitrate_step_downs += static_cast<std::uint64_t>(rung - session.rung);
-      set_rung(index, rung);
+      set_rung(now, index, rung);
     } else if (rung < session.rung && !session.probing) {
       session.probing = true;
       driver_.at_platform(now + kBitrateProbeInterval,
@@ -99,7 +101,7 @@ void LiveSessions::probe(Time now, std::uint32_t index) {
       driver_.uplink_bps(session.site) / static_cast<double>(at_site_[session.site].size());
   if (fitting_rung(session, share) >= session.rung) return;
   ++deployment_.live.bitrate_step_ups;
-  set_rung(index, session.rung - 1);
+  set_rung(now, index, session.rung - 1);
   if (fitting_rung(session, share) < session.rung) {
     session.probing = true;
     driver_.at_platform(now + kBitrateProbeInterval, [this, index](Time at) { probe(at, index); });
@@ -122,8 +124,9 @@ void LiveSessions::start_media(Time at, std::uint32_t index) {
   const int rung =
       fitting_rung(session, driver_.uplink_bps(session.site) / static_cast<double>(running.size()));
   session.rung = 0;  // nothing carried yet: set_rung moves from here
+  deployment_.uplinks.change(session.site, at, bitrate_bps(session));
   carry(session, +1);
-  set_rung(index, rung);
+  set_rung(at, index, rung);
   fit(at, session.site);
   watch_mapping(index);
   schedule_ptz(index);
@@ -160,6 +163,7 @@ void LiveSessions::stop(Time now, std::uint32_t index) {
   assert(deployment_.live.running > 0);
   --deployment_.live.running;
   carry(session, -1);
+  deployment_.uplinks.change(session.site, now, -bitrate_bps(session));
   std::vector<std::uint32_t>& running = at_site_[session.site];
   running.erase(std::find(running.begin(), running.end(), index));
   if (now > session.media_from) {

@@ -125,7 +125,7 @@ class LiveSessions {
   core::Duration relay_setup(const Session& session) const;
   double bitrate_bps(const Session& session) const;
   void carry(const Session& session, double sign);
-  void set_rung(std::uint32_t index, int rung);
+  void set_rung(core::Time now, std::uint32_t index, int rung);
   int fitting_rung(const Session& session, double share_bps) const;
   void fit(core::Time now, std::uint32_t site);
   void probe(core::Time now, std::uint32_t index);

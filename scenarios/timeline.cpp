@@ -117,13 +117,19 @@ void Timeline::schedule_fault(const Fault& fault) {
   driver_.at_platform(fault.at, [this, sites, fault, kind](Time now) {
     deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind + 1);
     for (std::uint32_t site : sites) driver_.begin_fault(site, fault);
-    if (fault.kind == FaultKind::kThrottle) live_.uplinks_changed(now, sites);
+    if (fault.kind == FaultKind::kThrottle) uplinks_changed(now, sites);
   });
   driver_.at_platform(fault.at + fault.length, [this, sites, fault, kind](Time now) {
     deployment_.trace.record(now, core::TraceEvent::kFault, sites.size(), kind);
     for (std::uint32_t site : sites) driver_.end_fault(site, fault);
-    if (fault.kind == FaultKind::kThrottle) live_.uplinks_changed(now, sites);
+    if (fault.kind == FaultKind::kThrottle) uplinks_changed(now, sites);
   });
+}
+
+void Timeline::uplinks_changed(Time now, const std::vector<std::uint32_t>& sites) {
+  for (std::uint32_t site : sites)
+    deployment_.uplinks.set_capacity(site, now, driver_.uplink_bps(site));
+  live_.uplinks_changed(now, sites);
 }
 
 // A region's device endpoint goes down, and the platform hears of it (it sends devices home once

@@ -30,6 +30,8 @@ class Timeline {
   void schedule_start();
   void refuse_gateways_the_driver_cannot_make() const;
   void schedule_fault(const Fault& fault);
+  // A throttle began or ended at `sites`: the meter and the live streams follow the uplinks.
+  void uplinks_changed(core::Time now, const std::vector<std::uint32_t>& sites);
   void schedule_region_fault(const Fault& fault);
   void schedule_power_loss(const Fault& fault);
   std::vector<std::uint32_t> agents_selected(const Fault& fault) const;

@@ -116,6 +116,7 @@ SimulatedDriver::World::World(const scenarios::Fleet& f, SimulatedDriverOptions 
       network(f.scenario, f.seed),
       paths(f.scenario),
       gateways(f.scenario, f.layout),
+      upstream_bytes(f.scenario.sites.size(), 0),
       exact(f.scenario.network.small_messages == scenarios::SmallMessages::kExact),
       connections(f.layout.agent_count()),
       jitter_random(f.seed, core::kNetworkJitterStream) {
@@ -522,6 +523,10 @@ double SimulatedDriver::uplink_bps(std::uint32_t site) const {
 
 core::Duration SimulatedDriver::uplink_latency(std::uint32_t site) const {
   return world_->paths.uplink_latency(site);
+}
+
+std::uint64_t SimulatedDriver::upstream_bytes(std::uint32_t site) const {
+  return world_->upstream_bytes[site];
 }
 
 }  // namespace ccsim::sim

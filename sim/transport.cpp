@@ -59,6 +59,7 @@ void SimulatedDriver::World::send(std::uint32_t agent, std::string& frame, bool 
   if (kind == SegmentKind::kFrame) {
     ++counters.messages_sent;
     counters.bytes_sent += frame.size();
+    if (upstream) upstream_bytes[site_of(agent)] += frame.size();
   }
   const std::uint32_t slot = segments.take();
   Segment& segment = segments[slot];

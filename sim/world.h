@@ -163,6 +163,7 @@ struct SimulatedDriver::World {
   Paths paths;
   SiteGateways gateways;
   scenarios::NetworkCounters counters;
+  std::vector<std::uint64_t> upstream_bytes;  // by site: the messages' payload bytes
   bool exact = false;  // small messages as SimGrid communications
 
   EventQueue queue;

@@ -113,6 +113,8 @@ class Driver {
   virtual double uplink_bps(std::uint32_t site) const = 0;
   // Site `site`'s uplink latency now, one way: its own, with a latency spike's while one holds.
   virtual core::Duration uplink_latency(std::uint32_t site) const = 0;
+  // The payload bytes of the messages site `site`'s devices sent up its uplink so far.
+  virtual std::uint64_t upstream_bytes(std::uint32_t site) const = 0;
 
  protected:
   virtual void set_platform_callback(core::Time at, Callback callback, Phase phase) = 0;
