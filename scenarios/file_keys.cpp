@@ -111,17 +111,6 @@ std::string read_scope(const Reader& reader, const Field& field, const Names& na
   return scope;
 }
 
-std::string read_metric_name(const Reader& reader, const Field& field) {
-  std::string metric = read_scalar(reader, field, "a metric name such as frame_errors");
-  if (find_metric(metric) == nullptr) {
-    std::vector<std::string> known;
-    for (const MetricSpec& spec : metric_specs()) known.emplace_back(spec.name);
-    reader.fail(field,
-                quote(metric) + " is not a metric; expected one of " + join(known, known.size()));
-  }
-  return metric;
-}
-
 std::string read_audit_topic(const Reader& reader, const Field& field) {
   std::string topic = read_scalar(reader, field, "an audit topic such as device.onboarded");
   const auto& topics = platform::kAuditTopics;
@@ -192,6 +181,17 @@ std::string read_name_key(const Reader& reader, const Field& field, KeyType type
 }
 
 }  // namespace
+
+std::string read_metric_name(const Reader& reader, const Field& field) {
+  std::string metric = read_scalar(reader, field, "a metric name such as frame_errors");
+  if (find_metric(metric) == nullptr) {
+    std::vector<std::string> known;
+    for (const MetricSpec& spec : metric_specs()) known.emplace_back(spec.name);
+    reader.fail(field,
+                quote(metric) + " is not a metric; expected one of " + join(known, known.size()));
+  }
+  return metric;
+}
 
 KeyValue read_key_value(const Reader& reader, const Field& field, KeyType type, std::uint64_t min,
                         std::uint64_t max, std::span<const std::string_view> words,

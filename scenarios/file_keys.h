@@ -20,6 +20,9 @@ struct KeyContext {
   Duration entry_at{};
 };
 
+// A metric's name, as metrics.h declares them.
+std::string read_metric_name(const Reader& reader, const Field& field);
+
 // Reads one value of `type` (bounds `min`..`max` for kWhole, `max` characters for kText).
 KeyValue read_key_value(const Reader& reader, const Field& field, KeyType type, std::uint64_t min,
                         std::uint64_t max, std::span<const std::string_view> words,

@@ -61,6 +61,10 @@ std::vector<Site> read_all_sites(const Reader& reader, const MapView& root,
 void read_timeline(const Reader& reader, const std::optional<Field>& field, const Names& names,
                    Scenario& scenario);
 std::vector<Check> read_checks(const Reader& reader, const Field& field, const Names& names);
+// file_capacity.cpp: the `slo:` objectives, added to `checks` (after them) as metric checks, and
+// `capacity:`.
+void read_objectives(const Reader& reader, const Field& field, std::vector<Check>& checks);
+CapacityInputs read_capacity(const Reader& reader, const Field& field);
 // `swarm:` (file_timeline.cpp): the fault kinds a swarm run may draw and its budget, which must
 // leave the run time to converge before its end.
 SwarmSpec read_swarm(const Reader& reader, const Field& field, const Scenario& scenario);

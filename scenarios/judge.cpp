@@ -84,6 +84,8 @@ CheckResult judge_metric(const Check& check,
   CheckResult r{check.id, within_bounds(found->second, check), ""};
   r.detail =
       check.metric + " = " + format_number(found->second) + "; expected " + bounds_text(check);
+  if (check.objective)
+    r.objective = Objective{check.metric, check.at_least, check.at_most, found->second};
   return r;
 }
 

@@ -1,3 +1,4 @@
+#include "scenarios/assumptions.h"
 #include "scenarios/run.h"
 
 #include <chrono>
@@ -140,6 +141,8 @@ RunAndKnowledge run(const Scenario& file_scenario, const RunSettings& settings, 
   result.build = std::string(kBuildDescription);
   result.tz_database = platform::tz_database_version();
   result.series = sampler.finish(core::Time{} + scenario.duration);
+  result.assumptions = assumptions_of(scenario, result.metrics, result.devices);
+  result.capacity = scenario.capacity;
   result.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return {std::move(result), describe ? deployment.describe() : std::string()};

@@ -22,7 +22,7 @@ using namespace file;  // NOLINT: the loader's own vocabulary
 constexpr std::size_t kDescriptionCharsMax = 4096;
 constexpr Duration kOnboardingTimeoutMax = 24h;
 
-constexpr std::array<std::string_view, 26> kTopLevelKeys = {"name",
+constexpr std::array<std::string_view, 28> kTopLevelKeys = {"name",
                                                             "description",
                                                             "duration",
                                                             "start_within",
@@ -47,7 +47,9 @@ constexpr std::array<std::string_view, 26> kTopLevelKeys = {"name",
                                                             "turn_servers",
                                                             "timeline",
                                                             "swarm",
-                                                            "checks"};
+                                                            "checks",
+                                                            "slo",
+                                                            "capacity"};
 
 // name, description, duration and how the run starts. A duration that cannot be read leaves the
 // longest one, so the times of the other sections are judged against nothing smaller.
@@ -131,6 +133,9 @@ Scenario read_scenario(const Reader& reader, const Field& root_field, const std:
     scenario.checks =
         read_checks(reader, root.require("checks", "a list of at least one check"), names);
   });
+  root.with("slo", [&](const Field& slo) { read_objectives(reader, slo, scenario.checks); });
+  root.with("capacity",
+            [&](const Field& capacity) { scenario.capacity = read_capacity(reader, capacity); });
   reader.finish();
   return scenario;
 }

@@ -4,17 +4,38 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "scenarios/model/capacity_inputs.h"
+
 namespace ccsim::scenarios {
+
+// A service level objective's bounds on its metric, and what the run measured.
+struct Objective {
+  std::string metric;
+  double at_least = -std::numeric_limits<double>::infinity();
+  double at_most = std::numeric_limits<double>::infinity();
+  double measured = 0;
+};
 
 struct CheckResult {
   std::string id;
   bool passed = false;
   std::string detail;     // what was measured against what was expected
   bool liveness = false;  // a swarm run's convergence check, not one of the scenario's
+  std::optional<Objective> objective = std::nullopt;  // a service level objective's (`slo:`)
+};
+
+// One input of the run as a capacity report lists it: what it is, its value, where it came from
+// (a scenario key, a default, the white paper, or the run's own measurement).
+struct Assumption {
+  std::string input;
+  std::string value;
+  std::string source;
 };
 
 // The run sampled every `sample_interval` (scenarios/sampler.h): one row per sample, the first
@@ -43,7 +64,9 @@ struct RunResult {
   // windows were read with. A trace hash reproduces only with both the same.
   std::string build;
   std::string tz_database;
-  TimeSeries series;  // not in result.json
+  std::vector<Assumption> assumptions;
+  CapacityInputs capacity;  // the scenario's `capacity:`
+  TimeSeries series;        // not in result.json
 };
 
 }  // namespace ccsim::scenarios

@@ -95,6 +95,43 @@ class StrictReader {
   std::string prefix_;
 };
 
+// An objective's bound: null is none, an infinity of `sign`.
+template <typename Json>
+double bound_of(const StrictReader<Json>& reader, const std::string& key, int sign) {
+  const double bound = reader.number(key);
+  return std::isnan(bound) ? sign * std::numeric_limits<double>::infinity() : bound;
+}
+
+template <typename Json>
+std::vector<Assumption> assumptions_from_json(const Json& json, const std::string& origin) {
+  std::vector<Assumption> assumptions;
+  for (std::size_t index = 0; index < json.size(); ++index) {
+    const StrictReader<Json> reader(json[index], origin,
+                                    "assumptions[" + std::to_string(index) + "].");
+    assumptions.push_back(
+        {reader.string("input"), reader.string("value"), reader.string("source")});
+  }
+  return assumptions;
+}
+
+template <typename Json>
+CapacityInputs capacity_from_json(const StrictReader<Json>& reader, const std::string& origin) {
+  CapacityInputs c;
+  c.headroom = reader.number("headroom");
+  const StrictReader<Json> node(reader.typed("node", false), origin, "capacity.node.");
+  c.node = {node.number("device_endpoint_connections"),
+            node.number("device_endpoint_connects_per_s"), node.number("signaling_sessions"),
+            node.number("turn_relay_bps"), node.number("task_manager_tasks_per_s")};
+  const StrictReader<Json> prices(reader.typed("prices", false), origin, "capacity.prices.");
+  c.prices = {prices.string("currency"),
+              prices.number("device_endpoint_node_month"),
+              prices.number("signaling_node_month"),
+              prices.number("turn_relay_node_month"),
+              prices.number("task_manager_node_month"),
+              prices.number("relay_egress_per_gb")};
+  return c;
+}
+
 template <typename Json>
 std::vector<CheckResult> checks_from_json(const Json& checks, const std::string& origin) {
   std::vector<CheckResult> result;
@@ -105,7 +142,14 @@ std::vector<CheckResult> checks_from_json(const Json& checks, const std::string&
     const StrictReader<Json> reader(check, origin, key + ".");
     const bool liveness = check.contains("liveness") && reader.boolean("liveness");
     result.push_back(
-        {reader.string("id"), reader.boolean("passed"), reader.string("detail"), liveness});
+        {reader.string("id"), reader.boolean("passed"), reader.string("detail"), liveness, {}});
+    if (check.contains("objective")) {
+      const StrictReader<Json> objective(reader.typed("objective", false), origin,
+                                         key + ".objective.");
+      result.back().objective =
+          Objective{objective.string("metric"), bound_of(objective, "at_least", -1),
+                    bound_of(objective, "at_most", +1), objective.number("measured")};
+    }
   }
   return result;
 }
@@ -135,7 +179,34 @@ RunResult from_json(const Json& json, const std::string& origin) {
   result.driver = reader.string("driver");
   result.build = reader.string("build");
   result.tz_database = reader.string("tz_database");
+  // Written since the capacity report; a result.json from before has neither.
+  if (json.contains("assumptions")) {
+    result.assumptions = assumptions_from_json(reader.typed("assumptions", true), origin);
+  }
+  if (json.contains("capacity")) {
+    result.capacity = capacity_from_json(
+        StrictReader<Json>(reader.typed("capacity", false), origin, "capacity."), origin);
+  }
   return result;
+}
+
+nlohmann::ordered_json capacity_to_json(const CapacityInputs& c) {
+  const NodeCapacity& n = c.node;
+  const UnitPrices& p = c.prices;
+  return {{"headroom", c.headroom},
+          {"node",
+           {{"device_endpoint_connections", n.device_endpoint_connections},
+            {"device_endpoint_connects_per_s", n.device_endpoint_connects_per_s},
+            {"signaling_sessions", n.signaling_sessions},
+            {"turn_relay_bps", n.turn_relay_bps},
+            {"task_manager_tasks_per_s", n.task_manager_tasks_per_s}}},
+          {"prices",
+           {{"currency", p.currency},
+            {"device_endpoint_node_month", p.device_endpoint_node_month},
+            {"signaling_node_month", p.signaling_node_month},
+            {"turn_relay_node_month", p.turn_relay_node_month},
+            {"task_manager_node_month", p.task_manager_node_month},
+            {"relay_egress_per_gb", p.relay_egress_per_gb}}}};
 }
 
 }  // namespace
@@ -145,6 +216,13 @@ nlohmann::ordered_json result_to_json(const RunResult& result) {
   for (const CheckResult& check : result.checks) {
     checks.push_back({{"id", check.id}, {"passed", check.passed}, {"detail", check.detail}});
     if (check.liveness) checks.back()["liveness"] = true;
+    if (check.objective) {
+      const Objective& o = *check.objective;
+      checks.back()["objective"] = {{"metric", o.metric},
+                                    {"at_least", number_or_null(o.at_least)},
+                                    {"at_most", number_or_null(o.at_most)},
+                                    {"measured", number_or_null(o.measured)}};
+    }
   }
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& [name, value] : result.metrics) {
@@ -167,6 +245,12 @@ nlohmann::ordered_json result_to_json(const RunResult& result) {
   json["driver"] = result.driver;
   json["build"] = result.build;
   json["tz_database"] = result.tz_database;
+  nlohmann::ordered_json assumptions = nlohmann::ordered_json::array();
+  for (const Assumption& a : result.assumptions) {
+    assumptions.push_back({{"input", a.input}, {"value", a.value}, {"source", a.source}});
+  }
+  json["assumptions"] = std::move(assumptions);
+  json["capacity"] = capacity_to_json(result.capacity);
   return json;
 }
 

@@ -13,6 +13,7 @@
 #include "devices/reconnect_backoff.h"
 #include "platform/software_updates.h"
 #include "platform/update_window.h"
+#include "scenarios/model/capacity_inputs.h"
 #include "scenarios/model/regions.h"
 #include "scenarios/model/site_network.h"
 
@@ -392,7 +393,8 @@ struct Check {
   std::string origin;   // kTasks: user or host; empty: any
   std::string insight;  // kInsights: overload, sd_card_replace, crash_loop
   std::string region;   // kReconnectRate: a platform region
-  int line = 0;         // line of the check in its file, for messages
+  bool objective = false;  // a kMetric check the file gave under `slo:`
+  int line = 0;            // line of the check in its file, for messages
 };
 
 // How devices spread their first connection over start_within.
@@ -454,7 +456,8 @@ struct Scenario {
   std::vector<TurnServer> turn_servers;
   std::vector<Fault> timeline;
   std::vector<Action> actions;  // the timeline's other entries, in file order
-  std::vector<Check> checks;
+  std::vector<Check> checks;  // the scenario's checks, then its service level objectives
+  CapacityInputs capacity;
   std::optional<SwarmSpec> swarm;
 
   // The index of region `name` in `regions`; nullopt when it is not one.
