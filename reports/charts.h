@@ -27,10 +27,10 @@ struct Chart {
   std::string y_label;
   double y_divisor = 1;
   bool step = false;
-  std::string group;  // a column: a line per distinct value of it; empty: none
-  std::vector<ChartMark> knees;
-  std::vector<ChartMark> thresholds;
-  scenarios::TimeSeries data;  // x, the y columns and the group's
+  std::string group{};  // a column: a line per distinct value of it; empty: none
+  std::vector<ChartMark> knees{};
+  std::vector<ChartMark> thresholds{};
+  scenarios::TimeSeries data{};  // x, the y columns and the group's
 };
 
 // The interpreter the renderer runs on: $CCSIM_PYTHON, else /usr/bin/python3 (Debian's, which sees

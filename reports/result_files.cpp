@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -26,6 +27,8 @@ namespace fs = std::filesystem;
 
 // A result.json is a few kilobytes; anything this large is not one of ours.
 constexpr std::uintmax_t kResultJsonBytesMax = 64u << 20;
+// kSamplesPerRunMax rows of a few dozen columns.
+constexpr std::uintmax_t kTimeSeriesCsvBytesMax = 512u << 20;
 // Characters of the trace hash shown in the run table (the full hash is in the title attribute).
 constexpr std::size_t kTraceHashCharsShort = 12;
 // Metrics beyond this many are shown in two column pairs, so the table stays short.
@@ -375,6 +378,35 @@ void write_timeseries_csv(const std::filesystem::path& file, const scenarios::Ti
   write_file(file, text);
 }
 
+scenarios::TimeSeries read_timeseries_csv(const std::filesystem::path& file) {
+  std::istringstream in(read_file(file, kTimeSeriesCsvBytesMax));
+  scenarios::TimeSeries series;
+  std::string line;
+  std::getline(in, line);
+  std::istringstream header(line);
+  for (std::string column; std::getline(header, column, ',');) series.columns.push_back(column);
+  for (std::size_t number = 2; std::getline(in, line); ++number) {
+    std::vector<double> row;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) {
+      double value = 0;
+      const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
+      if (error != std::errc() || end != cell.data() + cell.size()) {
+        throw std::runtime_error(file.string() + ":" + std::to_string(number) + ": '" + cell +
+                                 "' is not a number");
+      }
+      row.push_back(value);
+    }
+    if (row.size() != series.columns.size()) {
+      throw std::runtime_error(file.string() + ":" + std::to_string(number) + ": " +
+                               std::to_string(row.size()) + " values; expected " +
+                               std::to_string(series.columns.size()) + ", one per column");
+    }
+    series.rows.push_back(std::move(row));
+  }
+  return series;
+}
+
 RunResult read_result_json(const std::filesystem::path& file) {
   const std::string text = read_file(file, kResultJsonBytesMax);
   nlohmann::ordered_json json;
@@ -406,13 +438,17 @@ void write_junit_xml(const std::filesystem::path& file, const std::vector<RunRes
   write_file(file, out);
 }
 
-void write_report_html(const std::filesystem::path& file, const std::vector<RunResult>& runs,
-                       const std::string& title) {
+std::vector<std::string> write_report_html(const std::filesystem::path& file,
+                                           const std::vector<RunResult>& runs,
+                                           const std::string& title, const ChartPlace* charts) {
+  std::vector<std::string> warnings;
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += "<title>" + escape(title) + "</title>\n<style>" + std::string(kStyle) + "</style>\n";
+  out += "<title>" + escape(title) + "</title>\n<style>" + std::string(kStyle) + kCapacityStyle +
+         "</style>\n";
   out += "</head>\n<body>\n<main>\n<h1>" + escape(title) + "</h1>\n";
   append_html_summary(out, runs);
+  if (charts != nullptr) out += capacity_sections(runs, *charts, warnings);
   const std::vector<const RunResult*> order = report_order(runs);
   if (order.empty()) out += "<p class=\"none\">No runs.</p>\n";
   if (!order.empty()) append_html_run_table(out, order);
@@ -421,6 +457,7 @@ void write_report_html(const std::filesystem::path& file, const std::vector<RunR
   }
   out += "</main>\n</body>\n</html>\n";
   write_file(file, out);
+  return warnings;
 }
 
 }  // namespace ccsim::reports

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reports/capacity_report.h"
 #include "scenarios/model/run_result.h"
 #include "scenarios/model/run_result_json.h"
 
@@ -38,9 +39,16 @@ void write_timeseries_csv(const std::filesystem::path& file, const scenarios::Ti
 void write_junit_xml(const std::filesystem::path& file, const std::vector<RunResult>& runs,
                      const std::string& suite_name);
 
-// One self-contained HTML page (inline CSS, no scripts, no external resources): a summary, a table
-// of the runs (failed first, then by scenario and seed) and a section per run.
-void write_report_html(const std::filesystem::path& file, const std::vector<RunResult>& runs,
-                       const std::string& title);
+// Reads a file written by write_timeseries_csv; names the file and line of what it cannot read.
+scenarios::TimeSeries read_timeseries_csv(const std::filesystem::path& file);
+
+// One self-contained HTML page (inline CSS and SVG, no scripts, no external resources): the
+// verdict, with `charts` the capacity sections (reports/capacity_report.h) drawing into it, a
+// table of the runs (failed first, then by scenario and seed) and a section per run. Returns what
+// went wrong drawing the charts, which the page says too.
+std::vector<std::string> write_report_html(const std::filesystem::path& file,
+                                           const std::vector<RunResult>& runs,
+                                           const std::string& title,
+                                           const ChartPlace* charts = nullptr);
 
 }  // namespace ccsim::reports

@@ -145,10 +145,13 @@ void require_swarm_section(const std::string& file, const ccsim::scenarios::Scen
 
 const char* const kRunUsage =
     "usage: ccsim run FILE.yaml [--seed N] [--out DIR] [--set key=value]... [--driver sim|real] "
-    "[--clock paused|real] [--swarm] [--quiet]\n"
+    "[--clock paused|real] [--swarm] [--no-charts] [--quiet]\n"
     "\n"
     "Runs one scenario with one seed, judges its checks, and writes result.json, timeseries.csv\n"
-    "(a row each sample_interval), junit.xml and report.html into the output directory. The\n"
+    "(a row each sample_interval), junit.xml and report.html into the output directory;\n"
+    "report.html is the capacity report (objectives, capacity plan, charts, assumptions), its\n"
+    "charts drawn by matplotlib on $CCSIM_PYTHON (default /usr/bin/python3), each chart's CSV\n"
+    "under charts/. The\n"
     "simulated driver (the default) runs the fleet on SimGrid; the real driver runs the same\n"
     "platform and devices over TLS websockets on 127.0.0.1, with a clock that jumps to the next\n"
     "timer whenever no socket has work (or, with --clock real, the wall clock). With --swarm,\n"
@@ -173,7 +176,9 @@ int command_run(const std::vector<std::string>& args) {
                  "work) or real (the wall clock)")(
       "swarm",
       "draw faults from the seed within the scenario's swarm: budget, then require the "
-      "fleet to converge")("quiet", "no progress lines on stderr");
+      "fleet to converge")("no-charts",
+                           "report.html with its tables only: no chart drawn, no Python run")(
+      "quiet", "no progress lines on stderr");
   const po::variables_map vm = parse_arguments(args, options, "file", 1);
   if (vm.count("help")) {
     std::cout << kRunUsage << "\n" << options;
@@ -209,7 +214,11 @@ int command_run(const std::vector<std::string>& args) {
     ccsim::reports::write_result_json(out, result);
     ccsim::reports::write_timeseries_csv(out / "timeseries.csv", result.series);
     ccsim::reports::write_junit_xml(out / "junit.xml", {result}, scenario.name);
-    ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name);
+    const ccsim::reports::ChartPlace charts{out / "charts", "charts", !vm.count("no-charts")};
+    for (const std::string& warning :
+         ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name, &charts)) {
+      std::cerr << "ccsim: warning: " << warning << "\n";
+    }
   } catch (const std::exception& e) {
     throw BadInput("--out " + out.string() + ": " + e.what());
   }
@@ -485,15 +494,26 @@ int command_suite(const std::vector<std::string>& args) {
 const char* const kReportUsage =
     "usage: ccsim report RESULT_DIR... --out FILE.html\n"
     "\n"
-    "Merges run results into one HTML report. Each argument is a run's output directory (with\n"
-    "its result.json), a result.json itself, or a suite's output directory (searched for\n"
-    "result.json files).\n";
+    "Merges run results into one HTML capacity report. Each argument is a run's output directory\n"
+    "(with its result.json and timeseries.csv), a result.json itself, or a suite's output\n"
+    "directory (searched for result.json files). Runs of one scenario that differ in an input\n"
+    "(--set fleet.cameras=..., say) get what-if curves with their knees. Each chart's CSV goes\n"
+    "into FILE-charts/ beside the report; charts are drawn by matplotlib on $CCSIM_PYTHON\n"
+    "(default /usr/bin/python3).\n";
+
+// A run's result.json, with the time series beside it when there is one.
+RunResult read_run(const fs::path& result_json) {
+  RunResult run = ccsim::reports::read_result_json(result_json);
+  const fs::path series = result_json.parent_path() / "timeseries.csv";
+  if (fs::is_regular_file(series)) run.series = ccsim::reports::read_timeseries_csv(series);
+  return run;
+}
 
 void collect_results(const fs::path& path, std::vector<RunResult>& results) {
   if (fs::is_regular_file(path)) {
-    results.push_back(ccsim::reports::read_result_json(path));
+    results.push_back(read_run(path));
   } else if (fs::is_regular_file(path / "result.json")) {
-    results.push_back(ccsim::reports::read_result_json(path / "result.json"));
+    results.push_back(read_run(path / "result.json"));
   } else if (fs::is_directory(path)) {
     std::vector<fs::path> found;
     for (const auto& entry : fs::recursive_directory_iterator(path)) {
@@ -503,7 +523,7 @@ void collect_results(const fs::path& path, std::vector<RunResult>& results) {
     }
     if (found.empty()) throw BadInput(path.string() + ": no result.json in or under it");
     std::sort(found.begin(), found.end());
-    for (const fs::path& file : found) results.push_back(ccsim::reports::read_result_json(file));
+    for (const fs::path& file : found) results.push_back(read_run(file));
   } else {
     throw BadInput(path.string() + ": no such file or directory");
   }
@@ -533,7 +553,12 @@ int command_report(const std::vector<std::string>& args) {
   }
   const fs::path out = vm["out"].as<std::string>();
   try {
-    ccsim::reports::write_report_html(out, results, "ccsim report");
+    const std::string charts_dir = out.stem().string() + "-charts";
+    const ccsim::reports::ChartPlace charts{out.parent_path() / charts_dir, charts_dir, true};
+    for (const std::string& warning :
+         ccsim::reports::write_report_html(out, results, "ccsim report", &charts)) {
+      std::cerr << "ccsim: warning: " << warning << "\n";
+    }
   } catch (const std::exception& e) {
     throw BadInput("--out " + out.string() + ": " + e.what());
   }
