@@ -75,7 +75,7 @@ def scenario_files():
 def run(tmp_path, scenario, seed, driver):
     out = tmp_path / driver
     args = [str(BINARY), "run", str(SOURCE_DIR / "scenarios" / scenario), "--seed", str(seed),
-            "--driver", driver, "--out", str(out), "--quiet"]
+            "--driver", driver, "--out", str(out), "--quiet", "--no-charts"]
     for override in OVERRIDES.get(scenario, []):
         args += ["--set", override]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300)
