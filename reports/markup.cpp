@@ -49,8 +49,6 @@ bool is_markup_legal(char32_t value) {
 
 }  // namespace
 
-// Escapes &<>"' and drops characters illegal in XML 1.0; bytes that are not UTF-8 become U+FFFD.
-// In an attribute, tab and line breaks are written as references so parsers keep them.
 std::string escape(std::string_view text, bool attribute) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
@@ -116,7 +114,6 @@ std::string with_thousands(std::uint64_t value) {
   return out;
 }
 
-// Numbers for people: "1,234,567", "22,803.6", "42.125", "1e-05".
 std::string format_metric(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
@@ -131,7 +128,6 @@ std::string format_metric(double value) {
   return value < 0 ? "-" + text : text;
 }
 
-// Human durations: "0.42 s", "12.30 s", "5m 07s", "3h 05m", "8d 0h".
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return "-";
   if (seconds < 60) return format("%.2f s", seconds);

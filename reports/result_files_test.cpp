@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace ccsim::reports {
 namespace {
 
@@ -88,7 +90,29 @@ void expect_same(const RunResult& actual, const RunResult& expected) {
     EXPECT_EQ(actual.checks[index].id, expected.checks[index].id);
     EXPECT_EQ(actual.checks[index].passed, expected.checks[index].passed);
     EXPECT_EQ(actual.checks[index].detail, expected.checks[index].detail);
+    const auto& a = actual.checks[index].objective;
+    const auto& e = expected.checks[index].objective;
+    ASSERT_EQ(a.has_value(), e.has_value());
+    if (e) {
+      EXPECT_EQ(a->metric, e->metric);
+      EXPECT_EQ(a->at_least, e->at_least);
+      EXPECT_EQ(a->at_most, e->at_most);
+      EXPECT_EQ(a->measured, e->measured);
+    }
   }
+  ASSERT_EQ(actual.assumptions.size(), expected.assumptions.size());
+  for (std::size_t index = 0; index < expected.assumptions.size(); ++index) {
+    EXPECT_EQ(actual.assumptions[index].input, expected.assumptions[index].input);
+    EXPECT_EQ(actual.assumptions[index].value, expected.assumptions[index].value);
+    EXPECT_EQ(actual.assumptions[index].source, expected.assumptions[index].source);
+  }
+  EXPECT_EQ(actual.capacity.headroom, expected.capacity.headroom);
+  EXPECT_EQ(actual.capacity.node.turn_relay_bps, expected.capacity.node.turn_relay_bps);
+  EXPECT_EQ(actual.capacity.node.task_manager_tasks_per_s,
+            expected.capacity.node.task_manager_tasks_per_s);
+  EXPECT_EQ(actual.capacity.prices.currency, expected.capacity.prices.currency);
+  EXPECT_EQ(actual.capacity.prices.relay_egress_per_gb,
+            expected.capacity.prices.relay_egress_per_gb);
   EXPECT_EQ(actual.metrics, expected.metrics);
   EXPECT_EQ(actual.trace_hash, expected.trace_hash);
   EXPECT_EQ(actual.sim_time_s, expected.sim_time_s);
@@ -120,6 +144,16 @@ TEST_F(ResultFilesTest, JsonRoundTripKeepsEveryField) {
   // Metrics out of alphabetical order: the file must keep the vector's order.
   run.metrics = {{"peak_connected", 199.5}, {"bytes_sent", 1e12}, {"devices", 200}};
   run.checks[0].detail = "unicode \xC3\xA5\xC3\xA4\xC3\xB6, quotes \" and \\ backslash\nnewline";
+  // An objective with one bound (the other, infinite, is written as null and read back so).
+  run.checks[0].objective = scenarios::Objective{
+      "relay_bandwidth_peak_bps", -std::numeric_limits<double>::infinity(), 5e9, 4e9};
+  run.assumptions = {{"devices", "10000", "the scenario's sites"},
+                     {"headroom kept at the peak", "20 %", "scenario key capacity.headroom"}};
+  run.capacity.headroom = 0.2;
+  run.capacity.node.turn_relay_bps = 2.5e9;
+  run.capacity.node.task_manager_tasks_per_s = 123;
+  run.capacity.prices.currency = "SEK";
+  run.capacity.prices.relay_egress_per_gb = 0.5;
   write_result_json(dir_, run);
   expect_same(read_result_json(dir_ / "result.json"), run);
 }
@@ -151,10 +185,10 @@ TEST_F(ResultFilesTest, JsonKeysInContractOrder) {
   const nlohmann::ordered_json json = result_to_json(sample_run("one-click", 3, true));
   std::vector<std::string> keys;
   for (const auto& item : json.items()) keys.push_back(item.key());
-  const std::vector<std::string> expected = {"scenario",    "file",    "seed",       "passed",
-                                             "checks",      "metrics", "trace_hash", "sim_time_s",
-                                             "wall_time_s", "events",  "devices",    "reproduce",
-                                             "driver",      "build",   "tz_database"};
+  const std::vector<std::string> expected = {
+      "scenario",   "file",       "seed",        "passed",      "checks",  "metrics",
+      "trace_hash", "sim_time_s", "wall_time_s", "events",      "devices", "reproduce",
+      "driver",     "build",      "tz_database", "assumptions", "capacity"};
   EXPECT_EQ(keys, expected);
   std::vector<std::string> check_keys;
   for (const auto& item : json["checks"][0].items()) check_keys.push_back(item.key());

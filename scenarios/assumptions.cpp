@@ -67,6 +67,16 @@ void add_run_settings(std::vector<Assumption>& rows, const Scenario& s, std::uin
        source_of(s.sample_interval, std::min(d.sample_interval, s.duration), "sample_interval")});
 }
 
+// Each profile's update window length: how long its managed devices may install in a night.
+void add_update_windows(std::vector<Assumption>& rows, const Scenario& s) {
+  for (const Profile& profile : s.profiles) {
+    if (!profile.update_window) continue;
+    rows.push_back({"update window length (" + profile.name + ")",
+                    file::format_duration(profile.update_window->duration),
+                    "scenario key profiles." + profile.name + ".update_window.duration"});
+  }
+}
+
 void add_live_video(std::vector<Assumption>& rows, const Scenario& s,
                     const std::vector<std::pair<std::string, double>>& metrics) {
   std::set<double> bitrates;
@@ -142,6 +152,7 @@ std::vector<Assumption> assumptions_of(const Scenario& scenario,
                                        std::uint64_t devices) {
   std::vector<Assumption> rows;
   add_run_settings(rows, scenario, devices);
+  add_update_windows(rows, scenario);
   add_live_video(rows, scenario, metrics);
   rows.push_back({"recording: segment length, retention", "not modelled yet",
                   "object-store recording is not in this version of ccsim"});

@@ -553,13 +553,19 @@ TEST(Sampler, RowsFollowTheFleetAndTheirRatesAddUpToTheRunsCounts) {
   EXPECT_EQ(at(series, 6, "devices_connected"), 10);  // 30m
   EXPECT_EQ(at(series, 8, "devices_connected"), 20);  // 40m
   // A second derivation: each rate times its interval, summed, is the run's own count.
-  double hellos = 0, messages = 0;
+  double hellos = 0, messages = 0, endpoint = 0;
   for (std::size_t row = 1; row < series.rows.size(); ++row) {
     hellos += at(series, row, "connects_per_s") * 300;
     messages += at(series, row, "messages_per_s") * 300;
+    endpoint += at(series, row, "endpoint_messages_per_s") * 300;
   }
   EXPECT_NEAR(hellos, metric(result, "hellos_accepted"), 1e-6);
   EXPECT_NEAR(messages, metric(result, "messages_delivered"), 1e-6);
+  EXPECT_NEAR(endpoint,
+              metric(result, "hellos_accepted") + metric(result, "hellos_refused") +
+                  metric(result, "heartbeats_received") + metric(result, "goodbyes_received"),
+              1e-6);
+  EXPECT_GT(endpoint, 20 * 50) << "about one heartbeat a minute from each of 20 devices";
   EXPECT_EQ(metric(result, "hellos_accepted"), 30) << "20 at the start, north's 10 again";
 }
 

@@ -60,10 +60,8 @@ NodeCapacity read_node_capacity(const Reader& reader, const Field& field) {
            [&](const Field& f) { node.device_endpoint_connects_per_s = read_positive(reader, f); });
   map.with("signaling_sessions",
            [&](const Field& f) { node.signaling_sessions = read_positive(reader, f); });
-  map.with("turn_relay", [&](const Field& f) {
-    node.turn_relay_bps = read_bandwidth_bps(reader, f);
-    if (!(node.turn_relay_bps > 0)) reader.fail(f, "no bandwidth; expected one such as 1Gbps");
-  });
+  map.with("turn_relay",
+           [&](const Field& f) { node.turn_relay_bps = read_bandwidth_bps(reader, f); });
   map.with("task_manager_tasks_per_s",
            [&](const Field& f) { node.task_manager_tasks_per_s = read_positive(reader, f); });
   return node;

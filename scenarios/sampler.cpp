@@ -44,6 +44,57 @@ void add_percentiles(std::vector<double>& row, const core::Histogram& h) {
 
 constexpr double kUtilisationUnit = 1e4;  // site_utilisation_ keeps ten-thousandths
 
+// The signaling messages every region's service relayed (offers, answers, candidates).
+std::uint64_t signaling_messages(const platform::PlatformNode& platform) {
+  std::uint64_t count = 0;
+  for (std::uint32_t region = 0; region < platform.regions().count(); ++region) {
+    if (const platform::Signaling* signaling = platform.signaling(region)) {
+      count += signaling->counters().messages_relayed + signaling->counters().candidates_relayed;
+    }
+  }
+  return count;
+}
+
+// The columns that are a count's rate over the interval just gone: the count so far, read from
+// what the run measured.
+struct RateColumn {
+  const char* name;
+  std::uint64_t (*count)(const Measurements& m, const platform::PlatformNode& platform);
+};
+
+constexpr RateColumn kRateColumns[] = {
+    {"connects_per_s", [](const Measurements& m,
+                          const platform::PlatformNode&) { return m.platform.hellos_accepted; }},
+    {"messages_per_s", [](const Measurements& m,
+                          const platform::PlatformNode&) { return m.network.messages_delivered; }},
+    {"tasks_created_per_s",
+     [](const Measurements& m, const platform::PlatformNode&) { return m.tasks.created; }},
+    // Messages per second by the platform service that takes them:
+    {"endpoint_messages_per_s",
+     [](const Measurements& m, const platform::PlatformNode&) {
+       const platform::PlatformMetrics& p = m.platform;
+       return p.hellos_accepted + p.hellos_refused + p.heartbeats_received + p.goodbyes_received;
+     }},
+    {"inventory_messages_per_s",
+     [](const Measurements& m, const platform::PlatformNode&) {
+       return m.platform.device_reports;
+     }},
+    {"task_manager_messages_per_s",
+     [](const Measurements& m, const platform::PlatformNode&) { return m.platform.task_updates; }},
+    {"software_update_messages_per_s",
+     [](const Measurements& m, const platform::PlatformNode&) {
+       return m.platform.release_checks;
+     }},
+    {"insights_messages_per_s",
+     [](const Measurements& m, const platform::PlatformNode&) {
+       return m.platform.telemetry_recorded + m.platform.telemetry_refused;
+     }},
+    {"signaling_messages_per_s",
+     [](const Measurements&, const platform::PlatformNode& platform) {
+       return signaling_messages(platform);
+     }},
+};
+
 }  // namespace
 
 Sampler::Sampler(const Deployment& deployment, Driver& driver)
@@ -58,11 +109,12 @@ Sampler::Sampler(const Deployment& deployment, Driver& driver)
       series_.columns.push_back("connected_" + region);
     }
   }
+  for (const RateColumn& rate : kRateColumns) series_.columns.push_back(rate.name);
+  rates_before_.assign(std::size(kRateColumns), 0);
   for (const char* column :
-       {"connects_per_s", "messages_per_s", "tasks_created_per_s", "tasks_in_flight",
-        "upgrades_done", "live_sessions", "relay_bps", "uplink_p50", "uplink_p95", "uplink_max",
-        "offline_p50_s", "offline_p95_s", "offline_p99_s", "live_setup_p50_s", "live_setup_p95_s",
-        "live_setup_p99_s"}) {
+       {"tasks_in_flight", "upgrades_done", "live_sessions", "relay_bps", "uplink_p50",
+        "uplink_p95", "uplink_max", "offline_p50_s", "offline_p95_s", "offline_p99_s",
+        "live_setup_p50_s", "live_setup_p95_s", "live_setup_p99_s"}) {
     series_.columns.push_back(column);
   }
   const Scenario& scenario = deployment_.scenario;
@@ -107,9 +159,6 @@ std::vector<double> Sampler::uplink_utilisation(core::Time now) {
 void Sampler::take(core::Time now) {
   const Measurements m = deployment_.measure(driver_.network());
   const double interval = seconds(now - last_);
-  const auto rate = [&](std::uint64_t count, std::uint64_t before) {
-    return interval > 0 ? static_cast<double>(count - before) / interval : 0.0;
-  };
   std::vector<double> row = {seconds(now - core::Time{}),
                              static_cast<double>(m.devices_connected_end),
                              static_cast<double>(m.devices - m.devices_connected_end)};
@@ -121,9 +170,12 @@ void Sampler::take(core::Time now) {
     }
     row.insert(row.end(), connected.begin(), connected.end());
   }
-  row.push_back(rate(m.platform.hellos_accepted, hellos_));
-  row.push_back(rate(m.network.messages_delivered, messages_));
-  row.push_back(rate(m.tasks.created, tasks_created_));
+  for (std::size_t i = 0; i < std::size(kRateColumns); ++i) {
+    const std::uint64_t count = kRateColumns[i].count(m, deployment_.platform);
+    assert(count >= rates_before_[i] && "a rate's count never goes down");
+    row.push_back(interval > 0 ? static_cast<double>(count - rates_before_[i]) / interval : 0.0);
+    rates_before_[i] = count;
+  }
   row.push_back(static_cast<double>(tasks_in_flight(m.tasks)));
   row.push_back(static_cast<double>(m.fleet.upgrades_succeeded));
   row.push_back(static_cast<double>(m.live.running));
@@ -136,9 +188,6 @@ void Sampler::take(core::Time now) {
   assert(row.size() == series_.columns.size());
   series_.rows.push_back(std::move(row));
   last_ = now;
-  hellos_ = m.platform.hellos_accepted;
-  messages_ = m.network.messages_delivered;
-  tasks_created_ = m.tasks.created;
   offline_us_ = m.offline_us;
   live_setup_us_ = m.live.setup_us;
 }

@@ -1,7 +1,8 @@
 // The run's time series: every `sample_interval` of simulated time, on the platform's side after
 // everything at that moment has acted, one row of what the run looks like then, for capacity
 // planning and for studies: devices connected (per region too, with several) and unreachable,
-// connects, messages and tasks created per second over the interval just gone, tasks in flight,
+// connects, messages (in all and by the platform service that takes them) and tasks created per
+// second over the interval just gone, tasks in flight,
 // upgrades done (a rollout's progress), live sessions running and what the platform's TURN servers
 // carry; the sites' uplink utilisation over the interval (median, 95th percentile and most over
 // the sites, then the busiest sites' own columns); and, of what completed in the interval, the
@@ -48,11 +49,9 @@ class Sampler {
   TimeSeries series_;
   core::Time last_{};
   // What the counters said at the last sample:
-  std::uint64_t hellos_ = 0;
-  std::uint64_t messages_ = 0;
-  std::uint64_t tasks_created_ = 0;
-  std::vector<double> site_bits_;           // by site: sent
-  std::vector<double> site_capacity_bits_;  // by site: could have been carried
+  std::vector<std::uint64_t> rates_before_;  // the rate columns' counts
+  std::vector<double> site_bits_;            // by site: sent
+  std::vector<double> site_capacity_bits_;   // by site: could have been carried
   core::Histogram offline_us_;
   core::Histogram live_setup_us_;
   // Each row's utilisation of every site, in ten-thousandths, while within kUplinkCellsMax.

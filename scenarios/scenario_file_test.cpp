@@ -3154,3 +3154,71 @@ checks:
 
 }  // namespace
 }  // namespace ccsim::scenarios
+
+namespace ccsim::scenarios {
+namespace {
+
+constexpr std::string_view kSmallFile =
+    "name: x\nduration: 1h\nsites:\n  - {name: lund, devices: [{count: 1}]}\nchecks:\n  - {id: "
+    "up, expect: all_devices_connected}\n";
+
+TEST(ScenarioFile, ObjectivesBecomeMetricChecksAfterTheChecks) {
+  const Scenario s = parse_scenario(
+      std::string(kSmallFile) +
+          "slo:\n  - {metric: reconnect_peak_per_second, at_most: 100}\n"
+          "  - {id: setup, metric: live_session_setup_p99_s, at_least: 0, at_most: 2}\n",
+      "x.yaml", {});
+  ASSERT_EQ(s.checks.size(), 3u);
+  EXPECT_FALSE(s.checks[0].objective);
+  EXPECT_TRUE(s.checks[1].objective);
+  EXPECT_EQ(s.checks[1].id, "slo-reconnect_peak_per_second");
+  EXPECT_EQ(s.checks[1].kind, CheckKind::kMetric);
+  EXPECT_EQ(s.checks[1].at_most, 100);
+  EXPECT_EQ(s.checks[2].id, "setup");
+  EXPECT_EQ(s.checks[2].line, 9);
+}
+
+TEST(ScenarioFile, CapacityKeysAndTheirDefaults) {
+  const Scenario plain = parse_scenario(kSmallFile, "x.yaml", {});
+  EXPECT_EQ(plain.capacity.headroom, 0.30);
+  EXPECT_EQ(plain.capacity.node.turn_relay_bps, 1e9);
+  EXPECT_FALSE(plain.capacity.prices.given());
+  const Scenario s = parse_scenario(
+      std::string(kSmallFile) +
+          "capacity:\n  headroom: 25%\n  node: {turn_relay: 10Gbps, signaling_sessions: 500}\n"
+          "  prices: {currency: USD, turn_relay_node_month: 300, relay_egress_per_gb: 0.02}\n",
+      "x.yaml", {});
+  EXPECT_EQ(s.capacity.headroom, 0.25);
+  EXPECT_EQ(s.capacity.node.turn_relay_bps, 10e9);
+  EXPECT_EQ(s.capacity.node.signaling_sessions, 500);
+  EXPECT_EQ(s.capacity.node.device_endpoint_connections, 100'000);  // left at its default
+  EXPECT_EQ(s.capacity.prices.currency, "USD");
+  EXPECT_EQ(s.capacity.prices.turn_relay_node_month, 300);
+  EXPECT_TRUE(s.capacity.prices.given());
+}
+
+TEST(ScenarioFileErrors, ObjectivesAndCapacity) {
+  const auto error = [](const std::string& tail) {
+    return parse_error(std::string(kSmallFile) + tail);
+  };
+  expect_file_error(error("slo:\n  - {metric: nothing, at_most: 1}\n"), 8, "slo.0.metric",
+                    "\"nothing\" is not a metric");
+  expect_file_error(error("slo:\n  - {metric: frame_errors}\n"), 8, "slo.0", "has no bound");
+  expect_file_error(error("slo:\n  - {metric: frame_errors, at_least: 2, at_most: 1}\n"), 8,
+                    "slo.0.at_most", "below at_least");
+  expect_file_error(error("slo:\n  - {id: up, metric: frame_errors, at_most: 0}\n"), 8, "slo.0",
+                    "\"up\" is already the id of a check");
+  expect_file_error(error("slo:\n  - {metric: frame_errors, below: 1}\n"), 8, "slo.0.below",
+                    "at_most");
+  expect_file_error(error("capacity: {headroom: 95%}\n"), 7, "capacity.headroom", "at most 90%");
+  expect_file_error(error("capacity: {node: {turn_relay: 0Gbps}}\n"), 7, "capacity.node.turn_relay",
+                    "a bandwidth above 0");
+  expect_file_error(error("capacity: {node: {signaling_sessions: -3}}\n"), 7,
+                    "capacity.node.signaling_sessions", "positive");
+  expect_file_error(error("capacity: {prices: {signaling_node_month: -1}}\n"), 7,
+                    "capacity.prices.signaling_node_month", "0 or more");
+  expect_file_error(error("capacity: {nodes: {}}\n"), 7, "capacity.nodes", "node");
+}
+
+}  // namespace
+}  // namespace ccsim::scenarios

@@ -245,7 +245,9 @@ const char* const kSuiteUsage =
     "Runs every *.yaml scenario in DIR (not its subfolders) with every seed from A to B, each\n"
     "run in its own process, and writes each run's results under OUT/SCENARIO/seed-N plus a\n"
     "suite-wide junit.xml and report.html in OUT. Every file is validated, with the --set\n"
-    "overrides, before any run; each run takes the same overrides.\n";
+    "overrides, before any run; each run takes the same overrides. Runs draw no charts (a suite\n"
+    "is for verdicts): `ccsim report OUT/SCENARIO/seed-N --out FILE.html` draws a run's capacity\n"
+    "report, or a scenario's across its seeds with OUT/SCENARIO.\n";
 
 struct SeedRange {
   std::uint64_t first, last;
@@ -290,8 +292,8 @@ pid_t start_run(const PlannedRun& run) {
   const std::string seed = std::to_string(run.seed);
   const std::string out = run.out.string();
   std::vector<const char*> argv = {
-      "ccsim", "run",       run.file.c_str(), "--seed",           seed.c_str(),
-      "--out", out.c_str(), "--driver",       run.driver.c_str(), "--quiet"};
+      "ccsim",     "run",      run.file.c_str(),   "--seed",  seed.c_str(), "--out",
+      out.c_str(), "--driver", run.driver.c_str(), "--quiet", "--no-charts"};
   for (const std::string& set : run.sets) {
     argv.push_back("--set");
     argv.push_back(set.c_str());
