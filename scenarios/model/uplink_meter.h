@@ -4,6 +4,7 @@
 // (scenarios/live_media.cpp), so it meters them here.
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cstdint>
@@ -17,19 +18,19 @@ class UplinkMeter {
  public:
   // Each site's uplink bandwidth at time zero.
   explicit UplinkMeter(const std::vector<double>& capacity_bps) {
-    for (const double bps : capacity_bps) sites_.push_back({{}, {bps, 0, {}}});
+    for (const double bps : capacity_bps) sites_.push_back({{}, {bps, 0, {}}, {}});
   }
 
-  // The streams of `site` send `delta_bps` more (or less, when negative) from `now` on.
-  void change(std::uint32_t site, core::Time now, double delta_bps) {
-    Flow& stream = sites_[site].sent;
-    stream.move_to(now);
-    stream.bps += delta_bps;
-    assert(stream.bps > -kRoundingBps && "a site sends less than nothing");
-    if (stream.bps < kRoundingBps) stream.bps = 0;  // every stream gone: no rounding left over
+  // The streams of `site` send `delta_bps` more (or less, when negative) from `at` on. `at` may lie
+  // ahead (a stream set up now starts once its connectivity checks are done) and changes may come
+  // out of time order: each counts from its own time.
+  void change(std::uint32_t site, core::Time at, double delta_bps) {
+    std::vector<Due>& due = sites_[site].due;
+    assert(due.size() < kDueMax && "a site's streams changed too often between two samples");
+    due.push_back({at, delta_bps});
   }
 
-  // `site`'s uplink carries `bps` from `now` on.
+  // `site`'s uplink carries `bps` from `now` on (in time order).
   void set_capacity(std::uint32_t site, core::Time now, double bps) {
     Flow& capacity = sites_[site].capacity;
     capacity.move_to(now);
@@ -37,16 +38,22 @@ class UplinkMeter {
   }
 
   // The bits `site`'s streams sent from time zero to `now`, and those its uplink could carry.
-  double bits(std::uint32_t site, core::Time now) const { return sites_[site].sent.bits_at(now); }
+  // Asking settles the changes due by `now`: ask only once nothing dated earlier can come (the
+  // platform's observe phase).
+  double bits(std::uint32_t site, core::Time now) const {
+    fold_due(site, now);
+    return sites_[site].sent.bits_at(now);
+  }
   double capacity_bits(std::uint32_t site, core::Time now) const {
     return sites_[site].capacity.bits_at(now);
   }
-  double bps(std::uint32_t site) const { return sites_[site].sent.bps; }
   std::size_t sites() const { return sites_.size(); }
 
  private:
   // Bitrates are added and taken away in doubles: below this, what is left is rounding.
   static constexpr double kRoundingBps = 1e-3;
+  // Changes to one site's streams between two samples, at most.
+  static constexpr std::size_t kDueMax = 4'000'000;
   static double seconds(core::Duration d) { return std::chrono::duration<double>(d).count(); }
 
   struct Flow {
@@ -64,11 +71,32 @@ class UplinkMeter {
       return bits + bps * seconds(now - since);
     }
   };
+  struct Due {
+    core::Time at;
+    double delta_bps;
+  };
   struct Site {
     Flow sent;
     Flow capacity;
+    std::vector<Due> due;  // changes not yet folded into `sent`
   };
-  std::vector<Site> sites_;
+
+  // Folds the changes due by `now` into the flow, in time order.
+  void fold_due(std::uint32_t site, core::Time now) const {
+    Site& s = sites_[site];
+    std::stable_sort(s.due.begin(), s.due.end(),
+                     [](const Due& a, const Due& b) { return a.at < b.at; });
+    std::size_t folded = 0;
+    for (; folded < s.due.size() && s.due[folded].at <= now; ++folded) {
+      s.sent.move_to(s.due[folded].at);
+      s.sent.bps += s.due[folded].delta_bps;
+      assert(s.sent.bps > -kRoundingBps && "a site sends less than nothing");
+      if (s.sent.bps < kRoundingBps) s.sent.bps = 0;  // every stream gone: no rounding left over
+    }
+    s.due.erase(s.due.begin(), s.due.begin() + static_cast<std::ptrdiff_t>(folded));
+  }
+
+  mutable std::vector<Site> sites_;  // folding what is due is not a change anyone sees
 };
 
 }  // namespace ccsim::scenarios
