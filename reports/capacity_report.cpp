@@ -128,10 +128,12 @@ void append_assumptions(std::string& out, const RunResult& run, const std::vecto
 
 namespace {
 
+using Columns = std::vector<std::pair<std::string, std::string>>;  // column, label
+
 // A chart of `columns` of the series against time in hours; none when every value is zero.
 std::optional<Chart> series_chart(const RunResult& run, std::string id, std::string title,
-                                  const std::vector<std::pair<std::string, std::string>>& columns,
-                                  std::string y_label, double y_divisor = 1) {
+                                  const Columns& columns, std::string y_label,
+                                  double y_divisor = 1) {
   Chart chart{id, std::move(title),   "time_s", "simulated time (h)", 3600,
               {}, std::move(y_label), y_divisor};
   chart.data.columns = {"time_s"};
@@ -154,16 +156,6 @@ std::optional<Chart> series_chart(const RunResult& run, std::string id, std::str
   return chart;
 }
 
-// The columns of `series` that start with `prefix`, labelled by what follows it.
-std::vector<std::pair<std::string, std::string>> columns_with(const RunResult& run,
-                                                              const std::string& prefix) {
-  std::vector<std::pair<std::string, std::string>> columns;
-  for (const std::string& column : run.series.columns) {
-    if (column.rfind(prefix, 0) == 0) columns.emplace_back(column, column.substr(prefix.size()));
-  }
-  return columns;
-}
-
 void add_threshold(Chart& chart, const RunResult& run, const std::string& metric, double scale) {
   for (const scenarios::CheckResult& check : run.checks) {
     if (check.objective && check.objective->metric == metric &&
@@ -174,49 +166,117 @@ void add_threshold(Chart& chart, const RunResult& run, const std::string& metric
   }
 }
 
-std::vector<Chart> series_charts(const RunResult& run, const std::string& prefix) {
-  std::vector<std::optional<Chart>> charts;
-  std::vector<std::pair<std::string, std::string>> connected = {
-      {"devices_connected", "connected"}, {"devices_unreachable", "unreachable"}};
-  for (const auto& column : columns_with(run, "connected_")) connected.push_back(column);
-  charts.push_back(series_chart(run, "connected", "Devices connected", connected, "devices"));
-  charts.push_back(series_chart(run, "rates", "Connects, messages and tasks a second",
-                                {{"connects_per_s", "connects"},
-                                 {"messages_per_s", "messages"},
-                                 {"tasks_created_per_s", "tasks created"}},
-                                "a second (interval mean)"));
-  charts.push_back(series_chart(
-      run, "tasks", "Tasks in flight and upgrades done",
-      {{"tasks_in_flight", "tasks in flight"}, {"upgrades_done", "upgrades done"}}, "count"));
-  charts.push_back(
-      series_chart(run, "live", "Live sessions", {{"live_sessions", "running"}}, "sessions"));
-  charts.push_back(series_chart(run, "relay", "TURN relay bandwidth (platform's servers)",
-                                {{"relay_bps", "relayed"}}, "Mbps", 1e6));
-  if (charts.back()) add_threshold(*charts.back(), run, "relay_bandwidth_peak_bps", 1);
-  charts.push_back(series_chart(run, "uplinks", "Site uplink utilisation over the sites",
-                                {{"uplink_p50", "median site"},
-                                 {"uplink_p95", "95th percentile"},
-                                 {"uplink_max", "busiest site"}},
-                                "% of the uplink", 0.01));
-  std::vector<std::pair<std::string, std::string>> busiest;
-  for (const auto& column : columns_with(run, "uplink_")) {
-    if (column.first != "uplink_p50" && column.first != "uplink_p95" &&
-        column.first != "uplink_max")
-      busiest.push_back(column);
+// A chart of the time series: its columns (those of `more`, the columns whose name starts with
+// it, follow), and the objective whose bound it draws.
+struct SeriesChart {
+  const char* id;
+  const char* title;
+  Columns columns;
+  const char* more;
+  const char* y_label;
+  double y_divisor;
+  const char* objective;
+};
+
+const std::vector<SeriesChart>& series_chart_specs() {
+  static const std::vector<SeriesChart> kSpecs = {
+      {"connected",
+       "Devices connected",
+       {{"devices_connected", "connected"}, {"devices_unreachable", "unreachable"}},
+       "connected_",
+       "devices",
+       1,
+       ""},
+      {"rates",
+       "Connects, messages and tasks a second",
+       {{"connects_per_s", "connects"},
+        {"messages_per_s", "messages"},
+        {"tasks_created_per_s", "tasks created"}},
+       "",
+       "a second (interval mean)",
+       1,
+       ""},
+      {"services",
+       "Messages a second by platform service",
+       {{"endpoint_messages_per_s", "device endpoint"},
+        {"signaling_messages_per_s", "signaling"},
+        {"task_manager_messages_per_s", "Task Manager"},
+        {"inventory_messages_per_s", "inventory"},
+        {"software_update_messages_per_s", "software updates"},
+        {"insights_messages_per_s", "insights"}},
+       "",
+       "a second (interval mean)",
+       1,
+       ""},
+      {"tasks",
+       "Tasks in flight and upgrades done",
+       {{"tasks_in_flight", "tasks in flight"}, {"upgrades_done", "upgrades done"}},
+       "",
+       "count",
+       1,
+       ""},
+      {"live", "Live sessions", {{"live_sessions", "running"}}, "", "sessions", 1, ""},
+      {"relay",
+       "TURN relay bandwidth (platform's servers)",
+       {{"relay_bps", "relayed"}},
+       "",
+       "Mbps",
+       1e6,
+       "relay_bandwidth_peak_bps"},
+      {"uplinks",
+       "Site uplink utilisation over the sites",
+       {{"uplink_p50", "median site"},
+        {"uplink_p95", "95th percentile"},
+        {"uplink_max", "busiest site"}},
+       "",
+       "% of the uplink",
+       0.01,
+       ""},
+      {"busiest-sites", "The busiest sites' uplinks", {}, "uplink_", "% of the uplink", 0.01, ""},
+      {"offline",
+       "Time offline of the devices that came back",
+       {{"offline_p50_s", "p50"}, {"offline_p95_s", "p95"}, {"offline_p99_s", "p99"}},
+       "",
+       "seconds",
+       1,
+       ""},
+      {"live-setup",
+       "Live session set-up time",
+       {{"live_setup_p50_s", "p50"}, {"live_setup_p95_s", "p95"}, {"live_setup_p99_s", "p99"}},
+       "",
+       "seconds",
+       1,
+       "live_session_setup_p99_s"},
+  };
+  return kSpecs;
+}
+
+// The columns starting with `prefix` that no spec names, labelled by what follows the prefix.
+Columns more_columns(const RunResult& run, const std::string& prefix) {
+  Columns columns;
+  if (prefix.empty()) return columns;
+  for (const std::string& column : run.series.columns) {
+    if (column.rfind(prefix, 0) != 0) continue;
+    const bool named = std::any_of(
+        series_chart_specs().begin(), series_chart_specs().end(), [&](const SeriesChart& spec) {
+          return std::any_of(
+              spec.columns.begin(), spec.columns.end(),
+              [&](const auto& named_column) { return named_column.first == column; });
+        });
+    if (!named) columns.emplace_back(column, column.substr(prefix.size()));
   }
-  charts.push_back(series_chart(run, "busiest-sites", "The busiest sites' uplinks", busiest,
-                                "% of the uplink", 0.01));
-  charts.push_back(series_chart(
-      run, "offline", "Time offline of the devices that came back",
-      {{"offline_p50_s", "p50"}, {"offline_p95_s", "p95"}, {"offline_p99_s", "p99"}}, "seconds"));
-  charts.push_back(series_chart(
-      run, "live-setup", "Live session set-up time",
-      {{"live_setup_p50_s", "p50"}, {"live_setup_p95_s", "p95"}, {"live_setup_p99_s", "p99"}},
-      "seconds"));
-  if (charts.back()) add_threshold(*charts.back(), run, "live_session_setup_p99_s", 1);
+  return columns;
+}
+
+std::vector<Chart> series_charts(const RunResult& run, const std::string& prefix) {
   std::vector<Chart> out;
-  for (std::optional<Chart>& chart : charts) {
+  for (const SeriesChart& spec : series_chart_specs()) {
+    Columns columns = spec.columns;
+    for (auto& column : more_columns(run, spec.more)) columns.push_back(std::move(column));
+    std::optional<Chart> chart =
+        series_chart(run, spec.id, spec.title, columns, spec.y_label, spec.y_divisor);
     if (!chart) continue;
+    if (*spec.objective != '\0') add_threshold(*chart, run, spec.objective, 1);
     chart->id = prefix + chart->id;
     out.push_back(std::move(*chart));
   }
