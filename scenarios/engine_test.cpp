@@ -535,7 +535,7 @@ double at(const TimeSeries& series, std::size_t row, std::string_view column) {
 // Every 5 minutes of an hour: 13 rows. North's 10 cameras are cut from 20m to 35m; the platform
 // sees them gone after three silent 1-minute intervals and a sweep, so at 25m and 30m only south's
 // 10 are connected, and by 40m (a reconnect and a hello) all 20 again.
-TEST(Sampler, RowsFollowTheFleetAndTheirRatesAddUpToTheRunsCounts) {
+TEST(Sampler, RowsFollowTheFleetAndTheirRatesAndTimesOfflineAddUp) {
   Scenario scenario = two_sites(10);
   scenario.sample_interval = 5min;
   scenario.timeline.push_back({20min, 15min, FaultKind::kPartition, "north", ""});
@@ -567,15 +567,7 @@ TEST(Sampler, RowsFollowTheFleetAndTheirRatesAddUpToTheRunsCounts) {
               1e-6);
   EXPECT_GT(endpoint, 20 * 50) << "about one heartbeat a minute from each of 20 devices";
   EXPECT_EQ(metric(result, "hellos_accepted"), 30) << "20 at the start, north's 10 again";
-}
-
-// Only the cameras that came back in an interval have their time offline in its row.
-TEST(Sampler, TimesOfflineLandInTheIntervalTheDevicesCameBackIn) {
-  Scenario scenario = two_sites(10);
-  scenario.sample_interval = 5min;
-  scenario.timeline.push_back({20min, 15min, FaultKind::kPartition, "north", ""});
-  RunResult result;
-  const TimeSeries series = series_of(scenario, 3, result);
+  // Only the cameras that came back in an interval have their time offline in its row.
   for (std::size_t row = 1; row <= 7; ++row) EXPECT_EQ(at(series, row, "offline_p99_s"), 0) << row;
   // North's cameras saw the platform gone within 3 missed 1-minute heartbeats of the cut and came
   // back after it healed at 35m: between 10 and 15 minutes offline each.
