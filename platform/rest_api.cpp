@@ -301,7 +301,9 @@ std::variant<Json, Problem> command_params(const RouteSpec& spec, const HttpRequ
     }
     params[std::string(name)] = path_values[i];
   }
-  for (const auto& [name, value] : target.query) {
+  for (const auto& entry : target.query) {
+    const std::string& name = entry.first;  // a plain name: lambdas may capture it
+    const std::string& value = entry.second;
     const auto known = std::find_if(
         spec.parameters.begin(), spec.parameters.end(),
         [&](const Parameter& p) { return p.source == Source::kQuery && p.name == name; });
