@@ -8,9 +8,9 @@
 // An input is: a first line "METHOD TARGET", a second line whose first byte picks the
 // Authorization header ('v' a valid token for org-000001 with every scope, 'x' a mangled one,
 // anything else none) and whose rest is the Content-Type, then the body. The plane, built afresh
-// for each input so a crash reproduces from the input alone, has Alice (user-000001) owning Acme
-// (org-000001) with 10 seats and a default managed profile, cameras CAM-1 and CAM-2 registered
-// (OAKs AAAA-BBBB-CCCC-0001 and -0002), and the partner application onboarded in Acme.
+// for each input so a crash reproduces from the input alone, holds the demo tenant
+// (platform/demo_tenant.h: user-000001 owning org-000001, the token's) and cameras CAM-1 and
+// CAM-2 registered (OAKs AAAA-BBBB-CCCC-0001 and -0002).
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -22,9 +22,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "platform/command.h"
 #include "platform/control_plane.h"
+#include "platform/demo_tenant.h"
 #include "platform/rest_api.h"
 
 namespace {
@@ -40,67 +42,23 @@ void require(bool condition, const char* what) {
   std::abort();
 }
 
-// Runs a command that must succeed and returns its result.
-json run(platform::ControlPlane& plane, Time& now, std::string_view command, std::string_view actor,
-         json params) {
-  json request = {{"command", command}, {"params", std::move(params)}};
-  if (!actor.empty()) request["actor"] = actor;
-  const json reply = json::parse(platform::execute_command(plane, now += 1s, request.dump()));
-  if (reply["ok"] != true)
-    std::fprintf(stderr, "%s -> %s\n", request.dump().c_str(), reply.dump().c_str());
-  require(reply["ok"] == true, "the set-up command succeeds");
-  return reply["result"];
-}
-
 // The plane of the header comment and a token for Acme with every scope.
 std::unique_ptr<platform::ControlPlane> make_plane(Time& now, std::string& token) {
   auto plane = std::make_unique<platform::ControlPlane>(1);
-  const std::string alice =
-      run(*plane, now, "register_user", "",
-          {{"email", "alice@acme.example"}, {"display_name", "Alice"}})["user"];
-  const std::string acme = run(*plane, now, "create_organization", alice,
-                               {{"name", "Acme"}, {"region", "eu-west"}})["organization"];
-  run(*plane, now, "set_license", alice,
-      {{"organization", acme}, {"service", "device-management"}, {"seats", 10}});
-  run(*plane, now, "define_profile", alice,
-      {{"organization", acme},
-       {"profile",
-        {{"name", "managed-lts"},
-         {"mode", "managed"},
-         {"os_track", "lts-2024"},
-         {"allowed_apps", json::array()},
-         {"capabilities", json::array()}}}});
-  run(*plane, now, "set_default_profile", alice,
-      {{"organization", acme}, {"profile", "managed-lts"}});
+  platform::Result<platform::DemoTenant> tenant =
+      platform::make_demo_tenant(*plane, now, "alice@acme.example");
+  if (!tenant.ok()) std::fprintf(stderr, "%s\n", tenant.error().message.c_str());
+  require(tenant.ok() && tenant.value().organization == "org-000001", "the demo tenant is set up");
   using Kind = platform::DeviceKind;
   using Tier = platform::DeviceTier;
-  require(plane->registry
-              .register_devices(now += 1s, {{"CAM-1", "bullet", Kind::kCamera, Tier::kTier1,
-                                             "AAAA-BBBB-CCCC-0001", 8760h, 43800h, "11.11.0"},
-                                            {"CAM-2", "dome", Kind::kCamera, Tier::kTier1,
-                                             "AAAA-BBBB-CCCC-0002", 8760h, 43800h, "11.11.0"}})
-              .ok(),
+  const std::vector<platform::FactoryRecord> cameras = {
+      {"CAM-1", "bullet", Kind::kCamera, Tier::kTier1, "AAAA-BBBB-CCCC-0001", 8760h, 43800h,
+       "11.11.0"},
+      {"CAM-2", "dome", Kind::kCamera, Tier::kTier1, "AAAA-BBBB-CCCC-0002", 8760h, 43800h,
+       "11.11.0"}};
+  require(plane->registry.register_devices(now += 1s, cameras).ok(),
           "the factory registers the cameras");
-  const std::string redirect = "https://partner.example/callback";
-  const std::string client =
-      run(*plane, now, "register_application", "platform",
-          {{"name", "Partner VMS"}, {"redirect_uris", {redirect}}})["client_id"];
-  run(*plane, now, "onboard_application", alice, {{"organization", acme}, {"client_id", client}});
-  json scopes = json::array();
-  for (const platform::ScopeDefinition& scope : platform::kScopes) scopes.push_back(scope.name);
-  const std::string verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-  const std::string code = run(*plane, now, "authorize_application", alice,
-                               {{"client_id", client},
-                                {"redirect_uri", redirect},
-                                {"organization", acme},
-                                {"scopes", scopes},
-                                {"code_challenge", platform::pkce_s256_challenge(verifier)},
-                                {"code_challenge_method", "S256"}})["code"];
-  token = run(*plane, now, "exchange_authorization_code", "",
-              {{"client_id", client},
-               {"redirect_uri", redirect},
-               {"code", code},
-               {"code_verifier", verifier}})["access_token"];
+  token = tenant.value().access_token;
   return plane;
 }
 

@@ -394,6 +394,10 @@ HttpResponse handle(ControlPlane& plane, core::Time now, const HttpRequest& requ
 
 }  // namespace
 
+HttpResponse rest_problem(unsigned status, std::string_view type, std::string detail) {
+  return problem_response({status, type, std::move(detail)});
+}
+
 const std::vector<RestRoute>& rest_routes() {
   static const std::vector<RestRoute> kRoutes = [] {
     std::vector<RestRoute> routes;

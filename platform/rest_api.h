@@ -63,6 +63,11 @@ const std::vector<RestRoute>& rest_routes();
 HttpResponse handle_rest_request(ControlPlane& plane, core::Time now,
                                  const HttpRequest& request) noexcept;
 
+// An RFC 9457 problem response: `status`, the type /problems/TYPE, its title, and `detail`. For
+// the problems the transport finds before a request reaches handle_rest_request (a body over the
+// limit, a malformed request line).
+HttpResponse rest_problem(unsigned status, std::string_view type, std::string detail);
+
 // The OpenAPI 3.1 document of these routes (docs/openapi.json, embedded by the build).
 extern const char* const kOpenApiDocument;
 

@@ -21,6 +21,7 @@
 #include "scenarios/run.h"
 #include "scenarios/scenario_file.h"
 #include "tools/command_line.h"
+#include "tools/serve_command.h"
 #include "tools/turn_server_command.h"
 
 namespace fs = std::filesystem;
@@ -57,6 +58,7 @@ const char* const kUsage =
     "  suite DIR        run every scenario in DIR across seeds\n"
     "  report DIR...    merge run results into one HTML report\n"
     "  turn-server      run the platform's TURN relay on real sockets\n"
+    "  serve            run the platform's REST API on HTTPS\n"
     "\n"
     "Run `ccsim COMMAND --help` for a command's options.\n"
     "Exit codes: 0 every check passed, 1 a check failed, 2 bad input, 3 internal error, 4 "
@@ -593,8 +595,9 @@ int main(int argc, char** argv) {
     if (command == "suite") return command_suite(args);
     if (command == "report") return command_report(args);
     if (command == "turn-server") return ccsim::tools::command_turn_server(args);
+    if (command == "serve") return ccsim::tools::command_serve(args);
     std::cerr << "ccsim: unknown command '" << command
-              << "'; expected run, suite, report or turn-server\n"
+              << "'; expected run, suite, report, turn-server or serve\n"
               << kUsage;
     return kExitBadInput;
   } catch (const ccsim::scenarios::ScenarioError& e) {

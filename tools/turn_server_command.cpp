@@ -17,6 +17,7 @@
 #include "platform/stun_message.h"
 #include "platform/turn_server.h"
 #include "tools/command_line.h"
+#include "tools/listen_address.h"
 
 namespace ccsim::tools {
 
@@ -73,16 +74,6 @@ po::options_description turn_server_options() {
   return options;
 }
 
-std::uint16_t parse_port(const std::string& text, const std::string& option, bool zero_allowed) {
-  const std::optional<std::uint64_t> value = read_whole_number(text);
-  const std::uint64_t lowest = zero_allowed ? 0 : 1;
-  if (!value || *value < lowest || *value > 65535) {
-    throw BadInput(option + " " + text + ": expected a port number, " + std::to_string(lowest) +
-                   "-65535");
-  }
-  return static_cast<std::uint16_t>(*value);
-}
-
 std::size_t parse_count(const std::string& text, const std::string& option) {
   const std::optional<std::uint64_t> value = read_whole_number(text);
   if (!value || *value < 1 || *value > platform::kTurnAllocationsMax) {
@@ -96,28 +87,6 @@ platform::ChannelNumbers parse_channel_range(const std::string& text) {
   if (text == "rfc8656") return platform::ChannelNumbers::kRfc8656;
   if (text == "rfc5766") return platform::ChannelNumbers::kRfc5766;
   throw BadInput("--channel-range " + text + ": expected rfc8656 or rfc5766");
-}
-
-struct ListenAddress {
-  asio::ip::address ip;
-  std::uint16_t port = 0;
-};
-
-ListenAddress parse_listen(const std::string& text) {
-  const std::string expected = "--listen " + text + ": expected IP:PORT, e.g. 127.0.0.1:3478";
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw BadInput(expected);
-  std::string host = text.substr(0, colon);
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') throw BadInput(expected);
-    host = host.substr(1, host.size() - 2);
-  }
-  boost::system::error_code error;
-  ListenAddress listen;
-  listen.ip = asio::ip::make_address(host, error);
-  if (error) throw BadInput("--listen " + text + ": '" + host + "' is not an IP address");
-  listen.port = parse_port(text.substr(colon + 1), "--listen " + text + ": port", true);
-  return listen;
 }
 
 void add_user(const std::string& text, platform::TurnServerConfig& config) {
@@ -292,7 +261,8 @@ int command_turn_server(const std::vector<std::string>& args) {
       std::cout << kTurnServerUsage << "\n" << options;
       return kExitPassed;
     }
-    const ListenAddress listen = parse_listen(vm["listen"].as<std::string>());
+    const ListenAddress listen =
+        parse_listen(vm["listen"].as<std::string>(), "--listen", "127.0.0.1:3478");
     return serve(listen, config_of(vm, listen));
   } catch (const po::error& e) {
     std::cerr << "ccsim turn-server: " << e.what() << " (see ccsim turn-server --help)\n";

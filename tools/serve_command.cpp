@@ -1,0 +1,172 @@
+#include "tools/serve_command.h"
+
+#include <utility>  // before Asio: asio#944 with g++ 12 in C++20
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "net/rest_server.h"
+#include "net/throwaway_ca.h"
+#include "platform/control_plane.h"
+#include "platform/demo_tenant.h"
+#include "platform/rest_api.h"
+#include "tools/command_line.h"
+#include "tools/listen_address.h"
+
+namespace ccsim::tools {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+const char* const kServeUsage =
+    "usage: ccsim serve [--data DIR] [--listen IP:PORT] [--seed N] [--demo EMAIL]\n"
+    "\n"
+    "Runs the platform's REST API on HTTPS (TLS 1.3 only) over the same control plane the\n"
+    "scenarios run: device inventory and claims, the audit log, task series and rollouts, as\n"
+    "docs/openapi.json describes them (served at /openapi.json). Every call needs an access\n"
+    "token the platform issued. At start it makes the data folder and a throwaway CA there\n"
+    "(ca.pem, for clients to trust; server.pem and server.key), prints the URL it listens on,\n"
+    "and runs until SIGTERM or SIGINT. --demo sets up a tenant to try the API with and prints an\n"
+    "access token for it. The platform's state lives in memory: it does not survive a restart.\n";
+
+po::options_description serve_options() {
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")(
+      "data", po::value<std::string>()->default_value("ccsim-data"),
+      "the data folder, made when missing; the throwaway CA is written there at every start")(
+      "listen", po::value<std::string>()->default_value("127.0.0.1:8443"),
+      "the REST API's address, IP:PORT (port 0: one the system picks)")(
+      "seed", po::value<std::string>()->default_value("1"),
+      "the seed of the platform's ids, codes and signing key")(
+      "demo", po::value<std::string>(),
+      "set up a demo tenant owned by this e-mail address and print an access token for it, with "
+      "every scope, valid for an hour");
+  return options;
+}
+
+void write_file(const fs::path& file, const std::string& text, fs::perms permissions) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw BadInput("--data: cannot write " + file.string());
+  fs::permissions(file, permissions);
+}
+
+// The data folder with a fresh throwaway CA in it.
+net::Credentials prepare_data(const fs::path& data) {
+  std::error_code error;
+  fs::create_directories(data, error);
+  if (error) throw BadInput("--data " + data.string() + ": cannot make it: " + error.message());
+  net::Credentials credentials = net::make_throwaway_credentials();
+  write_file(data / "ca.pem", credentials.ca_cert_pem,
+             fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                 fs::perms::others_read);
+  write_file(data / "server.pem", credentials.server_cert_pem,
+             fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                 fs::perms::others_read);
+  write_file(data / "server.key", credentials.server_key_pem,
+             fs::perms::owner_read | fs::perms::owner_write);
+  return credentials;
+}
+
+// Platform time: microseconds since the run epoch, from the wall clock (the driver's to read).
+core::Time platform_now() {
+  const auto since = std::chrono::system_clock::now() - platform::kDefaultRunEpoch.utc;
+  return std::chrono::duration_cast<core::Time>(since);
+}
+
+int serve(const po::variables_map& vm) {
+  const ListenAddress listen =
+      parse_listen(vm["listen"].as<std::string>(), "--listen", "127.0.0.1:8443");
+  const std::optional<std::uint64_t> seed = read_whole_number(vm["seed"].as<std::string>());
+  if (!seed) throw BadInput("--seed " + vm["seed"].as<std::string>() + ": expected a whole number");
+  const fs::path data = vm["data"].as<std::string>();
+  const net::Credentials credentials = prepare_data(data);
+  platform::ControlPlane plane(*seed);
+  std::optional<platform::DemoTenant> demo;
+  if (vm.count("demo")) {
+    core::Time now = platform_now();
+    platform::Result<platform::DemoTenant> made =
+        platform::make_demo_tenant(plane, now, vm["demo"].as<std::string>());
+    if (!made.ok()) throw BadInput("--demo: " + made.error().message);
+    demo = made.value();
+  }
+  asio::io_context io;
+  net::RestServer server(io, credentials, [&plane](const platform::HttpRequest& request) {
+    return platform::handle_rest_request(plane, platform_now(), request);
+  });
+  std::uint16_t port = 0;
+  try {
+    port = server.listen({listen.ip, listen.port});
+  } catch (const boost::system::system_error& e) {
+    throw BadInput("--listen: cannot bind " + vm["listen"].as<std::string>() + ": " +
+                   e.code().message());
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&server](const boost::system::error_code& error, int) {
+    if (!error) server.stop();
+  });
+  const std::string host =
+      listen.ip.is_v6() ? "[" + listen.ip.to_string() + "]" : listen.ip.to_string();
+  std::cout << "ccsim serve: REST API https://" << host << ":" << port
+            << "/ (OpenAPI at /openapi.json)\n"
+            << "ccsim serve: trust " << fs::absolute(data / "ca.pem").string() << "\n";
+  if (demo) {
+    std::cout << "ccsim serve: demo organization " << demo->organization << ", user " << demo->user
+              << ", access token:\n"
+              << demo->access_token << "\n";
+  }
+  std::cout << std::flush;
+  io.run();
+  const net::RestServerMetrics& m = server.metrics();
+  std::cerr << "ccsim serve: stopped after " << m.requests << " requests (" << m.requests_refused
+            << " refused before routing, " << m.tls_handshakes_failed << " failed TLS handshakes, "
+            << m.timeouts << " timeouts)\n";
+  return kExitPassed;
+}
+
+}  // namespace
+
+int command_serve(const std::vector<std::string>& args) {
+  try {
+    const po::options_description options = serve_options();
+    po::options_description hidden;
+    hidden.add_options()("unexpected", po::value<std::vector<std::string>>());
+    po::options_description all;
+    all.add(options).add(hidden);
+    po::positional_options_description positional;
+    positional.add("unexpected", -1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+    if (vm.count("unexpected")) {
+      throw BadInput("unexpected argument '" +
+                     vm["unexpected"].as<std::vector<std::string>>().front() +
+                     "': serve takes options only");
+    }
+    if (vm.count("help")) {
+      std::cout << kServeUsage << "\n" << options;
+      return kExitPassed;
+    }
+    return serve(vm);
+  } catch (const po::error& e) {
+    std::cerr << "ccsim serve: " << e.what() << " (see ccsim serve --help)\n";
+    return kExitBadInput;
+  } catch (const BadInput& e) {
+    std::cerr << "ccsim serve: error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "ccsim serve: internal error: " << e.what() << "\n";
+    return kExitInternalError;
+  }
+}
+
+}  // namespace ccsim::tools
