@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -304,6 +305,10 @@ std::string_view command_name(const CommandParams& params);
 
 // Decodes and type-checks one request; kInvalidArgument naming the field otherwise.
 Result<Command> decode_command(std::string_view request_json);
+
+// Runs one request at a time and returns the answer: execute_command on a plane, or a journaled
+// plane's execute (global_store/journaled_plane.h), which writes it down first.
+using CommandRunner = std::function<std::string(core::Time now, std::string_view request_json)>;
 
 // Decodes one request and runs it against `plane` at `now`; the reply as compact JSON. Never
 // throws: every failure is an {"ok": false} reply (running out of memory terminates).

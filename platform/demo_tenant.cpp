@@ -14,11 +14,11 @@ constexpr std::string_view kRedirect = "https://partner.example/callback";
 constexpr std::string_view kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 // Runs one command; its result, or the refusal as a ServiceError.
-Result<Json> run(ControlPlane& plane, core::Time& now, std::string_view command,
+Result<Json> run(const CommandRunner& runner, core::Time& now, std::string_view command,
                  std::string_view actor, Json params) {
   Json request = {{"command", command}, {"params", std::move(params)}};
   if (!actor.empty()) request["actor"] = actor;
-  const Json reply = Json::parse(execute_command(plane, now += 1s, request.dump()));
+  const Json reply = Json::parse(runner(now += 1s, request.dump()));
   if (reply["ok"] == true) return Json(reply["result"]);
   const Json& error = reply["error"];
   const std::string code = error["code"].get<std::string>();
@@ -39,10 +39,19 @@ Json every_scope() {
 
 Result<DemoTenant> make_demo_tenant(ControlPlane& plane, core::Time& now,
                                     const std::string& email) {
+  return make_demo_tenant(
+      [&plane](core::Time at, std::string_view request) {
+        return execute_command(plane, at, request);
+      },
+      now, email);
+}
+
+Result<DemoTenant> make_demo_tenant(const CommandRunner& runner, core::Time& now,
+                                    const std::string& email) {
   DemoTenant tenant;
   const auto step = [&](std::string_view command, std::string_view actor, Json params,
                         const char* field, std::string* into) -> std::optional<ServiceError> {
-    Result<Json> result = run(plane, now, command, actor, std::move(params));
+    Result<Json> result = run(runner, now, command, actor, std::move(params));
     if (!result.ok()) return result.error();
     if (into != nullptr) *into = result.value().at(field).get<std::string>();
     return std::nullopt;

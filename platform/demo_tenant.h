@@ -5,9 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "core/node.h"
+#include "platform/command.h"
 #include "platform/control_plane.h"
 #include "platform/service_result.h"
 
@@ -22,8 +25,11 @@ struct DemoTenant {
 
 inline constexpr std::uint32_t kDemoSeats = 100;
 
-// Sets the tenant up at times from `now` on, a second apart, moving `now`; the first command a
-// plane refuses ends it with that refusal (an email already taken, say).
+// Sets the tenant up through `run` at times from `now` on, a second apart, moving `now`; the
+// first command refused ends it with that refusal (an email already taken, say).
+Result<DemoTenant> make_demo_tenant(const CommandRunner& run, core::Time& now,
+                                    const std::string& email);
+// The same on `plane` directly.
 Result<DemoTenant> make_demo_tenant(ControlPlane& plane, core::Time& now, const std::string& email);
 
 }  // namespace ccsim::platform

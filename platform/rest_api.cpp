@@ -362,7 +362,8 @@ HttpResponse route_not_found(const Target& target) {
   return response;
 }
 
-HttpResponse handle(ControlPlane& plane, core::Time now, const HttpRequest& request) {
+HttpResponse handle(const ControlPlane& plane, const CommandRunner& run, core::Time now,
+                    const HttpRequest& request) {
   if (request.body.size() > kRestBodyBytesMax) {
     return problem_response({413, "body_too_large",
                              "the body is over " + std::to_string(kRestBodyBytesMax) + " bytes"});
@@ -387,7 +388,7 @@ HttpResponse handle(ControlPlane& plane, core::Time now, const HttpRequest& requ
                           {"actor", std::get<TokenClaims>(claims).user_id},
                           {"params", std::move(std::get<Json>(params))}};
     const std::string text = command.dump(-1, ' ', false, Json::error_handler_t::replace);
-    return command_response(spec, organization, execute_command(plane, now, text));
+    return command_response(spec, organization, run(now, text));
   }
   return route_not_found(target);
 }
@@ -407,9 +408,17 @@ const std::vector<RestRoute>& rest_routes() {
   return kRoutes;
 }
 
+HttpResponse handle_rest_request(const ControlPlane& plane, const CommandRunner& run,
+                                 core::Time now, const HttpRequest& request) noexcept {
+  return handle(plane, run, now, request);
+}
+
 HttpResponse handle_rest_request(ControlPlane& plane, core::Time now,
                                  const HttpRequest& request) noexcept {
-  return handle(plane, now, request);
+  const CommandRunner run = [&plane](core::Time at, std::string_view text) {
+    return execute_command(plane, at, text);
+  };
+  return handle(plane, run, now, request);
 }
 
 }  // namespace ccsim::platform

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/node.h"
+#include "platform/command.h"
 #include "platform/control_plane.h"
 
 namespace ccsim::platform {
@@ -59,7 +60,11 @@ struct RestRoute {
 };
 const std::vector<RestRoute>& rest_routes();
 
-// Answers one request at `now`; never throws (running out of memory terminates).
+// Answers one request at `now`, checking its token against `plane` and running its command
+// through `run`; never throws (running out of memory terminates).
+HttpResponse handle_rest_request(const ControlPlane& plane, const CommandRunner& run,
+                                 core::Time now, const HttpRequest& request) noexcept;
+// The same, running the command on `plane` itself.
 HttpResponse handle_rest_request(ControlPlane& plane, core::Time now,
                                  const HttpRequest& request) noexcept;
 

@@ -20,7 +20,7 @@ LAYERS = {
     "core": 0, "proto": 0,
     "platform": 1, "devices": 1,
     "scenarios/model": 2,
-    "sim": 3, "net": 3,
+    "sim": 3, "net": 3, "global_store": 3,
     "scenarios": 4,
     "reports": 5, "conformance": 5,
     "tools": 6, "python": 6,
