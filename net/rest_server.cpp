@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <array>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -75,7 +76,7 @@ class RestConnection : public std::enable_shared_from_this<RestConnection> {
           platform::rest_problem(
               413, "body_too_large",
               "the body is over " + std::to_string(platform::kRestBodyBytesMax) + " bytes"),
-          false);
+          false, true);
     }
     if (error.category() == http::make_error_code(http::error::bad_target).category()) {
       ++state_->metrics.requests_refused;
@@ -83,7 +84,7 @@ class RestConnection : public std::enable_shared_from_this<RestConnection> {
                                            "the request is not HTTP/1.1 Beast can read, or its "
                                            "headers are over " +
                                                std::to_string(kRestHeaderBytesMax) + " bytes"),
-                    false);
+                    false, true);
     }
     if (error) return fail(error, false);
     const http::request<http::string_body>& request = parser_->get();
@@ -97,7 +98,9 @@ class RestConnection : public std::enable_shared_from_this<RestConnection> {
     answer(response, request.keep_alive());
   }
 
-  void answer(const platform::HttpResponse& response, bool keep_alive) {
+  // Writes `response`; then reads the next request (`keep_alive`), or drains what the client is
+  // still sending (`linger`: a refused request's rest) before closing, or closes.
+  void answer(const platform::HttpResponse& response, bool keep_alive, bool linger = false) {
     response_ = {};
     response_.result(response.status);
     response_.version(11);
@@ -111,10 +114,26 @@ class RestConnection : public std::enable_shared_from_this<RestConnection> {
     beast::get_lowest_layer(stream_).expires_after(kRestRequestTimeMax);
     http::async_write(
         stream_, response_,
-        [self = shared_from_this(), keep_alive](beast::error_code error, std::size_t) {
+        [self = shared_from_this(), keep_alive, linger](beast::error_code error, std::size_t) {
           if (error) return self->fail(error, false);
           if (keep_alive && !self->state_->stopped) return self->read();
+          if (linger) return self->drain(0);
           self->finish();
+        });
+  }
+
+  // Closing a socket with bytes unread resets it, and the client may lose the answer it has not
+  // read yet; so read and drop what still comes, up to kRestLingerBytesMax or for
+  // kRestLingerTimeMax, as servers do for a refused upload.
+  void drain(std::size_t drained) {
+    if (drained == 0) beast::get_lowest_layer(stream_).expires_after(kRestLingerTimeMax);
+    stream_.async_read_some(
+        asio::buffer(scratch_),
+        [self = shared_from_this(), drained](beast::error_code error, std::size_t bytes) {
+          if (error || drained + bytes > kRestLingerBytesMax) {
+            return self->finish();
+          }
+          self->drain(drained + bytes);
         });
   }
 
@@ -132,6 +151,7 @@ class RestConnection : public std::enable_shared_from_this<RestConnection> {
   std::shared_ptr<RestServer::State> state_;
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
+  std::array<char, 16 * 1024> scratch_{};  // what drain() drops
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
 };

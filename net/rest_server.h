@@ -30,6 +30,10 @@ inline constexpr std::uint32_t kRestHeaderBytesMax = 16 * 1024;
 // Longest a connection may take to finish its TLS handshake, send a whole request, or take an
 // answer; and longest it may sit idle between two requests.
 inline constexpr std::chrono::seconds kRestRequestTimeMax{30};
+// After refusing a request it could not read whole (413, 400), what the server still reads and
+// drops, at most, before it closes, so that the client gets to read the refusal.
+inline constexpr std::size_t kRestLingerBytesMax = 1024 * 1024;
+inline constexpr std::chrono::seconds kRestLingerTimeMax{2};
 
 struct RestServerMetrics {
   std::uint64_t connections_accepted = 0;

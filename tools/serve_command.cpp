@@ -23,6 +23,7 @@
 #include "platform/rest_api.h"
 #include "tools/command_line.h"
 #include "tools/listen_address.h"
+#include "tools/options_command.h"
 
 namespace ccsim::tools {
 namespace {
@@ -203,40 +204,14 @@ int serve(const po::variables_map& vm) {
 }  // namespace
 
 int command_serve(const std::vector<std::string>& args) {
-  try {
-    const po::options_description options = serve_options();
-    po::options_description hidden;
-    hidden.add_options()("unexpected", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(options).add(hidden);
-    po::positional_options_description positional;
-    positional.add("unexpected", -1);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    if (vm.count("unexpected")) {
-      throw BadInput("unexpected argument '" +
-                     vm["unexpected"].as<std::vector<std::string>>().front() +
-                     "': serve takes options only");
-    }
-    if (vm.count("help")) {
-      std::cout << kServeUsage << "\n" << options;
-      return kExitPassed;
-    }
-    return serve(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ccsim serve: " << e.what() << " (see ccsim serve --help)\n";
-    return kExitBadInput;
-  } catch (const BadInput& e) {
-    std::cerr << "ccsim serve: error: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const global_store::StoreError& e) {
-    std::cerr << "ccsim serve: error: --data: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "ccsim serve: internal error: " << e.what() << "\n";
-    return kExitInternalError;
-  }
+  return run_options_command("serve", args, serve_options(), kServeUsage,
+                             [](const po::variables_map& vm) {
+                               try {
+                                 return serve(vm);
+                               } catch (const global_store::StoreError& e) {
+                                 throw BadInput(std::string("--data: ") + e.what());
+                               }
+                             });
 }
 
 }  // namespace ccsim::tools

@@ -18,6 +18,7 @@
 #include "platform/turn_server.h"
 #include "tools/command_line.h"
 #include "tools/listen_address.h"
+#include "tools/options_command.h"
 
 namespace ccsim::tools {
 
@@ -241,39 +242,12 @@ int serve(const ListenAddress& listen, platform::TurnServerConfig config) {
 }  // namespace
 
 int command_turn_server(const std::vector<std::string>& args) {
-  try {
-    const po::options_description options = turn_server_options();
-    po::options_description hidden;
-    hidden.add_options()("unexpected", po::value<std::vector<std::string>>());
-    po::options_description all;
-    all.add(options).add(hidden);
-    po::positional_options_description positional;
-    positional.add("unexpected", -1);
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    if (vm.count("unexpected")) {
-      throw BadInput("unexpected argument '" +
-                     vm["unexpected"].as<std::vector<std::string>>().front() +
-                     "': turn-server takes options only");
-    }
-    if (vm.count("help")) {
-      std::cout << kTurnServerUsage << "\n" << options;
-      return kExitPassed;
-    }
-    const ListenAddress listen =
-        parse_listen(vm["listen"].as<std::string>(), "--listen", "127.0.0.1:3478");
-    return serve(listen, config_of(vm, listen));
-  } catch (const po::error& e) {
-    std::cerr << "ccsim turn-server: " << e.what() << " (see ccsim turn-server --help)\n";
-    return kExitBadInput;
-  } catch (const BadInput& e) {
-    std::cerr << "ccsim turn-server: error: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "ccsim turn-server: internal error: " << e.what() << "\n";
-    return kExitInternalError;
-  }
+  return run_options_command("turn-server", args, turn_server_options(), kTurnServerUsage,
+                             [](const po::variables_map& vm) {
+                               const ListenAddress listen = parse_listen(
+                                   vm["listen"].as<std::string>(), "--listen", "127.0.0.1:3478");
+                               return serve(listen, config_of(vm, listen));
+                             });
 }
 
 }  // namespace ccsim::tools

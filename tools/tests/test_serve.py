@@ -161,7 +161,9 @@ def all_pages(connection, path, token, key, cursor_key, cursor_param):
 
 
 # Claims go one after another on a kept-alive connection; the server is killed (SIGKILL, no
-# chance to flush anything) once 100 of them were answered, then started again on its folder.
+# chance to flush anything) once 60 of them were answered and the 61st is sent, then started
+# again on its folder. (The demo tenant has 100 seats: a claim past them is refused and leaves
+# an onboarding and an onboarding_failed entry, so the run stays under them.)
 # Every claim answered 201 is there after the restart, once, with exactly one audit entry; at most
 # the one claim in flight at the kill is there without its answer.
 def test_a_sigkill_loses_no_answered_claim_and_doubles_none(tmp_path):
@@ -170,18 +172,17 @@ def test_a_sigkill_loses_no_answered_claim_and_doubles_none(tmp_path):
     assert first.replayed == 0
     oaks = dict(line.split(",") for line in (data / "demo-devices.csv").read_text().split()[1:])
     devices = f"/v1/organizations/{first.organization}/devices"
-    answered, in_flight = [], None
+    answered = []
     connection = first.connection()
     for serial in sorted(oaks):
-        in_flight = serial
         response, body = request(connection, "POST", devices, first.token,
                                  json.dumps({"serial": serial, "oak": oaks[serial]}))
         assert response.status == 201, body
         answered.append(serial)
-        if len(answered) == 100:
+        if len(answered) == 60:
             break
     # The next claim goes out, and the server dies under it, answered or not.
-    in_flight = sorted(oaks)[100]
+    in_flight = sorted(oaks)[60]
     connection.request("POST", devices, body=json.dumps({"serial": in_flight, "oak": oaks[in_flight]}),
                        headers={"Authorization": f"Bearer {first.token}",
                                 "Content-Type": "application/json"})
@@ -190,7 +191,7 @@ def test_a_sigkill_loses_no_answered_claim_and_doubles_none(tmp_path):
 
     second = Server(data, demo=False)
     try:
-        assert second.replayed > 100
+        assert second.replayed > 60
         connection = second.connection()
         listed = all_pages(connection, devices + "?limit=37", first.token, "devices", "next_after", "after")
         serials = [device["serial"] for device in listed]
@@ -202,7 +203,10 @@ def test_a_sigkill_loses_no_answered_claim_and_doubles_none(tmp_path):
         audit = f"/v1/organizations/{first.organization}/audit?topic=device.onboarding&limit=50"
         entries = all_pages(connection, audit, first.token, "entries", "next_cursor", "cursor")
         per_device = [entry["device"] for entry in entries]
-        assert sorted(per_device) == sorted(claimed), "one audit entry a claim, none doubled"
+        assert sorted(per_device) == sorted(claimed), (
+            f"one audit entry a claim, none doubled: {len(per_device)} entries for "
+            f"{len(set(per_device))} devices, {len(claimed)} claimed, differing in "
+            f"{sorted(set(per_device) ^ claimed)}")
     finally:
         assert second.stop() == 0
 
