@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_property.h"
 #include "platform/command.h"
 #include "platform/control_plane.h"
 
@@ -45,11 +46,8 @@ namespace platform = ccsim::platform;
 
 constexpr std::size_t kCommandsPerInputMax = 16;
 
-// Aborts with `what` unless `condition`: libFuzzer then saves the input.
 void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "command_fuzzer: property broken: %s\n", what);
-  std::abort();
+  ccsim::fuzz::require(condition, "command_fuzzer", what);
 }
 
 template <typename T>

@@ -21,7 +21,8 @@ void check_codec(std::string_view frame) {
   if (!std::holds_alternative<std::monostate>(ccsim::wire::decode_frame(frame, envelope))) return;
   ccsim::wire::Envelope again;
   const std::string encoded = ccsim::wire::encode_frame(envelope);
-  const bool valid = std::holds_alternative<std::monostate>(ccsim::wire::decode_frame(encoded, again));
+  const bool valid =
+      std::holds_alternative<std::monostate>(ccsim::wire::decode_frame(encoded, again));
   assert(valid && again.body_case() == envelope.body_case());
   (void)valid;
 }

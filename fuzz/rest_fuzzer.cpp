@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_property.h"
 #include "platform/command.h"
 #include "platform/control_plane.h"
 #include "platform/demo_tenant.h"
@@ -37,9 +38,7 @@ using nlohmann::json;
 namespace platform = ccsim::platform;
 
 void require(bool condition, const char* what) {
-  if (condition) return;
-  std::fprintf(stderr, "rest_fuzzer: property broken: %s\n", what);
-  std::abort();
+  ccsim::fuzz::require(condition, "rest_fuzzer", what);
 }
 
 // The plane of the header comment and a token for Acme with every scope.

@@ -84,11 +84,11 @@ core::Time JournaledPlane::time_from(core::Time now) const {
 
 std::string JournaledPlane::execute(core::Time now, std::string_view request_json) {
   const core::Time at = time_from(now);
-  std::string answer = platform::execute_command(*plane_, at, request_json);
-  // What the decoder refuses changes nothing (command.h); what it takes is written unless it
-  // only reads.
+  // What the decoder refuses changes nothing (command.h): it is answered, not written.
   const platform::Result<platform::Command> decoded = platform::decode_command(request_json);
-  if (decoded.ok() && !is_read_only_command(platform::command_name(decoded.value().params))) {
+  if (!decoded.ok()) return platform::execute_command(*plane_, at, request_json);
+  std::string answer = platform::execute_command(*plane_, at, decoded.value());
+  if (!is_read_only_command(platform::command_name(decoded.value().params))) {
     journal_.append(at, EntryKind::kCommand, std::string(request_json), answer);
   }
   return answer;

@@ -1146,9 +1146,13 @@ std::string execute_command(ControlPlane& plane, core::Time now,
                             std::string_view request_json) noexcept {
   const Result<Command> command = decode_command(request_json);
   if (!command.ok()) return error_reply(command.error());
-  const Context context{plane, now, command.value().actor};
+  return execute_command(plane, now, command.value());
+}
+
+std::string execute_command(ControlPlane& plane, core::Time now, const Command& command) noexcept {
+  const Context context{plane, now, command.actor};
   Result<Out> result =
-      std::visit([&](const auto& params) { return run(context, params); }, command.value().params);
+      std::visit([&](const auto& params) { return run(context, params); }, command.params);
   if (!result.ok()) return error_reply(result.error());
   return dump(Out{{"ok", true}, {"result", std::move(result).value()}});
 }

@@ -314,5 +314,7 @@ using CommandRunner = std::function<std::string(core::Time now, std::string_view
 // throws: every failure is an {"ok": false} reply (running out of memory terminates).
 std::string execute_command(ControlPlane& plane, core::Time now,
                             std::string_view request_json) noexcept;
+// The same for a request already decoded.
+std::string execute_command(ControlPlane& plane, core::Time now, const Command& command) noexcept;
 
 }  // namespace ccsim::platform

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cassert>
+
 #include "platform/command.h"
 
 namespace ccsim::platform {
@@ -21,12 +23,9 @@ Result<Json> run(const CommandRunner& runner, core::Time& now, std::string_view 
   const Json reply = Json::parse(runner(now += 1s, request.dump()));
   if (reply["ok"] == true) return Json(reply["result"]);
   const Json& error = reply["error"];
-  const std::string code = error["code"].get<std::string>();
-  ErrorCode parsed = ErrorCode::kInvalidArgument;
-  for (int i = 0; i < 8; ++i) {
-    if (error_code_name(static_cast<ErrorCode>(i)) == code) parsed = static_cast<ErrorCode>(i);
-  }
-  return ServiceError{parsed, std::string(command) + ": " + error["message"].get<std::string>()};
+  const std::optional<ErrorCode> code = parse_error_code(error["code"].get<std::string>());
+  assert(code && "execute_command answers with codes error_code_name gives");
+  return ServiceError{*code, std::string(command) + ": " + error["message"].get<std::string>()};
 }
 
 Json every_scope() {

@@ -216,6 +216,9 @@ std::variant<Target, Problem> parse_target(std::string_view target) {
   return parsed;
 }
 
+// What starts a path template's parameter segment ("{serial}").
+constexpr std::string_view kParameterOpen = "{";
+
 // The path parameters of `spec` when `segments` match its path, in the path's order.
 std::optional<std::vector<std::string>> match(const RouteSpec& spec,
                                               const std::vector<std::string>& segments) {
@@ -223,7 +226,7 @@ std::optional<std::vector<std::string>> match(const RouteSpec& spec,
   if (pattern.size() != segments.size()) return std::nullopt;
   std::vector<std::string> values;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i].starts_with('{')) {
+    if (pattern[i].starts_with(kParameterOpen)) {
       if (segments[i].empty()) return std::nullopt;
       values.push_back(segments[i]);
     } else if (pattern[i] != segments[i]) {

@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -83,6 +84,17 @@ inline std::string_view error_code_name(ErrorCode code) {
       return "locked";
   }
   return "unknown";
+}
+
+// The code error_code_name names `name`; nullopt for a name it gives no code.
+inline std::optional<ErrorCode> parse_error_code(std::string_view name) {
+  for (const ErrorCode code :
+       {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kAlreadyExists,
+        ErrorCode::kPermissionDenied, ErrorCode::kUnauthenticated, ErrorCode::kFailedPrecondition,
+        ErrorCode::kResourceExhausted, ErrorCode::kLocked}) {
+    if (error_code_name(code) == name) return code;
+  }
+  return std::nullopt;
 }
 
 }  // namespace ccsim::platform

@@ -34,5 +34,15 @@ TEST(ServiceResult, ErrorCodeNamesAreStableAndDistinct) {
   EXPECT_EQ(names.count("unknown"), 0u);
 }
 
+TEST(ServiceResult, EveryCodeParsesBackFromItsName) {
+  for (int c = 0; c <= static_cast<int>(ErrorCode::kLocked); ++c) {
+    const auto code = static_cast<ErrorCode>(c);
+    EXPECT_EQ(parse_error_code(error_code_name(code)), code);
+  }
+  EXPECT_EQ(parse_error_code("locked"), ErrorCode::kLocked);
+  EXPECT_FALSE(parse_error_code("unknown").has_value());
+  EXPECT_FALSE(parse_error_code("Locked").has_value());
+}
+
 }  // namespace
 }  // namespace ccsim::platform

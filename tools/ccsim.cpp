@@ -163,7 +163,7 @@ const char* const kRunUsage =
     "Exit codes: 0 every check passed; 1 a check of the scenario failed (a safety violation);\n"
     "2 bad input; 3 an internal error; 4 (--swarm) only liveness checks failed.\n";
 
-int command_run(const std::vector<std::string>& args) {
+po::options_description run_options() {
   po::options_description options("options");
   options.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>()->default_value("1"),
@@ -181,6 +181,45 @@ int command_run(const std::vector<std::string>& args) {
       "fleet to converge")("no-charts",
                            "report.html with its tables only: no chart drawn, no Python run")(
       "quiet", "no progress lines on stderr");
+  return options;
+}
+
+// Writes report.html, saying on stderr what kept its charts from being drawn.
+void write_report(const fs::path& file, const std::vector<RunResult>& runs,
+                  const std::string& title, const ccsim::reports::ChartPlace& charts) {
+  for (const std::string& warning : ccsim::reports::write_report_html(file, runs, title, &charts)) {
+    std::cerr << "ccsim: warning: " << warning << "\n";
+  }
+}
+
+// A run's files in `out`: result.json, timeseries.csv, junit.xml and report.html.
+void write_run_files(const fs::path& out, const RunResult& result, const std::string& name,
+                     bool draw_charts) {
+  try {
+    ccsim::reports::write_result_json(out, result);
+    ccsim::reports::write_timeseries_csv(out / "timeseries.csv", result.series);
+    ccsim::reports::write_junit_xml(out / "junit.xml", {result}, name);
+    write_report(out / "report.html", {result}, name, {out / "charts", "charts", draw_charts});
+  } catch (const std::exception& e) {
+    throw BadInput("--out " + out.string() + ": " + e.what());
+  }
+}
+
+void print_run(const RunResult& result, const std::string& name, const fs::path& out) {
+  std::cout << (result.passed ? "PASSED " : "FAILED ") << name << " seed " << result.seed << " ("
+            << result.devices << " devices, " << result.events << " events, " << result.wall_time_s
+            << " s)\n";
+  print_checks(result);
+  std::cout << "trace " << result.trace_hash << "\n";
+  if (!result.passed) {
+    std::cout << "seed " << result.seed << " failed; reproduce with:\n  " << result.reproduce
+              << "\n";
+  }
+  std::cout << "report: " << (out / "report.html").string() << "\n";
+}
+
+int command_run(const std::vector<std::string>& args) {
+  const po::options_description options = run_options();
   const po::variables_map vm = parse_arguments(args, options, "file", 1);
   if (vm.count("help")) {
     std::cout << kRunUsage << "\n" << options;
@@ -212,29 +251,8 @@ int command_run(const std::vector<std::string>& args) {
             << scenario.device_count() << " devices, " << scenario.sites.size() << " sites)\n";
 
   const RunResult result = ccsim::scenarios::run_scenario(scenario, settings);
-  try {
-    ccsim::reports::write_result_json(out, result);
-    ccsim::reports::write_timeseries_csv(out / "timeseries.csv", result.series);
-    ccsim::reports::write_junit_xml(out / "junit.xml", {result}, scenario.name);
-    const ccsim::reports::ChartPlace charts{out / "charts", "charts", !vm.count("no-charts")};
-    for (const std::string& warning :
-         ccsim::reports::write_report_html(out / "report.html", {result}, scenario.name, &charts)) {
-      std::cerr << "ccsim: warning: " << warning << "\n";
-    }
-  } catch (const std::exception& e) {
-    throw BadInput("--out " + out.string() + ": " + e.what());
-  }
-
-  std::cout << (result.passed ? "PASSED " : "FAILED ") << scenario.name << " seed " << result.seed
-            << " (" << result.devices << " devices, " << result.events << " events, "
-            << result.wall_time_s << " s)\n";
-  print_checks(result);
-  std::cout << "trace " << result.trace_hash << "\n";
-  if (!result.passed) {
-    std::cout << "seed " << result.seed << " failed; reproduce with:\n  " << result.reproduce
-              << "\n";
-  }
-  std::cout << "report: " << (out / "report.html").string() << "\n";
+  write_run_files(out, result, scenario.name, !vm.count("no-charts"));
+  print_run(result, scenario.name, out);
   return exit_code_of(result);
 }
 
@@ -558,11 +576,7 @@ int command_report(const std::vector<std::string>& args) {
   const fs::path out = vm["out"].as<std::string>();
   try {
     const std::string charts_dir = out.stem().string() + "-charts";
-    const ccsim::reports::ChartPlace charts{out.parent_path() / charts_dir, charts_dir, true};
-    for (const std::string& warning :
-         ccsim::reports::write_report_html(out, results, "ccsim report", &charts)) {
-      std::cerr << "ccsim: warning: " << warning << "\n";
-    }
+    write_report(out, results, "ccsim report", {out.parent_path() / charts_dir, charts_dir, true});
   } catch (const std::exception& e) {
     throw BadInput("--out " + out.string() + ": " + e.what());
   }
